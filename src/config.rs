@@ -1,0 +1,207 @@
+//! Configuration from the environment. A missing or invalid setting stops
+//! start-up with one line that names it.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/chatbill.db";
+pub const DEFAULT_GRAPH_URL: &str = "https://graph.facebook.com/v25.0";
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub database_url: String,
+    pub bind: SocketAddr,
+    pub public_url: String,
+    pub media_dir: PathBuf,
+    pub meta_app_secret: String,
+    pub meta_verify_token: String,
+    pub meta_graph_url: String,
+    /// Signs web-chat cookies; must be the same on every instance.
+    pub secret_key: String,
+    pub attachment_hosts: Vec<String>,
+    pub max_body_bytes: usize,
+    pub workers: bool,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("configuration: {name}: {problem}")]
+pub struct ConfigError {
+    pub name: &'static str,
+    pub problem: String,
+}
+
+fn err(name: &'static str, problem: impl Into<String>) -> ConfigError {
+    ConfigError {
+        name,
+        problem: problem.into(),
+    }
+}
+
+/// Which secrets a command insists on. `demo` makes its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Secrets {
+    Required,
+    Optional,
+}
+
+impl Config {
+    pub fn from_env(secrets: Secrets) -> Result<Config, ConfigError> {
+        Self::from_lookup(|k| std::env::var(k).ok(), secrets)
+    }
+
+    pub fn from_lookup(
+        get: impl Fn(&str) -> Option<String>,
+        secrets: Secrets,
+    ) -> Result<Config, ConfigError> {
+        let var = |k: &str| {
+            get(k)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+
+        let database_url = var("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into());
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
+            return Err(err(
+                "DATABASE_URL",
+                format!("{database_url:?} is neither sqlite:… nor postgres://…"),
+            ));
+        }
+
+        let bind_raw = var("CHATBILL_BIND").unwrap_or_else(|| "127.0.0.1:8080".into());
+        let bind: SocketAddr = bind_raw
+            .parse()
+            .map_err(|_| err("CHATBILL_BIND", format!("{bind_raw:?} is not host:port")))?;
+
+        let public_url = match var("CHATBILL_PUBLIC_URL") {
+            Some(u) if u.starts_with("http://") || u.starts_with("https://") => {
+                u.trim_end_matches('/').to_string()
+            }
+            Some(u) => {
+                return Err(err(
+                    "CHATBILL_PUBLIC_URL",
+                    format!("{u:?} must start with http:// or https://"),
+                ));
+            }
+            None => format!("http://{bind}"),
+        };
+
+        let media_dir =
+            PathBuf::from(var("CHATBILL_MEDIA_DIR").unwrap_or_else(|| "data/media".into()));
+
+        let meta_graph_url = var("META_GRAPH_URL").unwrap_or_else(|| DEFAULT_GRAPH_URL.into());
+        if !(meta_graph_url.starts_with("http://") || meta_graph_url.starts_with("https://")) {
+            return Err(err(
+                "META_GRAPH_URL",
+                format!("{meta_graph_url:?} is not a URL"),
+            ));
+        }
+        let meta_graph_url = meta_graph_url.trim_end_matches('/').to_string();
+
+        let required = |name: &'static str, min_len: usize| -> Result<String, ConfigError> {
+            match var(name) {
+                Some(v) if v.len() >= min_len => Ok(v),
+                Some(_) => Err(err(
+                    name,
+                    format!("too short (at least {min_len} characters)"),
+                )),
+                None if secrets == Secrets::Optional => Ok(String::new()),
+                None => Err(err(name, "is not set (required for serve)")),
+            }
+        };
+        let meta_app_secret = required("META_APP_SECRET", 8)?;
+        let meta_verify_token = required("META_VERIFY_TOKEN", 8)?;
+        let secret_key = required("CHATBILL_SECRET_KEY", 32)?;
+
+        let attachment_hosts = var("CHATBILL_ATTACHMENT_HOSTS")
+            .map(|v| {
+                v.split(',')
+                    .map(|h| h.trim().to_ascii_lowercase())
+                    .filter(|h| !h.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default();
+
+        let max_body_bytes = match var("CHATBILL_MAX_BODY_BYTES") {
+            Some(v) => v
+                .parse::<usize>()
+                .ok()
+                .filter(|n| *n >= 1024)
+                .ok_or_else(|| {
+                    err(
+                        "CHATBILL_MAX_BODY_BYTES",
+                        format!("{v:?} is not a size ≥ 1024"),
+                    )
+                })?,
+            None => 1024 * 1024,
+        };
+
+        let workers = match var("CHATBILL_WORKERS").as_deref() {
+            None | Some("on") | Some("1") | Some("true") => true,
+            Some("off") | Some("0") | Some("false") => false,
+            Some(v) => return Err(err("CHATBILL_WORKERS", format!("{v:?} is not on/off"))),
+        };
+
+        Ok(Config {
+            database_url,
+            bind,
+            public_url,
+            media_dir,
+            meta_app_secret,
+            meta_verify_token,
+            meta_graph_url,
+            secret_key,
+            attachment_hosts,
+            max_body_bytes,
+            workers,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn cfg(pairs: &[(&str, &str)], s: Secrets) -> Result<Config, ConfigError> {
+        let m: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|k| m.get(k).cloned(), s)
+    }
+
+    #[test]
+    fn defaults_need_nothing_for_demo() {
+        let c = cfg(&[], Secrets::Optional).unwrap();
+        assert_eq!(c.database_url, DEFAULT_DATABASE_URL);
+        assert_eq!(c.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.public_url, "http://127.0.0.1:8080");
+        assert_eq!(c.meta_graph_url, "https://graph.facebook.com/v25.0");
+    }
+
+    #[test]
+    fn bad_settings_name_themselves() {
+        let e = cfg(&[("DATABASE_URL", "mysql://x")], Secrets::Optional).unwrap_err();
+        assert_eq!(e.name, "DATABASE_URL");
+        let e = cfg(&[("CHATBILL_BIND", "localhost")], Secrets::Optional).unwrap_err();
+        assert_eq!(e.name, "CHATBILL_BIND");
+        let e = cfg(&[], Secrets::Required).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "configuration: META_APP_SECRET: is not set (required for serve)"
+        );
+        let e = cfg(
+            &[
+                ("META_APP_SECRET", "s3cr3t-app"),
+                ("META_VERIFY_TOKEN", "verify-me"),
+                ("CHATBILL_SECRET_KEY", "short"),
+            ],
+            Secrets::Required,
+        )
+        .unwrap_err();
+        assert_eq!(e.name, "CHATBILL_SECRET_KEY");
+    }
+}

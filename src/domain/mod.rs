@@ -1,0 +1,18 @@
+//! The pure heart of chatbill: typed values, money, the two order state
+//! machines and the balance ledger. Nothing here knows about HTTP, SQL or
+//! the clock; callers pass `now` in.
+
+pub mod address;
+pub mod ids;
+pub mod ledger;
+pub mod lifecycle;
+pub mod money;
+pub mod order;
+pub mod phone;
+
+pub use address::Address;
+pub use ids::{CustomerId, OrderCode, OrderId, ProductId, ShopId, Timestamp, VariantId};
+pub use lifecycle::{Actor, Fulfilment, FulfilmentEvent, PaymentEvent, PaymentStatus, Transition};
+pub use money::{Currency, Money, MoneyError};
+pub use order::{Order, OrderLine, Totals};
+pub use phone::PhoneNumber;

@@ -1,0 +1,10 @@
+//! chatbill: sell inside a chat app without a person answering every message.
+//!
+//! The layout follows the flow of one message: `channels` turn webhooks into
+//! events, `engine` decides (pure), `store` persists, `outbox` delivers; the
+//! order rules live in `domain` (pure) and the seller works through `admin`.
+
+pub mod clock;
+pub mod config;
+pub mod domain;
+pub mod store;

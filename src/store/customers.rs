@@ -1,0 +1,237 @@
+//! Customers per shop and channel, their saved address and shop balance.
+
+use super::{Db, Result, StoreError, Tx, col};
+use crate::domain::ledger::{self, LedgerError, LedgerKind};
+use crate::domain::{Address, CustomerId, OrderId, ShopId, Timestamp};
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Customer {
+    pub id: CustomerId,
+    pub shop_id: ShopId,
+    pub channel: String,
+    pub channel_user_id: String,
+    pub display_name: String,
+    pub locale: Option<String>,
+    pub phone: Option<String>,
+    pub address: Option<Address>,
+    pub balance: i64,
+    pub created_at: Timestamp,
+}
+
+const COLUMNS: &str = "id, shop_id, channel, channel_user_id, display_name, locale, phone, address, balance, created_at";
+
+fn from_row(r: &sqlx::any::AnyRow) -> Result<Customer> {
+    let address: Option<String> = col(r, "address")?;
+    Ok(Customer {
+        id: CustomerId(col(r, "id")?),
+        shop_id: ShopId(col(r, "shop_id")?),
+        channel: col(r, "channel")?,
+        channel_user_id: col(r, "channel_user_id")?,
+        display_name: col(r, "display_name")?,
+        locale: col(r, "locale")?,
+        phone: col(r, "phone")?,
+        address: address
+            .map(|a| {
+                serde_json::from_str(&a).map_err(|e| StoreError::Corrupt(format!("address: {e}")))
+            })
+            .transpose()?,
+        balance: col(r, "balance")?,
+        created_at: Timestamp(col(r, "created_at")?),
+    })
+}
+
+/// Finds or creates the customer behind a channel user id, with their
+/// conversation row.
+pub async fn upsert(
+    tx: &mut Tx,
+    shop: ShopId,
+    channel: &str,
+    channel_user_id: &str,
+    now: Timestamp,
+) -> Result<Customer> {
+    sqlx::query(
+        "insert into customers (shop_id, channel, channel_user_id, created_at, updated_at) values ($1, $2, $3, $4, $4) \
+         on conflict (shop_id, channel, channel_user_id) do nothing",
+    )
+    .bind(shop.get())
+    .bind(channel)
+    .bind(channel_user_id)
+    .bind(now.millis())
+    .execute(&mut **tx)
+    .await?;
+    let row = sqlx::query(&format!(
+        "select {COLUMNS} from customers where shop_id = $1 and channel = $2 and channel_user_id = $3"
+    ))
+    .bind(shop.get())
+    .bind(channel)
+    .bind(channel_user_id)
+    .fetch_one(&mut **tx)
+    .await?;
+    let customer = from_row(&row)?;
+    sqlx::query(
+        "insert into conversations (customer_id, shop_id, updated_at) values ($1, $2, $3) on conflict (customer_id) do nothing",
+    )
+    .bind(customer.id.get())
+    .bind(shop.get())
+    .bind(now.millis())
+    .execute(&mut **tx)
+    .await?;
+    Ok(customer)
+}
+
+pub async fn get(db: &Db, shop: ShopId, id: CustomerId) -> Result<Customer> {
+    let row = sqlx::query(&format!(
+        "select {COLUMNS} from customers where id = $1 and shop_id = $2"
+    ))
+    .bind(id.get())
+    .bind(shop.get())
+    .fetch_optional(&db.pool)
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    from_row(&row)
+}
+
+pub async fn set_profile(
+    db: &Db,
+    id: CustomerId,
+    display_name: &str,
+    locale: Option<&str>,
+    now: Timestamp,
+) -> Result<()> {
+    sqlx::query("update customers set display_name = $1, locale = coalesce($2, locale), updated_at = $3 where id = $4")
+        .bind(display_name)
+        .bind(locale)
+        .bind(now.millis())
+        .bind(id.get())
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+pub async fn save_address(
+    tx: &mut Tx,
+    id: CustomerId,
+    address: &Address,
+    now: Timestamp,
+) -> Result<()> {
+    let json = serde_json::to_string(address).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    sqlx::query("update customers set address = $1, phone = $2, updated_at = $3 where id = $4")
+        .bind(json)
+        .bind(address.phone.as_str())
+        .bind(now.millis())
+        .bind(id.get())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct LedgerRow {
+    pub id: i64,
+    pub kind: String,
+    pub amount: i64,
+    pub balance_after: i64,
+    pub order_id: Option<OrderId>,
+    pub note: Option<String>,
+    pub actor: String,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BalanceError {
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Appends one ledger entry and moves the cached balance with it, guarded by
+/// the balance it read so concurrent posts cannot both spend the same money.
+#[allow(clippy::too_many_arguments)]
+pub async fn post(
+    tx: &mut Tx,
+    shop: ShopId,
+    customer: CustomerId,
+    kind: LedgerKind,
+    amount: i64,
+    order: Option<OrderId>,
+    note: Option<&str>,
+    actor: &str,
+    allow_negative: bool,
+    now: Timestamp,
+) -> Result<LedgerRow, BalanceError> {
+    let row = sqlx::query("select balance from customers where id = $1 and shop_id = $2")
+        .bind(customer.get())
+        .bind(shop.get())
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(StoreError::from)?
+        .ok_or(StoreError::NotFound)?;
+    let balance: i64 = col(&row, "balance")?;
+    let (signed, after) = ledger::post(balance, kind, amount, allow_negative)?;
+    let n = sqlx::query(
+        "update customers set balance = $1, updated_at = $2 where id = $3 and balance = $4",
+    )
+    .bind(after)
+    .bind(now.millis())
+    .bind(customer.get())
+    .bind(balance)
+    .execute(&mut **tx)
+    .await
+    .map_err(StoreError::from)?
+    .rows_affected();
+    if n != 1 {
+        return Err(StoreError::Stale.into());
+    }
+    let row = sqlx::query(
+        "insert into balance_ledger (shop_id, customer_id, kind, amount, balance_after, order_id, note, actor, created_at) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9) returning id",
+    )
+    .bind(shop.get())
+    .bind(customer.get())
+    .bind(kind.as_str())
+    .bind(signed)
+    .bind(after)
+    .bind(order.map(|o| o.get()))
+    .bind(note)
+    .bind(actor)
+    .bind(now.millis())
+    .fetch_one(&mut **tx)
+    .await
+    .map_err(StoreError::from)?;
+    Ok(LedgerRow {
+        id: col(&row, "id")?,
+        kind: kind.as_str().to_string(),
+        amount: signed,
+        balance_after: after,
+        order_id: order,
+        note: note.map(str::to_string),
+        actor: actor.to_string(),
+        created_at: now,
+    })
+}
+
+pub async fn ledger(db: &Db, shop: ShopId, customer: CustomerId) -> Result<Vec<LedgerRow>> {
+    let rows = sqlx::query(
+        "select id, kind, amount, balance_after, order_id, note, actor, created_at from balance_ledger \
+         where shop_id = $1 and customer_id = $2 order by id",
+    )
+    .bind(shop.get())
+    .bind(customer.get())
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(LedgerRow {
+                id: col(r, "id")?,
+                kind: col(r, "kind")?,
+                amount: col(r, "amount")?,
+                balance_after: col(r, "balance_after")?,
+                order_id: col::<Option<i64>>(r, "order_id")?.map(OrderId),
+                note: col(r, "note")?,
+                actor: col(r, "actor")?,
+                created_at: Timestamp(col(r, "created_at")?),
+            })
+        })
+        .collect()
+}

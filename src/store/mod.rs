@@ -1,0 +1,205 @@
+//! Storage on SQLite (embedded default) and PostgreSQL (scale-out) through
+//! one code path: sqlx's `Any` driver with SQL both engines parse.
+//!
+//! Schema rules that make one code path possible (see migrations/): money and
+//! instants are 64-bit integers, booleans are integers, enums and JSON are
+//! text, placeholders are `$N`, new ids come from `returning id`. The few
+//! statements that must differ (claiming work with `for update skip
+//! locked`) branch on [`Backend`] where they live.
+//!
+//! Multi-instance safety comes from the database: conditional updates on a
+//! version column, unique keys, and row locks on PostgreSQL. Nothing here
+//! relies on an in-process lock.
+
+pub mod catalog;
+pub mod customers;
+pub mod orders;
+pub mod outbox;
+pub mod shops;
+pub mod tokens;
+
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::{Any, AnyPool, Executor, Transaction};
+use std::borrow::Cow;
+use std::time::Duration;
+
+pub type Tx = Transaction<'static, Any>;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Clone, Debug)]
+pub struct Db {
+    pub pool: AnyPool,
+    pub backend: Backend,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// Someone else changed the row first; the caller may retry.
+    #[error("changed concurrently, try again")]
+    Stale,
+    #[error("{0}")]
+    Conflict(String),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+impl StoreError {
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(self, StoreError::Database(sqlx::Error::Database(e)) if e.is_unique_violation())
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Migrations are embedded, one folder per dialect with the same versions.
+macro_rules! embed_migrations {
+    ($dir:literal: $($version:literal $name:literal),* $(,)?) => {
+        vec![$(Migration::new(
+            $version,
+            Cow::Borrowed($name),
+            MigrationType::Simple,
+            Cow::Borrowed(include_str!(concat!("../../migrations/", $dir, "/", stringify!($version), "_", $name, ".sql"))),
+            false,
+        )),*]
+    };
+}
+
+fn migrator(backend: Backend) -> Migrator {
+    let migrations = match backend {
+        Backend::Sqlite => embed_migrations!("sqlite": 0001 "init"),
+        Backend::Postgres => embed_migrations!("postgres": 0001 "init"),
+    };
+    Migrator {
+        migrations: Cow::Owned(migrations),
+        ignore_missing: false,
+        locking: true,
+        no_tx: false,
+    }
+}
+
+impl Db {
+    /// Connects and, for a SQLite file, creates its folder first.
+    pub async fn connect(url: &str) -> Result<Db> {
+        install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else {
+            Backend::Postgres
+        };
+        let pool = match backend {
+            Backend::Sqlite => {
+                let (path, rest) = match url
+                    .trim_start_matches("sqlite://")
+                    .trim_start_matches("sqlite:")
+                    .split_once('?')
+                {
+                    Some((p, q)) => (p.to_string(), Some(q.to_string())),
+                    None => (
+                        url.trim_start_matches("sqlite://")
+                            .trim_start_matches("sqlite:")
+                            .to_string(),
+                        None,
+                    ),
+                };
+                if path != ":memory:"
+                    && let Some(parent) = std::path::Path::new(&path).parent()
+                    && !parent.as_os_str().is_empty()
+                {
+                    std::fs::create_dir_all(parent).map_err(|e| {
+                        StoreError::Database(sqlx::Error::Configuration(
+                            format!("cannot create {}: {e}", parent.display()).into(),
+                        ))
+                    })?;
+                }
+                let query = rest.unwrap_or_else(|| "mode=rwc".into());
+                let full = format!("sqlite://{path}?{query}");
+                AnyPoolOptions::new()
+                    .max_connections(4)
+                    .min_connections(1)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .after_connect(|conn, _meta| {
+                        Box::pin(async move {
+                            // WAL lets readers run beside the one writer; FULL
+                            // makes every acknowledged commit survive power loss.
+                            conn.execute("pragma journal_mode = wal").await?;
+                            conn.execute("pragma synchronous = full").await?;
+                            conn.execute("pragma foreign_keys = on").await?;
+                            conn.execute("pragma busy_timeout = 10000").await?;
+                            Ok(())
+                        })
+                    })
+                    .connect(&full)
+                    .await?
+            }
+            Backend::Postgres => {
+                AnyPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect(url)
+                    .await?
+            }
+        };
+        Ok(Db { pool, backend })
+    }
+
+    pub async fn migrate(&self) -> Result<()> {
+        migrator(self.backend).run(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Write transactions take SQLite's write lock up front, so a read that
+    /// later upgrades never fails with "database is locked".
+    pub async fn begin(&self) -> Result<Tx> {
+        let stmt = match self.backend {
+            Backend::Sqlite => "begin immediate",
+            Backend::Postgres => "begin",
+        };
+        Ok(self.pool.begin_with(stmt).await?)
+    }
+
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("select 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// `for update` on PostgreSQL; SQLite's single writer already serialises.
+    pub fn lock_clause(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite => "",
+            Backend::Postgres => " for update",
+        }
+    }
+
+    pub fn skip_locked_clause(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite => "",
+            Backend::Postgres => " for update skip locked",
+        }
+    }
+}
+
+/// Reads a column, naming it in the error.
+pub(crate) fn col<'r, T>(row: &'r sqlx::any::AnyRow, name: &str) -> Result<T>
+where
+    T: sqlx::Decode<'r, Any> + sqlx::Type<Any>,
+{
+    use sqlx::Row;
+    row.try_get(name).map_err(StoreError::Database)
+}
+
+/// Parses a stored enum, treating an unknown value as corruption.
+pub(crate) fn parse_enum<T>(raw: &str, parse: impl Fn(&str) -> Option<T>, what: &str) -> Result<T> {
+    parse(raw).ok_or_else(|| StoreError::Corrupt(format!("unknown {what} {raw:?}")))
+}
