@@ -6,5 +6,8 @@
 
 pub mod clock;
 pub mod config;
+pub mod demo;
 pub mod domain;
+pub mod metrics;
+pub mod server;
 pub mod store;

@@ -1,1 +1,373 @@
-fn main() {}
+//! The `chatbill` command line.
+
+use chatbill::clock::{self, random_token};
+use chatbill::config::{Config, Secrets};
+use chatbill::domain::{Currency, ShopId};
+use chatbill::store::shops::{self, ShopSettings};
+use chatbill::store::tokens::{self, Role};
+use chatbill::store::{Backend, Db};
+use chatbill::{demo, server};
+use clap::{Parser, Subcommand};
+use std::path::Path;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "chatbill",
+    version,
+    about = "Sell inside a chat app without a person answering every message"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Migrate the database, then serve the webhooks, web chat, admin API and workers.
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Run with a demo shop and catalog; prints where to chat and where the seller works.
+    Demo {
+        /// Bind the demo shop to this Facebook Page id.
+        #[arg(long, requires = "page_token")]
+        page_id: Option<String>,
+        /// The Page access token for --page-id.
+        #[arg(long, requires = "page_id")]
+        page_token: Option<String>,
+    },
+    /// Manage shops.
+    Shop {
+        #[command(subcommand)]
+        command: ShopCommand,
+    },
+    /// Manage admin API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ShopCommand {
+    /// Create a shop and print its first (owner) admin token.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// ISO 4217 code, e.g. THB or VND.
+        #[arg(long)]
+        currency: String,
+        /// Default language for customers: en, th or vi.
+        #[arg(long, default_value = "en")]
+        locale: String,
+        #[arg(long, requires = "page_token")]
+        page_id: Option<String>,
+        #[arg(long, requires = "page_id")]
+        page_token: Option<String>,
+    },
+    /// List shops and their channels.
+    List,
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create an admin token for a shop (printed once).
+    Create {
+        #[arg(long)]
+        shop: i64,
+        #[arg(long, default_value = "cli")]
+        label: String,
+        #[arg(long, default_value = "owner", value_parser = ["owner", "staff"])]
+        role: String,
+    },
+    /// Revoke a token by its id (see `token list`).
+    Revoke {
+        #[arg(long)]
+        shop: i64,
+        #[arg(long)]
+        id: i64,
+    },
+    /// List a shop's tokens (never the secrets).
+    List {
+        #[arg(long)]
+        shop: i64,
+    },
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("CHATBILL_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(line) => {
+            eprintln!("chatbill: {line}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn connect(config: &Config) -> Result<Db, String> {
+    let db = Db::connect(&config.database_url).await.map_err(|e| {
+        format!(
+            "DATABASE_URL: cannot open {}: {e}",
+            redact(&config.database_url)
+        )
+    })?;
+    db.migrate()
+        .await
+        .map_err(|e| format!("DATABASE_URL: migration failed: {e}"))?;
+    if db.backend == Backend::Sqlite {
+        tracing::info!(
+            "SQLite database: run exactly one chatbill process on it; use PostgreSQL to scale out"
+        );
+    }
+    Ok(db)
+}
+
+/// Hides a password in a database URL before printing it.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), String> {
+    match cli.command {
+        Command::Serve => {
+            let config = Config::from_env(Secrets::Required).map_err(|e| e.to_string())?;
+            let db = connect(&config).await?;
+            let running = server::start(config, db)
+                .await
+                .map_err(|e| format!("CHATBILL_BIND: cannot listen: {e}"))?;
+            tracing::info!(addr = %running.addr, "chatbill serving");
+            serve_until_signal(running).await;
+            Ok(())
+        }
+        Command::Migrate => {
+            let config = Config::from_env(Secrets::Optional).map_err(|e| e.to_string())?;
+            connect(&config).await?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Demo {
+            page_id,
+            page_token,
+        } => {
+            let mut config = Config::from_env(Secrets::Optional).map_err(|e| e.to_string())?;
+            fill_demo_secrets(&mut config)?;
+            let db = connect(&config).await?;
+            let now = clock::now();
+            let (shop, created) = demo::ensure_demo_shop(&db, now)
+                .await
+                .map_err(|e| e.to_string())?;
+            if let (Some(id), Some(token)) = (&page_id, &page_token) {
+                shops::bind_channel(&db, shop, "messenger", id, Some(token), now)
+                    .await
+                    .map_err(|e| e.to_string())?;
+            }
+            let (token, _) = tokens::create(&db, shop, "demo", Role::Owner, now)
+                .await
+                .map_err(|e| e.to_string())?;
+            let running = server::start(config.clone(), db)
+                .await
+                .map_err(|e| format!("CHATBILL_BIND: cannot listen on {}: {e}", config.bind))?;
+            let base = if config.public_url == format!("http://{}", config.bind) {
+                format!("http://{}", running.addr)
+            } else {
+                config.public_url.clone()
+            };
+            println!();
+            println!(
+                "chatbill demo is running ({} shop #{shop}).",
+                if created { "new" } else { "existing" }
+            );
+            println!("  Chat as a customer:  {base}/chat/{shop}");
+            println!("  Seller console:      {base}/admin   (sign in with the token below)");
+            println!("  Admin API:           {base}/api/v1  (Authorization: Bearer <token>)");
+            println!("  Admin token:         {token}");
+            println!(
+                "  Messenger webhook:   {base}/webhooks/messenger  (verify token: {})",
+                config.meta_verify_token
+            );
+            if let Some(id) = page_id {
+                println!("  Facebook Page:       {id} is bound to the demo shop");
+            }
+            println!("  Health and metrics:  {base}/healthz  {base}/metrics");
+            println!("  Database:            {}", redact(&config.database_url));
+            println!("Press Ctrl-C to stop.");
+            serve_until_signal(running).await;
+            Ok(())
+        }
+        Command::Shop { command } => {
+            let config = Config::from_env(Secrets::Optional).map_err(|e| e.to_string())?;
+            let db = connect(&config).await?;
+            let now = clock::now();
+            match command {
+                ShopCommand::Create {
+                    name,
+                    currency,
+                    locale,
+                    page_id,
+                    page_token,
+                } => {
+                    let currency: Currency =
+                        currency.parse().map_err(|e| format!("--currency: {e}"))?;
+                    if !matches!(locale.as_str(), "en" | "th" | "vi") {
+                        return Err(format!("--locale: {locale:?} is not one of en, th, vi"));
+                    }
+                    if name.trim().is_empty() {
+                        return Err("--name: must not be empty".into());
+                    }
+                    let shop = shops::create(
+                        &db,
+                        name.trim(),
+                        currency,
+                        &locale,
+                        &ShopSettings::default(),
+                        now,
+                    )
+                    .await
+                    .map_err(|e| e.to_string())?;
+                    if let (Some(id), Some(tok)) = (&page_id, &page_token) {
+                        shops::bind_channel(&db, shop.id, "messenger", id, Some(tok), now)
+                            .await
+                            .map_err(|e| e.to_string())?;
+                    }
+                    let (token, _) = tokens::create(&db, shop.id, "owner", Role::Owner, now)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    println!("shop {} created: {}", shop.id, shop.name);
+                    println!("admin token (shown once, keep it safe): {token}");
+                }
+                ShopCommand::List => {
+                    for shop in shops::list(&db).await.map_err(|e| e.to_string())? {
+                        let channels = shops::channels_of(&db, shop.id)
+                            .await
+                            .map_err(|e| e.to_string())?;
+                        let channels: Vec<String> = channels
+                            .iter()
+                            .map(|c| format!("{}:{}", c.channel, c.external_id))
+                            .collect();
+                        println!(
+                            "{}\t{}\t{}\t{}",
+                            shop.id,
+                            shop.name,
+                            shop.currency,
+                            channels.join(",")
+                        );
+                    }
+                }
+            }
+            Ok(())
+        }
+        Command::Token { command } => {
+            let config = Config::from_env(Secrets::Optional).map_err(|e| e.to_string())?;
+            let db = connect(&config).await?;
+            let now = clock::now();
+            match command {
+                TokenCommand::Create { shop, label, role } => {
+                    let role = Role::parse(&role).unwrap_or(Role::Staff);
+                    shops::get(&db, ShopId(shop))
+                        .await
+                        .map_err(|_| format!("--shop: no shop {shop}"))?;
+                    let (token, info) = tokens::create(&db, ShopId(shop), &label, role, now)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    println!(
+                        "token {} ({}, {}): {token}",
+                        info.id,
+                        info.label,
+                        info.role.as_str()
+                    );
+                }
+                TokenCommand::Revoke { shop, id } => {
+                    tokens::revoke(&db, ShopId(shop), id, now)
+                        .await
+                        .map_err(|_| format!("--id: no active token {id} in shop {shop}"))?;
+                    println!("token {id} revoked");
+                }
+                TokenCommand::List { shop } => {
+                    for t in tokens::list(&db, ShopId(shop))
+                        .await
+                        .map_err(|e| e.to_string())?
+                    {
+                        let state = if t.revoked_at.is_some() {
+                            "revoked"
+                        } else {
+                            "active"
+                        };
+                        println!(
+                            "{}\t{}…\t{}\t{}\t{state}",
+                            t.id,
+                            t.prefix,
+                            t.label,
+                            t.role.as_str()
+                        );
+                    }
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+async fn serve_until_signal(running: server::Running) {
+    server::termination_signal().await;
+    tracing::info!("stopping: finishing in-flight requests and work");
+    running.shutdown().await;
+}
+
+/// The demo keeps its generated secrets next to its database so web-chat
+/// cookies and the verify token survive a restart.
+fn fill_demo_secrets(config: &mut Config) -> Result<(), String> {
+    let path = Path::new("data/demo-secrets.json");
+    let mut saved: serde_json::Value = std::fs::read_to_string(path)
+        .ok()
+        .and_then(|s| serde_json::from_str(&s).ok())
+        .unwrap_or_else(|| serde_json::json!({}));
+    let mut changed = false;
+    for (field, slot) in [
+        ("meta_app_secret", &mut config.meta_app_secret),
+        ("meta_verify_token", &mut config.meta_verify_token),
+        ("secret_key", &mut config.secret_key),
+    ] {
+        if !slot.is_empty() {
+            continue;
+        }
+        match saved.get(field).and_then(|v| v.as_str()) {
+            Some(v) => *slot = v.to_string(),
+            None => {
+                *slot = random_token("");
+                saved[field] = serde_json::Value::String(slot.clone());
+                changed = true;
+            }
+        }
+    }
+    if changed {
+        std::fs::create_dir_all("data").map_err(|e| format!("cannot create ./data: {e}"))?;
+        std::fs::write(
+            path,
+            serde_json::to_string_pretty(&saved).unwrap_or_default(),
+        )
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
+    Ok(())
+}

@@ -81,7 +81,7 @@ create table customers (
 create index customers_shop_name on customers (shop_id, display_name);
 
 create table conversations (
-    customer_id bigint generated always as identity primary key references customers(id),
+    customer_id bigint primary key references customers(id),
     shop_id bigint not null references shops(id),
     state text not null default '{}',
     last_inbound_at bigint,

@@ -390,6 +390,8 @@ pub fn decide(order: &Order, command: Command, actor: &Actor) -> Result<Plan, Or
                     order.fulfilment
                 )));
             }
+            // State first, so a double confirmation says "already paid".
+            lc::next_payment(order.payment, PE::ConfirmSettles, actor)?;
             let amount = positive(amount.unwrap_or(d.remaining()), "the amount")?;
             d.record_payment(amount, PE::ConfirmSettles, PE::ConfirmPartly, actor)?;
             let remaining = d.remaining();
@@ -444,6 +446,7 @@ pub fn decide(order: &Order, command: Command, actor: &Actor) -> Result<Plan, Or
             d.release_all_stock();
         }
         Command::CollectCod { amount } => {
+            lc::next_fulfilment(order.fulfilment, FE::CollectCod, actor)?;
             let amount = positive(amount.unwrap_or(d.remaining()), "the amount")?;
             d.fulfil(FE::CollectCod, actor)?;
             d.pay(PE::CollectCod, actor)?;

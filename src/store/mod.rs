@@ -65,12 +65,12 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// Migrations are embedded, one folder per dialect with the same versions.
 macro_rules! embed_migrations {
-    ($dir:literal: $($version:literal $name:literal),* $(,)?) => {
+    ($dir:literal: $($version:literal $name:literal $file:literal),* $(,)?) => {
         vec![$(Migration::new(
             $version,
             Cow::Borrowed($name),
             MigrationType::Simple,
-            Cow::Borrowed(include_str!(concat!("../../migrations/", $dir, "/", stringify!($version), "_", $name, ".sql"))),
+            Cow::Borrowed(include_str!(concat!("../../migrations/", $dir, "/", $file))),
             false,
         )),*]
     };
@@ -78,8 +78,8 @@ macro_rules! embed_migrations {
 
 fn migrator(backend: Backend) -> Migrator {
     let migrations = match backend {
-        Backend::Sqlite => embed_migrations!("sqlite": 0001 "init"),
-        Backend::Postgres => embed_migrations!("postgres": 0001 "init"),
+        Backend::Sqlite => embed_migrations!("sqlite": 1 "init" "0001_init.sql"),
+        Backend::Postgres => embed_migrations!("postgres": 1 "init" "0001_init.sql"),
     };
     Migrator {
         migrations: Cow::Owned(migrations),
@@ -144,6 +144,10 @@ impl Db {
                     .await?
             }
             Backend::Postgres => {
+                // One direct attempt first: it fails fast with the real cause
+                // (refused, unknown host, bad password) instead of a pool timeout.
+                use sqlx::Connection;
+                sqlx::AnyConnection::connect(url).await?.close().await?;
                 AnyPoolOptions::new()
                     .max_connections(16)
                     .acquire_timeout(Duration::from_secs(10))
@@ -202,4 +206,47 @@ where
 /// Parses a stored enum, treating an unknown value as corruption.
 pub(crate) fn parse_enum<T>(raw: &str, parse: impl Fn(&str) -> Option<T>, what: &str) -> Result<T> {
     parse(raw).ok_or_else(|| StoreError::Corrupt(format!("unknown {what} {raw:?}")))
+}
+
+#[cfg(test)]
+mod tests {
+    /// Table name → column names, from a migration file.
+    fn shape(sql: &str) -> Vec<(String, Vec<String>)> {
+        let mut tables = Vec::new();
+        let mut current: Option<(String, Vec<String>)> = None;
+        for line in sql.lines().map(str::trim) {
+            if let Some(rest) = line.strip_prefix("create table ") {
+                current = Some((rest.trim_end_matches(" (").to_string(), Vec::new()));
+            } else if line.starts_with(");") {
+                tables.extend(current.take());
+            } else if let Some((_, cols)) = current.as_mut() {
+                let first = line.split_whitespace().next().unwrap_or("");
+                if !first.is_empty() && !matches!(first, "unique" | "check" | "primary" | "--") {
+                    cols.push(first.to_string());
+                }
+            }
+        }
+        tables
+    }
+
+    #[test]
+    fn both_dialects_have_the_same_migrations_and_columns() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+        let list = |d: &str| {
+            let mut v: Vec<String> = std::fs::read_dir(dir.join(d))
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+                .collect();
+            v.sort();
+            v
+        };
+        let (lite, pg) = (list("sqlite"), list("postgres"));
+        assert_eq!(lite, pg, "migration folders must list the same versions");
+        for file in &lite {
+            let a = std::fs::read_to_string(dir.join("sqlite").join(file)).unwrap();
+            let b = std::fs::read_to_string(dir.join("postgres").join(file)).unwrap();
+            assert_eq!(shape(&a), shape(&b), "{file}: tables and columns differ");
+            assert!(!shape(&a).is_empty());
+        }
+    }
 }

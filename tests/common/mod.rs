@@ -1,0 +1,182 @@
+//! Test harness: a fresh database per test (SQLite file by default, a fresh
+//! PostgreSQL database when TEST_DATABASE_URL is set) and the real server on
+//! a random port.
+#![allow(dead_code)]
+
+use chatbill::clock::{hex, random_bytes};
+use chatbill::config::{Config, Secrets};
+use chatbill::domain::{Currency, Timestamp};
+use chatbill::server::{self, Running};
+use chatbill::store::Db;
+use chatbill::store::shops::{self, Shop, ShopSettings};
+use chatbill::store::tokens::{self, Role};
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+pub const APP_SECRET: &str = "test-app-secret-0123456789";
+pub const VERIFY_TOKEN: &str = "test-verify-token";
+pub const SECRET_KEY: &str = "test-secret-key-0123456789abcdef0123456789";
+
+pub struct TestDb {
+    pub db: Db,
+    pub url: String,
+    dir: Option<PathBuf>,
+    pg: Option<(String, String)>,
+}
+
+pub fn backend_name() -> &'static str {
+    if std::env::var("TEST_DATABASE_URL")
+        .map(|u| u.starts_with("postgres"))
+        .unwrap_or(false)
+    {
+        "postgres"
+    } else {
+        "sqlite"
+    }
+}
+
+pub async fn fresh_db() -> TestDb {
+    let tag = hex(&random_bytes::<6>());
+    match std::env::var("TEST_DATABASE_URL") {
+        Ok(admin_url) if admin_url.starts_with("postgres") => {
+            let name = format!("chatbill_t_{tag}");
+            let admin = Db::connect(&admin_url)
+                .await
+                .expect("TEST_DATABASE_URL reachable");
+            sqlx::query(&format!("create database {name}"))
+                .execute(&admin.pool)
+                .await
+                .expect("create test database");
+            admin.pool.close().await;
+            let base = admin_url
+                .rsplit_once('/')
+                .map(|(b, _)| b)
+                .unwrap_or(&admin_url);
+            let url = format!("{base}/{name}");
+            let db = Db::connect(&url).await.expect("connect test database");
+            db.migrate().await.expect("migrate");
+            TestDb {
+                db,
+                url,
+                dir: None,
+                pg: Some((admin_url, name)),
+            }
+        }
+        _ => {
+            let dir = std::env::temp_dir().join(format!("chatbill-test-{tag}"));
+            std::fs::create_dir_all(&dir).expect("temp dir");
+            let url = format!("sqlite://{}/test.db", dir.display());
+            let db = Db::connect(&url).await.expect("open sqlite");
+            db.migrate().await.expect("migrate");
+            TestDb {
+                db,
+                url,
+                dir: Some(dir),
+                pg: None,
+            }
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some(dir) = self.dir.take() {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+        if let Some((admin_url, name)) = self.pg.take() {
+            // Drop runs inside the test's runtime; use a thread with its own.
+            // `with (force)` ends this test's connections, whatever state
+            // a failed test left them in.
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .ok()?;
+                rt.block_on(async move {
+                    let admin = Db::connect(&admin_url).await.ok()?;
+                    let _ = sqlx::query(&format!("drop database if exists {name} with (force)"))
+                        .execute(&admin.pool)
+                        .await;
+                    admin.pool.close().await;
+                    Some(())
+                })
+            })
+            .join();
+        }
+    }
+}
+
+pub fn now() -> Timestamp {
+    chatbill::clock::now()
+}
+
+pub fn test_config(extra: &[(&str, &str)]) -> Config {
+    let mut vars: HashMap<String, String> = [
+        ("CHATBILL_BIND", "127.0.0.1:0"),
+        ("META_APP_SECRET", APP_SECRET),
+        ("META_VERIFY_TOKEN", VERIFY_TOKEN),
+        ("CHATBILL_SECRET_KEY", SECRET_KEY),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    for (k, v) in extra {
+        vars.insert(k.to_string(), v.to_string());
+    }
+    Config::from_lookup(|k| vars.get(k).cloned(), Secrets::Required).expect("test config")
+}
+
+pub async fn make_shop(db: &Db, name: &str, currency: Currency) -> (Shop, String) {
+    let shop = shops::create(db, name, currency, "en", &ShopSettings::default(), now())
+        .await
+        .expect("create shop");
+    let (token, _) = tokens::create(db, shop.id, "test", Role::Owner, now())
+        .await
+        .expect("token");
+    (shop, token)
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub db: Db,
+    pub shop: Shop,
+    pub token: String,
+    pub client: reqwest::Client,
+    running: Option<Running>,
+    _test_db: TestDb,
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        Self::spawn_with(&[]).await
+    }
+
+    pub async fn spawn_with(extra: &[(&str, &str)]) -> TestApp {
+        let test_db = fresh_db().await;
+        let db = test_db.db.clone();
+        let (shop, token) = make_shop(&db, "Test shop", Currency::THB).await;
+        let config = test_config(extra);
+        let running = server::start(config, db.clone())
+            .await
+            .expect("start server");
+        TestApp {
+            base: format!("http://{}", running.addr),
+            db,
+            shop,
+            token,
+            client: reqwest::Client::new(),
+            running: Some(running),
+            _test_db: test_db,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(r) = self.running.take() {
+            r.shutdown().await;
+        }
+    }
+}
