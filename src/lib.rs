@@ -4,10 +4,12 @@
 //! events, `engine` decides (pure), `store` persists, `outbox` delivers; the
 //! order rules live in `domain` (pure) and the seller works through `admin`.
 
+pub mod admin;
 pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod metrics;
 pub mod server;
+pub mod slips;
 pub mod store;

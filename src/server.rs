@@ -33,6 +33,8 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/static/demo/{file}", get(crate::demo::serve_demo_image))
+        .merge(crate::admin::routes())
+        .merge(crate::slips::routes())
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -200,8 +202,10 @@ pub async fn start(config: Config, db: Db) -> std::io::Result<Running> {
     })
 }
 
-fn spawn_workers(_state: &AppState) -> Vec<JoinHandle<()>> {
-    Vec::new()
+fn spawn_workers(state: &AppState) -> Vec<JoinHandle<()>> {
+    let mut workers = Vec::new();
+    workers.extend(crate::slips::spawn_workers(state));
+    workers
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -212,7 +212,7 @@ async fn payment_confirmation_writes_history_counts_and_one_push() {
         db,
         &shop,
         order.id,
-        Command::SubmitSlip,
+        Command::SubmitSlip { suspicious: false },
         &Actor::Customer,
         now(),
     )
@@ -309,7 +309,7 @@ async fn twenty_concurrent_confirms_confirm_once_and_push_once() {
         db,
         &shop,
         order.id,
-        Command::SubmitSlip,
+        Command::SubmitSlip { suspicious: false },
         &Actor::Customer,
         now(),
     )

@@ -128,7 +128,11 @@ impl Order {
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum Command {
     Confirm,
-    SubmitSlip,
+    /// A slip arrived. `suspicious` (re-used or unreadable QR) still puts the
+    /// order in front of the seller, but the customer is not told all is well.
+    SubmitSlip {
+        suspicious: bool,
+    },
     ConfirmPayment {
         amount: Option<i64>,
     },
@@ -194,7 +198,19 @@ pub struct LedgerMove {
 #[serde(tag = "notice", rename_all = "snake_case")]
 pub enum Notice {
     OrderConfirmed,
+    /// "Payment confirmation: pending".
     SlipReceived,
+    /// The slip needs the shop's eyes (e.g. it was used before).
+    SlipNeedsShopCheck,
+    /// The picture could not be used; `problem` is a template key such as
+    /// `not_an_image`, `too_large`, `sticker`, `pdf`, `expired`.
+    SlipProblem {
+        problem: String,
+    },
+    /// The hold on an unpaid order is about to lapse.
+    HoldReminder {
+        hours_left: i64,
+    },
     PaymentConfirmed {
         amount: i64,
         remaining: i64,
@@ -367,7 +383,7 @@ pub fn decide(order: &Order, command: Command, actor: &Actor) -> Result<Plan, Or
             d.fulfil(FE::Confirm, actor)?;
             d.notices.push(Notice::OrderConfirmed);
         }
-        Command::SubmitSlip => {
+        Command::SubmitSlip { suspicious } => {
             if !lc::holds_stock(order.fulfilment) {
                 return Err(OrderError::Policy(format!(
                     "the order is {}",
@@ -381,7 +397,11 @@ pub fn decide(order: &Order, command: Command, actor: &Actor) -> Result<Plan, Or
             if d.order.method.is_none() {
                 d.order.method = Some(PaymentMethod::BankTransfer);
             }
-            d.notices.push(Notice::SlipReceived);
+            d.notices.push(if suspicious {
+                Notice::SlipNeedsShopCheck
+            } else {
+                Notice::SlipReceived
+            });
         }
         Command::ConfirmPayment { amount } => {
             if !lc::holds_stock(order.fulfilment) {
@@ -745,10 +765,20 @@ mod tests {
     #[test]
     fn slip_then_confirm_pays_and_confirms_the_order() {
         let o = order();
-        let p = decide(&o, Command::SubmitSlip, &Actor::Customer).unwrap();
+        let p = decide(
+            &o,
+            Command::SubmitSlip { suspicious: false },
+            &Actor::Customer,
+        )
+        .unwrap();
         assert_eq!(p.order.payment, PaymentStatus::PendingReview);
         // A second slip is added without a new transition.
-        let p2 = decide(&p.order, Command::SubmitSlip, &Actor::Customer).unwrap();
+        let p2 = decide(
+            &p.order,
+            Command::SubmitSlip { suspicious: false },
+            &Actor::Customer,
+        )
+        .unwrap();
         assert!(p2.transitions.is_empty());
         let p3 = decide(
             &p2.order,
@@ -968,7 +998,7 @@ mod tests {
     fn arb_command() -> impl Strategy<Value = (Command, u8)> {
         let cmd = prop_oneof![
             Just(Command::Confirm),
-            Just(Command::SubmitSlip),
+            any::<bool>().prop_map(|suspicious| Command::SubmitSlip { suspicious }),
             (proptest::option::of(1i64..80_000))
                 .prop_map(|amount| Command::ConfirmPayment { amount }),
             Just(Command::RejectPayment {

@@ -422,31 +422,48 @@ pub async fn apply(
     loop {
         attempt += 1;
         let mut tx = db.begin().await?;
-        let before = load_in(&mut tx, shop.id, id, db.lock_clause()).await?;
-        let command = match command.clone() {
-            Command::PayFromBalance { .. } => {
-                let row = sqlx::query("select balance from customers where id = $1")
-                    .bind(before.customer_id.get())
-                    .fetch_one(&mut *tx)
-                    .await?;
-                Command::PayFromBalance {
-                    available: col(&row, "balance")?,
-                    allow_negative: shop.settings.allow_negative_balance,
-                }
+        match apply_in_tx(&mut tx, db, shop, id, command.clone(), actor, now).await {
+            Ok(applied) => {
+                tx.commit().await?;
+                return Ok(applied);
             }
-            other => other,
-        };
-        let plan = order::decide(&before, command, actor)?;
-        match write_plan(&mut tx, shop, &before, &plan, actor, now).await {
-            Ok(()) => {}
             Err(ApplyError::Store(StoreError::Stale)) if attempt < 5 => continue,
             Err(e) => return Err(e),
         }
-        tx.commit().await?;
-        let mut order = plan.order.clone();
-        order.version = before.version + 1;
-        return Ok(Applied { order, plan });
     }
+}
+
+/// The same inside the caller's transaction (so a payment row, a slip or a
+/// conversation state can change together with the order). `Stale` means
+/// the caller should roll back and retry.
+pub async fn apply_in_tx(
+    tx: &mut Tx,
+    db: &Db,
+    shop: &Shop,
+    id: OrderId,
+    command: Command,
+    actor: &Actor,
+    now: Timestamp,
+) -> Result<Applied, ApplyError> {
+    let before = load_in(tx, shop.id, id, db.lock_clause()).await?;
+    let command = match command {
+        Command::PayFromBalance { .. } => {
+            let row = sqlx::query("select balance from customers where id = $1")
+                .bind(before.customer_id.get())
+                .fetch_one(&mut **tx)
+                .await?;
+            Command::PayFromBalance {
+                available: col(&row, "balance")?,
+                allow_negative: shop.settings.allow_negative_balance,
+            }
+        }
+        other => other,
+    };
+    let plan = order::decide(&before, command, actor)?;
+    write_plan(tx, shop, &before, &plan, actor, now).await?;
+    let mut order = plan.order.clone();
+    order.version = before.version + 1;
+    Ok(Applied { order, plan })
 }
 
 /// Writes a decision. The order row is updated only if nobody changed it
