@@ -5,10 +5,12 @@
 //! order rules live in `domain` (pure) and the seller works through `admin`.
 
 pub mod admin;
+pub mod channels;
 pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod domain;
+pub mod engine;
 pub mod metrics;
 pub mod server;
 pub mod slips;

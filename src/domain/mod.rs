@@ -3,12 +3,14 @@
 //! the clock; callers pass `now` in.
 
 pub mod address;
+pub mod catalog;
 pub mod ids;
 pub mod ledger;
 pub mod lifecycle;
 pub mod money;
 pub mod order;
 pub mod phone;
+pub mod shop;
 
 pub use address::Address;
 pub use ids::{CustomerId, OrderCode, OrderId, ProductId, ShopId, Timestamp, VariantId};

@@ -11,10 +11,17 @@
 //! version column, unique keys, and row locks on PostgreSQL. Nothing here
 //! relies on an in-process lock.
 
+pub mod cart;
 pub mod catalog;
+pub mod conversations;
+pub mod inbox;
 pub mod customers;
+pub mod idempotency;
+pub mod listing;
 pub mod orders;
 pub mod outbox;
+pub mod payments;
+pub mod seller_inbox;
 pub mod shops;
 pub mod tokens;
 
@@ -78,8 +85,8 @@ macro_rules! embed_migrations {
 
 fn migrator(backend: Backend) -> Migrator {
     let migrations = match backend {
-        Backend::Sqlite => embed_migrations!("sqlite": 1 "init" "0001_init.sql"),
-        Backend::Postgres => embed_migrations!("postgres": 1 "init" "0001_init.sql"),
+        Backend::Sqlite => embed_migrations!("sqlite": 1 "init" "0001_init.sql", 2 "inbox outbox" "0002_inbox_outbox.sql"),
+        Backend::Postgres => embed_migrations!("postgres": 1 "init" "0001_init.sql", 2 "inbox outbox" "0002_inbox_outbox.sql"),
     };
     Migrator {
         migrations: Cow::Owned(migrations),
@@ -186,6 +193,21 @@ impl Db {
         }
     }
 
+    /// Runs the next statements of `tx` so they can be undone alone: the
+    /// caller ends it with [`Db::savepoint_end`].
+    pub async fn savepoint(tx: &mut Tx, name: &str) -> Result<()> {
+        sqlx::query(&format!("savepoint {name}")).execute(&mut **tx).await?;
+        Ok(())
+    }
+
+    pub async fn savepoint_end(tx: &mut Tx, name: &str, keep: bool) -> Result<()> {
+        if !keep {
+            sqlx::query(&format!("rollback to savepoint {name}")).execute(&mut **tx).await?;
+        }
+        sqlx::query(&format!("release savepoint {name}")).execute(&mut **tx).await?;
+        Ok(())
+    }
+
     pub fn skip_locked_clause(&self) -> &'static str {
         match self.backend {
             Backend::Sqlite => "",
@@ -215,7 +237,12 @@ mod tests {
         let mut tables = Vec::new();
         let mut current: Option<(String, Vec<String>)> = None;
         for line in sql.lines().map(str::trim) {
-            if let Some(rest) = line.strip_prefix("create table ") {
+            if let Some(rest) = line.strip_prefix("alter table ") {
+                let mut words = rest.split_whitespace();
+                let table = words.next().unwrap_or("").to_string();
+                let column = words.nth(2).unwrap_or("").to_string();
+                tables.push((table, vec![column]));
+            } else if let Some(rest) = line.strip_prefix("create table ") {
                 current = Some((rest.trim_end_matches(" (").to_string(), Vec::new()));
             } else if line.starts_with(");") {
                 tables.extend(current.take());

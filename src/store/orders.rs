@@ -88,19 +88,32 @@ pub async fn place(
     new: NewOrder,
     now: Timestamp,
 ) -> Result<Order, PlaceError> {
+    let mut tx = db.begin().await?;
+    let order = place_in_tx(&mut tx, shop, new, now).await?;
+    tx.commit().await?;
+    Ok(order)
+}
+
+/// The same inside the caller's transaction. On an error the caller must
+/// roll back (or roll back to a savepoint): reservations may have been made.
+pub async fn place_in_tx(
+    tx: &mut Tx,
+    shop: &Shop,
+    new: NewOrder,
+    now: Timestamp,
+) -> Result<Order, PlaceError> {
     if new.items.is_empty() {
         return Err(PlaceError::Empty);
     }
     if new.items.iter().any(|(_, q)| !(1..=10_000).contains(q)) {
         return Err(PlaceError::BadQuantity);
     }
-    let mut tx = db.begin().await?;
     let mut lines = Vec::with_capacity(new.items.len());
     for (variant, qty) in &new.items {
-        let item = catalog::sale_item(&mut tx, shop.id, *variant)
+        let item = catalog::sale_item(tx, shop.id, *variant)
             .await?
             .ok_or(PlaceError::UnknownItem(*variant))?;
-        if !catalog::reserve(&mut tx, *variant, *qty).await? {
+        if !catalog::reserve(tx, *variant, *qty).await? {
             // Dropping the transaction rolls back earlier reservations.
             let name = if item.variant_name.is_empty() {
                 item.name
@@ -183,7 +196,7 @@ pub async fn place(
         .bind(totals.remaining.minor)
         .bind(hold_until)
         .bind(now.millis())
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut **tx)
         .await?;
         if let Some(row) = row {
             id = Some(OrderId(col(&row, "id")?));
@@ -205,12 +218,12 @@ pub async fn place(
         .bind(line.qty)
         .bind(line.status.as_str())
         .bind(pos as i64)
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut **tx)
         .await?;
         line.id = col(&row, "id")?;
     }
     insert_history(
-        &mut tx,
+        tx,
         &order,
         &Transition {
             machine: "fulfilment",
@@ -223,11 +236,11 @@ pub async fn place(
         now,
     )
     .await?;
-    bump_count(&mut tx, shop.id, order.fulfilment, order.payment, 1).await?;
+    bump_count(tx, shop.id, order.fulfilment, order.payment, 1).await?;
     if new.method == Some(PaymentMethod::Cod) {
         let plan = order::decide(&order, Command::ChooseCod, &Actor::Customer)
             .map_err(|e| StoreError::Conflict(e.to_string()))?;
-        write_plan(&mut tx, shop, &order, &plan, &Actor::Customer, now)
+        write_plan(tx, shop, &order, &plan, &Actor::Customer, now)
             .await
             .map_err(|e| match e {
                 ApplyError::Store(s) => PlaceError::Store(s),
@@ -236,7 +249,6 @@ pub async fn place(
         order = plan.order;
         order.version += 1;
     }
-    tx.commit().await?;
     Ok(order)
 }
 
@@ -487,7 +499,7 @@ pub async fn write_plan(
     let n = sqlx::query(
         "update orders set fulfilment = $1, payment_status = $2, payment_method = $3, address = $4, subtotal = $5, \
          shipping_fee = $6, service_fees = $7, discount = $8, total = $9, paid = $10, remaining = $11, carrier = $12, \
-         tracking = $13, hold_until = case when $14 = 1 then hold_until else null end, version = version + 1, updated_at = $15 \
+         tracking = $13, hold_until = case when $14 = 1 then coalesce(hold_until, $19) else null end, version = version + 1, updated_at = $15 \
          where id = $16 and shop_id = $17 and version = $18",
     )
     .bind(after.fulfilment.as_str())
@@ -508,6 +520,7 @@ pub async fn write_plan(
     .bind(after.id.get())
     .bind(shop.id.get())
     .bind(before.version)
+    .bind(now.plus_secs(shop.settings.hold_hours.max(1) * 3600).millis())
     .execute(&mut **tx)
     .await?
     .rows_affected();

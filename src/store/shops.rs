@@ -2,74 +2,9 @@
 //! they own.
 
 use super::{Db, Result, StoreError, col};
-use crate::domain::order::PaymentMethod;
 use crate::domain::{Currency, ShopId, Timestamp};
 
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct BankAccount {
-    pub bank: String,
-    pub account_name: String,
-    pub account_number: String,
-}
-
-/// Payment QR scheme the shop's bills carry.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(tag = "scheme", rename_all = "snake_case")]
-pub enum PaymentQr {
-    /// Phone number, national id / tax id, or e-wallet id.
-    Promptpay {
-        id: String,
-    },
-    Vietqr {
-        bank_bin: String,
-        account: String,
-    },
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
-pub struct ShopSettings {
-    pub bank_accounts: Vec<BankAccount>,
-    pub payment_qr: Option<PaymentQr>,
-    pub payment_methods: Vec<PaymentMethod>,
-    /// How long an unpaid order holds its stock.
-    pub hold_hours: i64,
-    /// When, before the hold lapses, the customer is reminded.
-    pub reminder_before_hours: i64,
-    pub shipping_flat_fee: i64,
-    pub free_shipping_over: Option<i64>,
-    pub allow_negative_balance: bool,
-    pub utc_offset_minutes: i32,
-    /// Approved Utility Message template names by notice kind, used to reach
-    /// a customer outside the 24-hour window.
-    pub utility_templates: std::collections::BTreeMap<String, String>,
-}
-
-impl Default for ShopSettings {
-    fn default() -> Self {
-        ShopSettings {
-            bank_accounts: Vec::new(),
-            payment_qr: None,
-            payment_methods: vec![PaymentMethod::BankTransfer, PaymentMethod::Cod],
-            hold_hours: 24,
-            reminder_before_hours: 2,
-            shipping_flat_fee: 0,
-            free_shipping_over: None,
-            allow_negative_balance: false,
-            utc_offset_minutes: 0,
-            utility_templates: Default::default(),
-        }
-    }
-}
-
-impl ShopSettings {
-    pub fn shipping_fee_for(&self, subtotal: i64) -> i64 {
-        match self.free_shipping_over {
-            Some(limit) if subtotal >= limit => 0,
-            _ => self.shipping_flat_fee,
-        }
-    }
-}
+pub use crate::domain::shop::{BankAccount, PaymentQr, ShopSettings};
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Shop {

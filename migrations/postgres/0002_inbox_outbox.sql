@@ -1,0 +1,12 @@
+-- PostgreSQL dialect. Per-customer leases so one worker (on any instance) processes a customer's
+-- events at a time, in order; progress of multi-part sends; why a push waits.
+create table inbox_leases (
+    sender_key text primary key,
+    owner text not null,
+    lease_until bigint not null
+);
+alter table inbox_events add column sender_key text not null default '';
+create index inbox_sender_pending on inbox_events (sender_key, status, occurred_at);
+alter table outbox_messages add column parts_sent bigint not null default 0;
+alter table outbox_messages add column held_reason text;
+create index outbox_pending_customer on outbox_messages (customer_id, status, id);

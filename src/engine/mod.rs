@@ -1,0 +1,220 @@
+//! The conversation engine: a pure `step(state, input, context) -> (state,
+//! actions)`. No I/O happens here; the inbox worker loads the context,
+//! carries out the actions in one transaction and feeds outcomes back in.
+
+mod flows;
+pub mod notices;
+pub mod texts;
+
+pub use flows::step;
+pub use texts::Texts;
+
+use crate::domain::catalog::Product;
+use crate::domain::order::{Command, Order};
+use crate::domain::shop::ShopSettings;
+use crate::domain::{Address, Currency, OrderId, Timestamp, VariantId};
+
+/// What the engine hears.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Input {
+    /// Typed text.
+    Text(String),
+    /// A tapped button or quick reply (its payload).
+    Tap(String),
+    Image { url: String },
+    Sticker,
+    /// Video, audio, file, location, shared link…
+    OtherAttachment(String),
+    Referral(String),
+    /// Outcomes of actions the shell carried out.
+    OrderPlaced { order: OrderId },
+    OrderNotPlaced { reason: PlaceProblem },
+    CommandDone { order: OrderId, command: String },
+    CommandRefused { order: OrderId, reason: String },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum PlaceProblem {
+    OutOfStock { name: String },
+    EmptyCart,
+    Other,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CartLine {
+    pub variant: VariantId,
+    pub qty: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OrderSummary {
+    pub order: Order,
+    pub created_at: Timestamp,
+}
+
+/// Everything the engine may look at, loaded by the shell.
+pub struct Context<'a> {
+    pub shop_name: &'a str,
+    pub currency: Currency,
+    pub default_locale: &'a str,
+    pub settings: &'a ShopSettings,
+    pub catalog: &'a [Product],
+    pub cart: &'a [CartLine],
+    /// This customer's recent orders, newest first. Never another's.
+    pub orders: &'a [OrderSummary],
+    pub customer_name: &'a str,
+    pub saved_address: Option<&'a Address>,
+    pub balance: i64,
+    pub texts: &'a Texts,
+    /// Base for turning relative image paths into absolute URLs.
+    pub public_url: &'a str,
+    pub now: Timestamp,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Choice {
+    pub title: String,
+    pub payload: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Button {
+    Postback { title: String, payload: String },
+    Url { title: String, url: String },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Card {
+    pub title: String,
+    pub subtitle: String,
+    pub image_url: Option<String>,
+    pub buttons: Vec<Button>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ReceiptLine {
+    pub title: String,
+    pub subtitle: String,
+    pub qty: i64,
+    pub unit_price: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Receipt {
+    pub order_code: String,
+    pub recipient_name: String,
+    pub merchant_name: String,
+    pub currency: Currency,
+    pub payment_method: String,
+    pub lines: Vec<ReceiptLine>,
+    pub subtotal: i64,
+    pub shipping: i64,
+    pub fees: i64,
+    pub discount: i64,
+    pub total: i64,
+    pub address: Option<Address>,
+    pub timestamp: Timestamp,
+    /// The same bill as plain text, for channels without receipts.
+    pub text: String,
+}
+
+/// A message to the customer, channel-neutral; each channel renders it
+/// within its own limits.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Message {
+    Text { text: String, quick_replies: Vec<Choice> },
+    Buttons { text: String, buttons: Vec<Button> },
+    Carousel { cards: Vec<Card> },
+    Receipt { receipt: Box<Receipt> },
+    Image { url: String },
+}
+
+impl Message {
+    pub fn text(text: impl Into<String>) -> Message {
+        Message::Text { text: text.into(), quick_replies: Vec::new() }
+    }
+    /// A plain-text rendering (seller inbox, logs, channels without rich UI).
+    pub fn plain(&self) -> String {
+        match self {
+            Message::Text { text, .. } | Message::Buttons { text, .. } => text.clone(),
+            Message::Carousel { cards } => cards.iter().map(|c| c.title.clone()).collect::<Vec<_>>().join(" | "),
+            Message::Receipt { receipt } => receipt.text.clone(),
+            Message::Image { url } => format!("[image] {url}"),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum CartOp {
+    Add { variant: VariantId, qty: i64 },
+    Set { variant: VariantId, qty: i64 },
+    Clear,
+}
+
+/// What the engine asks the shell to do, in order.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Action {
+    Say(Message),
+    Cart(CartOp),
+    SaveAddress(Address),
+    /// Place an order from the cart; the outcome comes back as an input.
+    PlaceOrder { address: Address, shipping_fee: i64 },
+    Order { order: OrderId, command: Command },
+    AcceptSlip { order: OrderId, url: String },
+    SendPaymentQr { order: OrderId },
+    Complaint { order: OrderId, text: String, image_url: Option<String> },
+    /// Store the customer's words in the seller's inbox as new.
+    ForwardToShop { text: String },
+}
+
+/// The conversation's memory between messages, stored as JSON.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct State {
+    pub stage: Stage,
+    pub locale: Option<String>,
+    pub draft: DraftAddress,
+    /// The address shown in the order summary, used when the customer confirms.
+    pub reviewing: Option<Address>,
+    /// "The shop will reply" is said once until the customer moves on.
+    pub told_shop_will_reply: bool,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct DraftAddress {
+    pub full_name: Option<String>,
+    pub phone: Option<String>,
+    pub line: Option<String>,
+    pub province: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AddressStep {
+    Name,
+    Phone,
+    Line,
+    Province,
+    District,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "stage", rename_all = "snake_case")]
+pub enum Stage {
+    #[default]
+    Idle,
+    PickVariant { product: i64, buy_now: bool },
+    PickQty { variant: i64, buy_now: bool },
+    ChangeQty { variant: i64 },
+    Address { step: AddressStep },
+    ReviewOrder,
+    ChoosePayment { order: i64 },
+    AwaitingSlip { order: i64 },
+    ConfirmCancel { order: i64 },
+    OrderMoreQty { order: i64, line: i64 },
+    Complaint { order: i64 },
+    TalkToShop,
+}

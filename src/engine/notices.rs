@@ -1,0 +1,109 @@
+//! Order events the customer cares about, put into words in their language.
+
+use super::{Choice, Message, Texts};
+use crate::domain::order::Notice;
+use crate::domain::{Currency, Money, OrderId};
+
+pub struct NoticeContext<'a> {
+    pub order_id: OrderId,
+    pub order_code: &'a str,
+    pub currency: Currency,
+    pub locale: &'a str,
+    pub texts: &'a Texts,
+}
+
+/// The template key a notice uses (also the key of a shop's utility
+/// template for reaching a customer outside the 24-hour window).
+pub fn kind(notice: &Notice) -> &'static str {
+    match notice {
+        Notice::OrderConfirmed => "order_confirmed",
+        Notice::SlipReceived => "slip_received",
+        Notice::SlipNeedsShopCheck => "slip_needs_shop_check",
+        Notice::SlipProblem { .. } => "slip_problem",
+        Notice::HoldReminder { .. } => "hold_reminder",
+        Notice::PaymentConfirmed { .. } => "payment_confirmed",
+        Notice::PaymentRejected { .. } => "payment_rejected",
+        Notice::Shipped { .. } => "shipped",
+        Notice::Delivered => "delivered",
+        Notice::DeliveryFailed => "delivery_failed",
+        Notice::Cancelled { .. } => "cancelled",
+        Notice::Expired => "expired",
+        Notice::CodCollected => "cod_collected",
+        Notice::LineChangeProposed { .. } => "line_change_proposed",
+        Notice::OrderUpdated => "order_updated_notice",
+    }
+}
+
+/// The values a utility template's body placeholders take, in order.
+pub fn template_parameters(notice: &Notice, c: &NoticeContext) -> Vec<String> {
+    let money = |m: i64| Money::new(m, c.currency).display(c.locale);
+    let mut p = vec![c.order_code.to_string()];
+    match notice {
+        Notice::PaymentConfirmed { amount, .. } => p.push(money(*amount)),
+        Notice::PaymentRejected { reason } | Notice::Cancelled { reason, .. } => p.push(reason.clone()),
+        Notice::Shipped { carrier, tracking } => {
+            p.push(format!("{carrier} {}", tracking.as_deref().unwrap_or("")).trim().to_string())
+        }
+        _ => {}
+    }
+    p
+}
+
+pub fn render(notice: &Notice, c: &NoticeContext) -> Message {
+    let t = |key: &str, args: &[(&str, &str)]| {
+        let mut all: Vec<(&str, &str)> = vec![("code", c.order_code)];
+        all.extend_from_slice(args);
+        c.texts.get(c.locale, key, &all)
+    };
+    let money = |m: i64| Money::new(m, c.currency).display(c.locale);
+    let view = Choice { title: c.texts.get(c.locale, "btn_view_order", &[]), payload: format!("ORDER:{}", c.order_id) };
+    let text = match notice {
+        Notice::SlipProblem { problem } => t(&format!("slip_problem_{problem}"), &[]),
+        Notice::HoldReminder { hours_left } => {
+            let pay = Choice { title: c.texts.get(c.locale, "btn_pay", &[]), payload: format!("PAYMENU:{}", c.order_id) };
+            return Message::Text { text: t("notice_hold_reminder", &[("hours", &hours_left.to_string())]), quick_replies: vec![pay, view] };
+        }
+        Notice::PaymentConfirmed { amount, remaining } => {
+            let mut s = t("notice_payment_confirmed", &[("amount", &money(*amount))]);
+            if *remaining > 0 {
+                s.push('\n');
+                s.push_str(&t("notice_remaining", &[("amount", &money(*remaining))]));
+            }
+            s
+        }
+        Notice::PaymentRejected { reason } => t("notice_payment_rejected", &[("reason", reason)]),
+        Notice::Shipped { carrier, tracking } => match tracking {
+            Some(tr) => t("notice_shipped_tracking", &[("carrier", carrier), ("tracking", tr)]),
+            None => t("notice_shipped", &[("carrier", carrier)]),
+        },
+        Notice::Cancelled { reason, refunded } => {
+            let mut s = if reason.is_empty() {
+                t("notice_cancelled", &[])
+            } else {
+                t("notice_cancelled_reason", &[("reason", reason)])
+            };
+            if *refunded > 0 {
+                s.push('\n');
+                s.push_str(&t("notice_refunded", &[("amount", &money(*refunded))]));
+            }
+            s
+        }
+        Notice::LineChangeProposed { line_id, name, unit_price, qty } => {
+            let text = t(
+                "notice_line_change",
+                &[("name", name), ("qty", &qty.to_string()), ("price", &money(*unit_price))],
+            );
+            let ok = Choice {
+                title: c.texts.get(c.locale, "btn_accept_change", &[]),
+                payload: format!("LINE_OK:{}:{line_id}", c.order_id),
+            };
+            let no = Choice {
+                title: c.texts.get(c.locale, "btn_refuse_change", &[]),
+                payload: format!("LINE_NO:{}:{line_id}", c.order_id),
+            };
+            return Message::Text { text, quick_replies: vec![ok, no] };
+        }
+        other => t(&format!("notice_{}", kind(other)), &[]),
+    };
+    Message::Text { text, quick_replies: vec![view] }
+}
