@@ -21,6 +21,8 @@ pub struct Config {
     pub attachment_hosts: Vec<String>,
     pub max_body_bytes: usize,
     pub workers: bool,
+    /// Overrides for the embedded message templates (`<locale>.txt`).
+    pub templates_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -144,7 +146,10 @@ impl Config {
             Some(v) => return Err(err("CHATBILL_WORKERS", format!("{v:?} is not on/off"))),
         };
 
+        let templates_dir = var("CHATBILL_TEMPLATES_DIR").map(PathBuf::from);
+
         Ok(Config {
+            templates_dir,
             database_url,
             bind,
             public_url,

@@ -13,7 +13,7 @@ use axum::routing::get;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 use tracing::Instrument;
 
@@ -26,6 +26,14 @@ pub struct AppState {
     pub http: reqwest::Client,
     /// Flips to `true` when the process is asked to stop.
     pub stopping: watch::Receiver<bool>,
+    /// Names this process in leases.
+    pub instance_id: String,
+    pub texts: Arc<crate::engine::Texts>,
+    pub intake: crate::inbox::Intake,
+    pub accounts: Arc<crate::inbox::Accounts>,
+    pub inbox_wake: Arc<Notify>,
+    pub outbox_wake: Arc<Notify>,
+    pub webchat_wake: Arc<Notify>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -33,6 +41,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/static/demo/{file}", get(crate::demo::serve_demo_image))
+        .merge(crate::channels::routes())
         .merge(crate::admin::routes())
         .merge(crate::slips::routes())
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
@@ -172,12 +181,22 @@ pub async fn start(config: Config, db: Db) -> std::io::Result<Running> {
         .timeout(std::time::Duration::from_secs(20))
         .build()
         .map_err(std::io::Error::other)?;
+    let inbox_wake = Arc::new(Notify::new());
+    let (intake, _writer) = crate::inbox::Intake::start(db.clone(), inbox_wake.clone());
+    let texts = Arc::new(crate::engine::Texts::load(config.templates_dir.as_deref()));
     let state = AppState {
         db,
         config: Arc::new(config),
         metrics: Arc::new(Metrics::default()),
         http,
         stopping: stopping.clone(),
+        instance_id: crate::clock::hex(&crate::clock::random_bytes::<6>()),
+        texts,
+        intake,
+        accounts: Arc::new(crate::inbox::Accounts::default()),
+        inbox_wake,
+        outbox_wake: Arc::new(Notify::new()),
+        webchat_wake: Arc::new(Notify::new()),
     };
     let workers = if state.config.workers {
         spawn_workers(&state)
@@ -203,7 +222,9 @@ pub async fn start(config: Config, db: Db) -> std::io::Result<Running> {
 }
 
 fn spawn_workers(state: &AppState) -> Vec<JoinHandle<()>> {
-    let mut workers = Vec::new();
+    let mut workers = crate::inbox::spawn_workers(state, 2);
+    workers.push(crate::outbox::spawn(state));
+    workers.push(crate::inbox::spawn_timers(state));
     workers.extend(crate::slips::spawn_workers(state));
     workers
 }

@@ -83,7 +83,11 @@ fn welcome(s: &mut State, ctx: &Context, out: &mut Out) {
     s.stage = Stage::Idle;
     s.told_shop_will_reply = false;
     let name = ctx.customer_name.split_whitespace().next().unwrap_or("");
-    let text = out.t(ctx, "welcome", &[("shop", ctx.shop_name), ("name", name)]);
+    let text = if name.is_empty() {
+        out.t(ctx, "welcome_anonymous", &[("shop", ctx.shop_name)])
+    } else {
+        out.t(ctx, "welcome", &[("shop", ctx.shop_name), ("name", name)])
+    };
     let choices = out.menu_choices(ctx);
     out.say_choices(text, choices);
 }

@@ -287,12 +287,8 @@ pub fn encode_jpeg(img: &DynamicImage, quality: u8) -> Result<Vec<u8>, image::Im
 
 /// Difference hash: 9×8 grey, one bit per horizontal gradient.
 pub fn dhash(img: &DynamicImage) -> String {
-    let small = image::imageops::resize(
-        &img.to_luma8(),
-        9,
-        8,
-        image::imageops::FilterType::Triangle,
-    );
+    let small =
+        image::imageops::resize(&img.to_luma8(), 9, 8, image::imageops::FilterType::Triangle);
     let mut bits: u64 = 0;
     for y in 0..8 {
         for x in 0..8 {

@@ -110,8 +110,7 @@ pub fn check_crc(payload: &str, crc_tag: &str) -> CrcCheck {
         let Ok(len) = len_s.parse::<usize>() else {
             return CrcCheck::Missing;
         };
-        if !id.bytes().all(|b| b.is_ascii_digit()) || !len_s.bytes().all(|b| b.is_ascii_digit())
-        {
+        if !id.bytes().all(|b| b.is_ascii_digit()) || !len_s.bytes().all(|b| b.is_ascii_digit()) {
             return CrcCheck::Missing;
         }
         i += 4 + len;
@@ -131,7 +130,7 @@ mod tests {
     #[test]
     fn tlv_round_trip() {
         let s = tlv("00", "01").unwrap() + &tlv("29", "abc").unwrap();
-        assert_eq!(s, "000201" .to_string() + "2903abc");
+        assert_eq!(s, "000201".to_string() + "2903abc");
         assert_eq!(parse(&s).unwrap(), vec![("00", "01"), ("29", "abc")]);
         assert!(parse("0005ab").is_none());
         assert!(tlv("01", "").is_err());
@@ -142,8 +141,13 @@ mod tests {
     fn crc_checks() {
         let p = "00020101021129370016A0000006770101110113006681234567853037645802TH6304823E";
         assert!(matches!(check_crc(p, "63"), CrcCheck::Valid(_)));
-        assert!(matches!(check_crc(&p.replace("823E", "823e"), "63"), CrcCheck::Valid(v) if v == p));
-        assert_eq!(check_crc(&p.replace("823E", "823F"), "63"), CrcCheck::Mismatch);
+        assert!(
+            matches!(check_crc(&p.replace("823E", "823e"), "63"), CrcCheck::Valid(v) if v == p)
+        );
+        assert_eq!(
+            check_crc(&p.replace("823E", "823F"), "63"),
+            CrcCheck::Mismatch
+        );
         assert_eq!(check_crc("hello world", "63"), CrcCheck::Missing);
     }
 }

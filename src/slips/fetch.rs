@@ -129,7 +129,9 @@ fn check_url(policy: &FetchPolicy, url: &Url) -> Result<Target, FetchError> {
     let default_listed =
         ip_literal.is_none() && DEFAULT_HOST_SUFFIXES.iter().any(|s| suffix_match(&host, s));
     if !(operator_listed || default_listed) {
-        return Err(FetchError::NotAllowed(format!("host {host} is not on the list")));
+        return Err(FetchError::NotAllowed(format!(
+            "host {host} is not on the list"
+        )));
     }
     let loopback_host = match ip_literal {
         Some(ip) => ip.is_loopback(),
@@ -138,7 +140,11 @@ fn check_url(policy: &FetchPolicy, url: &Url) -> Result<Target, FetchError> {
     match url.scheme() {
         "https" => {}
         "http" if operator_listed && loopback_host => {}
-        other => return Err(FetchError::NotAllowed(format!("scheme {other} is not allowed"))),
+        other => {
+            return Err(FetchError::NotAllowed(format!(
+                "scheme {other} is not allowed"
+            )));
+        }
     }
     let port = url.port_or_known_default().unwrap_or(443);
     if !operator_listed && port != 443 {
@@ -162,7 +168,10 @@ async fn resolve(target: &Target) -> Result<Vec<SocketAddr>, FetchError> {
             .collect(),
     };
     if addrs.is_empty() {
-        return Err(FetchError::Transient(format!("{} has no address", target.host)));
+        return Err(FetchError::Transient(format!(
+            "{} has no address",
+            target.host
+        )));
     }
     if !target.operator_listed && addrs.iter().any(|a| !is_public(a.ip())) {
         return Err(FetchError::NotAllowed(format!(
@@ -239,8 +248,7 @@ async fn one_hop(policy: &FetchPolicy, target: &Target) -> Result<Hop, FetchErro
 
 /// One download, following at most `max_redirects` allowed redirects.
 pub async fn fetch_once(policy: &FetchPolicy, url: &str) -> Result<Vec<u8>, FetchError> {
-    let mut url =
-        Url::parse(url.trim()).map_err(|_| FetchError::NotAllowed("not a URL".into()))?;
+    let mut url = Url::parse(url.trim()).map_err(|_| FetchError::NotAllowed("not a URL".into()))?;
     let work = async {
         for _ in 0..=policy.max_redirects {
             let target = check_url(policy, &url)?;
@@ -294,7 +302,10 @@ mod tests {
     #[test]
     fn allow_list_on_dot_boundaries() {
         let d = p(&[]);
-        assert!(ok(&d, "https://scontent.xx.fbcdn.net/v/t1.15752-9/a.jpg?oe=66EF1ACC"));
+        assert!(ok(
+            &d,
+            "https://scontent.xx.fbcdn.net/v/t1.15752-9/a.jpg?oe=66EF1ACC"
+        ));
         assert!(ok(&d, "https://cdn.fbsbx.com/v/x"));
         assert!(!ok(&d, "https://fbcdn.net.evil.com/a.jpg"));
         assert!(!ok(&d, "https://evilfbcdn.net/a.jpg"));

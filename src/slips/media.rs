@@ -110,7 +110,12 @@ pub fn open(config: &Config, sha256: &str, kind: MediaKind) -> Option<MediaFile>
 /// `public/qr/{name}.png` for a name of 32 lower-case hex digits.
 pub fn public_qr_path(media_dir: &Path, name: &str) -> Option<PathBuf> {
     let ok = name.len() == 32 && name.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
-    ok.then(|| media_dir.join("public").join("qr").join(format!("{name}.png")))
+    ok.then(|| {
+        media_dir
+            .join("public")
+            .join("qr")
+            .join(format!("{name}.png"))
+    })
 }
 
 #[cfg(test)]

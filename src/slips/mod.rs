@@ -88,12 +88,13 @@ pub async fn enqueue_from_url(
     url: &str,
     now: Timestamp,
 ) -> store::Result<i64> {
-    let owner = sqlx::query("select id from orders where id = $1 and shop_id = $2 and customer_id = $3")
-        .bind(order.get())
-        .bind(shop.get())
-        .bind(customer.get())
-        .fetch_optional(&mut **tx)
-        .await?;
+    let owner =
+        sqlx::query("select id from orders where id = $1 and shop_id = $2 and customer_id = $3")
+            .bind(order.get())
+            .bind(shop.get())
+            .bind(customer.get())
+            .fetch_optional(&mut **tx)
+            .await?;
     if owner.is_none() {
         return Err(StoreError::NotFound);
     }

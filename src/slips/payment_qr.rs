@@ -15,7 +15,9 @@ pub enum PaymentQrError {
     },
     #[error("the amount must not be negative")]
     NegativeAmount,
-    #[error("PromptPay id must be a phone number (9–10 digits), a 13-digit national/tax id or a 15-digit e-wallet id")]
+    #[error(
+        "PromptPay id must be a phone number (9–10 digits), a 13-digit national/tax id or a 15-digit e-wallet id"
+    )]
     PromptpayId,
     #[error("VietQR bank BIN must be 6 digits and the account 1–19 letters or digits")]
     VietqrAccount,
@@ -201,8 +203,14 @@ mod tests {
             payload(&pp("0812345678"), vnd(100)),
             Err(PaymentQrError::Currency { .. })
         ));
-        assert_eq!(payload(&pp("12345"), thb(100)), Err(PaymentQrError::PromptpayId));
-        assert_eq!(payload(&pp("0812345678"), thb(-1)), Err(PaymentQrError::NegativeAmount));
+        assert_eq!(
+            payload(&pp("12345"), thb(100)),
+            Err(PaymentQrError::PromptpayId)
+        );
+        assert_eq!(
+            payload(&pp("0812345678"), thb(-1)),
+            Err(PaymentQrError::NegativeAmount)
+        );
         let bad = PaymentQr::Vietqr {
             bank_bin: "97".into(),
             account: "1".into(),

@@ -36,7 +36,9 @@ pub fn classify(raw: &str) -> SlipQr {
     let raw = raw.trim();
     if raw.starts_with("000201") {
         if let Some(root) = emvco::parse(raw)
-            && root.iter().any(|(t, _)| matches!(*t, "26" | "29" | "30" | "38"))
+            && root
+                .iter()
+                .any(|(t, _)| matches!(*t, "26" | "29" | "30" | "38"))
         {
             return SlipQr::PaymentQr;
         }
@@ -71,11 +73,12 @@ fn parse_valid(p: &str) -> Option<SlipQr> {
     match (get("00")?, get("01")?) {
         ("000001", bank) => {
             let tr = get("02")?;
-            (bank.len() == 3 && bank.bytes().all(|b| b.is_ascii_digit()) && reference_ok(tr))
-                .then(|| SlipQr::Slip {
+            (bank.len() == 3 && bank.bytes().all(|b| b.is_ascii_digit()) && reference_ok(tr)).then(
+                || SlipQr::Slip {
                     bank: bank.to_string(),
                     trans_ref: tr.to_string(),
-                })
+                },
+            )
         }
         // TrueMoney Wallet: 00 = 01, 01 = 01, 03 = transaction id.
         ("01", "01") => {
@@ -91,7 +94,8 @@ fn parse_valid(p: &str) -> Option<SlipQr> {
 
 /// Builds a slip QR string (for tests, fixtures and the benchmark).
 pub fn build(bank: &str, trans_ref: &str) -> Result<String, emvco::TlvError> {
-    let inner = emvco::tlv("00", "000001")? + &emvco::tlv("01", bank)? + &emvco::tlv("02", trans_ref)?;
+    let inner =
+        emvco::tlv("00", "000001")? + &emvco::tlv("01", bank)? + &emvco::tlv("02", trans_ref)?;
     let body = emvco::tlv("00", &inner)? + &emvco::tlv("51", "TH")?;
     Ok(emvco::with_crc(&body, "91"))
 }

@@ -340,6 +340,22 @@ async fn process(
                 drop(tx);
                 continue;
             }
+            Err(ApplyError::NotFound) => {
+                // The order is gone: close the payment, nobody to tell.
+                drop(tx);
+                let mut tx = state.db.begin().await?;
+                payments::record_failure(
+                    &mut tx,
+                    claim.shop_id,
+                    claim.id,
+                    "order_not_found",
+                    &json!({ "problem": "order_not_found", "suspicious": false, "flags": [] }),
+                    now,
+                )
+                .await?;
+                tx.commit().await.map_err(StoreError::from)?;
+                return Ok(());
+            }
             Err(e) => return Err(e.into()),
         }
     }

@@ -17,8 +17,8 @@ pub enum OutboundPayload {
     },
     /// A free-text reply written by the seller.
     SellerText { text: String },
-    /// Channel-neutral actions produced by the engine.
-    Actions { actions: serde_json::Value },
+    /// A message the engine produced in reply.
+    Message { message: crate::engine::Message },
 }
 
 impl OutboundPayload {
@@ -27,7 +27,7 @@ impl OutboundPayload {
         match self {
             OutboundPayload::Notice { .. } => "push",
             OutboundPayload::SellerText { .. } => "seller",
-            OutboundPayload::Actions { .. } => "reply",
+            OutboundPayload::Message { .. } => "reply",
         }
     }
 }
@@ -69,4 +69,157 @@ pub async fn enqueue(
     .await?
     .rows_affected();
     Ok(n == 1)
+}
+
+/// Our own message came back as an echo carrying its key: delivered.
+pub async fn mark_delivered(tx: &mut Tx, shop: ShopId, key: &str, now: Timestamp) -> Result<bool> {
+    let n = sqlx::query(
+        "update outbox_messages set delivered_at = coalesce(delivered_at, $1), \
+         status = case when status in ('pending', 'held') then 'sent' else status end \
+         where idempotency_key = $2 and shop_id = $3",
+    )
+    .bind(now.millis())
+    .bind(key)
+    .bind(shop.get())
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    Ok(n > 0)
+}
+
+#[derive(Clone, Debug)]
+pub struct OutRow {
+    pub id: i64,
+    pub shop_id: ShopId,
+    pub customer_id: CustomerId,
+    pub channel: String,
+    pub recipient: String,
+    pub key: String,
+    pub purpose: String,
+    pub payload: String,
+    pub attempts: i64,
+    pub parts_sent: i64,
+}
+
+/// Leases due messages that are first in line for their customer, so each
+/// customer's messages go out strictly in order, on any number of
+/// instances (`for update skip locked` on PostgreSQL).
+pub async fn claim(db: &super::Db, now: Timestamp, lease_secs: i64, limit: i64) -> Result<Vec<OutRow>> {
+    let mut tx = db.begin().await?;
+    let rows = sqlx::query(&format!(
+        "select o.id, o.shop_id, o.customer_id, o.channel, o.recipient, o.idempotency_key, o.purpose, o.payload, o.attempts, o.parts_sent \
+         from outbox_messages o where o.status = 'pending' and o.next_attempt_at <= $1 and (o.lease_until is null or o.lease_until < $1) \
+         and not exists (select 1 from outbox_messages p where p.customer_id = o.customer_id and p.status = 'pending' and p.id < o.id) \
+         order by o.id limit $2{}",
+        db.skip_locked_clause()
+    ))
+    .bind(now.millis())
+    .bind(limit)
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let id: i64 = col(r, "id")?;
+        sqlx::query("update outbox_messages set lease_until = $1, attempts = attempts + 1 where id = $2")
+            .bind(now.plus_secs(lease_secs).millis())
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        out.push(OutRow {
+            id,
+            shop_id: ShopId(col(r, "shop_id")?),
+            customer_id: CustomerId(col(r, "customer_id")?),
+            channel: col(r, "channel")?,
+            recipient: col(r, "recipient")?,
+            key: col(r, "idempotency_key")?,
+            purpose: col(r, "purpose")?,
+            payload: col(r, "payload")?,
+            attempts: col::<i64>(r, "attempts")? + 1,
+            parts_sent: col(r, "parts_sent")?,
+        });
+    }
+    tx.commit().await?;
+    Ok(out)
+}
+
+pub async fn mark_sent(db: &super::Db, id: i64, external_id: &str, parts: i64, now: Timestamp) -> Result<()> {
+    sqlx::query(
+        "update outbox_messages set status = 'sent', sent_at = $1, external_message_id = $2, parts_sent = $3, lease_until = null, last_error = null where id = $4",
+    )
+    .bind(now.millis())
+    .bind(external_id)
+    .bind(parts)
+    .bind(id)
+    .execute(&db.pool)
+    .await?;
+    Ok(())
+}
+
+pub async fn mark_progress(db: &super::Db, id: i64, parts: i64) -> Result<()> {
+    sqlx::query("update outbox_messages set parts_sent = $1 where id = $2")
+        .bind(parts)
+        .bind(id)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+pub async fn retry_later(db: &super::Db, id: i64, at: Timestamp, error: &str) -> Result<()> {
+    sqlx::query("update outbox_messages set next_attempt_at = $1, lease_until = null, last_error = $2 where id = $3")
+        .bind(at.millis())
+        .bind(error)
+        .bind(id)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+pub async fn mark_failed(db: &super::Db, id: i64, error: &str) -> Result<()> {
+    sqlx::query("update outbox_messages set status = 'failed', lease_until = null, last_error = $1 where id = $2")
+        .bind(error)
+        .bind(id)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+/// Waiting for the customer to write again (outside the 24-hour window).
+pub async fn hold(db: &super::Db, id: i64, reason: &str) -> Result<()> {
+    sqlx::query("update outbox_messages set status = 'held', held_reason = $1, lease_until = null where id = $2")
+        .bind(reason)
+        .bind(id)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct SentMessage {
+    pub id: i64,
+    pub purpose: String,
+    pub payload: serde_json::Value,
+    pub sent_at: Option<i64>,
+}
+
+/// Web chat: what has been "sent" to a visitor after `after_id`.
+pub async fn sent_after(db: &super::Db, customer: CustomerId, after_id: i64, limit: i64) -> Result<Vec<SentMessage>> {
+    let rows = sqlx::query(
+        "select id, purpose, payload, sent_at from outbox_messages where customer_id = $1 and status = 'sent' and id > $2 order by id limit $3",
+    )
+    .bind(customer.get())
+    .bind(after_id)
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let raw: String = col(r, "payload")?;
+            Ok(SentMessage {
+                id: col(r, "id")?,
+                purpose: col(r, "purpose")?,
+                payload: serde_json::from_str(&raw).unwrap_or(serde_json::Value::Null),
+                sent_at: col(r, "sent_at")?,
+            })
+        })
+        .collect()
 }

@@ -337,7 +337,11 @@ pub async fn record_slip(tx: &mut Tx, shop: ShopId, id: i64, r: &SlipRecord<'_>)
     .execute(&mut **tx)
     .await?
     .rows_affected();
-    if n == 1 { Ok(()) } else { Err(StoreError::Stale) }
+    if n == 1 {
+        Ok(())
+    } else {
+        Err(StoreError::Stale)
+    }
 }
 
 /// A picture that cannot be used: the payment fails, the order is untouched.
@@ -361,7 +365,11 @@ pub async fn record_failure(
     .execute(&mut **tx)
     .await?
     .rows_affected();
-    if n == 1 { Ok(()) } else { Err(StoreError::Stale) }
+    if n == 1 {
+        Ok(())
+    } else {
+        Err(StoreError::Stale)
+    }
 }
 
 fn not_decidable(status: &str) -> ApplyError {

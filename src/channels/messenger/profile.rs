@@ -1,0 +1,65 @@
+//! `chatbill messenger setup`: Get Started, greeting and the persistent menu
+//! per locale, in one idempotent call (the Profile API allows 10 calls per
+//! 10 minutes per Page).
+
+use crate::engine::Texts;
+use serde_json::{Value, json};
+
+const MENU: &[(&str, &str)] = &[
+    ("btn_products", "MENU_PRODUCTS"),
+    ("btn_cart", "CART"),
+    ("btn_orders", "ORDERS"),
+    ("btn_talk", "MENU_TALK"),
+];
+
+fn fb_locale(l: &str) -> &'static str {
+    match l {
+        "th" => "th_TH",
+        "vi" => "vi_VN",
+        _ => "en_US",
+    }
+}
+
+/// The profile body: `default` in the shop's language, plus each locale.
+pub fn body(texts: &Texts, default_locale: &str, shop_name: &str) -> Value {
+    let menu_for = |locale: &str, tag: &str| {
+        json!({
+            "locale": tag,
+            "composer_input_disabled": false,
+            "call_to_actions": MENU.iter().map(|(k, p)| json!({"type": "postback", "title": texts.get(locale, k, &[]), "payload": p})).collect::<Vec<_>>()
+        })
+    };
+    let greeting_for = |locale: &str, tag: &str| {
+        let text: String = texts.get(locale, "welcome", &[("shop", shop_name), ("name", "{{user_first_name}}")]).chars().take(160).collect();
+        json!({"locale": tag, "text": text})
+    };
+    let mut menus = vec![menu_for(default_locale, "default")];
+    let mut greetings = vec![greeting_for(default_locale, "default")];
+    for l in crate::engine::texts::LOCALES {
+        menus.push(menu_for(l, fb_locale(l)));
+        greetings.push(greeting_for(l, fb_locale(l)));
+    }
+    json!({
+        "get_started": {"payload": "GET_STARTED"},
+        "greeting": greetings,
+        "persistent_menu": menus,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn menu_has_the_four_entries_per_locale_and_a_default() {
+        let b = body(&Texts::embedded(), "th", "Shop");
+        let menus = b["persistent_menu"].as_array().unwrap();
+        assert_eq!(menus[0]["locale"], "default");
+        assert_eq!(menus.len(), 4);
+        for m in menus {
+            assert_eq!(m["call_to_actions"].as_array().unwrap().len(), 4);
+        }
+        assert_eq!(b["get_started"]["payload"], "GET_STARTED");
+        assert!(b["greeting"][1]["text"].as_str().unwrap().contains("{{user_first_name}}"));
+    }
+}

@@ -1,0 +1,123 @@
+//! The Send API client and how its errors are classified: by code and
+//! subcode, never by HTTP status or message text.
+
+use serde_json::{Value, json};
+use std::time::Duration;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendError {
+    /// Worth retrying later (transport, 5xx, codes 1/2/1200, rate limits).
+    Transient(String),
+    /// The customer's window is closed (10 / 2018278): hold, don't retry.
+    OutsideWindow(String),
+    /// Will never succeed as is (bad recipient, token, permission, policy).
+    Permanent(String),
+}
+
+impl std::fmt::Display for SendError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SendError::Transient(m) => write!(f, "transient: {m}"),
+            SendError::OutsideWindow(m) => write!(f, "outside the 24-hour window: {m}"),
+            SendError::Permanent(m) => write!(f, "permanent: {m}"),
+        }
+    }
+}
+
+/// Classifies a Graph error body.
+pub fn classify(status: u16, body: &str) -> SendError {
+    let v: Value = serde_json::from_str(body).unwrap_or(Value::Null);
+    let err = &v["error"];
+    let code = err["code"].as_i64();
+    let sub = err["error_subcode"].as_i64();
+    let msg = format!(
+        "{} (code {}, subcode {}, fbtrace {})",
+        err["message"].as_str().unwrap_or("no message"),
+        code.map(|c| c.to_string()).unwrap_or_else(|| "-".into()),
+        sub.map(|c| c.to_string()).unwrap_or_else(|| "-".into()),
+        err["fbtrace_id"].as_str().unwrap_or("-")
+    );
+    match (code, sub) {
+        (None, _) if status >= 500 || status == 429 => SendError::Transient(format!("HTTP {status}")),
+        (None, _) => SendError::Permanent(format!("HTTP {status}: {}", body.chars().take(200).collect::<String>())),
+        (Some(10), Some(2018278)) | (Some(10), Some(2534022)) => SendError::OutsideWindow(msg),
+        // Page temporarily restricted: everything for it waits, with a long backoff.
+        (Some(10), Some(1893063)) => SendError::Transient(msg),
+        (Some(1), _) | (Some(2), _) | (Some(1200), _) => SendError::Transient(msg),
+        (Some(4), _) | (Some(17), _) | (Some(32), _) | (Some(613), _) | (Some(80006), _) => SendError::Transient(msg),
+        _ => SendError::Permanent(msg),
+    }
+}
+
+#[derive(Clone)]
+pub struct Graph {
+    pub http: reqwest::Client,
+    pub base: String,
+}
+
+impl Graph {
+    /// Sends one message object; returns Meta's message id.
+    pub async fn send(
+        &self,
+        page_id: &str,
+        token: &str,
+        recipient: &str,
+        messaging_type: &str,
+        tag: Option<&str>,
+        message: &Value,
+    ) -> Result<String, SendError> {
+        let mut body = json!({
+            "recipient": {"id": recipient},
+            "messaging_type": messaging_type,
+            "message": message,
+        });
+        if let Some(tag) = tag {
+            body["tag"] = json!(tag);
+        }
+        self.post(&format!("{}/{}/messages", self.base, page_id), token, &body).await
+    }
+
+    pub async fn post(&self, url: &str, token: &str, body: &Value) -> Result<String, SendError> {
+        let response = self
+            .http
+            .post(url)
+            .bearer_auth(token)
+            .timeout(Duration::from_secs(15))
+            .json(body)
+            .send()
+            .await
+            .map_err(|e| SendError::Transient(format!("transport: {e}")))?;
+        let status = response.status().as_u16();
+        let text = response.text().await.map_err(|e| SendError::Transient(format!("reading the answer: {e}")))?;
+        if (200..300).contains(&status) {
+            let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+            return Ok(v["message_id"].as_str().unwrap_or("").to_string());
+        }
+        Err(classify(status, &text))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classification_follows_codes_not_status() {
+        let e = |code: i64, sub: Option<i64>| {
+            let body = match sub {
+                Some(s) => format!(r#"{{"error":{{"message":"m","code":{code},"error_subcode":{s}}}}}"#),
+                None => format!(r#"{{"error":{{"message":"m","code":{code}}}}}"#),
+            };
+            classify(400, &body)
+        };
+        assert!(matches!(e(10, Some(2018278)), SendError::OutsideWindow(_)));
+        assert!(matches!(e(613, None), SendError::Transient(_)));
+        assert!(matches!(e(4, None), SendError::Transient(_)));
+        assert!(matches!(e(1200, None), SendError::Transient(_)));
+        assert!(matches!(e(551, Some(1545041)), SendError::Permanent(_)));
+        assert!(matches!(e(190, Some(463)), SendError::Permanent(_)));
+        assert!(matches!(e(100, None), SendError::Permanent(_)));
+        assert!(matches!(classify(502, "<html>bad gateway</html>"), SendError::Transient(_)));
+        assert!(matches!(classify(403, "nope"), SendError::Permanent(_)));
+    }
+}

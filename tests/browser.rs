@@ -1,0 +1,334 @@
+//! The console in headless Chromium, driven over the W3C WebDriver protocol
+//! (chromedriver) with the HTTP client the crate already has: log in, open
+//! the orders list (screenshot), open a pending order (screenshot), confirm
+//! the payment, and see the badge turn green.
+//!
+//! Needs `chromium` and `chromedriver` (Debian: chromium, chromium-driver;
+//! .ci/run installs them). Where they are absent the test prints why and
+//! passes without running.
+
+mod common;
+
+use chatbill::domain::lifecycle::Actor;
+use chatbill::domain::order::Command;
+use chatbill::domain::{Address, PhoneNumber};
+use chatbill::store::catalog::{self, NewProduct, NewVariant};
+use chatbill::store::customers;
+use chatbill::store::orders::{self, NewOrder};
+use common::{TestApp, now};
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command as Proc, Stdio};
+use std::time::Duration;
+
+fn find(names: &[&str]) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    for dir in std::env::split_paths(&path) {
+        for n in names {
+            let p = dir.join(n);
+            if p.is_file() {
+                return Some(p);
+            }
+        }
+    }
+    None
+}
+
+struct Driver {
+    child: Child,
+    base: String,
+    session: String,
+    http: reqwest::Client,
+    profile: PathBuf,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.profile);
+    }
+}
+
+impl Driver {
+    async fn start(chromium: &Path, chromedriver: &Path) -> Result<Driver, String> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map_err(|e| e.to_string())?
+            .port();
+        let child = Proc::new(chromedriver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("chromedriver: {e}"))?;
+        let profile = std::env::temp_dir().join(format!(
+            "chatbill-chromium-{}",
+            chatbill::clock::hex(&chatbill::clock::random_bytes::<6>())
+        ));
+        let mut d = Driver {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+            session: String::new(),
+            http: reqwest::Client::new(),
+            profile,
+        };
+        let mut ready = false;
+        for _ in 0..100 {
+            if let Ok(r) = d.http.get(format!("{}/status", d.base)).send().await
+                && r.status().is_success()
+            {
+                ready = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        if !ready {
+            return Err("chromedriver did not start".into());
+        }
+        let caps = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": chromium.to_string_lossy(),
+                "args": [
+                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                    "--disable-dev-shm-usage", "--window-size=1100,900",
+                    format!("--user-data-dir={}", d.profile.display()),
+                ]
+            }
+        }}});
+        let v = d.raw("POST", "/session", Some(caps)).await?;
+        d.session = v["sessionId"]
+            .as_str()
+            .ok_or_else(|| format!("no session: {v}"))?
+            .to_string();
+        Ok(d)
+    }
+
+    async fn raw(&self, method: &str, path: &str, body: Option<Value>) -> Result<Value, String> {
+        let url = format!("{}{}", self.base, path);
+        let rb = match method {
+            "GET" => self.http.get(url),
+            "DELETE" => self.http.delete(url),
+            _ => self.http.post(url).json(&body.unwrap_or(json!({}))),
+        };
+        let r = rb.send().await.map_err(|e| e.to_string())?;
+        let v: Value = r.json().await.map_err(|e| e.to_string())?;
+        if v["value"]["error"].is_string() {
+            return Err(format!("webdriver {path}: {}", v["value"]));
+        }
+        Ok(if v.get("sessionId").is_some() { v } else { v["value"].clone() })
+    }
+
+    async fn cmd(&self, method: &str, path: &str, body: Option<Value>) -> Result<Value, String> {
+        self.raw(method, &format!("/session/{}{}", self.session, path), body)
+            .await
+    }
+
+    async fn goto(&self, url: &str) -> Result<(), String> {
+        self.cmd("POST", "/url", Some(json!({"url": url}))).await.map(|_| ())
+    }
+
+    async fn find(&self, css: &str) -> Result<String, String> {
+        let v = self
+            .cmd("POST", "/element", Some(json!({"using": "css selector", "value": css})))
+            .await?;
+        v.as_object()
+            .and_then(|o| o.values().next())
+            .and_then(|x| x.as_str())
+            .map(str::to_string)
+            .ok_or_else(|| format!("no element {css}"))
+    }
+
+    async fn attr(&self, el: &str, name: &str) -> Result<Value, String> {
+        self.cmd("GET", &format!("/element/{el}/attribute/{name}"), None).await
+    }
+
+    async fn click(&self, css: &str) -> Result<(), String> {
+        let el = self.find(css).await?;
+        self.cmd("POST", &format!("/element/{el}/click"), None).await.map(|_| ())
+    }
+
+    async fn type_into(&self, css: &str, text: &str) -> Result<(), String> {
+        let el = self.find(css).await?;
+        self.cmd("POST", &format!("/element/{el}/value"), Some(json!({"text": text})))
+            .await
+            .map(|_| ())
+    }
+
+    async fn screenshot(&self, to: &Path) -> Result<(), String> {
+        let v = self.cmd("GET", "/screenshot", None).await?;
+        let b64 = v.as_str().ok_or("no screenshot")?;
+        std::fs::write(to, base64_decode(b64)?).map_err(|e| e.to_string())
+    }
+
+    async fn quit(&self) {
+        let _ = self.cmd("DELETE", "", None).await;
+    }
+}
+
+fn base64_decode(s: &str) -> Result<Vec<u8>, String> {
+    let val = |c: u8| -> Result<u32, String> {
+        Ok(match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return Err(format!("bad base64 byte {c}")),
+        } as u32)
+    };
+    let bytes: Vec<u8> = s.bytes().filter(|b| !b.is_ascii_whitespace() && *b != b'=').collect();
+    let mut out = Vec::with_capacity(bytes.len() * 3 / 4);
+    for chunk in bytes.chunks(4) {
+        let mut n = 0u32;
+        for (i, c) in chunk.iter().enumerate() {
+            n |= val(*c)? << (18 - 6 * i);
+        }
+        out.push((n >> 16) as u8);
+        if chunk.len() > 2 {
+            out.push((n >> 8) as u8);
+        }
+        if chunk.len() > 3 {
+            out.push(n as u8);
+        }
+    }
+    Ok(out)
+}
+
+#[test]
+fn base64_round_trip() {
+    assert_eq!(base64_decode("aGVsbG8gd29ybGQ=").unwrap(), b"hello world");
+    assert_eq!(base64_decode("YQ==").unwrap(), b"a");
+}
+
+#[tokio::test]
+async fn console_confirms_a_payment_in_chromium() {
+    let Some(chromium) = find(&["chromium", "chromium-browser", "google-chrome"]) else {
+        println!("SKIPPED console_confirms_a_payment_in_chromium: no chromium on PATH (apt-get install chromium chromium-driver)");
+        return;
+    };
+    let Some(chromedriver) = find(&["chromedriver"]) else {
+        println!("SKIPPED console_confirms_a_payment_in_chromium: no chromedriver on PATH (apt-get install chromium-driver)");
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let (db, shop) = (&app.db, &app.shop);
+    // A small shop: a few orders in different states, one waiting for review.
+    let mut variants = Vec::new();
+    for (name, price) in [("Linen shirt", 59_000), ("Canvas tote", 25_000), ("Cap", 19_900)] {
+        let p = catalog::create_product(
+            db,
+            shop.id,
+            &NewProduct {
+                name: name.into(),
+                description: String::new(),
+                category: "Shop".into(),
+                image_url: None,
+                price,
+                variants: vec![NewVariant { name: String::new(), price: None, stock: Some(50) }],
+            },
+            now(),
+        )
+        .await
+        .unwrap();
+        variants.push(p.variants[0].id);
+    }
+    let mut pending = None;
+    for (i, who) in ["Nok Srisuk", "Anan Chai", "Mai Tran", "Ploy K."].iter().enumerate() {
+        let mut tx = db.begin().await.unwrap();
+        let c = customers::upsert(&mut tx, shop.id, "messenger", &format!("psid{i}"), now()).await.unwrap();
+        tx.commit().await.unwrap();
+        customers::set_profile(db, c.id, who, None, now()).await.unwrap();
+        let o = orders::place(
+            db,
+            shop,
+            NewOrder {
+                customer: c.id,
+                channel: "messenger".into(),
+                items: vec![(variants[i % 3], 1 + i as i64 % 2)],
+                address: Some(Address {
+                    full_name: who.to_string(),
+                    phone: PhoneNumber::parse("081 234 5678", Some(66)).unwrap(),
+                    line: "99/1 Sukhumvit 11".into(),
+                    province: "Bangkok".into(),
+                    district: "Watthana".into(),
+                    postcode: Some("10110".into()),
+                }),
+                method: None,
+                shipping_fee: Some(5_000),
+            },
+            now(),
+        )
+        .await
+        .unwrap();
+        let seller = Actor::Seller("owner".into());
+        match i {
+            0 => {
+                orders::apply(db, shop, o.id, Command::SubmitSlip { suspicious: false }, &Actor::Customer, now()).await.unwrap();
+                sqlx::query(
+                    "insert into payments (shop_id, order_id, method, amount, status, prechecks, created_at) \
+                     values ($1, $2, 'bank_transfer', 0, 'pending', '{\"qr_verified\": true, \"amount_matches\": true}', $3)",
+                )
+                .bind(shop.id.get())
+                .bind(o.id.get())
+                .bind(now().millis())
+                .execute(&db.pool)
+                .await
+                .unwrap();
+                pending = Some(o.clone());
+            }
+            1 => {
+                orders::apply(db, shop, o.id, Command::ConfirmPayment { amount: None }, &seller, now()).await.unwrap();
+            }
+            2 => {
+                orders::apply(db, shop, o.id, Command::ChooseCod, &Actor::Customer, now()).await.unwrap();
+                orders::apply(db, shop, o.id, Command::Confirm, &seller, now()).await.unwrap();
+                orders::apply(db, shop, o.id, Command::Ship { carrier: "Kerry".into(), tracking: Some("KER123".into()) }, &seller, now()).await.unwrap();
+            }
+            _ => {}
+        }
+    }
+    let pending = pending.unwrap();
+
+    let driver = match Driver::start(&chromium, &chromedriver).await {
+        Ok(d) => d,
+        Err(e) => {
+            println!("SKIPPED console_confirms_a_payment_in_chromium: the browser did not start: {e}");
+            app.stop().await;
+            return;
+        }
+    };
+    let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs");
+    let _ = std::fs::create_dir_all(&docs);
+    let run = async {
+        driver.goto(&app.url("/admin/login")).await?;
+        driver.type_into("#token", &app.token).await?;
+        driver.click("#login").await?;
+        let tabs = driver.find("#tabs").await?;
+        let _ = tabs;
+        let row = driver.find(&format!("tr[data-order='{}'] .badge", pending.code)).await?;
+        let cls = driver.attr(&row, "class").await?;
+        assert!(cls.as_str().unwrap_or("").contains("review"), "{cls}");
+        driver.screenshot(&docs.join("console-orders.png")).await?;
+        driver.click(&format!("tr[data-order='{}'] a", pending.code)).await?;
+        let badge = driver.find("#payment-badge").await?;
+        assert_eq!(driver.attr(&badge, "data-badge").await?, json!("review"));
+        driver.screenshot(&docs.join("console-order.png")).await?;
+        driver.click("#confirm-payment").await?;
+        let badge = driver.find("#payment-badge").await?;
+        assert_eq!(driver.attr(&badge, "data-badge").await?, json!("confirmed"));
+        let ok = driver.find("#flash-ok").await;
+        assert!(ok.is_ok(), "no confirmation notice");
+        driver.screenshot(&docs.join("console-order-confirmed.png")).await?;
+        Ok::<(), String>(())
+    };
+    let result = run.await;
+    driver.quit().await;
+    drop(driver);
+    result.unwrap();
+    let o = orders::load(db, shop.id, pending.id).await.unwrap();
+    assert_eq!(o.payment, chatbill::domain::PaymentStatus::Paid);
+    app.stop().await;
+}
