@@ -13,8 +13,7 @@ use axum::response::{IntoResponse, Response};
 use chatbill::domain::lifecycle::{Actor, PaymentStatus};
 use chatbill::domain::order::Notice;
 use chatbill::domain::{Currency, CustomerId, OrderId, Timestamp};
-use chatbill::metrics::Metrics;
-use chatbill::server::AppState;
+use chatbill::server::{self, AppState, Running};
 use chatbill::slips::analyze::{self, Limits, Problem};
 use chatbill::slips::fetch::{self, FetchError, FetchPolicy};
 use chatbill::slips::media::{self, MediaKind};
@@ -32,7 +31,6 @@ use std::cell::Cell;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::watch;
 
 // ---------------------------------------------------------------------------
 // Peak memory of the current thread (the analysis runs on the test thread in
@@ -411,11 +409,12 @@ async fn download_policy_against_a_fake_cdn() {
 // ---------------------------------------------------------------------------
 // The worker and the store.
 
+/// The real server (and, when asked, its workers) on a fresh database, with
+/// a media dir of its own and 127.0.0.1 on the attachment host list.
 struct World {
     state: AppState,
     shop: Shop,
-    stop: watch::Sender<bool>,
-    workers: Vec<tokio::task::JoinHandle<()>>,
+    running: Running,
     media: std::path::PathBuf,
     _db: TestDb,
 }
@@ -431,6 +430,7 @@ impl World {
             ("CHATBILL_ATTACHMENT_HOSTS", "127.0.0.1"),
             ("CHATBILL_MEDIA_DIR", media.to_str().unwrap()),
             ("CHATBILL_PUBLIC_URL", "https://shop.example.test"),
+            ("CHATBILL_WORKERS", if workers { "on" } else { "off" }),
         ]);
         let settings = ShopSettings {
             payment_qr: Some(match currency {
@@ -447,24 +447,13 @@ impl World {
         let shop = shops::create(&test_db.db, "Slip shop", currency, "en", &settings, now())
             .await
             .unwrap();
-        let (stop, stopping) = watch::channel(false);
-        let state = AppState {
-            db: test_db.db.clone(),
-            config: Arc::new(config),
-            metrics: Arc::new(Metrics::default()),
-            http: reqwest::Client::new(),
-            stopping,
-        };
-        let workers = if workers {
-            slips::spawn_workers(&state)
-        } else {
-            Vec::new()
-        };
+        let running = server::start(config, test_db.db.clone())
+            .await
+            .expect("start server");
         World {
-            state,
+            state: running.state.clone(),
             shop,
-            stop,
-            workers,
+            running,
             media,
             _db: test_db,
         }
@@ -551,11 +540,12 @@ impl World {
             .payment
     }
 
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.running.addr)
+    }
+
     async fn stop(self) {
-        let _ = self.stop.send(true);
-        for w in self.workers {
-            let _ = tokio::time::timeout(Duration::from_secs(10), w).await;
-        }
+        let _ = tokio::time::timeout(Duration::from_secs(20), self.running.shutdown()).await;
         let _ = std::fs::remove_dir_all(&self.media);
     }
 }
@@ -840,7 +830,6 @@ async fn claims_hold_a_lease_and_a_crashed_claim_is_retried() {
 
 #[tokio::test]
 async fn payment_qr_image_is_served_publicly_under_an_unguessable_name() {
-    let app = common::TestApp::spawn_with(&[]).await;
     let w = World::new(Currency::THB, false).await;
     let (o, _) = w.order("hana").await;
     let order = orders::load(w.db(), w.shop.id, o).await.unwrap();
@@ -870,11 +859,9 @@ async fn payment_qr_image_is_served_publicly_under_an_unguessable_name() {
     );
 
     // The route serves exactly that name pattern from the media dir.
-    let served =
-        common::TestApp::spawn_with(&[("CHATBILL_MEDIA_DIR", w.media.to_str().unwrap())]).await;
-    let r = served
-        .client
-        .get(served.url(&format!("/media/qr/{name}.png")))
+    let client = reqwest::Client::new();
+    let r = client
+        .get(w.url(&format!("/media/qr/{name}.png")))
         .send()
         .await
         .unwrap();
@@ -888,11 +875,12 @@ async fn payment_qr_image_is_served_publicly_under_an_unguessable_name() {
         "/media/qr/".to_string(),
         format!("/media/qr/{}.png", "0".repeat(32)),
     ] {
-        let r = served.client.get(served.url(&bad)).send().await.unwrap();
+        let r = client.get(w.url(&bad)).send().await.unwrap();
         assert_eq!(r.status(), 404, "{bad}");
     }
-    served.stop().await;
-    app.stop().await;
+    // Slip media are not public: nothing under /media/ serves them.
+    let r = client.get(w.url("/media/slips/")).send().await.unwrap();
+    assert_eq!(r.status(), 404);
     w.stop().await;
 }
 

@@ -986,7 +986,7 @@ fn on_text(s: &mut State, raw: &str, ctx: &Context, out: &mut Out) {
         return menu(s, ctx, out);
     }
     match s.stage.clone() {
-        Stage::PickQty { variant, buy_now } => match num(lower) {
+        Stage::PickQty { variant, buy_now } => match num(text) {
             Some(q) => return add_to_cart(s, variant, q, buy_now, ctx, out),
             None if !is(CART_WORDS, lower) && !is(ORDER_WORDS, lower) && !is(PRODUCT_WORDS, lower) => {
                 let t = out.t(ctx, "bad_qty", &[("max", &MAX_QTY.to_string())]);
@@ -995,7 +995,7 @@ fn on_text(s: &mut State, raw: &str, ctx: &Context, out: &mut Out) {
             None => {}
         },
         Stage::ChangeQty { variant } => {
-            if let Some(q) = num(lower) {
+            if let Some(q) = num(text) {
                 return set_qty(s, variant, q, ctx, out);
             }
         }
@@ -1017,8 +1017,14 @@ fn on_text(s: &mut State, raw: &str, ctx: &Context, out: &mut Out) {
             }
         }
         Stage::OrderMoreQty { order, line } => {
-            if let (Some(o), Some(q)) = (order_of(ctx, order), num(lower.trim_start_matches('+'))) {
-                return order_more(s, o, line, q, ctx, out);
+            if let Some(o) = order_of(ctx, order) {
+                return match num(text.trim_start_matches('+')) {
+                    Some(q) => order_more(s, o, line, q, ctx, out),
+                    None => {
+                        let t = out.t(ctx, "more_only_increase", &[]);
+                        out.say(t)
+                    }
+                };
             }
         }
         Stage::Complaint { order } => {

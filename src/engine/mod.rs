@@ -139,7 +139,11 @@ impl Message {
     pub fn plain(&self) -> String {
         match self {
             Message::Text { text, .. } | Message::Buttons { text, .. } => text.clone(),
-            Message::Carousel { cards } => cards.iter().map(|c| c.title.clone()).collect::<Vec<_>>().join(" | "),
+            Message::Carousel { cards } => cards
+                .iter()
+                .map(|c| format!("{} — {}", c.title, c.subtitle))
+                .collect::<Vec<_>>()
+                .join("\n"),
             Message::Receipt { receipt } => receipt.text.clone(),
             Message::Image { url } => format!("[image] {url}"),
         }
@@ -218,3 +222,6 @@ pub enum Stage {
     Complaint { order: i64 },
     TalkToShop,
 }
+
+#[cfg(test)]
+mod tests;
