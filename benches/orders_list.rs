@@ -30,9 +30,16 @@ async fn scalar(db: &Db, sql: &str) -> i64 {
 async fn generate(db: &Db, n: i64) {
     let started = Instant::now();
     let t0: i64 = 1_760_000_000_000;
-    let shop = shops::create(db, "Bench shop", Currency::THB, "en", &ShopSettings::default(), Timestamp(t0))
-        .await
-        .expect("shop");
+    let shop = shops::create(
+        db,
+        "Bench shop",
+        Currency::THB,
+        "en",
+        &ShopSettings::default(),
+        Timestamp(t0),
+    )
+    .await
+    .expect("shop");
     assert_eq!(shop.id.get(), 1, "the bench database must start empty");
     let series = |upto: i64| match db.backend {
         Backend::Sqlite => format!(
@@ -97,8 +104,14 @@ async fn generate(db: &Db, n: i64) {
     .execute(&db.pool)
     .await
     .expect("counts");
-    sqlx::query("analyze").execute(&db.pool).await.expect("analyze");
-    eprintln!("generated {n} orders in {:.1} s", started.elapsed().as_secs_f64());
+    sqlx::query("analyze")
+        .execute(&db.pool)
+        .await
+        .expect("analyze");
+    eprintln!(
+        "generated {n} orders in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
@@ -108,21 +121,36 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
 
 #[tokio::main]
 async fn main() {
-    let n: i64 = std::env::var("BENCH_ORDERS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
-    let reqs: usize = std::env::var("BENCH_REQUESTS").ok().and_then(|v| v.parse().ok()).unwrap_or(300);
+    let n: i64 = std::env::var("BENCH_ORDERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    let reqs: usize = std::env::var("BENCH_REQUESTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(300);
     let url = match std::env::var("BENCH_DATABASE_URL") {
         Ok(admin) if admin.starts_with("postgres") => {
             let a = Db::connect(&admin).await.expect("postgres reachable");
-            let exists = scalar(&a, "select count(*) from pg_database where datname = 'chatbill_bench'").await;
+            let exists = scalar(
+                &a,
+                "select count(*) from pg_database where datname = 'chatbill_bench'",
+            )
+            .await;
             if exists == 0 {
-                sqlx::query("create database chatbill_bench").execute(&a.pool).await.expect("create db");
+                sqlx::query("create database chatbill_bench")
+                    .execute(&a.pool)
+                    .await
+                    .expect("create db");
             }
             a.pool.close().await;
             let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
             format!("{base}/chatbill_bench")
         }
         _ => {
-            let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target").join("bench");
+            let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("target")
+                .join("bench");
             std::fs::create_dir_all(&dir).expect("bench dir");
             format!("sqlite://{}/orders-{n}.db", dir.display())
         }
@@ -132,14 +160,18 @@ async fn main() {
     let have = scalar(&db, "select count(*) from orders where shop_id = 1").await;
     if have != n {
         if have != 0 {
-            panic!("{url} holds {have} orders, not {n}: remove it (or drop database chatbill_bench) and run again");
+            panic!(
+                "{url} holds {have} orders, not {n}: remove it (or drop database chatbill_bench) and run again"
+            );
         }
         eprintln!("generating {n} orders in {url} ...");
         generate(&db, n).await;
     } else {
         eprintln!("reusing {n} orders in {url}");
     }
-    let shop = shops::get(&db, chatbill::domain::ShopId(1)).await.expect("shop 1");
+    let shop = shops::get(&db, chatbill::domain::ShopId(1))
+        .await
+        .expect("shop 1");
     let (token, _) = tokens::create(&db, shop.id, "bench", Role::Owner, chatbill::clock::now())
         .await
         .expect("token");
@@ -148,20 +180,34 @@ async fn main() {
         ("DATABASE_URL", url.clone()),
         ("META_APP_SECRET", "bench-app-secret-0123456789".into()),
         ("META_VERIFY_TOKEN", "bench-verify".into()),
-        ("CHATBILL_SECRET_KEY", "bench-secret-key-0123456789abcdef0123456789".into()),
+        (
+            "CHATBILL_SECRET_KEY",
+            "bench-secret-key-0123456789abcdef0123456789".into(),
+        ),
         ("CHATBILL_WORKERS", "off".into()),
     ]
     .into_iter()
     .collect();
     let config = Config::from_lookup(|k| vars.get(k).cloned(), Secrets::Required).expect("config");
-    let running = chatbill::server::start(config, db.clone()).await.expect("server");
+    let running = chatbill::server::start(config, db.clone())
+        .await
+        .expect("server");
     let base = format!("http://{}", running.addr);
     let client = reqwest::Client::new();
     let some_code = "CB-00123457";
     let queries = [
-        ("all tabs, first page (default)", "/api/v1/orders".to_string()),
-        ("tab=pending_review", "/api/v1/orders?tab=pending_review".into()),
-        ("tab=pending_payment", "/api/v1/orders?tab=pending_payment".into()),
+        (
+            "all tabs, first page (default)",
+            "/api/v1/orders".to_string(),
+        ),
+        (
+            "tab=pending_review",
+            "/api/v1/orders?tab=pending_review".into(),
+        ),
+        (
+            "tab=pending_payment",
+            "/api/v1/orders?tab=pending_payment".into(),
+        ),
         ("tab=paid", "/api/v1/orders?tab=paid".into()),
         ("tab=shipping", "/api/v1/orders?tab=shipping".into()),
         ("tab=awaiting_cod", "/api/v1/orders?tab=awaiting_cod".into()),
@@ -169,7 +215,10 @@ async fn main() {
         ("tab=cancelled", "/api/v1/orders?tab=cancelled".into()),
         ("sort=updated", "/api/v1/orders?sort=updated".into()),
         ("page 2 (cursor)", String::new()),
-        ("search by order code", format!("/api/v1/orders?q={some_code}")),
+        (
+            "search by order code",
+            format!("/api/v1/orders?q={some_code}"),
+        ),
         ("filter by customer", "/api/v1/orders?customer=4242".into()),
     ];
     println!("| query | p50 ms | p99 ms | max ms | rows |");
@@ -177,7 +226,11 @@ async fn main() {
     let mut cursor_path = String::new();
     let mut worst_p99: f64 = 0.0;
     for (label, path) in queries {
-        let path = if path.is_empty() { cursor_path.clone() } else { path };
+        let path = if path.is_empty() {
+            cursor_path.clone()
+        } else {
+            path
+        };
         let mut times = Vec::with_capacity(reqs);
         let mut rows = 0;
         for i in 0..reqs + 20 {
@@ -209,10 +262,19 @@ async fn main() {
             "| {label} | {:.2} | {:.2} | {:.2} | {rows} |",
             percentile(&times, 0.5),
             p99,
-            times.last().map(|d| d.as_secs_f64() * 1000.0).unwrap_or(0.0)
+            times
+                .last()
+                .map(|d| d.as_secs_f64() * 1000.0)
+                .unwrap_or(0.0)
         );
     }
-    println!("\nbackend: {:?}, orders: {n}, requests per query: {reqs}, worst p99: {worst_p99:.2} ms", db.backend);
-    sqlx::query("delete from api_tokens where label = 'bench'").execute(&db.pool).await.ok();
+    println!(
+        "\nbackend: {:?}, orders: {n}, requests per query: {reqs}, worst p99: {worst_p99:.2} ms",
+        db.backend
+    );
+    sqlx::query("delete from api_tokens where label = 'bench'")
+        .execute(&db.pool)
+        .await
+        .ok();
     running.shutdown().await;
 }

@@ -227,6 +227,9 @@ async fn process_event(state: &AppState, stored: &inbox::StoredEvent) -> Result<
         }
         Err(e) => return Err(e.into()),
     };
+    // Read what the engine may need before taking SQLite's write lock: a
+    // task that holds it must never wait for a second pool connection.
+    let catalog = catalog::list_products(&state.db, shop.id, false).await?;
     let mut tx = state.db.begin().await?;
     let customer = customers::upsert(&mut tx, shop.id, ev.channel.as_str(), &ev.sender_id, now).await?;
     let conv = conversations::load(&mut tx, customer.id, state.db.lock_clause()).await?;
@@ -267,7 +270,7 @@ async fn process_event(state: &AppState, stored: &inbox::StoredEvent) -> Result<
                 conversations::record(&mut tx, shop.id, customer.id, Author::Customer, &body, attachment_url.as_deref(), None, conv.bot_paused, now).await?;
             } else {
                 let input = to_input(kind);
-                let forwarded = run_engine(state, &mut tx, &shop, &customer, &conv.state, input, stored.id, now, &mut after).await?;
+                let forwarded = run_engine(state, &mut tx, &shop, &customer, &conv.state, &catalog, input, stored.id, now, &mut after).await?;
                 conversations::record(&mut tx, shop.id, customer.id, Author::Customer, &body, attachment_url.as_deref(), None, forwarded, now).await?;
                 outbound = true;
             }
@@ -373,13 +376,13 @@ async fn run_engine(
     shop: &Shop,
     customer: &customers::Customer,
     state_json: &str,
+    catalog: &[crate::domain::catalog::Product],
     first: Input,
     event_id: i64,
     now: Timestamp,
     after: &mut Vec<AfterCommit>,
 ) -> Result<bool, ProcessError> {
     let mut conv: State = serde_json::from_str(state_json).unwrap_or_default();
-    let catalog = catalog::list_products(&state.db, shop.id, false).await?;
     let default_locale = customer.locale.clone().unwrap_or_else(|| shop.locale.clone());
     let mut forwarded = false;
     let mut queue = vec![first];
@@ -399,7 +402,7 @@ async fn run_engine(
             currency: shop.currency,
             default_locale: &default_locale,
             settings: &shop.settings,
-            catalog: &catalog,
+            catalog,
             cart: &cart_lines,
             orders: &orders,
             customer_name: &customer.display_name,

@@ -5,6 +5,7 @@
 //! order rules live in `domain` (pure) and the seller works through `admin`.
 
 pub mod admin;
+pub mod bench;
 pub mod channels;
 pub mod clock;
 pub mod config;

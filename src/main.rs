@@ -47,6 +47,63 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Try the webhook by hand.
+    Webhook {
+        #[command(subcommand)]
+        command: WebhookCommand,
+    },
+    /// Load generators (see docs/benchmarks.md).
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
+    /// Messenger Page set-up.
+    Messenger {
+        #[command(subcommand)]
+        command: MessengerCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum WebhookCommand {
+    /// Sign a payload file with the app secret and POST it, as Meta would.
+    Send {
+        file: std::path::PathBuf,
+        /// Defaults to http://<CHATBILL_BIND>/webhooks/messenger.
+        #[arg(long)]
+        url: Option<String>,
+        /// New message ids and current timestamps, so a file can be replayed.
+        #[arg(long)]
+        fresh: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Distinct signed webhook events against a running server.
+    Intake {
+        #[arg(long, default_value = "http://127.0.0.1:8080/webhooks/messenger")]
+        url: String,
+        /// A Page id bound to a shop on that server.
+        #[arg(long)]
+        page_id: String,
+        #[arg(long, default_value_t = 64)]
+        concurrency: usize,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        #[arg(long, default_value_t = 10_000)]
+        customers: u64,
+    },
+}
+
+#[derive(Subcommand)]
+enum MessengerCommand {
+    /// Set Get Started, the greeting and the persistent menu (Products, Cart,
+    /// View orders, Talk to the shop) per locale on the shop's Page.
+    Setup {
+        #[arg(long)]
+        shop: i64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -278,6 +335,77 @@ async fn run(cli: Cli) -> Result<(), String> {
             }
             Ok(())
         }
+        Command::Webhook { command: WebhookCommand::Send { file, url, fresh } } => {
+            let mut config = Config::from_env(Secrets::Optional).map_err(|e| e.to_string())?;
+            fill_demo_secrets(&mut config)?;
+            let raw = std::fs::read(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+            let body = if fresh {
+                let mut v: serde_json::Value =
+                    serde_json::from_slice(&raw).map_err(|e| format!("{}: not JSON: {e}", file.display()))?;
+                let shift = min_timestamp(&v).map(|t| clock::now().millis() - t).unwrap_or(0);
+                refresh_ids(&mut v, &chatbill::clock::hex(&chatbill::clock::random_bytes::<4>()), shift);
+                serde_json::to_vec(&v).map_err(|e| e.to_string())?
+            } else {
+                raw
+            };
+            let url = url.unwrap_or_else(|| format!("http://{}/webhooks/messenger", config.bind));
+            let signature = chatbill::channels::messenger::signature::sign(config.meta_app_secret.as_bytes(), &body);
+            let response = reqwest::Client::new()
+                .post(&url)
+                .header("content-type", "application/json")
+                .header("x-hub-signature-256", signature)
+                .body(body)
+                .send()
+                .await
+                .map_err(|e| format!("--url {url}: {e}"))?;
+            let status = response.status();
+            println!("{status} {}", response.text().await.unwrap_or_default());
+            if status.is_success() { Ok(()) } else { Err(format!("the server answered {status}")) }
+        }
+        Command::Bench { command: BenchCommand::Intake { url, page_id, concurrency, seconds, customers } } => {
+            let mut config = Config::from_env(Secrets::Optional).map_err(|e| e.to_string())?;
+            fill_demo_secrets(&mut config)?;
+            let report = chatbill::bench::intake(chatbill::bench::IntakeOptions {
+                url,
+                app_secret: config.meta_app_secret.clone(),
+                page_id,
+                concurrency,
+                duration: std::time::Duration::from_secs(seconds),
+                customers,
+            })
+            .await?;
+            println!(
+                "intake: {} events acknowledged in {:.1} s = {:.0} events/s; latency p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms; {} errors",
+                report.requests,
+                report.elapsed.as_secs_f64(),
+                report.rps(),
+                report.p50.as_secs_f64() * 1000.0,
+                report.p99.as_secs_f64() * 1000.0,
+                report.max.as_secs_f64() * 1000.0,
+                report.errors
+            );
+            Ok(())
+        }
+        Command::Messenger { command: MessengerCommand::Setup { shop } } => {
+            let config = Config::from_env(Secrets::Optional).map_err(|e| e.to_string())?;
+            let db = connect(&config).await?;
+            let shop = shops::get(&db, ShopId(shop)).await.map_err(|_| format!("--shop: no shop {shop}"))?;
+            let page = shops::channels_of(&db, shop.id)
+                .await
+                .map_err(|e| e.to_string())?
+                .into_iter()
+                .find(|c| c.channel == "messenger")
+                .ok_or_else(|| format!("--shop: shop {} has no Facebook Page bound (shop create --page-id …)", shop.id))?;
+            let texts = chatbill::engine::Texts::load(config.templates_dir.as_deref());
+            let body = chatbill::channels::messenger::profile::body(&texts, &shop.locale, &shop.name);
+            let graph = chatbill::channels::messenger::send::Graph { http: reqwest::Client::new(), base: config.meta_graph_url.clone() };
+            graph
+                .post(&format!("{}/me/messenger_profile", config.meta_graph_url), page.access_token.as_deref().unwrap_or(""), &body)
+                .await
+                .map_err(|e| format!("Messenger Profile API: {e}"))?;
+            println!("Page {}: Get Started, greeting and the persistent menu are set", page.external_id);
+            Ok(())
+        }
         Command::Token { command } => {
             let config = Config::from_env(Secrets::Optional).map_err(|e| e.to_string())?;
             let db = connect(&config).await?;
@@ -326,6 +454,41 @@ async fn run(cli: Cli) -> Result<(), String> {
             }
             Ok(())
         }
+    }
+}
+
+/// Gives every `mid` a new value and shifts timestamps to now, keeping order.
+fn refresh_ids(v: &mut serde_json::Value, suffix: &str, shift: i64) {
+    match v {
+        serde_json::Value::Object(map) => {
+            for (k, val) in map.iter_mut() {
+                match (k.as_str(), &*val) {
+                    ("mid", serde_json::Value::String(s)) => *val = serde_json::Value::String(format!("{s}-{suffix}")),
+                    ("timestamp" | "time" | "watermark", serde_json::Value::Number(n)) => {
+                        if let Some(t) = n.as_i64() {
+                            *val = serde_json::json!(t + shift);
+                        }
+                    }
+                    _ => refresh_ids(val, suffix, shift),
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(|i| refresh_ids(i, suffix, shift)),
+        _ => {}
+    }
+}
+
+fn min_timestamp(v: &serde_json::Value) -> Option<i64> {
+    match v {
+        serde_json::Value::Object(map) => map
+            .iter()
+            .filter_map(|(k, val)| match (k.as_str(), val) {
+                ("timestamp", serde_json::Value::Number(n)) => n.as_i64(),
+                _ => min_timestamp(val),
+            })
+            .min(),
+        serde_json::Value::Array(items) => items.iter().filter_map(min_timestamp).min(),
+        _ => None,
     }
 }
 

@@ -12,6 +12,7 @@ use crate::store::conversations::{self, Author};
 use crate::store::outbox::{self, OutRow, OutboundPayload};
 use crate::store::shops::{self, Shop};
 use crate::store::{StoreError, customers};
+use futures_util::StreamExt;
 use std::time::Duration;
 use tokio::task::JoinHandle;
 
@@ -60,7 +61,8 @@ pub async fn run_once(state: &AppState) -> Result<usize, StoreError> {
             }
         }
     });
-    futures_util::future::join_all(sends).await;
+    // Bounded, so a burst cannot take every database connection.
+    futures_util::stream::iter(sends).buffer_unordered(8).collect::<Vec<()>>().await;
     if n > 0 {
         state.webchat_wake.notify_waiters();
     }
@@ -98,13 +100,8 @@ async fn dispatch(state: &AppState, row: OutRow) -> Result<(), StoreError> {
     let shop = shops::get(&state.db, row.shop_id).await?;
     let customer = customers::get(&state.db, row.shop_id, row.customer_id).await?;
     let locale = customer.locale.clone().unwrap_or_else(|| shop.locale.clone());
-    let conv_state = {
-        let mut tx = state.db.begin().await?;
-        let c = conversations::load(&mut tx, row.customer_id, "").await?;
-        tx.commit().await?;
-        c
-    };
-    let since = conv_state.last_inbound_at.map(|t| now.millis() - t.millis()).unwrap_or(i64::MAX);
+    let last_inbound = conversations::last_inbound(&state.db, row.customer_id).await?;
+    let since = last_inbound.map(|t| now.millis() - t.millis()).unwrap_or(i64::MAX);
     let inside = since < WINDOW_MS;
 
     let Some(account) = shops::channels_of(&state.db, row.shop_id)

@@ -155,6 +155,15 @@ impl Running {
         }
     }
 
+    /// Stops at once, mid-work, like a process that was killed: nothing is
+    /// finished or flushed. Tests use it to prove recovery.
+    pub fn abort(self) {
+        self.server.abort();
+        for w in self.workers {
+            w.abort();
+        }
+    }
+
     /// Waits until the server ends by itself (it does not, until stopped).
     pub async fn wait(self) {
         let Running {

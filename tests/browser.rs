@@ -118,7 +118,11 @@ impl Driver {
         if v["value"]["error"].is_string() {
             return Err(format!("webdriver {path}: {}", v["value"]));
         }
-        Ok(if v.get("sessionId").is_some() { v } else { v["value"].clone() })
+        Ok(if v.get("sessionId").is_some() {
+            v
+        } else {
+            v["value"].clone()
+        })
     }
 
     async fn cmd(&self, method: &str, path: &str, body: Option<Value>) -> Result<Value, String> {
@@ -127,12 +131,18 @@ impl Driver {
     }
 
     async fn goto(&self, url: &str) -> Result<(), String> {
-        self.cmd("POST", "/url", Some(json!({"url": url}))).await.map(|_| ())
+        self.cmd("POST", "/url", Some(json!({"url": url})))
+            .await
+            .map(|_| ())
     }
 
     async fn find(&self, css: &str) -> Result<String, String> {
         let v = self
-            .cmd("POST", "/element", Some(json!({"using": "css selector", "value": css})))
+            .cmd(
+                "POST",
+                "/element",
+                Some(json!({"using": "css selector", "value": css})),
+            )
             .await?;
         v.as_object()
             .and_then(|o| o.values().next())
@@ -142,19 +152,26 @@ impl Driver {
     }
 
     async fn attr(&self, el: &str, name: &str) -> Result<Value, String> {
-        self.cmd("GET", &format!("/element/{el}/attribute/{name}"), None).await
+        self.cmd("GET", &format!("/element/{el}/attribute/{name}"), None)
+            .await
     }
 
     async fn click(&self, css: &str) -> Result<(), String> {
         let el = self.find(css).await?;
-        self.cmd("POST", &format!("/element/{el}/click"), None).await.map(|_| ())
+        self.cmd("POST", &format!("/element/{el}/click"), None)
+            .await
+            .map(|_| ())
     }
 
     async fn type_into(&self, css: &str, text: &str) -> Result<(), String> {
         let el = self.find(css).await?;
-        self.cmd("POST", &format!("/element/{el}/value"), Some(json!({"text": text})))
-            .await
-            .map(|_| ())
+        self.cmd(
+            "POST",
+            &format!("/element/{el}/value"),
+            Some(json!({"text": text})),
+        )
+        .await
+        .map(|_| ())
     }
 
     async fn screenshot(&self, to: &Path) -> Result<(), String> {
@@ -179,7 +196,10 @@ fn base64_decode(s: &str) -> Result<Vec<u8>, String> {
             _ => return Err(format!("bad base64 byte {c}")),
         } as u32)
     };
-    let bytes: Vec<u8> = s.bytes().filter(|b| !b.is_ascii_whitespace() && *b != b'=').collect();
+    let bytes: Vec<u8> = s
+        .bytes()
+        .filter(|b| !b.is_ascii_whitespace() && *b != b'=')
+        .collect();
     let mut out = Vec::with_capacity(bytes.len() * 3 / 4);
     for chunk in bytes.chunks(4) {
         let mut n = 0u32;
@@ -206,18 +226,31 @@ fn base64_round_trip() {
 #[tokio::test]
 async fn console_confirms_a_payment_in_chromium() {
     let Some(chromium) = find(&["chromium", "chromium-browser", "google-chrome"]) else {
-        println!("SKIPPED console_confirms_a_payment_in_chromium: no chromium on PATH (apt-get install chromium chromium-driver)");
+        println!(
+            "SKIPPED console_confirms_a_payment_in_chromium: no chromium on PATH (apt-get install chromium chromium-driver)"
+        );
         return;
     };
     let Some(chromedriver) = find(&["chromedriver"]) else {
-        println!("SKIPPED console_confirms_a_payment_in_chromium: no chromedriver on PATH (apt-get install chromium-driver)");
+        println!(
+            "SKIPPED console_confirms_a_payment_in_chromium: no chromedriver on PATH (apt-get install chromium-driver)"
+        );
         return;
     };
-    let app = TestApp::spawn().await;
+    let media = std::env::temp_dir().join(format!(
+        "chatbill-media-{}",
+        chatbill::clock::hex(&chatbill::clock::random_bytes::<6>())
+    ));
+    let media_s = media.to_string_lossy().to_string();
+    let app = TestApp::spawn_with(&[("CHATBILL_MEDIA_DIR", media_s.as_str())]).await;
     let (db, shop) = (&app.db, &app.shop);
     // A small shop: a few orders in different states, one waiting for review.
     let mut variants = Vec::new();
-    for (name, price) in [("Linen shirt", 59_000), ("Canvas tote", 25_000), ("Cap", 19_900)] {
+    for (name, price) in [
+        ("Linen shirt", 59_000),
+        ("Canvas tote", 25_000),
+        ("Cap", 19_900),
+    ] {
         let p = catalog::create_product(
             db,
             shop.id,
@@ -227,7 +260,11 @@ async fn console_confirms_a_payment_in_chromium() {
                 category: "Shop".into(),
                 image_url: None,
                 price,
-                variants: vec![NewVariant { name: String::new(), price: None, stock: Some(50) }],
+                variants: vec![NewVariant {
+                    name: String::new(),
+                    price: None,
+                    stock: Some(50),
+                }],
             },
             now(),
         )
@@ -236,11 +273,18 @@ async fn console_confirms_a_payment_in_chromium() {
         variants.push(p.variants[0].id);
     }
     let mut pending = None;
-    for (i, who) in ["Nok Srisuk", "Anan Chai", "Mai Tran", "Ploy K."].iter().enumerate() {
+    for (i, who) in ["Nok Srisuk", "Anan Chai", "Mai Tran", "Ploy K."]
+        .iter()
+        .enumerate()
+    {
         let mut tx = db.begin().await.unwrap();
-        let c = customers::upsert(&mut tx, shop.id, "messenger", &format!("psid{i}"), now()).await.unwrap();
+        let c = customers::upsert(&mut tx, shop.id, "messenger", &format!("psid{i}"), now())
+            .await
+            .unwrap();
         tx.commit().await.unwrap();
-        customers::set_profile(db, c.id, who, None, now()).await.unwrap();
+        customers::set_profile(db, c.id, who, None, now())
+            .await
+            .unwrap();
         let o = orders::place(
             db,
             shop,
@@ -266,26 +310,70 @@ async fn console_confirms_a_payment_in_chromium() {
         let seller = Actor::Seller("owner".into());
         match i {
             0 => {
-                orders::apply(db, shop, o.id, Command::SubmitSlip { suspicious: false }, &Actor::Customer, now()).await.unwrap();
+                orders::apply(
+                    db,
+                    shop,
+                    o.id,
+                    Command::SubmitSlip { suspicious: false },
+                    &Actor::Customer,
+                    now(),
+                )
+                .await
+                .unwrap();
+                let (png, jpeg) = mock_slip();
+                let sha = chatbill::clock::hex(&<sha2::Sha256 as sha2::Digest>::digest(&png));
+                let (orig, thumb) =
+                    chatbill::slips::media::store_slip(&app_config(&media_s), &sha, &png, &jpeg)
+                        .await
+                        .unwrap();
                 sqlx::query(
-                    "insert into payments (shop_id, order_id, method, amount, status, prechecks, created_at) \
-                     values ($1, $2, 'bank_transfer', 0, 'pending', '{\"qr_verified\": true, \"amount_matches\": true}', $3)",
+                    "insert into payments (shop_id, order_id, method, amount, status, prechecks, slip_sha256, slip_path, thumb_path, created_at) \
+                     values ($1, $2, 'bank_transfer', 64000, 'pending', $7, $3, $4, $5, $6)",
                 )
                 .bind(shop.id.get())
                 .bind(o.id.get())
+                .bind(sha)
+                .bind(orig)
+                .bind(thumb)
                 .bind(now().millis())
+                .bind(json!({"suspicious": false, "flags": [], "slip_qr": {"status": "ok", "checksum_ok": true, "bank": "004", "bank_name": "KASIKORNBANK", "trans_ref": "015321140318BPM04822"}, "similar_images": []}).to_string())
                 .execute(&db.pool)
                 .await
                 .unwrap();
                 pending = Some(o.clone());
             }
             1 => {
-                orders::apply(db, shop, o.id, Command::ConfirmPayment { amount: None }, &seller, now()).await.unwrap();
+                orders::apply(
+                    db,
+                    shop,
+                    o.id,
+                    Command::ConfirmPayment { amount: None },
+                    &seller,
+                    now(),
+                )
+                .await
+                .unwrap();
             }
             2 => {
-                orders::apply(db, shop, o.id, Command::ChooseCod, &Actor::Customer, now()).await.unwrap();
-                orders::apply(db, shop, o.id, Command::Confirm, &seller, now()).await.unwrap();
-                orders::apply(db, shop, o.id, Command::Ship { carrier: "Kerry".into(), tracking: Some("KER123".into()) }, &seller, now()).await.unwrap();
+                orders::apply(db, shop, o.id, Command::ChooseCod, &Actor::Customer, now())
+                    .await
+                    .unwrap();
+                orders::apply(db, shop, o.id, Command::Confirm, &seller, now())
+                    .await
+                    .unwrap();
+                orders::apply(
+                    db,
+                    shop,
+                    o.id,
+                    Command::Ship {
+                        carrier: "Kerry".into(),
+                        tracking: Some("KER123".into()),
+                    },
+                    &seller,
+                    now(),
+                )
+                .await
+                .unwrap();
             }
             _ => {}
         }
@@ -295,7 +383,9 @@ async fn console_confirms_a_payment_in_chromium() {
     let driver = match Driver::start(&chromium, &chromedriver).await {
         Ok(d) => d,
         Err(e) => {
-            println!("SKIPPED console_confirms_a_payment_in_chromium: the browser did not start: {e}");
+            println!(
+                "SKIPPED console_confirms_a_payment_in_chromium: the browser did not start: {e}"
+            );
             app.stop().await;
             return;
         }
@@ -308,20 +398,68 @@ async fn console_confirms_a_payment_in_chromium() {
         driver.click("#login").await?;
         let tabs = driver.find("#tabs").await?;
         let _ = tabs;
-        let row = driver.find(&format!("tr[data-order='{}'] .badge", pending.code)).await?;
+        let row = driver
+            .find(&format!("tr[data-order='{}'] .badge", pending.code))
+            .await?;
         let cls = driver.attr(&row, "class").await?;
         assert!(cls.as_str().unwrap_or("").contains("review"), "{cls}");
         driver.screenshot(&docs.join("console-orders.png")).await?;
-        driver.click(&format!("tr[data-order='{}'] a", pending.code)).await?;
+        driver
+            .click(&format!("tr[data-order='{}'] a", pending.code))
+            .await?;
         let badge = driver.find("#payment-badge").await?;
         assert_eq!(driver.attr(&badge, "data-badge").await?, json!("review"));
         driver.screenshot(&docs.join("console-order.png")).await?;
+        // The same page on a phone-sized screen.
+        driver
+            .cmd(
+                "POST",
+                "/window/rect",
+                Some(json!({"width": 390, "height": 844})),
+            )
+            .await?;
+        driver
+            .screenshot(&docs.join("console-order-phone.png"))
+            .await?;
+        driver
+            .cmd(
+                "POST",
+                "/window/rect",
+                Some(json!({"width": 1100, "height": 900})),
+            )
+            .await?;
         driver.click("#confirm-payment").await?;
-        let badge = driver.find("#payment-badge").await?;
-        assert_eq!(driver.attr(&badge, "data-badge").await?, json!("confirmed"));
+        // Wait for the redirect back to the order page.
+        let mut badge_now = Value::Null;
+        for _ in 0..50 {
+            if let Ok(b) = driver.find("#payment-badge").await
+                && let Ok(v) = driver.attr(&b, "data-badge").await
+            {
+                badge_now = v;
+                if badge_now == json!("confirmed") {
+                    break;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        if badge_now != json!("confirmed") {
+            let err = match driver.find("#flash-error").await {
+                Ok(e) => {
+                    driver
+                        .cmd("GET", &format!("/element/{e}/text"), None)
+                        .await?
+                }
+                Err(_) => Value::Null,
+            };
+            return Err(format!(
+                "the badge is {badge_now}, not confirmed; error: {err}"
+            ));
+        }
         let ok = driver.find("#flash-ok").await;
         assert!(ok.is_ok(), "no confirmation notice");
-        driver.screenshot(&docs.join("console-order-confirmed.png")).await?;
+        driver
+            .screenshot(&docs.join("console-order-confirmed.png"))
+            .await?;
         Ok::<(), String>(())
     };
     let result = run.await;
@@ -331,4 +469,54 @@ async fn console_confirms_a_payment_in_chromium() {
     let o = orders::load(db, shop.id, pending.id).await.unwrap();
     assert_eq!(o.payment, chatbill::domain::PaymentStatus::Paid);
     app.stop().await;
+    let _ = std::fs::remove_dir_all(&media);
+}
+
+fn app_config(media: &str) -> chatbill::config::Config {
+    common::test_config(&[("CHATBILL_MEDIA_DIR", media)])
+}
+
+/// A bank-slip-like picture: header band, amount box, lines of "text".
+fn mock_slip() -> (Vec<u8>, Vec<u8>) {
+    use image::{DynamicImage, ImageFormat, Rgb, RgbImage};
+    let (w, h) = (480u32, 800u32);
+    let mut img = RgbImage::from_pixel(w, h, Rgb([250, 250, 247]));
+    let mut rect = |x0: u32, y0: u32, x1: u32, y1: u32, c: [u8; 3]| {
+        for y in y0..y1.min(h) {
+            for x in x0..x1.min(w) {
+                img.put_pixel(x, y, Rgb(c));
+            }
+        }
+    };
+    rect(0, 0, 480, 110, [16, 122, 62]);
+    rect(30, 35, 110, 85, [255, 255, 255]);
+    rect(140, 45, 380, 65, [220, 240, 228]);
+    rect(40, 150, 200, 165, [60, 60, 60]);
+    rect(230, 190, 450, 250, [16, 122, 62]);
+    for (i, len) in [300u32, 260, 340, 220, 280, 180].iter().enumerate() {
+        let y = 300 + i as u32 * 45;
+        rect(40, y, 40 + len, y + 14, [120, 120, 120]);
+    }
+    for qy in 0..10u32 {
+        for qx in 0..10u32 {
+            if (qx * 7 + qy * 3) % 5 < 2 || qx == 0 || qy == 0 || qx == 9 || qy == 9 {
+                rect(
+                    170 + qx * 14,
+                    600 + qy * 14,
+                    184 + qx * 14,
+                    614 + qy * 14,
+                    [20, 20, 20],
+                );
+            }
+        }
+    }
+    let dynimg = DynamicImage::ImageRgb8(img);
+    let mut png = std::io::Cursor::new(Vec::new());
+    dynimg.write_to(&mut png, ImageFormat::Png).unwrap();
+    let mut jpeg = std::io::Cursor::new(Vec::new());
+    dynimg
+        .thumbnail(160, 260)
+        .write_to(&mut jpeg, ImageFormat::Jpeg)
+        .unwrap();
+    (png.into_inner(), jpeg.into_inner())
 }

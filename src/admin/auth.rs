@@ -31,8 +31,7 @@ impl FailureLimiter {
         let map = self.buckets.lock().ok()?;
         let (start, n) = map.get(client)?;
         let elapsed = start.elapsed();
-        (*n >= MAX_FAILURES && elapsed < WINDOW)
-            .then(|| (WINDOW - elapsed).as_secs().max(1))
+        (*n >= MAX_FAILURES && elapsed < WINDOW).then(|| (WINDOW - elapsed).as_secs().max(1))
     }
     pub fn fail(&self, client: &str) {
         if let Ok(mut map) = self.buckets.lock() {
@@ -113,9 +112,7 @@ pub async fn check_token(
         }
         None => {
             limiter.fail(client);
-            Err(ApiError::Unauthorized(
-                "unknown or revoked token".into(),
-            ))
+            Err(ApiError::Unauthorized("unknown or revoked token".into()))
         }
     }
 }
@@ -140,5 +137,16 @@ impl FromRequestParts<AppState> for Auth {
             }
         };
         check_token(state, &limiter, &client, &token).await
+    }
+}
+
+/// The rate limiter's key for this request (see [`client_key`]).
+pub struct ClientKey(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientKey {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientKey(client_key(parts)))
     }
 }

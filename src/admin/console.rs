@@ -74,7 +74,9 @@ impl axum::extract::FromRequestParts<AppState> for Console {
         let client = auth::client_key(parts);
         match auth::check_token(state, &limiter, &client, &token).await {
             Ok(a) => Ok(Console(a)),
-            Err(ApiError::Unauthorized(_)) => Err(Redirect::to("/admin/login?expired=1").into_response()),
+            Err(ApiError::Unauthorized(_)) => {
+                Err(Redirect::to("/admin/login?expired=1").into_response())
+            }
             Err(e) => Err(page_error(e)),
         }
     }
@@ -82,11 +84,8 @@ impl axum::extract::FromRequestParts<AppState> for Console {
 
 fn page_error(e: ApiError) -> Response {
     let status = e.status();
-    let html = render(
-        "admin/base.html",
-        context! { error => e.message() },
-    )
-    .unwrap_or_else(|_| e.message());
+    let html = render("admin/base.html", context! { error => e.message() })
+        .unwrap_or_else(|_| e.message());
     (status, Html(html)).into_response()
 }
 
@@ -141,16 +140,26 @@ async fn login_page(Query(f): Query<Flash>) -> Response {
 async fn login(
     State(state): State<AppState>,
     Extension(limiter): Extension<Arc<FailureLimiter>>,
-    parts_headers: HeaderMap,
+    auth::ClientKey(client): auth::ClientKey,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
     let token = form.get("token").map(|t| t.trim()).unwrap_or("");
-    // The login form has no peer address either; one bucket, as for the API.
-    let _ = &parts_headers;
-    match auth::check_token(&state, &limiter, "any", token).await {
+    // Failures count against the same bucket as the API's.
+    match auth::check_token(&state, &limiter, &client, token).await {
         Ok(_) => {
-            let cookie = format!("{COOKIE}={token}; Path=/admin; HttpOnly; SameSite=Strict; Max-Age=2592000");
-            ([(header::SET_COOKIE, cookie)], Redirect::to("/admin/orders")).into_response()
+            let secure = if state.config.public_url.starts_with("https://") {
+                "; Secure"
+            } else {
+                ""
+            };
+            let cookie = format!(
+                "{COOKIE}={token}; Path=/admin; HttpOnly; SameSite=Strict; Max-Age=2592000{secure}"
+            );
+            (
+                [(header::SET_COOKIE, cookie)],
+                Redirect::to("/admin/orders"),
+            )
+                .into_response()
         }
         Err(e) => (
             e.status(),
@@ -219,24 +228,59 @@ async fn orders_page(
     )
 }
 
-fn precheck_flags(prechecks: &Value, flagged: bool) -> Vec<Value> {
-    let mut flags = Vec::new();
-    if flagged {
-        flags.push(json!({"label": "needs a check", "class": "warn"}));
+/// The slip worker's pre-checks as chips: green when fine, red when the
+/// seller should look twice (see `slips::worker` for the shape).
+pub fn precheck_flags(prechecks: &Value, flagged: bool) -> Vec<Value> {
+    let chip = |label: String, class: &str| json!({"label": label, "class": class});
+    let mut out = Vec::new();
+    let suspicious = prechecks["suspicious"].as_bool().unwrap_or(false) || flagged;
+    if suspicious {
+        out.push(chip("needs a check".into(), "warn"));
+    } else if prechecks.get("suspicious").is_some() {
+        out.push(chip("checks passed".into(), "good"));
     }
-    if let Value::Object(map) = prechecks {
-        for (k, v) in map {
-            let (label, class) = match v {
-                Value::Bool(true) => (k.replace('_', " "), if k.contains("dup") || k.contains("reuse") || k.contains("mismatch") { "warn" } else { "good" }),
-                Value::Bool(false) => (format!("no {}", k.replace('_', " ")), "warn"),
-                Value::Null => continue,
-                Value::String(s) => (format!("{}: {s}", k.replace('_', " ")), ""),
-                other => (format!("{}: {other}", k.replace('_', " ")), ""),
-            };
-            flags.push(json!({"label": label, "class": class}));
+    if let Some(flags) = prechecks["flags"].as_array() {
+        for f in flags.iter().filter_map(|f| f.as_str()) {
+            out.push(chip(f.replace('_', " "), "warn"));
         }
     }
-    flags
+    let qr = &prechecks["slip_qr"];
+    match qr["status"].as_str() {
+        Some("ok") => out.push(chip(
+            format!(
+                "slip QR verified{}{}",
+                qr["bank_name"]
+                    .as_str()
+                    .map(|b| format!(" · {b}"))
+                    .unwrap_or_default(),
+                qr["trans_ref"]
+                    .as_str()
+                    .map(|r| format!(" · ref {r}"))
+                    .unwrap_or_default()
+            ),
+            "good",
+        )),
+        Some(other) => out.push(chip(
+            format!("slip QR: {}", other.replace('_', " ")),
+            "warn",
+        )),
+        None => {}
+    }
+    if let Some(code) = prechecks["reused_from"]["order_code"].as_str() {
+        out.push(chip(format!("slip already used for {code}"), "warn"));
+    }
+    if let Some(similar) = prechecks["similar_images"].as_array()
+        && !similar.is_empty()
+    {
+        out.push(chip(
+            format!("{} similar earlier slip(s) (hint)", similar.len()),
+            "",
+        ));
+    }
+    if let Some(p) = prechecks["problem"].as_str() {
+        out.push(chip(format!("problem: {}", p.replace('_', " ")), "warn"));
+    }
+    out
 }
 
 async fn order_page(
@@ -306,7 +350,10 @@ async fn order_page(
             h.iter()
                 .map(|r| {
                     let mut r = r.clone();
-                    r["at"] = json!(crate::domain::Timestamp(r["at"].as_i64().unwrap_or(0)).display_date_time(offset));
+                    r["at"] = json!(
+                        crate::domain::Timestamp(r["at"].as_i64().unwrap_or(0))
+                            .display_date_time(offset)
+                    );
                     r
                 })
                 .collect()
@@ -320,7 +367,8 @@ async fn order_page(
                 .map(|a| a.one_line())
         })
         .flatten();
-    let created = crate::domain::Timestamp(o["created_at"].as_i64().unwrap_or(0)).display_date_time(offset);
+    let created =
+        crate::domain::Timestamp(o["created_at"].as_i64().unwrap_or(0)).display_date_time(offset);
     let unread = unread_total(&state, &auth).await;
     page(
         "admin/order.html",
@@ -355,7 +403,14 @@ async fn order_action(
 ) -> Response {
     let back = format!("/admin/orders/{id}");
     if action == "delete" {
-        return match listing::delete_order(&state.db, auth.shop.id, OrderId(id), crate::clock::now()).await {
+        return match listing::delete_order(
+            &state.db,
+            auth.shop.id,
+            OrderId(id),
+            crate::clock::now(),
+        )
+        .await
+        {
             Ok(()) => back_to("/admin/orders", "notice", "Order deleted"),
             Err(e) => back_to(&back, "error", &ApiError::from(e).message()),
         };
@@ -363,10 +418,17 @@ async fn order_action(
     let Some(action) = Action::parse(&action) else {
         return page_error(ApiError::not_found("action"));
     };
-    let get = |k: &str| form.get(k).map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    let get = |k: &str| {
+        form.get(k)
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+    };
     let num = |k: &str| -> Result<Option<i64>, ApiError> {
         get(k)
-            .map(|s| s.parse::<i64>().map_err(|_| ApiError::Unprocessable(format!("{k} must be a whole number"))))
+            .map(|s| {
+                s.parse::<i64>()
+                    .map_err(|_| ApiError::Unprocessable(format!("{k} must be a whole number")))
+            })
             .transpose()
     };
     let body = (|| -> Result<ActionBody, ApiError> {
@@ -386,7 +448,11 @@ async fn order_action(
         Err(e) => return back_to(&back, "error", &e.message()),
     };
     let key = get("idem").map(|k| format!("console:{k}"));
-    let hash = api_orders::request_hash(&[b"console", id.to_string().as_bytes(), action.slug().as_bytes()]);
+    let hash = api_orders::request_hash(&[
+        b"console",
+        id.to_string().as_bytes(),
+        action.slug().as_bytes(),
+    ]);
     match api_orders::perform(&state, &auth, OrderId(id), action, body, key, hash).await {
         Ok(resp) if resp.status().is_success() => back_to(&back, "notice", "Done"),
         Ok(resp) => back_to(&back, "error", &format!("failed ({})", resp.status())),
@@ -394,19 +460,31 @@ async fn order_action(
     }
 }
 
-async fn print_bill(State(state): State<AppState>, Console(auth): Console, Path(id): Path<i64>) -> Response {
+async fn print_bill(
+    State(state): State<AppState>,
+    Console(auth): Console,
+    Path(id): Path<i64>,
+) -> Response {
     super::printing::render_batch(&state, &auth, "bill.html", &[OrderId(id)])
         .await
         .unwrap_or_else(page_error)
 }
 
-async fn print_note(State(state): State<AppState>, Console(auth): Console, Path(id): Path<i64>) -> Response {
+async fn print_note(
+    State(state): State<AppState>,
+    Console(auth): Console,
+    Path(id): Path<i64>,
+) -> Response {
     super::printing::render_batch(&state, &auth, "shipping_note.html", &[OrderId(id)])
         .await
         .unwrap_or_else(page_error)
 }
 
-async fn slip(State(state): State<AppState>, Console(auth): Console, Path(id): Path<i64>) -> Response {
+async fn slip(
+    State(state): State<AppState>,
+    Console(auth): Console,
+    Path(id): Path<i64>,
+) -> Response {
     super::printing::slip_file(&state, &auth, id, crate::slips::media::MediaKind::Original)
         .await
         .unwrap_or_else(|e| e.into_response())
@@ -473,7 +551,16 @@ async fn chat_reply(
         return back_to(&back, "error", "A message is 1 to 2000 characters");
     }
     let key = form.get("idem").map(|k| format!("console:{k}"));
-    match seller_inbox::reply(&state.db, auth.shop.id, CustomerId(customer), text, key.as_deref(), crate::clock::now()).await {
+    match seller_inbox::reply(
+        &state.db,
+        auth.shop.id,
+        CustomerId(customer),
+        text,
+        key.as_deref(),
+        crate::clock::now(),
+    )
+    .await
+    {
         Ok(_) => back_to(&back, "notice", "Sent"),
         Err(StoreError::Conflict(_)) => back_to(&back, "notice", "Sent"),
         Err(e) => back_to(&back, "error", &ApiError::from(e).message()),
@@ -482,21 +569,45 @@ async fn chat_reply(
 
 async fn set_paused(state: &AppState, auth: &Auth, customer: i64, paused: bool) -> Response {
     let back = format!("/admin/chats/{customer}");
-    match seller_inbox::set_bot_paused(&state.db, auth.shop.id, CustomerId(customer), paused, crate::clock::now()).await {
-        Ok(()) => back_to(&back, "notice", if paused { "Bot paused" } else { "Bot resumed" }),
+    match seller_inbox::set_bot_paused(
+        &state.db,
+        auth.shop.id,
+        CustomerId(customer),
+        paused,
+        crate::clock::now(),
+    )
+    .await
+    {
+        Ok(()) => back_to(
+            &back,
+            "notice",
+            if paused { "Bot paused" } else { "Bot resumed" },
+        ),
         Err(e) => back_to(&back, "error", &ApiError::from(e).message()),
     }
 }
 
-async fn chat_pause(State(state): State<AppState>, Console(auth): Console, Path(c): Path<i64>) -> Response {
+async fn chat_pause(
+    State(state): State<AppState>,
+    Console(auth): Console,
+    Path(c): Path<i64>,
+) -> Response {
     set_paused(&state, &auth, c, true).await
 }
 
-async fn chat_resume(State(state): State<AppState>, Console(auth): Console, Path(c): Path<i64>) -> Response {
+async fn chat_resume(
+    State(state): State<AppState>,
+    Console(auth): Console,
+    Path(c): Path<i64>,
+) -> Response {
     set_paused(&state, &auth, c, false).await
 }
 
-async fn products_page(State(state): State<AppState>, Console(auth): Console, Query(f): Query<Flash>) -> Response {
+async fn products_page(
+    State(state): State<AppState>,
+    Console(auth): Console,
+    Query(f): Query<Flash>,
+) -> Response {
     let products = match catalog::list_products(&state.db, auth.shop.id, true).await {
         Ok(p) => p,
         Err(e) => return page_error(e.into()),
@@ -525,9 +636,16 @@ async fn product_create(
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
     let back = "/admin/products";
-    let name = form.get("name").map(|s| s.trim().to_string()).unwrap_or_default();
+    let name = form
+        .get("name")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default();
     let price = form.get("price").and_then(|s| s.trim().parse::<i64>().ok());
-    let stock = match form.get("stock").map(|s| s.trim()).filter(|s| !s.is_empty()) {
+    let stock = match form
+        .get("stock")
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+    {
         None => None,
         Some(s) => match s.parse::<i64>() {
             Ok(n) if n >= 0 => Some(n),
@@ -535,7 +653,11 @@ async fn product_create(
         },
     };
     let (Some(price), false) = (price.filter(|p| *p >= 0), name.is_empty()) else {
-        return back_to(back, "error", "A product needs a name and a price (0 or more)");
+        return back_to(
+            back,
+            "error",
+            "A product needs a name and a price (0 or more)",
+        );
     };
     let p = NewProduct {
         name,
@@ -562,7 +684,10 @@ async fn variant_stock(
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
     let back = "/admin/products";
-    let Some(delta) = form.get("delta").and_then(|s| s.trim().trim_start_matches('+').parse::<i64>().ok()) else {
+    let Some(delta) = form
+        .get("delta")
+        .and_then(|s| s.trim().trim_start_matches('+').parse::<i64>().ok())
+    else {
         return back_to(back, "error", "Give a whole number, e.g. 5 or -2");
     };
     match listing::variant_exists(&state.db, auth.shop.id, VariantId(id)).await {

@@ -40,7 +40,9 @@ pub async fn list(
     )
     .await?;
     let unread_total: i64 = rows.iter().map(|r| r.unread).sum();
-    Ok(Json(json!({ "conversations": rows, "unread": unread_total })))
+    Ok(Json(
+        json!({ "conversations": rows, "unread": unread_total }),
+    ))
 }
 
 /// `GET /api/v1/conversations/{customer_id}`: messages; marks them read.
@@ -50,7 +52,9 @@ pub async fn read(
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Value>> {
     let c = CustomerId(id);
-    let conv = seller_inbox::get(&state.db, auth.shop.id, c).await.map_err(nf)?;
+    let conv = seller_inbox::get(&state.db, auth.shop.id, c)
+        .await
+        .map_err(nf)?;
     let messages = seller_inbox::messages(&state.db, auth.shop.id, c, 200).await?;
     seller_inbox::mark_read(&state.db, auth.shop.id, c, crate::clock::now()).await?;
     Ok(Json(json!({ "conversation": conv, "messages": messages })))
@@ -75,7 +79,9 @@ pub async fn reply(
         return Err(ApiError::Unprocessable("the reply is empty".into()));
     }
     if text.chars().count() > 2000 {
-        return Err(ApiError::Unprocessable("a reply is at most 2000 characters".into()));
+        return Err(ApiError::Unprocessable(
+            "a reply is at most 2000 characters".into(),
+        ));
     }
     let key = idempotency_key(&headers)?;
     let m = seller_inbox::reply(
@@ -91,19 +97,38 @@ pub async fn reply(
     Ok(Json(json!({ "message": m })))
 }
 
-async fn set_paused(state: &AppState, auth: &Auth, id: i64, paused: bool) -> ApiResult<Json<Value>> {
-    seller_inbox::set_bot_paused(&state.db, auth.shop.id, CustomerId(id), paused, crate::clock::now())
-        .await
-        .map_err(nf)?;
+async fn set_paused(
+    state: &AppState,
+    auth: &Auth,
+    id: i64,
+    paused: bool,
+) -> ApiResult<Json<Value>> {
+    seller_inbox::set_bot_paused(
+        &state.db,
+        auth.shop.id,
+        CustomerId(id),
+        paused,
+        crate::clock::now(),
+    )
+    .await
+    .map_err(nf)?;
     Ok(Json(json!({ "customer_id": id, "bot_paused": paused })))
 }
 
 /// `POST /api/v1/conversations/{customer_id}/pause`.
-pub async fn pause(State(state): State<AppState>, auth: Auth, Path(id): Path<i64>) -> ApiResult<Json<Value>> {
+pub async fn pause(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Value>> {
     set_paused(&state, &auth, id, true).await
 }
 
 /// `POST /api/v1/conversations/{customer_id}/resume`.
-pub async fn resume(State(state): State<AppState>, auth: Auth, Path(id): Path<i64>) -> ApiResult<Json<Value>> {
+pub async fn resume(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Value>> {
     set_paused(&state, &auth, id, false).await
 }

@@ -14,7 +14,11 @@ use axum::extract::{Path, Query, State};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-async fn customer_or_404(state: &AppState, shop: ShopId, id: i64) -> ApiResult<customers::Customer> {
+async fn customer_or_404(
+    state: &AppState,
+    shop: ShopId,
+    id: i64,
+) -> ApiResult<customers::Customer> {
     customers::get(&state.db, shop, CustomerId(id))
         .await
         .map_err(|e| match e {
@@ -35,9 +39,13 @@ pub async fn list(
     auth: Auth,
     Query(q): Query<SearchQuery>,
 ) -> ApiResult<Json<Value>> {
-    let rows =
-        listing::search_customers(&state.db, auth.shop.id, q.q.as_deref(), q.limit.unwrap_or(50))
-            .await?;
+    let rows = listing::search_customers(
+        &state.db,
+        auth.shop.id,
+        q.q.as_deref(),
+        q.limit.unwrap_or(50),
+    )
+    .await?;
     Ok(Json(json!({ "customers": rows })))
 }
 
@@ -83,7 +91,9 @@ pub async fn orders(
     let after = q
         .cursor
         .as_deref()
-        .map(|s| listing::Cursor::decode(s).ok_or_else(|| ApiError::BadRequest("bad cursor".into())))
+        .map(|s| {
+            listing::Cursor::decode(s).ok_or_else(|| ApiError::BadRequest("bad cursor".into()))
+        })
         .transpose()?;
     let page = listing::list_orders(
         &state.db,
@@ -126,7 +136,9 @@ async fn move_balance(
 ) -> ApiResult<Json<Value>> {
     auth.require_owner()?;
     if body.amount <= 0 {
-        return Err(ApiError::Unprocessable("amount must be greater than zero".into()));
+        return Err(ApiError::Unprocessable(
+            "amount must be greater than zero".into(),
+        ));
     }
     let c = customer_or_404(state, auth.shop.id, id).await?;
     let mut tx = state.db.begin().await?;
@@ -137,7 +149,10 @@ async fn move_balance(
         kind,
         body.amount,
         None,
-        body.note.as_deref().map(str::trim).filter(|n| !n.is_empty()),
+        body.note
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty()),
         &auth.actor().to_db(),
         auth.shop.settings.allow_negative_balance,
         crate::clock::now(),

@@ -20,7 +20,15 @@ pub async fn summary(
     auth: Auth,
     Query(q): Query<DashQuery>,
 ) -> ApiResult<Json<Value>> {
-    let d = listing::dashboard(&state.db, auth.shop.id, q.days.unwrap_or(14), crate::clock::now())
-        .await?;
-    Ok(Json(json!({ "currency": auth.shop.currency.code(), "dashboard": d })))
+    let d = listing::dashboard(
+        &state.db,
+        auth.shop.id,
+        q.days.unwrap_or(14),
+        auth.shop.settings.utc_offset_minutes,
+        crate::clock::now(),
+    )
+    .await?;
+    Ok(Json(
+        json!({ "currency": auth.shop.currency.code(), "dashboard": d }),
+    ))
 }

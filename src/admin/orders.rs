@@ -194,9 +194,15 @@ fn parse_instant(s: &str, what: &str) -> ApiResult<Timestamp> {
     let bad = || ApiError::BadRequest(format!("{what}: expected epoch milliseconds or YYYY-MM-DD"));
     let mut it = s.split('-');
     let (y, m, d) = (
-        it.next().and_then(|x| x.parse::<i64>().ok()).ok_or_else(bad)?,
-        it.next().and_then(|x| x.parse::<i64>().ok()).ok_or_else(bad)?,
-        it.next().and_then(|x| x.parse::<i64>().ok()).ok_or_else(bad)?,
+        it.next()
+            .and_then(|x| x.parse::<i64>().ok())
+            .ok_or_else(bad)?,
+        it.next()
+            .and_then(|x| x.parse::<i64>().ok())
+            .ok_or_else(bad)?,
+        it.next()
+            .and_then(|x| x.parse::<i64>().ok())
+            .ok_or_else(bad)?,
     );
     if it.next().is_some() || !(1..=12).contains(&m) || !(1..=31).contains(&d) {
         return Err(bad());
@@ -218,7 +224,11 @@ pub fn parse_filter(q: &ListQuery) -> ApiResult<OrderFilter> {
         Some(t) => Some(Tab::parse(t).ok_or_else(|| {
             ApiError::BadRequest(format!(
                 "unknown tab {t:?}; one of {}",
-                Tab::ALL.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(", ")
+                Tab::ALL
+                    .iter()
+                    .map(|t| t.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ))
         })?),
     };
@@ -227,7 +237,8 @@ pub fn parse_filter(q: &ListQuery) -> ApiResult<OrderFilter> {
         .as_deref()
         .filter(|s| !s.is_empty())
         .map(|s| {
-            Fulfilment::parse(s).ok_or_else(|| ApiError::BadRequest(format!("unknown status {s:?}")))
+            Fulfilment::parse(s)
+                .ok_or_else(|| ApiError::BadRequest(format!("unknown status {s:?}")))
         })
         .transpose()?;
     let payment = q
@@ -624,16 +635,7 @@ pub async fn perform(
             return replay(state, auth, k, &hash).await;
         }
         let command = command.clone();
-        match orders::apply_in_tx(
-            &mut tx,
-            &state.db,
-            shop,
-            id,
-            command.clone(),
-            &actor,
-            now,
-        )
-        .await
+        match orders::apply_in_tx(&mut tx, &state.db, shop, id, command.clone(), &actor, now).await
         {
             Ok(applied) => {
                 let meta = listing::order_meta(&mut *tx, shop.id, id).await?;
@@ -732,8 +734,9 @@ pub fn parse_body(bytes: &Bytes) -> ApiResult<ActionBody> {
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Ok(ActionBody::default());
     }
-    serde_json::from_slice(bytes)
-        .map_err(|e| ApiError::BadRequest(format!("the body is not valid JSON for this action: {e}")))
+    serde_json::from_slice(bytes).map_err(|e| {
+        ApiError::BadRequest(format!("the body is not valid JSON for this action: {e}"))
+    })
 }
 
 /// `POST /api/v1/orders/{id}/{action}`.

@@ -76,12 +76,20 @@ pub async fn render_batch(
 }
 
 /// `GET /api/v1/orders/{id}/bill`.
-pub async fn bill(State(state): State<AppState>, auth: Auth, Path(id): Path<i64>) -> ApiResult<Response> {
+pub async fn bill(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<i64>,
+) -> ApiResult<Response> {
     render_batch(&state, &auth, "bill.html", &[OrderId(id)]).await
 }
 
 /// `GET /api/v1/orders/{id}/shipping-note`.
-pub async fn shipping_note(State(state): State<AppState>, auth: Auth, Path(id): Path<i64>) -> ApiResult<Response> {
+pub async fn shipping_note(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<i64>,
+) -> ApiResult<Response> {
     render_batch(&state, &auth, "shipping_note.html", &[OrderId(id)]).await
 }
 
@@ -111,7 +119,11 @@ pub fn parse_ids(s: &str) -> ApiResult<Vec<OrderId>> {
 }
 
 /// `GET /api/v1/print/bills?ids=1,2,3`.
-pub async fn bills(State(state): State<AppState>, auth: Auth, Query(q): Query<BatchQuery>) -> ApiResult<Response> {
+pub async fn bills(
+    State(state): State<AppState>,
+    auth: Auth,
+    Query(q): Query<BatchQuery>,
+) -> ApiResult<Response> {
     render_batch(&state, &auth, "bill.html", &parse_ids(&q.ids)?).await
 }
 
@@ -158,11 +170,19 @@ pub async fn slip_file(
 }
 
 /// `GET /api/v1/payments/{id}/slip`.
-pub async fn slip(State(state): State<AppState>, auth: Auth, Path(id): Path<i64>) -> ApiResult<Response> {
+pub async fn slip(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<i64>,
+) -> ApiResult<Response> {
     slip_file(&state, &auth, id, crate::slips::media::MediaKind::Original).await
 }
 
 /// `GET /api/v1/payments/{id}/thumbnail`.
-pub async fn thumbnail(State(state): State<AppState>, auth: Auth, Path(id): Path<i64>) -> ApiResult<Response> {
+pub async fn thumbnail(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<i64>,
+) -> ApiResult<Response> {
     slip_file(&state, &auth, id, crate::slips::media::MediaKind::Thumbnail).await
 }

@@ -4,9 +4,9 @@ use super::auth::Auth;
 use super::error::{ApiError, ApiResult};
 use crate::domain::{ProductId, VariantId};
 use crate::server::AppState;
+use crate::store::StoreError;
 use crate::store::catalog::{self, NewProduct};
 use crate::store::listing::{self, ProductPatch};
-use crate::store::StoreError;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -46,8 +46,14 @@ pub async fn create(
     if p.name.trim().is_empty() {
         return Err(ApiError::Unprocessable("a product needs a name".into()));
     }
-    if p.price < 0 || p.variants.iter().any(|v| v.price.is_some_and(|x| x < 0) || v.stock.is_some_and(|x| x < 0)) {
-        return Err(ApiError::Unprocessable("prices and stock cannot be negative".into()));
+    if p.price < 0
+        || p.variants
+            .iter()
+            .any(|v| v.price.is_some_and(|x| x < 0) || v.stock.is_some_and(|x| x < 0))
+    {
+        return Err(ApiError::Unprocessable(
+            "prices and stock cannot be negative".into(),
+        ));
     }
     let product = catalog::create_product(&state.db, auth.shop.id, &p, crate::clock::now())
         .await
@@ -56,7 +62,11 @@ pub async fn create(
 }
 
 /// `GET /api/v1/products/{id}`.
-pub async fn get(State(state): State<AppState>, auth: Auth, Path(id): Path<i64>) -> ApiResult<Json<Value>> {
+pub async fn get(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Value>> {
     let p = catalog::get_product(&state.db, auth.shop.id, ProductId(id))
         .await
         .map_err(nf("product"))?;
@@ -74,12 +84,18 @@ pub async fn update(
     listing::update_product(&state.db, auth.shop.id, id, &patch, crate::clock::now())
         .await
         .map_err(nf("product"))?;
-    let p = catalog::get_product(&state.db, auth.shop.id, id).await.map_err(nf("product"))?;
+    let p = catalog::get_product(&state.db, auth.shop.id, id)
+        .await
+        .map_err(nf("product"))?;
     Ok(Json(json!({ "product": p })))
 }
 
 /// `DELETE /api/v1/products/{id}`.
-pub async fn delete(State(state): State<AppState>, auth: Auth, Path(id): Path<i64>) -> ApiResult<StatusCode> {
+pub async fn delete(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<i64>,
+) -> ApiResult<StatusCode> {
     listing::delete_product(&state.db, auth.shop.id, ProductId(id), crate::clock::now())
         .await
         .map_err(nf("product"))?;
@@ -128,11 +144,23 @@ pub async fn add_variant(
     Path(id): Path<i64>,
     Json(b): Json<NewVariantBody>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let vid = listing::add_variant(&state.db, auth.shop.id, ProductId(id), &b.name, b.price, b.stock)
+    let vid = listing::add_variant(
+        &state.db,
+        auth.shop.id,
+        ProductId(id),
+        &b.name,
+        b.price,
+        b.stock,
+    )
+    .await
+    .map_err(nf("product"))?;
+    let p = catalog::get_product(&state.db, auth.shop.id, ProductId(id))
         .await
         .map_err(nf("product"))?;
-    let p = catalog::get_product(&state.db, auth.shop.id, ProductId(id)).await.map_err(nf("product"))?;
-    Ok((StatusCode::CREATED, Json(json!({ "variant_id": vid, "product": p }))))
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "variant_id": vid, "product": p })),
+    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -161,14 +189,25 @@ pub async fn update_variant(
     Path(id): Path<i64>,
     Json(b): Json<VariantPatch>,
 ) -> ApiResult<StatusCode> {
-    listing::update_variant(&state.db, auth.shop.id, VariantId(id), b.name.as_deref(), b.price, b.stock)
-        .await
-        .map_err(nf("variant"))?;
+    listing::update_variant(
+        &state.db,
+        auth.shop.id,
+        VariantId(id),
+        b.name.as_deref(),
+        b.price,
+        b.stock,
+    )
+    .await
+    .map_err(nf("variant"))?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// `DELETE /api/v1/variants/{id}`.
-pub async fn delete_variant(State(state): State<AppState>, auth: Auth, Path(id): Path<i64>) -> ApiResult<StatusCode> {
+pub async fn delete_variant(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<i64>,
+) -> ApiResult<StatusCode> {
     listing::delete_variant(&state.db, auth.shop.id, VariantId(id), crate::clock::now())
         .await
         .map_err(nf("variant"))?;

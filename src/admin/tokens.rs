@@ -14,7 +14,9 @@ use serde_json::{Value, json};
 /// `GET /api/v1/tokens`.
 pub async fn list(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<Value>> {
     auth.require_owner()?;
-    Ok(Json(json!({ "tokens": tokens::list(&state.db, auth.shop.id).await? })))
+    Ok(Json(
+        json!({ "tokens": tokens::list(&state.db, auth.shop.id).await? }),
+    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -33,14 +35,24 @@ pub async fn create(
     auth.require_owner()?;
     let label = b.label.trim();
     if label.is_empty() || label.len() > 100 {
-        return Err(ApiError::Unprocessable("label must be 1 to 100 characters".into()));
+        return Err(ApiError::Unprocessable(
+            "label must be 1 to 100 characters".into(),
+        ));
     }
-    let (token, info) = tokens::create(&state.db, auth.shop.id, label, b.role, crate::clock::now()).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "token": token, "info": info }))))
+    let (token, info) =
+        tokens::create(&state.db, auth.shop.id, label, b.role, crate::clock::now()).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "token": token, "info": info })),
+    ))
 }
 
 /// `DELETE /api/v1/tokens/{id}`: revokes at once.
-pub async fn revoke(State(state): State<AppState>, auth: Auth, Path(id): Path<i64>) -> ApiResult<StatusCode> {
+pub async fn revoke(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<i64>,
+) -> ApiResult<StatusCode> {
     auth.require_owner()?;
     tokens::revoke(&state.db, auth.shop.id, id, crate::clock::now())
         .await

@@ -150,16 +150,26 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 /// Checks and analyses one picture.
 pub fn analyze(bytes: &[u8], limits: &Limits) -> Result<Analysis, Problem> {
-    let img = decode(bytes, limits)?;
-    let (format, orientation_applied, img) = img;
-    let thumb = if img.width() > THUMB_WIDTH {
-        img.thumbnail(THUMB_WIDTH, THUMB_WIDTH * 3)
+    let (format, orientation_applied, img) = decode(bytes, limits)?;
+    // One fast box-filter downscale of the full image; the thumbnail and the
+    // first QR pass both start from it.
+    let medium_owned;
+    let medium = if img.width().max(img.height()) > FIRST_PASS_SIDE {
+        medium_owned = img.thumbnail(FIRST_PASS_SIDE, FIRST_PASS_SIDE);
+        &medium_owned
     } else {
-        img.clone()
+        &img
     };
-    let thumb_jpeg = encode_jpeg(&thumb, 80).map_err(|_| Problem::NotAnImage)?;
-    let phash = dhash(&thumb);
-    let qr = scan_qr(&img);
+    let thumb_owned;
+    let thumb = if medium.width() > THUMB_WIDTH {
+        thumb_owned = medium.thumbnail(THUMB_WIDTH, THUMB_WIDTH * 3);
+        &thumb_owned
+    } else {
+        medium
+    };
+    let thumb_jpeg = encode_jpeg(thumb, 80).map_err(|_| Problem::NotAnImage)?;
+    let phash = dhash(thumb);
+    let qr = scan_qr_from(&img, medium);
     Ok(Analysis {
         sha256: sha256_hex(bytes),
         format,
@@ -310,66 +320,78 @@ pub fn hash_distance(a: &str, b: &str) -> Option<u32> {
 /// Long side for the first, cheaper QR pass. The slip's mini QR stays
 /// readable at this scale on photos and screenshots.
 const FIRST_PASS_SIDE: u32 = 1600;
-/// Largest image scanned at full resolution in the second pass.
-const FULL_PASS_MAX_PIXELS: u64 = 16_000_000;
+/// Long side for the second QR pass (full resolution up to this).
+const SECOND_PASS_SIDE: u32 = 2800;
 
 /// Reads QR codes: a downscaled pass, then full resolution if nothing
 /// usable was read. A slip QR wins over any other code on the picture.
 pub fn scan_qr(img: &DynamicImage) -> Option<QrFinding> {
-    let gray = img.to_luma8();
-    let (w, h) = gray.dimensions();
-    let long = w.max(h);
+    if img.width().max(img.height()) > FIRST_PASS_SIDE {
+        let medium = img.thumbnail(FIRST_PASS_SIDE, FIRST_PASS_SIDE);
+        scan_qr_from(img, &medium)
+    } else {
+        scan_qr_from(img, img)
+    }
+}
+
+/// As [`scan_qr`], with the downscaled image already made (`medium` may be
+/// `full` itself for a small picture).
+fn scan_qr_from(full: &DynamicImage, medium: &DynamicImage) -> Option<QrFinding> {
     let mut best: Option<QrFinding> = None;
-    let mut passes: Vec<image::GrayImage> = Vec::new();
-    if long > FIRST_PASS_SIDE {
-        let scale = f64::from(FIRST_PASS_SIDE) / f64::from(long);
-        let sw = ((f64::from(w) * scale).round() as u32).max(1);
-        let sh = ((f64::from(h) * scale).round() as u32).max(1);
-        passes.push(image::imageops::resize(
-            &gray,
-            sw,
-            sh,
-            image::imageops::FilterType::Triangle,
-        ));
+    if let Some(found) = scan_gray(medium.to_luma8(), &mut best) {
+        return Some(found);
     }
-    let full_ok = u64::from(w) * u64::from(h) <= FULL_PASS_MAX_PIXELS;
-    let mut gray = Some(gray);
-    if passes.is_empty() || full_ok {
-        // Moved, not copied: the full image is the last pass.
-        if let Some(g) = gray.take() {
-            passes.push(g);
-        }
-    }
-    drop(gray);
-    for pass in passes {
-        let mut prepared = rqrr::PreparedImage::prepare(pass);
-        for grid in prepared.detect_grids() {
-            let finding = match grid.decode() {
-                Ok((_, text)) => QrFinding {
-                    qr: slip_qr::classify(&text),
-                    text: text.chars().take(200).collect(),
-                },
-                Err(_) => QrFinding {
-                    qr: SlipQr::Malformed,
-                    text: String::new(),
-                },
-            };
-            if matches!(finding.qr, SlipQr::Slip { .. }) {
-                return Some(finding);
-            }
-            let rank = |f: &QrFinding| match f.qr {
-                SlipQr::Slip { .. } => 4,
-                SlipQr::BadChecksum => 3,
-                SlipQr::PaymentQr => 2,
-                SlipQr::Malformed if !f.text.is_empty() => 1,
-                SlipQr::Malformed => 0,
-            };
-            if best.as_ref().is_none_or(|b| rank(&finding) > rank(b)) {
-                best = Some(finding);
-            }
+    if full.width() > medium.width() {
+        // Second pass with more detail for a small QR, capped in size.
+        let gray = full.to_luma8();
+        let (w, h) = gray.dimensions();
+        let gray = if w.max(h) > SECOND_PASS_SIDE {
+            let scale = f64::from(SECOND_PASS_SIDE) / f64::from(w.max(h));
+            image::imageops::thumbnail(
+                &gray,
+                ((f64::from(w) * scale) as u32).max(1),
+                ((f64::from(h) * scale) as u32).max(1),
+            )
+        } else {
+            gray
+        };
+        if let Some(found) = scan_gray(gray, &mut best) {
+            return Some(found);
         }
     }
     best
+}
+
+/// Scans one grey image; returns a slip QR at once, else keeps the most
+/// telling other finding in `best`.
+fn scan_gray(gray: image::GrayImage, best: &mut Option<QrFinding>) -> Option<QrFinding> {
+    let rank = |f: &QrFinding| match f.qr {
+        SlipQr::Slip { .. } => 4,
+        SlipQr::BadChecksum => 3,
+        SlipQr::PaymentQr => 2,
+        SlipQr::Malformed if !f.text.is_empty() => 1,
+        SlipQr::Malformed => 0,
+    };
+    let mut prepared = rqrr::PreparedImage::prepare(gray);
+    for grid in prepared.detect_grids() {
+        let finding = match grid.decode() {
+            Ok((_, text)) => QrFinding {
+                qr: slip_qr::classify(&text),
+                text: text.chars().take(200).collect(),
+            },
+            Err(_) => QrFinding {
+                qr: SlipQr::Malformed,
+                text: String::new(),
+            },
+        };
+        if matches!(finding.qr, SlipQr::Slip { .. }) {
+            return Some(finding);
+        }
+        if best.as_ref().is_none_or(|b| rank(&finding) > rank(b)) {
+            *best = Some(finding);
+        }
+    }
+    None
 }
 
 #[cfg(test)]

@@ -25,6 +25,18 @@ pub async fn load(tx: &mut Tx, customer: CustomerId, lock: &str) -> Result<Conve
     })
 }
 
+/// When the customer last acted, read outside any transaction.
+pub async fn last_inbound(db: &super::Db, customer: CustomerId) -> Result<Option<Timestamp>> {
+    let row = sqlx::query("select last_inbound_at from conversations where customer_id = $1")
+        .bind(customer.get())
+        .fetch_optional(&db.pool)
+        .await?;
+    Ok(match row {
+        Some(r) => col::<Option<i64>>(&r, "last_inbound_at")?.map(Timestamp),
+        None => None,
+    })
+}
+
 pub async fn save_state(tx: &mut Tx, customer: CustomerId, state: &str, now: Timestamp) -> Result<()> {
     sqlx::query("update conversations set state = $1, version = version + 1, updated_at = $2 where customer_id = $3")
         .bind(state)

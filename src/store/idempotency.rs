@@ -48,13 +48,15 @@ pub async fn complete(
     status: u16,
     response: &str,
 ) -> Result<()> {
-    sqlx::query("update idempotency_keys set status = $1, response = $2 where shop_id = $3 and key = $4")
-        .bind(i64::from(status))
-        .bind(response)
-        .bind(shop.get())
-        .bind(key)
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query(
+        "update idempotency_keys set status = $1, response = $2 where shop_id = $3 and key = $4",
+    )
+    .bind(i64::from(status))
+    .bind(response)
+    .bind(shop.get())
+    .bind(key)
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }
 

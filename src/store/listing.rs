@@ -139,7 +139,12 @@ pub async fn list_orders(db: &Db, shop: ShopId, f: &OrderFilter) -> Result<Order
         }
     }
     if let Some(x) = f.fulfilment {
-        in_list(&mut sql, &mut args, "o.fulfilment", [x.as_str()].into_iter());
+        in_list(
+            &mut sql,
+            &mut args,
+            "o.fulfilment",
+            [x.as_str()].into_iter(),
+        );
     }
     if let Some(x) = f.payment {
         in_list(
@@ -560,24 +565,36 @@ pub struct Dashboard {
 
 const DAY_MS: i64 = 86_400_000;
 
-pub async fn dashboard(db: &Db, shop: ShopId, days: i64, now: Timestamp) -> Result<Dashboard> {
+/// Figures per local day (`utc_offset_minutes` of the shop).
+pub async fn dashboard(
+    db: &Db,
+    shop: ShopId,
+    days: i64,
+    utc_offset_minutes: i32,
+    now: Timestamp,
+) -> Result<Dashboard> {
+    let offset = i64::from(utc_offset_minutes) * 60_000;
     let days = days.clamp(1, 90);
-    let today = now.millis().div_euclid(DAY_MS);
-    let since = (today - days + 1) * DAY_MS;
+    let today = (now.millis() + offset).div_euclid(DAY_MS);
+    let since = (today - days + 1) * DAY_MS - offset;
     let rows = sqlx::query(
-        "select created_at / 86400000 as day, count(*) as n, \
+        "select (created_at + $3) / 86400000 as day, count(*) as n, \
          cast(sum(case when fulfilment = 'cancelled' then 0 else total end) as bigint) as revenue \
          from orders where shop_id = $1 and created_at >= $2 and deleted_at is null group by 1 order by 1",
     )
     .bind(shop.get())
     .bind(since)
+    .bind(offset)
     .fetch_all(&db.pool)
     .await?;
     let mut by_day = std::collections::HashMap::new();
     for r in &rows {
         by_day.insert(
             col::<i64>(r, "day")?,
-            (col::<i64>(r, "n")?, col::<Option<i64>>(r, "revenue")?.unwrap_or(0)),
+            (
+                col::<i64>(r, "n")?,
+                col::<Option<i64>>(r, "revenue")?.unwrap_or(0),
+            ),
         );
     }
     let out = (today - days + 1..=today)
@@ -608,10 +625,14 @@ pub async fn dashboard(db: &Db, shop: ShopId, days: i64, now: Timestamp) -> Resu
 
 /// Whether a variant is this shop's (so another shop's id is a 404).
 pub async fn variant_exists(db: &Db, shop: ShopId, id: VariantId) -> Result<bool> {
-    Ok(sqlx::query("select id from variants where id = $1 and shop_id = $2 and deleted_at is null")
+    Ok(
+        sqlx::query(
+            "select id from variants where id = $1 and shop_id = $2 and deleted_at is null",
+        )
         .bind(id.get())
         .bind(shop.get())
         .fetch_optional(&db.pool)
         .await?
-        .is_some())
+        .is_some(),
+    )
 }

@@ -132,8 +132,9 @@ impl Db {
                 }
                 let query = rest.unwrap_or_else(|| "mode=rwc".into());
                 let full = format!("sqlite://{path}?{query}");
+                // One writer at a time anyway; the rest serve WAL readers.
                 AnyPoolOptions::new()
-                    .max_connections(4)
+                    .max_connections(8)
                     .min_connections(1)
                     .acquire_timeout(Duration::from_secs(10))
                     .after_connect(|conn, _meta| {

@@ -192,9 +192,7 @@ pub async fn reply(
     .await?
     {
         // The same key was sent before: keep the first message only.
-        return Err(StoreError::Conflict(
-            "this reply was already sent".into(),
-        ));
+        return Err(StoreError::Conflict("this reply was already sent".into()));
     }
     tx.commit().await?;
     Ok(MessageRow {

@@ -3,6 +3,8 @@
 //! a random port.
 #![allow(dead_code)]
 
+pub mod fake_graph;
+
 use chatbill::clock::{hex, random_bytes};
 use chatbill::config::{Config, Secrets};
 use chatbill::domain::{Currency, Timestamp};
@@ -143,7 +145,7 @@ pub struct TestApp {
     pub token: String,
     pub client: reqwest::Client,
     running: Option<Running>,
-    _test_db: TestDb,
+    test_db: Option<TestDb>,
 }
 
 impl TestApp {
@@ -152,6 +154,13 @@ impl TestApp {
     }
 
     pub async fn spawn_with(extra: &[(&str, &str)]) -> TestApp {
+        // CHATBILL_TEST_LOG=debug shows the server's logs in failing tests.
+        if let Ok(filter) = std::env::var("CHATBILL_TEST_LOG") {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(filter)
+                .with_test_writer()
+                .try_init();
+        }
         let test_db = fresh_db().await;
         let db = test_db.db.clone();
         let (shop, token) = make_shop(&db, "Test shop", Currency::THB).await;
@@ -166,8 +175,41 @@ impl TestApp {
             token,
             client: reqwest::Client::new(),
             running: Some(running),
-            _test_db: test_db,
+            test_db: Some(test_db),
         }
+    }
+
+    /// Stops this server and starts another on the same database (a
+    /// process restart, as far as the data can tell).
+    pub async fn restart(mut self, extra: &[(&str, &str)]) -> TestApp {
+        if let Some(r) = self.running.take() {
+            r.shutdown().await;
+        }
+        let running = server::start(test_config(extra), self.db.clone())
+            .await
+            .expect("restart server");
+        TestApp {
+            base: format!("http://{}", running.addr),
+            db: self.db.clone(),
+            shop: self.shop.clone(),
+            token: self.token.clone(),
+            client: self.client.clone(),
+            running: Some(running),
+            test_db: self.test_db.take(),
+        }
+    }
+
+    /// Stops without shutting down gracefully: workers and server tasks are
+    /// simply dropped, like a process that died.
+    pub fn kill(mut self) -> (Db, Shop, TestDb) {
+        if let Some(r) = self.running.take() {
+            r.abort();
+        }
+        (
+            self.db.clone(),
+            self.shop.clone(),
+            self.test_db.take().expect("db"),
+        )
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Webhook intake benchmark (docs/benchmarks.md).
+# The server is pinned to core 0 and the load generator to core 1 (set
+# PIN=0 to let both float). SQLite is durable: WAL, synchronous=FULL, group
+# commit. WORKERS=on also runs the engine and the outbox on the same core.
+#   bash benches/intake.sh                      # SQLite, intake only
+#   DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench bash benches/intake.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --release --quiet
+BIN=$PWD/target/release/chatbill
+dir=$(mktemp -d)
+trap 'kill $pid 2>/dev/null || true; rm -rf "$dir"' EXIT
+export DATABASE_URL=${DATABASE_URL:-sqlite://$dir/bench.db}
+export META_APP_SECRET=bench-app-secret META_VERIFY_TOKEN=bench-verify-token
+export CHATBILL_SECRET_KEY=bench-secret-key-0123456789abcdef0123456789
+export CHATBILL_BIND=127.0.0.1:18555 CHATBILL_LOG=warn CHATBILL_WORKERS=${WORKERS:-off}
+export CHATBILL_MEDIA_DIR=$dir/media
+page=$((RANDOM * 100000 + RANDOM))
+"$BIN" shop create --name bench --currency THB --page-id "$page" --page-token bench >/dev/null
+if [ "${PIN:-1}" = 1 ]; then server=(taskset -c 0 "$BIN"); load=(taskset -c 1 "$BIN"); else server=("$BIN"); load=("$BIN"); fi
+"${server[@]}" serve & pid=$!
+for _ in $(seq 1 100); do curl -fs "http://$CHATBILL_BIND/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); database: ${DATABASE_URL%%:*}; workers: $CHATBILL_WORKERS; pinned: ${PIN:-1}"
+"${load[@]}" bench intake --url "http://$CHATBILL_BIND/webhooks/messenger" --page-id "$page" \
+    --concurrency "${CONCURRENCY:-64}" --seconds "${SECONDS_RUN:-10}"
+rss=$(awk '/VmHWM/ {print $2}' /proc/$pid/status)
+echo "server peak RSS: $((rss / 1024)) MiB"
