@@ -82,9 +82,11 @@ async fn writer(db: Db, mut rx: mpsc::Receiver<(Vec<InboundEvent>, Reply)>, wake
 }
 
 /// Page id → shop, cached briefly so intake does not query per request.
+type AccountKey = (Channel, String);
+
 #[derive(Default)]
 pub struct Accounts {
-    cache: Mutex<HashMap<(Channel, String), (Option<ShopId>, Instant)>>,
+    cache: Mutex<HashMap<AccountKey, (Option<ShopId>, Instant)>>,
 }
 
 const ACCOUNT_TTL: Duration = Duration::from_secs(10);
@@ -204,6 +206,7 @@ pub enum ProcessError {
 
 /// Things to do after the transaction commits (file and network work).
 enum AfterCommit {
+    WakeSlips,
     Upload { shop: ShopId, order: OrderId, customer: CustomerId, path: std::path::PathBuf },
 }
 
@@ -284,6 +287,7 @@ async fn process_event(state: &AppState, stored: &inbox::StoredEvent) -> Result<
     }
     for job in after {
         match job {
+            AfterCommit::WakeSlips => crate::slips::wake(),
             AfterCommit::Upload { shop, order, customer, path } => match tokio::fs::read(&path).await {
                 Ok(bytes) => {
                     if let Err(e) = crate::slips::accept_upload(state, shop, order, customer, bytes, clock::now()).await {
@@ -479,7 +483,7 @@ async fn run_engine(
                         after.push(AfterCommit::Upload { shop: shop.id, order, customer: customer.id, path });
                     } else {
                         crate::slips::enqueue_from_url(tx, shop.id, order, customer.id, &url, now).await?;
-                        crate::slips::wake();
+                        after.push(AfterCommit::WakeSlips);
                     }
                 }
                 Action::SendPaymentQr { order } => {

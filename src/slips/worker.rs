@@ -165,6 +165,10 @@ pub async fn finish_in_tx(
         || matches!(qr_status, "bad_checksum" | "malformed" | "payment_qr")
         || (qr_status == "missing" && missing_matters);
 
+    let customer_warned = reused.is_some()
+        || !duplicates.is_empty()
+        || matches!(qr_status, "bad_checksum" | "payment_qr");
+
     let mut similar: Vec<serde_json::Value> = payments::recent_hashes(tx, shop.id, payment_id, 500)
         .await?
         .into_iter()
@@ -185,7 +189,9 @@ pub async fn finish_in_tx(
         db,
         shop,
         order_id,
-        Command::SubmitSlip { suspicious },
+        // The customer hears "pending" unless the slip looks re-used or
+        // doctored; a merely missing QR is the seller's flag, not theirs.
+        Command::SubmitSlip { suspicious: customer_warned },
         &Actor::Customer,
         now,
     )
