@@ -45,7 +45,7 @@ async fn generate(db: &Db, n: i64) {
         Backend::Sqlite => format!(
             "with recursive s(i) as (select 1 union all select i + 1 from s where i < {upto}) select i from s"
         ),
-        Backend::Postgres => format!("select i from generate_series(1, {upto}) as g(i)"),
+        Backend::Postgres => format!("select i from generate_series(1::bigint, {upto}) as g(i)"),
     };
     let pad = match db.backend {
         Backend::Sqlite => "substr('00000000' || i, -8)",

@@ -212,6 +212,10 @@ impl TestApp {
         )
     }
 
+    pub fn state(&self) -> &chatbill::server::AppState {
+        &self.running.as_ref().expect("running").state
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }
