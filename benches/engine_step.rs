@@ -22,7 +22,12 @@ fn catalog() -> Vec<Product> {
             price: 29_900 + i * 1000,
             active: true,
             variants: (0..3)
-                .map(|v| Variant { id: VariantId((i + 1) * 10 + v), name: ["S", "M", "L"][v as usize].into(), price: None, stock: Some(50) })
+                .map(|v| Variant {
+                    id: VariantId((i + 1) * 10 + v),
+                    name: ["S", "M", "L"][v as usize].into(),
+                    price: None,
+                    stock: Some(50),
+                })
                 .collect(),
         })
         .collect()
@@ -32,7 +37,16 @@ fn main() {
     let catalog = catalog();
     let settings = ShopSettings::default();
     let texts = Texts::embedded();
-    let cart = vec![CartLine { variant: VariantId(20), qty: 2 }, CartLine { variant: VariantId(31), qty: 1 }];
+    let cart = vec![
+        CartLine {
+            variant: VariantId(20),
+            qty: 2,
+        },
+        CartLine {
+            variant: VariantId(31),
+            qty: 1,
+        },
+    ];
     let ctx = Context {
         shop_name: "Bench shop",
         currency: Currency::THB,
@@ -59,7 +73,13 @@ fn main() {
         Input::Tap("PAGE:0".into()),
     ];
     let rounds = 200_000;
-    for (label, set) in [("browse and cart mix", &inputs[..]), ("menu and cart only", &[inputs[0].clone(), inputs[5].clone(), inputs[6].clone()][..])] {
+    for (label, set) in [
+        ("browse and cart mix", &inputs[..]),
+        (
+            "menu and cart only",
+            &[inputs[0].clone(), inputs[5].clone(), inputs[6].clone()][..],
+        ),
+    ] {
         let mut state = State::default();
         let started = Instant::now();
         let mut actions = 0usize;

@@ -22,7 +22,10 @@ if [ "${PIN:-1}" = 1 ]; then server=(taskset -c 0 "$BIN"); load=(taskset -c 1 "$
 "${server[@]}" serve & pid=$!
 for _ in $(seq 1 100); do curl -fs "http://$CHATBILL_BIND/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); database: ${DATABASE_URL%%:*}; workers: $CHATBILL_WORKERS; pinned: ${PIN:-1}"
-"${load[@]}" bench intake --url "http://$CHATBILL_BIND/webhooks/messenger" --page-id "$page" \
+cpu_before=$(awk '{print $14+$15}' /proc/$pid/stat)
+/usr/bin/time -f "load generator CPU: %P" "${load[@]}" bench intake --url "http://$CHATBILL_BIND/webhooks/messenger" --page-id "$page" \
     --concurrency "${CONCURRENCY:-64}" --seconds "${SECONDS_RUN:-10}"
+cpu_after=$(awk '{print $14+$15}' /proc/$pid/stat)
+echo "server CPU: $(( (cpu_after - cpu_before) * 100 / $(getconf CLK_TCK) / ${SECONDS_RUN:-10} ))% of one core"
 rss=$(awk '/VmHWM/ {print $2}' /proc/$pid/status)
 echo "server peak RSS: $((rss / 1024)) MiB"

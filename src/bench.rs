@@ -55,8 +55,15 @@ pub async fn intake(o: IntakeOptions) -> Result<Report, String> {
     let deadline = started + o.duration;
     let mut tasks = Vec::new();
     for _ in 0..o.concurrency {
-        let (client, seq, errors, url, secret, page, run) =
-            (client.clone(), seq.clone(), errors.clone(), o.url.clone(), o.app_secret.clone(), o.page_id.clone(), run.clone());
+        let (client, seq, errors, url, secret, page, run) = (
+            client.clone(),
+            seq.clone(),
+            errors.clone(),
+            o.url.clone(),
+            o.app_secret.clone(),
+            o.page_id.clone(),
+            run.clone(),
+        );
         let customers = o.customers.max(1);
         tasks.push(tokio::spawn(async move {
             let mut lat = Vec::with_capacity(1 << 16);
@@ -89,7 +96,11 @@ pub async fn intake(o: IntakeOptions) -> Result<Report, String> {
     }
     let elapsed = started.elapsed();
     all.sort();
-    let pick = |q: f64| all.get(((all.len() as f64 * q) as usize).min(all.len().saturating_sub(1))).copied().unwrap_or_default();
+    let pick = |q: f64| {
+        all.get(((all.len() as f64 * q) as usize).min(all.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or_default()
+    };
     Ok(Report {
         requests: all.len() as u64,
         errors: errors.load(Ordering::Relaxed),

@@ -6,7 +6,9 @@ use crate::clock;
 use crate::domain::lifecycle::Actor;
 use crate::domain::order::Command;
 use crate::domain::{CustomerId, OrderId, ShopId, Timestamp};
-use crate::engine::{self, Action, CartOp, Context, Input, Message, OrderSummary, PlaceProblem, State};
+use crate::engine::{
+    self, Action, CartOp, Context, Input, Message, OrderSummary, PlaceProblem, State,
+};
 use crate::server::AppState;
 use crate::store::conversations::{self, Author};
 use crate::store::orders::{self, ApplyError, NewOrder, PlaceError};
@@ -47,8 +49,13 @@ impl Intake {
             return Ok(0);
         }
         let (reply, wait) = oneshot::channel();
-        self.tx.send((events, reply)).await.map_err(|_| IntakeError("intake stopped".into()))?;
-        wait.await.map_err(|_| IntakeError("intake stopped".into()))?.map_err(IntakeError)
+        self.tx
+            .send((events, reply))
+            .await
+            .map_err(|_| IntakeError("intake stopped".into()))?;
+        wait.await
+            .map_err(|_| IntakeError("intake stopped".into()))?
+            .map_err(IntakeError)
     }
 }
 
@@ -68,7 +75,9 @@ async fn writer(db: Db, mut rx: mpsc::Receiver<(Vec<InboundEvent>, Reply)>, wake
             }
         }
         let events: Vec<InboundEvent> = batch.iter().flat_map(|(e, _)| e.iter().cloned()).collect();
-        let result = inbox::insert_batch(&db, &events, clock::now()).await.map_err(|e| e.to_string());
+        let result = inbox::insert_batch(&db, &events, clock::now())
+            .await
+            .map_err(|e| e.to_string());
         if let Err(e) = &result {
             tracing::error!(error = %e, events = events.len(), "inbox write failed");
         }
@@ -82,35 +91,43 @@ async fn writer(db: Db, mut rx: mpsc::Receiver<(Vec<InboundEvent>, Reply)>, wake
 }
 
 /// Page id → shop, cached briefly so intake does not query per request.
-type AccountKey = (Channel, String);
-
+/// One map per channel, looked up by `&str` so intake allocates nothing.
 #[derive(Default)]
 pub struct Accounts {
-    cache: Mutex<HashMap<AccountKey, (Option<ShopId>, Instant)>>,
+    cache: Mutex<[HashMap<String, (Option<ShopId>, Instant)>; 2]>,
 }
 
 const ACCOUNT_TTL: Duration = Duration::from_secs(10);
 
 impl Accounts {
-    pub async fn shop_for(&self, db: &Db, channel: Channel, account: &str) -> Result<Option<ShopId>, StoreError> {
+    pub async fn shop_for(
+        &self,
+        db: &Db,
+        channel: Channel,
+        account: &str,
+    ) -> Result<Option<ShopId>, StoreError> {
         if channel == Channel::Webchat {
             return Ok(account.parse().ok().map(ShopId));
         }
-        let key = (channel, account.to_string());
+        let slot = usize::from(channel == Channel::Instagram);
         if let Ok(c) = self.cache.lock()
-            && let Some((shop, at)) = c.get(&key)
+            && let Some((shop, at)) = c[slot].get(account)
             && at.elapsed() < ACCOUNT_TTL
         {
             return Ok(*shop);
         }
         // Instagram accounts are bound under their own channel name, but a
         // Page id may also carry its Instagram traffic.
-        let mut found = shops::find_channel(db, channel.as_str(), account).await?.map(|a| a.shop_id);
+        let mut found = shops::find_channel(db, channel.as_str(), account)
+            .await?
+            .map(|a| a.shop_id);
         if found.is_none() && channel == Channel::Instagram {
-            found = shops::find_channel(db, "messenger", account).await?.map(|a| a.shop_id);
+            found = shops::find_channel(db, "messenger", account)
+                .await?
+                .map(|a| a.shop_id);
         }
         if let Ok(mut c) = self.cache.lock() {
-            c.insert(key, (found, Instant::now()));
+            c[slot].insert(account.to_string(), (found, Instant::now()));
         }
         Ok(found)
     }
@@ -159,7 +176,11 @@ pub async fn run_once(state: &AppState, owner: &str, index: usize) -> Result<usi
     let senders = inbox::pending_senders(&state.db, 64).await?;
     let mut processed = 0;
     // Spread customers over workers so they do not all race for the same lease.
-    for key in senders.iter().skip(index % 4).chain(senders.iter().take(index % 4)) {
+    for key in senders
+        .iter()
+        .skip(index % 4)
+        .chain(senders.iter().take(index % 4))
+    {
         if *state.stopping.borrow() {
             break;
         }
@@ -187,7 +208,14 @@ async fn process_sender(state: &AppState, key: &str) -> Result<usize, StoreError
                 Ok(()) => done += 1,
                 Err(e) => {
                     tracing::warn!(error = %e, "processing an inbound event failed; will retry");
-                    inbox::record_failure(&state.db, stored.id, &e.to_string(), MAX_EVENT_ATTEMPTS, clock::now()).await?;
+                    inbox::record_failure(
+                        &state.db,
+                        stored.id,
+                        &e.to_string(),
+                        MAX_EVENT_ATTEMPTS,
+                        clock::now(),
+                    )
+                    .await?;
                     // Later events of this customer wait, to keep the order.
                     return Ok(done);
                 }
@@ -207,16 +235,33 @@ pub enum ProcessError {
 /// Things to do after the transaction commits (file and network work).
 enum AfterCommit {
     WakeSlips,
-    Upload { shop: ShopId, order: OrderId, customer: CustomerId, path: std::path::PathBuf },
+    Upload {
+        shop: ShopId,
+        order: OrderId,
+        customer: CustomerId,
+        path: std::path::PathBuf,
+    },
 }
 
 async fn process_event(state: &AppState, stored: &inbox::StoredEvent) -> Result<(), ProcessError> {
     let ev = &stored.event;
     let now = clock::now();
-    let Some(shop_id) = state.accounts.shop_for(&state.db, ev.channel, &ev.account_id).await? else {
+    let Some(shop_id) = state
+        .accounts
+        .shop_for(&state.db, ev.channel, &ev.account_id)
+        .await?
+    else {
         tracing::info!(account = %ev.account_id, "event for an account no shop owns; ignored");
         let mut tx = state.db.begin().await?;
-        inbox::finish(&mut tx, stored.id, "ignored", None, Some("no shop owns this account"), now).await?;
+        inbox::finish(
+            &mut tx,
+            stored.id,
+            "ignored",
+            None,
+            Some("no shop owns this account"),
+            now,
+        )
+        .await?;
         tx.commit().await?;
         return Ok(());
     };
@@ -224,7 +269,15 @@ async fn process_event(state: &AppState, stored: &inbox::StoredEvent) -> Result<
         Ok(s) => s,
         Err(StoreError::NotFound) => {
             let mut tx = state.db.begin().await?;
-            inbox::finish(&mut tx, stored.id, "ignored", None, Some("unknown shop"), now).await?;
+            inbox::finish(
+                &mut tx,
+                stored.id,
+                "ignored",
+                None,
+                Some("unknown shop"),
+                now,
+            )
+            .await?;
             tx.commit().await?;
             return Ok(());
         }
@@ -234,7 +287,8 @@ async fn process_event(state: &AppState, stored: &inbox::StoredEvent) -> Result<
     // task that holds it must never wait for a second pool connection.
     let catalog = catalog::list_products(&state.db, shop.id, false).await?;
     let mut tx = state.db.begin().await?;
-    let customer = customers::upsert(&mut tx, shop.id, ev.channel.as_str(), &ev.sender_id, now).await?;
+    let customer =
+        customers::upsert(&mut tx, shop.id, ev.channel.as_str(), &ev.sender_id, now).await?;
     let conv = conversations::load(&mut tx, customer.id, state.db.lock_clause()).await?;
     let at = Timestamp(ev.timestamp);
     let mut after = Vec::new();
@@ -249,11 +303,33 @@ async fn process_event(state: &AppState, stored: &inbox::StoredEvent) -> Result<
             if !ours {
                 // A person answered from the Page inbox: hand over.
                 conversations::set_paused(&mut tx, shop.id, customer.id, true, now).await?;
-                conversations::record(&mut tx, shop.id, customer.id, Author::Page, text.as_deref().unwrap_or(""), None, None, false, now).await?;
+                conversations::record(
+                    &mut tx,
+                    shop.id,
+                    customer.id,
+                    Author::Page,
+                    text.as_deref().unwrap_or(""),
+                    None,
+                    None,
+                    false,
+                    now,
+                )
+                .await?;
             }
         }
         InboundKind::Standby { text } => {
-            conversations::record(&mut tx, shop.id, customer.id, Author::Customer, text.as_deref().unwrap_or("[standby event]"), None, None, false, now).await?;
+            conversations::record(
+                &mut tx,
+                shop.id,
+                customer.id,
+                Author::Customer,
+                text.as_deref().unwrap_or("[standby event]"),
+                None,
+                None,
+                false,
+                now,
+            )
+            .await?;
         }
         InboundKind::Reaction { .. } | InboundKind::Other { .. } => {}
         kind => {
@@ -264,17 +340,53 @@ async fn process_event(state: &AppState, stored: &inbox::StoredEvent) -> Result<
                 }
             }
             let attachment_url = match kind {
-                InboundKind::Attachments { attachments, .. } => attachments.iter().find_map(|a| a.url.clone()),
+                InboundKind::Attachments { attachments, .. } => {
+                    attachments.iter().find_map(|a| a.url.clone())
+                }
                 _ => None,
             };
             let body = kind.display_text().unwrap_or_default();
             if conv.bot_paused || matches!(kind, InboundKind::Edit { .. }) {
                 // Paused: the person in charge reads it; the bot stays silent.
-                conversations::record(&mut tx, shop.id, customer.id, Author::Customer, &body, attachment_url.as_deref(), None, conv.bot_paused, now).await?;
+                conversations::record(
+                    &mut tx,
+                    shop.id,
+                    customer.id,
+                    Author::Customer,
+                    &body,
+                    attachment_url.as_deref(),
+                    None,
+                    conv.bot_paused,
+                    now,
+                )
+                .await?;
             } else {
                 let input = to_input(kind);
-                let forwarded = run_engine(state, &mut tx, &shop, &customer, &conv.state, &catalog, input, stored.id, now, &mut after).await?;
-                conversations::record(&mut tx, shop.id, customer.id, Author::Customer, &body, attachment_url.as_deref(), None, forwarded, now).await?;
+                let forwarded = run_engine(
+                    state,
+                    &mut tx,
+                    &shop,
+                    &customer,
+                    &conv.state,
+                    &catalog,
+                    input,
+                    stored.id,
+                    now,
+                    &mut after,
+                )
+                .await?;
+                conversations::record(
+                    &mut tx,
+                    shop.id,
+                    customer.id,
+                    Author::Customer,
+                    &body,
+                    attachment_url.as_deref(),
+                    None,
+                    forwarded,
+                    now,
+                )
+                .await?;
                 outbound = true;
             }
         }
@@ -288,9 +400,23 @@ async fn process_event(state: &AppState, stored: &inbox::StoredEvent) -> Result<
     for job in after {
         match job {
             AfterCommit::WakeSlips => crate::slips::wake(),
-            AfterCommit::Upload { shop, order, customer, path } => match tokio::fs::read(&path).await {
+            AfterCommit::Upload {
+                shop,
+                order,
+                customer,
+                path,
+            } => match tokio::fs::read(&path).await {
                 Ok(bytes) => {
-                    if let Err(e) = crate::slips::accept_upload(state, shop, order, customer, bytes, clock::now()).await {
+                    if let Err(e) = crate::slips::accept_upload(
+                        state,
+                        shop,
+                        order,
+                        customer,
+                        bytes,
+                        clock::now(),
+                    )
+                    .await
+                    {
                         tracing::warn!(error = %e, "web chat slip upload was not accepted");
                     }
                     let _ = tokio::fs::remove_file(&path).await;
@@ -310,9 +436,16 @@ fn to_input(kind: &InboundKind) -> Input {
         InboundKind::Postback { payload, .. } => Input::Tap(payload.clone()),
         InboundKind::Referral { referral } => Input::Referral(referral.clone()),
         InboundKind::Attachments { attachments, text } => {
-            if let Some(url) = attachments.iter().find(|a| a.kind == AttachmentKind::Image).and_then(|a| a.url.clone()) {
+            if let Some(url) = attachments
+                .iter()
+                .find(|a| a.kind == AttachmentKind::Image)
+                .and_then(|a| a.url.clone())
+            {
                 Input::Image { url }
-            } else if attachments.iter().any(|a| a.kind == AttachmentKind::Sticker) {
+            } else if attachments
+                .iter()
+                .any(|a| a.kind == AttachmentKind::Sticker)
+            {
                 Input::Sticker
             } else if let Some(a) = attachments.first() {
                 Input::OtherAttachment(format!("{:?}", a.kind).to_lowercase())
@@ -326,7 +459,12 @@ fn to_input(kind: &InboundKind) -> Input {
 
 /// Orders the engine may see: the customer's recent ones, plus any a
 /// button or the current step refers to.
-async fn load_orders(tx: &mut Tx, shop: ShopId, customer: CustomerId, also: Option<i64>) -> Result<Vec<OrderSummary>, StoreError> {
+async fn load_orders(
+    tx: &mut Tx,
+    shop: ShopId,
+    customer: CustomerId,
+    also: Option<i64>,
+) -> Result<Vec<OrderSummary>, StoreError> {
     let rows = sqlx::query(
         "select id, created_at from orders where shop_id = $1 and customer_id = $2 and deleted_at is null \
          and (id in (select id from orders where shop_id = $1 and customer_id = $2 and deleted_at is null order by id desc limit 6) or id = $3) \
@@ -343,7 +481,10 @@ async fn load_orders(tx: &mut Tx, shop: ShopId, customer: CustomerId, also: Opti
         let id: i64 = r.try_get("id")?;
         let created: i64 = r.try_get("created_at")?;
         let order = orders::load_in(tx, shop, OrderId(id), "").await?;
-        out.push(OrderSummary { order, created_at: Timestamp(created) });
+        out.push(OrderSummary {
+            order,
+            created_at: Timestamp(created),
+        });
     }
     Ok(out)
 }
@@ -387,7 +528,10 @@ async fn run_engine(
     after: &mut Vec<AfterCommit>,
 ) -> Result<bool, ProcessError> {
     let mut conv: State = serde_json::from_str(state_json).unwrap_or_default();
-    let default_locale = customer.locale.clone().unwrap_or_else(|| shop.locale.clone());
+    let default_locale = customer
+        .locale
+        .clone()
+        .unwrap_or_else(|| shop.locale.clone());
     let mut forwarded = false;
     let mut queue = vec![first];
     let mut said = 0usize;
@@ -424,12 +568,21 @@ async fn run_engine(
                     say(tx, shop, customer, event_id, &mut said, &message, now).await?;
                 }
                 Action::Cart(op) => match op {
-                    CartOp::Add { variant, qty } => cart::add(tx, shop.id, customer.id, variant, qty, now).await?,
-                    CartOp::Set { variant, qty } => cart::set(tx, shop.id, customer.id, variant, qty, now).await?,
+                    CartOp::Add { variant, qty } => {
+                        cart::add(tx, shop.id, customer.id, variant, qty, now).await?
+                    }
+                    CartOp::Set { variant, qty } => {
+                        cart::set(tx, shop.id, customer.id, variant, qty, now).await?
+                    }
                     CartOp::Clear => cart::clear(tx, customer.id).await?,
                 },
-                Action::SaveAddress(address) => customers::save_address(tx, customer.id, &address, now).await?,
-                Action::PlaceOrder { address, shipping_fee } => {
+                Action::SaveAddress(address) => {
+                    customers::save_address(tx, customer.id, &address, now).await?
+                }
+                Action::PlaceOrder {
+                    address,
+                    shipping_fee,
+                } => {
                     let items: Vec<_> = cart_lines.iter().map(|l| (l.variant, l.qty)).collect();
                     let new = NewOrder {
                         customer: customer.id,
@@ -450,7 +603,9 @@ async fn run_engine(
                         Err(e) => {
                             Db::savepoint_end(tx, "place_order", false).await?;
                             let reason = match e {
-                                PlaceError::OutOfStock { name, .. } => PlaceProblem::OutOfStock { name },
+                                PlaceError::OutOfStock { name, .. } => {
+                                    PlaceProblem::OutOfStock { name }
+                                }
                                 PlaceError::Empty => PlaceProblem::EmptyCart,
                                 PlaceError::Store(s) => return Err(s.into()),
                                 _ => PlaceProblem::Other,
@@ -462,10 +617,23 @@ async fn run_engine(
                 Action::Order { order, command } => {
                     let name = command.to_string();
                     Db::savepoint(tx, "order_command").await?;
-                    match orders::apply_in_tx(tx, &state.db, shop, order, command, &Actor::Customer, now).await {
+                    match orders::apply_in_tx(
+                        tx,
+                        &state.db,
+                        shop,
+                        order,
+                        command,
+                        &Actor::Customer,
+                        now,
+                    )
+                    .await
+                    {
                         Ok(_) => {
                             Db::savepoint_end(tx, "order_command", true).await?;
-                            queue.push(Input::CommandDone { order, command: name });
+                            queue.push(Input::CommandDone {
+                                order,
+                                command: name,
+                            });
                         }
                         Err(ApplyError::Store(s)) => {
                             Db::savepoint_end(tx, "order_command", false).await?;
@@ -473,27 +641,52 @@ async fn run_engine(
                         }
                         Err(e) => {
                             Db::savepoint_end(tx, "order_command", false).await?;
-                            queue.push(Input::CommandRefused { order, reason: e.to_string() });
+                            queue.push(Input::CommandRefused {
+                                order,
+                                reason: e.to_string(),
+                            });
                         }
                     }
                 }
                 Action::AcceptSlip { order, url } => {
                     if let Some(name) = url.strip_prefix("upload:") {
-                        let path = crate::channels::webchat::upload_path(&state.config.media_dir, name);
-                        after.push(AfterCommit::Upload { shop: shop.id, order, customer: customer.id, path });
+                        let path =
+                            crate::channels::webchat::upload_path(&state.config.media_dir, name);
+                        after.push(AfterCommit::Upload {
+                            shop: shop.id,
+                            order,
+                            customer: customer.id,
+                            path,
+                        });
                     } else {
-                        crate::slips::enqueue_from_url(tx, shop.id, order, customer.id, &url, now).await?;
+                        crate::slips::enqueue_from_url(tx, shop.id, order, customer.id, &url, now)
+                            .await?;
                         after.push(AfterCommit::WakeSlips);
                     }
                 }
                 Action::SendPaymentQr { order } => {
                     let o = orders::load_in(tx, shop.id, order, "").await?;
                     match crate::slips::payment_qr_image_url(state, shop, &o).await {
-                        Ok(url) => say(tx, shop, customer, event_id, &mut said, &Message::Image { url }, now).await?,
+                        Ok(url) => {
+                            say(
+                                tx,
+                                shop,
+                                customer,
+                                event_id,
+                                &mut said,
+                                &Message::Image { url },
+                                now,
+                            )
+                            .await?
+                        }
                         Err(e) => tracing::warn!(error = %e, "payment QR could not be made"),
                     }
                 }
-                Action::Complaint { order, text, image_url } => {
+                Action::Complaint {
+                    order,
+                    text,
+                    image_url,
+                } => {
                     sqlx::query(
                         "insert into complaints (shop_id, order_id, customer_id, body, image_path, status, created_at) values ($1, $2, $3, $4, $5, 'open', $6)",
                     )
@@ -528,8 +721,29 @@ async fn say(
     // Keyed by the inbound event, so reprocessing cannot queue twice.
     let key = format!("in:{event_id}:{said}");
     *said += 1;
-    outbox::enqueue(tx, shop.id, customer.id, &key, &OutboundPayload::Message { message: message.clone() }, now).await?;
-    conversations::record(tx, shop.id, customer.id, Author::Bot, &message.plain(), None, None, false, now).await?;
+    outbox::enqueue(
+        tx,
+        shop.id,
+        customer.id,
+        &key,
+        &OutboundPayload::Message {
+            message: message.clone(),
+        },
+        now,
+    )
+    .await?;
+    conversations::record(
+        tx,
+        shop.id,
+        customer.id,
+        Author::Bot,
+        &message.plain(),
+        None,
+        None,
+        false,
+        now,
+    )
+    .await?;
     Ok(())
 }
 
@@ -556,7 +770,9 @@ pub async fn expire_holds(state: &AppState, now: Timestamp) -> Result<usize, Sto
                 Err(ApplyError::Rejected(_)) | Err(ApplyError::NotFound) => {}
                 Err(e) => tracing::warn!(error = %e, order = %id, "expiring an order failed"),
             }
-        } else if hold_until.millis() - now.millis() <= shop.settings.reminder_before_hours * 3_600_000 {
+        } else if hold_until.millis() - now.millis()
+            <= shop.settings.reminder_before_hours * 3_600_000
+        {
             let mut tx = state.db.begin().await?;
             let fresh = sqlx::query("insert into timers (shop_id, kind, ref_id, due_at, status) values ($1, 'hold_reminder', $2, $3, 'done') on conflict (kind, ref_id) do nothing")
                 .bind(shop_id.get())
@@ -567,13 +783,22 @@ pub async fn expire_holds(state: &AppState, now: Timestamp) -> Result<usize, Sto
                 .rows_affected();
             if fresh == 1 {
                 let order = orders::load_in(&mut tx, shop_id, id, "").await?;
-                let hours_left = ((hold_until.millis() - now.millis()) as f64 / 3_600_000.0).ceil() as i64;
+                let hours_left =
+                    ((hold_until.millis() - now.millis()) as f64 / 3_600_000.0).ceil() as i64;
                 let payload = OutboundPayload::Notice {
                     order_id: id,
                     order_code: order.code.clone(),
                     notice: crate::domain::order::Notice::HoldReminder { hours_left },
                 };
-                outbox::enqueue(&mut tx, shop_id, order.customer_id, &format!("hold:{id}:reminder"), &payload, now).await?;
+                outbox::enqueue(
+                    &mut tx,
+                    shop_id,
+                    order.customer_id,
+                    &format!("hold:{id}:reminder"),
+                    &payload,
+                    now,
+                )
+                .await?;
                 n += 1;
             }
             tx.commit().await?;

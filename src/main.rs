@@ -335,21 +335,32 @@ async fn run(cli: Cli) -> Result<(), String> {
             }
             Ok(())
         }
-        Command::Webhook { command: WebhookCommand::Send { file, url, fresh } } => {
+        Command::Webhook {
+            command: WebhookCommand::Send { file, url, fresh },
+        } => {
             let mut config = Config::from_env(Secrets::Optional).map_err(|e| e.to_string())?;
             fill_demo_secrets(&mut config)?;
             let raw = std::fs::read(&file).map_err(|e| format!("{}: {e}", file.display()))?;
             let body = if fresh {
-                let mut v: serde_json::Value =
-                    serde_json::from_slice(&raw).map_err(|e| format!("{}: not JSON: {e}", file.display()))?;
-                let shift = min_timestamp(&v).map(|t| clock::now().millis() - t).unwrap_or(0);
-                refresh_ids(&mut v, &chatbill::clock::hex(&chatbill::clock::random_bytes::<4>()), shift);
+                let mut v: serde_json::Value = serde_json::from_slice(&raw)
+                    .map_err(|e| format!("{}: not JSON: {e}", file.display()))?;
+                let shift = min_timestamp(&v)
+                    .map(|t| clock::now().millis() - t)
+                    .unwrap_or(0);
+                refresh_ids(
+                    &mut v,
+                    &chatbill::clock::hex(&chatbill::clock::random_bytes::<4>()),
+                    shift,
+                );
                 serde_json::to_vec(&v).map_err(|e| e.to_string())?
             } else {
                 raw
             };
             let url = url.unwrap_or_else(|| format!("http://{}/webhooks/messenger", config.bind));
-            let signature = chatbill::channels::messenger::signature::sign(config.meta_app_secret.as_bytes(), &body);
+            let signature = chatbill::channels::messenger::signature::sign(
+                config.meta_app_secret.as_bytes(),
+                &body,
+            );
             let response = reqwest::Client::new()
                 .post(&url)
                 .header("content-type", "application/json")
@@ -360,9 +371,22 @@ async fn run(cli: Cli) -> Result<(), String> {
                 .map_err(|e| format!("--url {url}: {e}"))?;
             let status = response.status();
             println!("{status} {}", response.text().await.unwrap_or_default());
-            if status.is_success() { Ok(()) } else { Err(format!("the server answered {status}")) }
+            if status.is_success() {
+                Ok(())
+            } else {
+                Err(format!("the server answered {status}"))
+            }
         }
-        Command::Bench { command: BenchCommand::Intake { url, page_id, concurrency, seconds, customers } } => {
+        Command::Bench {
+            command:
+                BenchCommand::Intake {
+                    url,
+                    page_id,
+                    concurrency,
+                    seconds,
+                    customers,
+                },
+        } => {
             let mut config = Config::from_env(Secrets::Optional).map_err(|e| e.to_string())?;
             fill_demo_secrets(&mut config)?;
             let report = chatbill::bench::intake(chatbill::bench::IntakeOptions {
@@ -386,24 +410,44 @@ async fn run(cli: Cli) -> Result<(), String> {
             );
             Ok(())
         }
-        Command::Messenger { command: MessengerCommand::Setup { shop } } => {
+        Command::Messenger {
+            command: MessengerCommand::Setup { shop },
+        } => {
             let config = Config::from_env(Secrets::Optional).map_err(|e| e.to_string())?;
             let db = connect(&config).await?;
-            let shop = shops::get(&db, ShopId(shop)).await.map_err(|_| format!("--shop: no shop {shop}"))?;
+            let shop = shops::get(&db, ShopId(shop))
+                .await
+                .map_err(|_| format!("--shop: no shop {shop}"))?;
             let page = shops::channels_of(&db, shop.id)
                 .await
                 .map_err(|e| e.to_string())?
                 .into_iter()
                 .find(|c| c.channel == "messenger")
-                .ok_or_else(|| format!("--shop: shop {} has no Facebook Page bound (shop create --page-id …)", shop.id))?;
+                .ok_or_else(|| {
+                    format!(
+                        "--shop: shop {} has no Facebook Page bound (shop create --page-id …)",
+                        shop.id
+                    )
+                })?;
             let texts = chatbill::engine::Texts::load(config.templates_dir.as_deref());
-            let body = chatbill::channels::messenger::profile::body(&texts, &shop.locale, &shop.name);
-            let graph = chatbill::channels::messenger::send::Graph { http: reqwest::Client::new(), base: config.meta_graph_url.clone() };
+            let body =
+                chatbill::channels::messenger::profile::body(&texts, &shop.locale, &shop.name);
+            let graph = chatbill::channels::messenger::send::Graph {
+                http: reqwest::Client::new(),
+                base: config.meta_graph_url.clone(),
+            };
             graph
-                .post(&format!("{}/me/messenger_profile", config.meta_graph_url), page.access_token.as_deref().unwrap_or(""), &body)
+                .post(
+                    &format!("{}/me/messenger_profile", config.meta_graph_url),
+                    page.access_token.as_deref().unwrap_or(""),
+                    &body,
+                )
                 .await
                 .map_err(|e| format!("Messenger Profile API: {e}"))?;
-            println!("Page {}: Get Started, greeting and the persistent menu are set", page.external_id);
+            println!(
+                "Page {}: Get Started, greeting and the persistent menu are set",
+                page.external_id
+            );
             Ok(())
         }
         Command::Token { command } => {
@@ -463,7 +507,9 @@ fn refresh_ids(v: &mut serde_json::Value, suffix: &str, shift: i64) {
         serde_json::Value::Object(map) => {
             for (k, val) in map.iter_mut() {
                 match (k.as_str(), &*val) {
-                    ("mid", serde_json::Value::String(s)) => *val = serde_json::Value::String(format!("{s}-{suffix}")),
+                    ("mid", serde_json::Value::String(s)) => {
+                        *val = serde_json::Value::String(format!("{s}-{suffix}"))
+                    }
                     ("timestamp" | "time" | "watermark", serde_json::Value::Number(n)) => {
                         if let Some(t) = n.as_i64() {
                             *val = serde_json::json!(t + shift);
@@ -473,7 +519,9 @@ fn refresh_ids(v: &mut serde_json::Value, suffix: &str, shift: i64) {
                 }
             }
         }
-        serde_json::Value::Array(items) => items.iter_mut().for_each(|i| refresh_ids(i, suffix, shift)),
+        serde_json::Value::Array(items) => {
+            items.iter_mut().for_each(|i| refresh_ids(i, suffix, shift))
+        }
         _ => {}
     }
 }

@@ -20,20 +20,36 @@ struct Histogram {
 
 #[derive(Default)]
 pub struct Metrics {
-    requests: Mutex<BTreeMap<(String, String, u16), u64>>,
-    latency: Mutex<BTreeMap<String, Histogram>>,
+    // Small vectors scanned by &str: a hot path must not allocate keys.
+    requests: Mutex<Vec<((String, String, u16), u64)>>,
+    latency: Mutex<Vec<(String, Histogram)>>,
     counters: Mutex<BTreeMap<&'static str, u64>>,
 }
 
 impl Metrics {
     pub fn observe_request(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
         if let Ok(mut m) = self.requests.lock() {
-            *m.entry((method.to_string(), route.to_string(), status))
-                .or_default() += 1;
+            match m
+                .iter_mut()
+                .find(|((mt, r, s), _)| mt == method && r == route && *s == status)
+            {
+                Some((_, n)) => *n += 1,
+                None => {
+                    m.push(((method.to_string(), route.to_string(), status), 1));
+                    m.sort_by(|a, b| a.0.cmp(&b.0));
+                }
+            }
         }
         let ms = elapsed.as_secs_f64() * 1000.0;
-        if let Ok(mut h) = self.latency.lock() {
-            let h = h.entry(route.to_string()).or_default();
+        if let Ok(mut all) = self.latency.lock() {
+            let i = match all.iter().position(|(r, _)| r == route) {
+                Some(i) => i,
+                None => {
+                    all.push((route.to_string(), Histogram::default()));
+                    all.len() - 1
+                }
+            };
+            let h = &mut all[i].1;
             for (i, b) in BUCKETS_MS.iter().enumerate() {
                 if ms <= *b {
                     h.counts[i] += 1;
@@ -79,7 +95,9 @@ impl Metrics {
         );
         out.push_str("# TYPE chatbill_http_request_duration_seconds histogram\n");
         if let Ok(h) = self.latency.lock() {
-            for (route, hist) in h.iter() {
+            let mut h: Vec<_> = h.iter().collect();
+            h.sort_by(|a, b| a.0.cmp(&b.0));
+            for (route, hist) in h {
                 let route = escape(route);
                 for (i, b) in BUCKETS_MS.iter().enumerate() {
                     let _ = writeln!(

@@ -2,7 +2,10 @@
 //! delivers them strictly in order per customer, with retries and backoff,
 //! respecting the 24-hour window. Safe on several instances at once.
 
-use crate::channels::messenger::{render, send::{Graph, SendError}};
+use crate::channels::messenger::{
+    render,
+    send::{Graph, SendError},
+};
 use crate::clock;
 use crate::domain::Timestamp;
 use crate::engine::notices::{self, NoticeContext};
@@ -62,7 +65,10 @@ pub async fn run_once(state: &AppState) -> Result<usize, StoreError> {
         }
     });
     // Bounded, so a burst cannot take every database connection.
-    futures_util::stream::iter(sends).buffer_unordered(8).collect::<Vec<()>>().await;
+    futures_util::stream::iter(sends)
+        .buffer_unordered(8)
+        .collect::<Vec<()>>()
+        .await;
     if n > 0 {
         state.webchat_wake.notify_waiters();
     }
@@ -80,9 +86,19 @@ fn render_payload(payload: &OutboundPayload, shop: &Shop, locale: &str, texts: &
     match payload {
         OutboundPayload::Message { message } => message.clone(),
         OutboundPayload::SellerText { text } => Message::text(text.clone()),
-        OutboundPayload::Notice { order_id, order_code, notice } => notices::render(
+        OutboundPayload::Notice {
+            order_id,
+            order_code,
             notice,
-            &NoticeContext { order_id: *order_id, order_code: order_code.as_str(), currency: shop.currency, locale, texts },
+        } => notices::render(
+            notice,
+            &NoticeContext {
+                order_id: *order_id,
+                order_code: order_code.as_str(),
+                currency: shop.currency,
+                locale,
+                texts,
+            },
         ),
     }
 }
@@ -91,7 +107,10 @@ async fn dispatch(state: &AppState, row: OutRow) -> Result<(), StoreError> {
     let now = clock::now();
     let payload: OutboundPayload = match serde_json::from_str(&row.payload) {
         Ok(p) => p,
-        Err(e) => return outbox::mark_failed(&state.db, row.id, &format!("unreadable payload: {e}")).await,
+        Err(e) => {
+            return outbox::mark_failed(&state.db, row.id, &format!("unreadable payload: {e}"))
+                .await;
+        }
     };
     if row.channel == "webchat" {
         // The browser reads sent rows over its event stream.
@@ -99,9 +118,14 @@ async fn dispatch(state: &AppState, row: OutRow) -> Result<(), StoreError> {
     }
     let shop = shops::get(&state.db, row.shop_id).await?;
     let customer = customers::get(&state.db, row.shop_id, row.customer_id).await?;
-    let locale = customer.locale.clone().unwrap_or_else(|| shop.locale.clone());
+    let locale = customer
+        .locale
+        .clone()
+        .unwrap_or_else(|| shop.locale.clone());
     let last_inbound = conversations::last_inbound(&state.db, row.customer_id).await?;
-    let since = last_inbound.map(|t| now.millis() - t.millis()).unwrap_or(i64::MAX);
+    let since = last_inbound
+        .map(|t| now.millis() - t.millis())
+        .unwrap_or(i64::MAX);
     let inside = since < WINDOW_MS;
 
     let Some(account) = shops::channels_of(&state.db, row.shop_id)
@@ -109,48 +133,107 @@ async fn dispatch(state: &AppState, row: OutRow) -> Result<(), StoreError> {
         .into_iter()
         .find(|a| a.channel == "messenger" || a.channel == row.channel)
     else {
-        return outbox::mark_failed(&state.db, row.id, "the shop has no Page bound for this channel").await;
+        return outbox::mark_failed(
+            &state.db,
+            row.id,
+            "the shop has no Page bound for this channel",
+        )
+        .await;
     };
     let token = account.access_token.clone().unwrap_or_default();
-    let graph = Graph { http: state.http.clone(), base: state.config.meta_graph_url.clone() };
+    let graph = Graph {
+        http: state.http.clone(),
+        base: state.config.meta_graph_url.clone(),
+    };
 
     // How this message may go out, given the window.
-    let (messaging_type, tag, bodies): (&str, Option<&str>, Vec<serde_json::Value>) = match (&payload, inside) {
-        (OutboundPayload::Message { .. }, true) => ("RESPONSE", None, rendered(&payload, &shop, &locale, state, &row.key)),
-        (_, true) => ("UPDATE", None, rendered(&payload, &shop, &locale, state, &row.key)),
-        (OutboundPayload::Notice { order_id, order_code, notice }, false) => {
+    let (messaging_type, tag, bodies): (&str, Option<&str>, Vec<serde_json::Value>) = match (
+        &payload, inside,
+    ) {
+        (OutboundPayload::Message { .. }, true) => (
+            "RESPONSE",
+            None,
+            rendered(&payload, &shop, &locale, state, &row.key),
+        ),
+        (_, true) => (
+            "UPDATE",
+            None,
+            rendered(&payload, &shop, &locale, state, &row.key),
+        ),
+        (
+            OutboundPayload::Notice {
+                order_id,
+                order_code,
+                notice,
+            },
+            false,
+        ) => {
             let kind = notices::kind(notice);
             match shop.settings.utility_templates.get(kind) {
                 Some(template) => {
-                    let ctx = NoticeContext { order_id: *order_id, order_code: order_code.as_str(), currency: shop.currency, locale: &locale, texts: &state.texts };
+                    let ctx = NoticeContext {
+                        order_id: *order_id,
+                        order_code: order_code.as_str(),
+                        currency: shop.currency,
+                        locale: &locale,
+                        texts: &state.texts,
+                    };
                     let params: Vec<_> = notices::template_parameters(notice, &ctx)
                         .into_iter()
                         .map(|p| serde_json::json!({"type": "text", "text": p}))
                         .collect();
-                    let lang = match locale.as_str() { "th" => "th_TH", "vi" => "vi_VN", _ => "en_US" };
+                    let lang = match locale.as_str() {
+                        "th" => "th_TH",
+                        "vi" => "vi_VN",
+                        _ => "en_US",
+                    };
                     let message = serde_json::json!({"template": {"name": template, "language": {"code": lang},
                         "components": [{"type": "body", "parameters": params}]}});
                     ("UTILITY", None, vec![message])
                 }
                 None => {
                     tracing::info!(outbox = row.id, "push held until the customer writes again");
-                    return outbox::hold(&state.db, row.id, "waiting for the customer to write (outside the 24-hour window)").await;
+                    return outbox::hold(
+                        &state.db,
+                        row.id,
+                        "waiting for the customer to write (outside the 24-hour window)",
+                    )
+                    .await;
                 }
             }
         }
         (OutboundPayload::SellerText { .. }, false) if since < HUMAN_AGENT_MS => {
             // A person's reply may use the human-agent tag; bot messages never do.
-            ("MESSAGE_TAG", Some("HUMAN_AGENT"), rendered(&payload, &shop, &locale, state, &row.key))
+            (
+                "MESSAGE_TAG",
+                Some("HUMAN_AGENT"),
+                rendered(&payload, &shop, &locale, state, &row.key),
+            )
         }
         (_, false) => {
-            return outbox::hold(&state.db, row.id, "waiting for the customer to write (outside the 24-hour window)").await;
+            return outbox::hold(
+                &state.db,
+                row.id,
+                "waiting for the customer to write (outside the 24-hour window)",
+            )
+            .await;
         }
     };
 
     let mut parts = row.parts_sent;
     let mut last_id = String::new();
     for body in bodies.iter().skip(row.parts_sent as usize) {
-        match graph.send(&account.external_id, &token, &row.recipient, messaging_type, tag, body).await {
+        match graph
+            .send(
+                &account.external_id,
+                &token,
+                &row.recipient,
+                messaging_type,
+                tag,
+                body,
+            )
+            .await
+        {
             Ok(mid) => {
                 parts += 1;
                 last_id = mid;
@@ -162,13 +245,24 @@ async fn dispatch(state: &AppState, row: OutRow) -> Result<(), StoreError> {
             Err(SendError::Transient(e)) => {
                 state.metrics.incr("outbox_retries", 1);
                 if row.attempts >= MAX_ATTEMPTS {
-                    return give_up(state, &row, &format!("gave up after {} attempts: {e}", row.attempts), now).await;
+                    return give_up(
+                        state,
+                        &row,
+                        &format!("gave up after {} attempts: {e}", row.attempts),
+                        now,
+                    )
+                    .await;
                 }
                 let at = Timestamp(now.millis() + backoff(row.attempts));
                 return outbox::retry_later(&state.db, row.id, at, &e).await;
             }
             Err(SendError::OutsideWindow(e)) => {
-                return outbox::hold(&state.db, row.id, &format!("outside the 24-hour window: {e}")).await;
+                return outbox::hold(
+                    &state.db,
+                    row.id,
+                    &format!("outside the 24-hour window: {e}"),
+                )
+                .await;
             }
             Err(SendError::Permanent(e)) => return give_up(state, &row, &e, now).await,
         }
@@ -176,7 +270,13 @@ async fn dispatch(state: &AppState, row: OutRow) -> Result<(), StoreError> {
     outbox::mark_sent(&state.db, row.id, &last_id, parts, clock::now()).await
 }
 
-fn rendered(payload: &OutboundPayload, shop: &Shop, locale: &str, state: &AppState, key: &str) -> Vec<serde_json::Value> {
+fn rendered(
+    payload: &OutboundPayload,
+    shop: &Shop,
+    locale: &str,
+    state: &AppState,
+    key: &str,
+) -> Vec<serde_json::Value> {
     let message = render_payload(payload, shop, locale, &state.texts);
     let mut bodies = render::render(&message);
     // The key comes back in the echo's metadata: proof of delivery, and how
@@ -188,12 +288,28 @@ fn rendered(payload: &OutboundPayload, shop: &Shop, locale: &str, state: &AppSta
 }
 
 /// A message that will never go out is shown to the seller.
-async fn give_up(state: &AppState, row: &OutRow, reason: &str, now: Timestamp) -> Result<(), StoreError> {
+async fn give_up(
+    state: &AppState,
+    row: &OutRow,
+    reason: &str,
+    now: Timestamp,
+) -> Result<(), StoreError> {
     state.metrics.incr("outbox_failed", 1);
     tracing::error!(outbox = row.id, reason, "message not delivered");
     outbox::mark_failed(&state.db, row.id, reason).await?;
     let mut tx = state.db.begin().await?;
-    conversations::record(&mut tx, row.shop_id, row.customer_id, Author::Bot, &format!("⚠ not delivered: {reason}"), None, None, true, now).await?;
+    conversations::record(
+        &mut tx,
+        row.shop_id,
+        row.customer_id,
+        Author::Bot,
+        &format!("⚠ not delivered: {reason}"),
+        None,
+        None,
+        true,
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }

@@ -17,9 +17,19 @@ use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 use tracing::Instrument;
 
-/// Everything a handler or worker needs, cheap to clone.
+/// Everything a handler or worker needs; one pointer, cheap to clone per
+/// request (fields are reached through `Deref`).
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<AppInner>);
+
+impl std::ops::Deref for AppState {
+    type Target = AppInner;
+    fn deref(&self) -> &AppInner {
+        &self.0
+    }
+}
+
+pub struct AppInner {
     pub db: Db,
     pub config: Arc<Config>,
     pub metrics: Arc<Metrics>,
@@ -193,7 +203,7 @@ pub async fn start(config: Config, db: Db) -> std::io::Result<Running> {
     let inbox_wake = Arc::new(Notify::new());
     let (intake, _writer) = crate::inbox::Intake::start(db.clone(), inbox_wake.clone());
     let texts = Arc::new(crate::engine::Texts::load(config.templates_dir.as_deref()));
-    let state = AppState {
+    let state = AppState(Arc::new(AppInner {
         db,
         config: Arc::new(config),
         metrics: Arc::new(Metrics::default()),
@@ -206,7 +216,7 @@ pub async fn start(config: Config, db: Db) -> std::io::Result<Running> {
         inbox_wake,
         outbox_wake: Arc::new(Notify::new()),
         webchat_wake: Arc::new(Notify::new()),
-    };
+    }));
     let workers = if state.config.workers {
         spawn_workers(&state)
     } else {
@@ -215,11 +225,14 @@ pub async fn start(config: Config, db: Db) -> std::io::Result<Running> {
     let app = router(state.clone());
     let mut shutdown_rx = stopping.clone();
     let server = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = shutdown_rx.wait_for(|s| *s).await;
-            })
-            .await
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = shutdown_rx.wait_for(|s| *s).await;
+        })
+        .await
     });
     Ok(Running {
         addr,

@@ -450,6 +450,14 @@ async fn list_has_tab_counts_filters_search_and_keyset_pages() {
     assert_eq!(body["orders"].as_array().unwrap().len(), 3);
     assert_eq!(body["orders"][0]["customer_name"], "Alice Wong");
 
+    sqlx::query("update customers set phone = '+66812345678' where id = $1")
+        .bind(bob.get())
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    let (_, body) = a.get("/api/v1/orders?q=081-234").await;
+    assert_eq!(body["orders"].as_array().unwrap().len(), 2, "{body}");
+    assert_eq!(body["orders"][0]["customer_name"], "Bob Tan");
     // Date range.
     let (_, body) = a.get("/api/v1/orders?from=2000-01-01&to=2000-01-02").await;
     assert_eq!(body["orders"].as_array().unwrap().len(), 0);
@@ -1232,6 +1240,28 @@ async fn openapi_document_matches_the_router() {
     ] {
         assert!(paths.contains_key(required), "{required} missing");
     }
+    let tabs = doc["paths"]["/api/v1/orders"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "tab")
+        .unwrap()["schema"]["enum"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(tabs, 10);
+    let ship = &doc["paths"]["/api/v1/orders/{id}/ship"]["post"];
+    assert!(
+        ship["requestBody"]["content"]["application/json"]["schema"]["properties"]["tracking"]
+            .is_object()
+    );
+    assert!(
+        ship["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["name"] == "Idempotency-Key")
+    );
     // Every documented operation is routed (no 405, no bare 404) and
     // every one needs the token.
     for (path, ops) in paths {

@@ -3,6 +3,9 @@
 //! the orders list (screenshot), open a pending order (screenshot), confirm
 //! the payment, and see the badge turn green.
 //!
+//! `UPDATE_SCREENSHOTS=1 cargo test --test browser` refreshes the pictures
+//! in docs/; otherwise they land in target/screenshots/.
+//!
 //! Needs `chromium` and `chromedriver` (Debian: chromium, chromium-driver;
 //! .ci/run installs them). Where they are absent the test prints why and
 //! passes without running.
@@ -390,7 +393,13 @@ async fn console_confirms_a_payment_in_chromium() {
             return;
         }
     };
-    let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs");
+    // Screenshots go to target/ unless asked for docs/ (UPDATE_SCREENSHOTS=1).
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let docs = if std::env::var("UPDATE_SCREENSHOTS").is_ok_and(|v| v == "1") {
+        root.join("docs")
+    } else {
+        root.join("target").join("screenshots")
+    };
     let _ = std::fs::create_dir_all(&docs);
     let run = async {
         driver.goto(&app.url("/admin/login")).await?;
@@ -402,13 +411,18 @@ async fn console_confirms_a_payment_in_chromium() {
             .find(&format!("tr[data-order='{}'] .badge", pending.code))
             .await?;
         let cls = driver.attr(&row, "class").await?;
-        assert!(cls.as_str().unwrap_or("").contains("review"), "{cls}");
+        if !cls.as_str().unwrap_or("").contains("review") {
+            return Err(format!("the list badge is {cls}, not review"));
+        }
         driver.screenshot(&docs.join("console-orders.png")).await?;
         driver
             .click(&format!("tr[data-order='{}'] a", pending.code))
             .await?;
         let badge = driver.find("#payment-badge").await?;
-        assert_eq!(driver.attr(&badge, "data-badge").await?, json!("review"));
+        let first = driver.attr(&badge, "data-badge").await?;
+        if first != json!("review") {
+            return Err(format!("the order badge is {first}, not review"));
+        }
         driver.screenshot(&docs.join("console-order.png")).await?;
         // The same page on a phone-sized screen.
         driver
@@ -455,8 +469,10 @@ async fn console_confirms_a_payment_in_chromium() {
                 "the badge is {badge_now}, not confirmed; error: {err}"
             ));
         }
-        let ok = driver.find("#flash-ok").await;
-        assert!(ok.is_ok(), "no confirmation notice");
+        driver
+            .find("#flash-ok")
+            .await
+            .map_err(|_| "no confirmation notice".to_string())?;
         driver
             .screenshot(&docs.join("console-order-confirmed.png"))
             .await?;

@@ -21,12 +21,25 @@ async fn app_with_graph(extra: &[(&str, &str)]) -> (TestApp, FakeGraph) {
     let mut vars = vec![("META_GRAPH_URL", graph.url.as_str())];
     vars.extend_from_slice(extra);
     let app = TestApp::spawn_with(&vars).await;
-    shops::bind_channel(&app.db, app.shop.id, "messenger", PAGE, Some("page-token-1"), now()).await.unwrap();
+    shops::bind_channel(
+        &app.db,
+        app.shop.id,
+        "messenger",
+        PAGE,
+        Some("page-token-1"),
+        now(),
+    )
+    .await
+    .unwrap();
     (app, graph)
 }
 
 async fn post(app: &TestApp, body: &[u8], signature: Option<String>) -> reqwest::Response {
-    let mut req = app.client.post(app.url("/webhooks/messenger")).header("content-type", "application/json").body(body.to_vec());
+    let mut req = app
+        .client
+        .post(app.url("/webhooks/messenger"))
+        .header("content-type", "application/json")
+        .body(body.to_vec());
     if let Some(s) = signature {
         req = req.header("x-hub-signature-256", s);
     }
@@ -34,11 +47,21 @@ async fn post(app: &TestApp, body: &[u8], signature: Option<String>) -> reqwest:
 }
 
 async fn post_signed(app: &TestApp, body: &str) -> reqwest::Response {
-    post(app, body.as_bytes(), Some(sign(APP_SECRET.as_bytes(), body.as_bytes()))).await
+    post(
+        app,
+        body.as_bytes(),
+        Some(sign(APP_SECRET.as_bytes(), body.as_bytes())),
+    )
+    .await
 }
 
 async fn count(app: &TestApp, sql: &str) -> i64 {
-    sqlx::query(sql).fetch_one(&app.db.pool).await.unwrap().try_get::<i64, _>(0).unwrap()
+    sqlx::query(sql)
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap()
+        .try_get::<i64, _>(0)
+        .unwrap()
 }
 
 fn text_event(mid: &str, psid: &str, ts: i64, text: &str) -> String {
@@ -56,7 +79,11 @@ fn postback(mid: &str, psid: &str, ts: i64, payload: &str) -> String {
 /// A sample file with its timestamps moved to now (the samples were
 /// recorded long ago; the 24-hour window is measured from them).
 fn sample(name: &str) -> String {
-    let raw = std::fs::read_to_string(format!("{}/webhooks/messenger/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let raw = std::fs::read_to_string(format!(
+        "{}/webhooks/messenger/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
     let mut v: serde_json::Value = serde_json::from_str(&raw).unwrap();
     fn shift(v: &mut serde_json::Value, by: i64) {
         match v {
@@ -88,12 +115,14 @@ async fn subscription_handshake() {
         .unwrap();
     assert_eq!(ok.status(), 200);
     assert_eq!(ok.text().await.unwrap(), "1158201444");
-    let bad = app
-        .client
-        .get(app.url("/webhooks/messenger?hub.mode=subscribe&hub.verify_token=wrong&hub.challenge=1"))
-        .send()
-        .await
-        .unwrap();
+    let bad =
+        app.client
+            .get(app.url(
+                "/webhooks/messenger?hub.mode=subscribe&hub.verify_token=wrong&hub.challenge=1",
+            ))
+            .send()
+            .await
+            .unwrap();
     assert_eq!(bad.status(), 403);
     app.stop().await;
 }
@@ -103,11 +132,34 @@ async fn signatures_are_checked_over_the_raw_body_and_bad_ones_store_nothing() {
     let (app, _g) = app_with_graph(&[]).await;
     let body = text_event("m_sig_1", PSID, now().millis(), "สวัสดี");
     assert_eq!(post(&app, body.as_bytes(), None).await.status(), 403);
-    assert_eq!(post(&app, body.as_bytes(), Some(sign(b"wrong-secret", body.as_bytes()))).await.status(), 403);
-    assert_eq!(post(&app, body.as_bytes(), Some("sha256=00".into())).await.status(), 403);
+    assert_eq!(
+        post(
+            &app,
+            body.as_bytes(),
+            Some(sign(b"wrong-secret", body.as_bytes()))
+        )
+        .await
+        .status(),
+        403
+    );
+    assert_eq!(
+        post(&app, body.as_bytes(), Some("sha256=00".into()))
+            .await
+            .status(),
+        403
+    );
     // A replay with a body changed by one byte fails too.
     let tampered = body.replace("สวัสดี", "สวัสดา");
-    assert_eq!(post(&app, tampered.as_bytes(), Some(sign(APP_SECRET.as_bytes(), body.as_bytes()))).await.status(), 403);
+    assert_eq!(
+        post(
+            &app,
+            tampered.as_bytes(),
+            Some(sign(APP_SECRET.as_bytes(), body.as_bytes()))
+        )
+        .await
+        .status(),
+        403
+    );
     assert_eq!(count(&app, "select count(*) from inbox_events").await, 0);
     assert_eq!(post_signed(&app, &body).await.status(), 200);
     assert_eq!(count(&app, "select count(*) from inbox_events").await, 1);
@@ -128,12 +180,22 @@ async fn an_unknown_page_is_acknowledged_and_ignored() {
 #[tokio::test]
 async fn every_sample_payload_is_accepted_and_handled() {
     let (app, graph) = app_with_graph(&[]).await;
-    shops::bind_channel(&app.db, app.shop.id, "instagram", "17841400000000000", Some("ig-token"), now()).await.unwrap();
-    let mut files: Vec<_> = std::fs::read_dir(format!("{}/webhooks/messenger", env!("CARGO_MANIFEST_DIR")))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
-        .filter(|f| f.ends_with(".json"))
-        .collect();
+    shops::bind_channel(
+        &app.db,
+        app.shop.id,
+        "instagram",
+        "17841400000000000",
+        Some("ig-token"),
+        now(),
+    )
+    .await
+    .unwrap();
+    let mut files: Vec<_> =
+        std::fs::read_dir(format!("{}/webhooks/messenger", env!("CARGO_MANIFEST_DIR")))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+            .filter(|f| f.ends_with(".json"))
+            .collect();
     files.sort();
     assert!(files.len() >= 20, "{files:?}");
     for f in &files {
@@ -142,20 +204,49 @@ async fn every_sample_payload_is_accepted_and_handled() {
         assert_eq!(status, 200, "{f}: {}", r.text().await.unwrap_or_default());
     }
     eventually(20, "all stored events processed", || async {
-        count(&app, "select count(*) from inbox_events where status = 'pending'").await == 0
+        count(
+            &app,
+            "select count(*) from inbox_events where status = 'pending'",
+        )
+        .await
+            == 0
     })
     .await;
     // Reads and deliveries are never stored; everything else is, once.
-    assert_eq!(count(&app, "select count(*) from inbox_events where kind in ('read', 'delivery')").await, 0);
-    assert_eq!(count(&app, "select count(*) from inbox_events where status = 'failed'").await, 0);
+    assert_eq!(
+        count(
+            &app,
+            "select count(*) from inbox_events where kind in ('read', 'delivery')"
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        count(
+            &app,
+            "select count(*) from inbox_events where status = 'failed'"
+        )
+        .await,
+        0
+    );
     // The person answering from the Page inbox paused the bot for that customer.
     assert_eq!(count(&app, "select bot_paused from conversations c join customers u on u.id = c.customer_id where u.channel_user_id = '7700112233445566'").await, 1);
     // Instagram events reach the same pipeline.
-    assert_eq!(count(&app, "select count(*) from customers where channel = 'instagram'").await, 1);
+    assert_eq!(
+        count(
+            &app,
+            "select count(*) from customers where channel = 'instagram'"
+        )
+        .await,
+        1
+    );
     // Each of the 10 batch customers was answered.
     eventually(20, "batch customers answered", || async {
-        let psids: std::collections::HashSet<String> =
-            graph.requests().iter().filter_map(|r| r.body["recipient"]["id"].as_str().map(str::to_string)).collect();
+        let psids: std::collections::HashSet<String> = graph
+            .requests()
+            .iter()
+            .filter_map(|r| r.body["recipient"]["id"].as_str().map(str::to_string))
+            .collect();
         (0..10).all(|c| psids.contains(&format!("77001122334{c:05}")))
     })
     .await;
@@ -169,7 +260,10 @@ async fn a_redelivered_message_is_processed_once() {
     for _ in 0..3 {
         assert_eq!(post_signed(&app, &body).await.status(), 200);
     }
-    eventually(10, "the reply", || async { !graph.sends_to(PSID).is_empty() }).await;
+    eventually(10, "the reply", || async {
+        !graph.sends_to(PSID).is_empty()
+    })
+    .await;
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     assert_eq!(count(&app, "select count(*) from inbox_events").await, 1);
     assert_eq!(graph.sends_to(PSID).len(), 1, "one welcome, not three");
@@ -177,29 +271,58 @@ async fn a_redelivered_message_is_processed_once() {
     assert_eq!(sent.path, format!("/v25.0/{PAGE}/messages"));
     assert_eq!(sent.auth.as_deref(), Some("Bearer page-token-1"));
     assert_eq!(sent.body["messaging_type"], "RESPONSE");
-    assert!(sent.body["message"]["text"].as_str().unwrap().contains("Welcome"));
-    assert!(sent.body["message"]["metadata"].as_str().unwrap().starts_with("in:"));
+    assert!(
+        sent.body["message"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("Welcome")
+    );
+    assert!(
+        sent.body["message"]["metadata"]
+            .as_str()
+            .unwrap()
+            .starts_with("in:")
+    );
     app.stop().await;
 }
 
 #[tokio::test]
 async fn echoes_are_never_answered_and_ours_confirm_delivery() {
     let (app, graph) = app_with_graph(&[]).await;
-    post_signed(&app, &postback("m_hello", PSID, now().millis(), "GET_STARTED")).await;
-    eventually(10, "the welcome", || async { graph.sends_to(PSID).len() == 1 }).await;
-    let key = graph.sends_to(PSID)[0].body["message"]["metadata"].as_str().unwrap().to_string();
+    post_signed(
+        &app,
+        &postback("m_hello", PSID, now().millis(), "GET_STARTED"),
+    )
+    .await;
+    eventually(10, "the welcome", || async {
+        graph.sends_to(PSID).len() == 1
+    })
+    .await;
+    let key = graph.sends_to(PSID)[0].body["message"]["metadata"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let echo = serde_json::json!({"object": "page", "entry": [{"id": PAGE, "time": 1, "messaging": [
         {"sender": {"id": PAGE}, "recipient": {"id": PSID}, "timestamp": now().millis(),
          "message": {"mid": "m_echo_ours", "is_echo": true, "app_id": 1520000123456789_i64, "metadata": key, "text": "Hi!"}}]}]})
     .to_string();
     post_signed(&app, &echo).await;
     eventually(10, "delivery confirmed", || async {
-        count(&app, "select count(*) from outbox_messages where delivered_at is not null").await == 1
+        count(
+            &app,
+            "select count(*) from outbox_messages where delivered_at is not null",
+        )
+        .await
+            == 1
     })
     .await;
     tokio::time::sleep(std::time::Duration::from_millis(400)).await;
     assert_eq!(graph.sends_to(PSID).len(), 1, "the echo got no answer");
-    assert_eq!(count(&app, "select bot_paused from conversations").await, 0, "our own echo is not a handover");
+    assert_eq!(
+        count(&app, "select bot_paused from conversations").await,
+        0,
+        "our own echo is not a handover"
+    );
     app.stop().await;
 }
 
@@ -207,15 +330,35 @@ async fn echoes_are_never_answered_and_ours_confirm_delivery() {
 async fn a_person_answering_from_the_page_inbox_pauses_the_bot() {
     let (app, graph) = app_with_graph(&[]).await;
     post_signed(&app, &sample("echo_page_inbox.json")).await;
-    eventually(10, "the handover", || async { count(&app, "select count(*) from conversations where bot_paused = 1").await == 1 }).await;
+    eventually(10, "the handover", || async {
+        count(
+            &app,
+            "select count(*) from conversations where bot_paused = 1",
+        )
+        .await
+            == 1
+    })
+    .await;
     post_signed(&app, &text_event("m_after", PSID, now().millis(), "hello?")).await;
     eventually(10, "the message processed", || async {
-        count(&app, "select count(*) from inbox_events where status = 'done'").await == 2
+        count(
+            &app,
+            "select count(*) from inbox_events where status = 'done'",
+        )
+        .await
+            == 2
     })
     .await;
     tokio::time::sleep(std::time::Duration::from_millis(400)).await;
-    assert!(graph.sends_to(PSID).is_empty(), "the bot stays silent while paused");
-    assert_eq!(count(&app, "select unread from conversations").await, 1, "the seller sees it as new");
+    assert!(
+        graph.sends_to(PSID).is_empty(),
+        "the bot stays silent while paused"
+    );
+    assert_eq!(
+        count(&app, "select unread from conversations").await,
+        1,
+        "the seller sees it as new"
+    );
     app.stop().await;
 }
 
@@ -224,7 +367,12 @@ async fn a_batch_of_50_from_10_customers_is_processed_in_each_customers_order() 
     let (app, _graph) = app_with_graph(&[]).await;
     assert_eq!(post_signed(&app, &sample("batch.json")).await.status(), 200);
     eventually(30, "the batch processed", || async {
-        count(&app, "select count(*) from inbox_events where status = 'done'").await == 50
+        count(
+            &app,
+            "select count(*) from inbox_events where status = 'done'",
+        )
+        .await
+            == 50
     })
     .await;
     for c in 0..10 {
@@ -238,7 +386,9 @@ async fn a_batch_of_50_from_10_customers_is_processed_in_each_customers_order() 
         .await
         .unwrap();
         let bodies: Vec<String> = rows.iter().map(|r| r.try_get("body").unwrap()).collect();
-        let expected: Vec<String> = (0..5).map(|k| format!("message {k} from customer {c}")).collect();
+        let expected: Vec<String> = (0..5)
+            .map(|k| format!("message {k} from customer {c}"))
+            .collect();
         assert_eq!(bodies, expected, "customer {c}");
     }
     app.stop().await;
@@ -247,10 +397,19 @@ async fn a_batch_of_50_from_10_customers_is_processed_in_each_customers_order() 
 #[tokio::test]
 async fn transient_errors_are_retried_then_succeed_and_permanent_ones_are_surfaced() {
     let (app, graph) = app_with_graph(&[]).await;
-    graph.script(vec![Reply::Error { status: 500, code: 1200, subcode: None }]);
+    graph.script(vec![Reply::Error {
+        status: 500,
+        code: 1200,
+        subcode: None,
+    }]);
     post_signed(&app, &postback("m_r1", PSID, now().millis(), "GET_STARTED")).await;
     eventually(20, "retried and sent", || async {
-        count(&app, "select count(*) from outbox_messages where status = 'sent'").await == 1
+        count(
+            &app,
+            "select count(*) from outbox_messages where status = 'sent'",
+        )
+        .await
+            == 1
     })
     .await;
     let sends = graph.sends_to(PSID);
@@ -259,19 +418,37 @@ async fn transient_errors_are_retried_then_succeed_and_permanent_ones_are_surfac
 
     // A customer who blocked the Page: no retry, the seller is told.
     let other = "7700000000000002";
-    graph.script(vec![Reply::Error { status: 400, code: 551, subcode: Some(1545041) }]);
-    post_signed(&app, &postback("m_r2", other, now().millis(), "GET_STARTED")).await;
+    graph.script(vec![Reply::Error {
+        status: 400,
+        code: 551,
+        subcode: Some(1545041),
+    }]);
+    post_signed(
+        &app,
+        &postback("m_r2", other, now().millis(), "GET_STARTED"),
+    )
+    .await;
     eventually(20, "marked failed", || async {
-        count(&app, "select count(*) from outbox_messages where status = 'failed'").await == 1
+        count(
+            &app,
+            "select count(*) from outbox_messages where status = 'failed'",
+        )
+        .await
+            == 1
     })
     .await;
-    assert_eq!(graph.sends_to(other).len(), 1, "permanent errors are not retried");
-    let note: String = sqlx::query("select body from conversation_messages where body like '%not delivered%'")
-        .fetch_one(&app.db.pool)
-        .await
-        .unwrap()
-        .try_get(0)
-        .unwrap();
+    assert_eq!(
+        graph.sends_to(other).len(),
+        1,
+        "permanent errors are not retried"
+    );
+    let note: String =
+        sqlx::query("select body from conversation_messages where body like '%not delivered%'")
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap()
+            .try_get(0)
+            .unwrap();
     assert!(note.contains("1545041"), "{note}");
     app.stop().await;
 }
@@ -288,7 +465,11 @@ async fn order_for_customer(app: &TestApp) -> chatbill::domain::Order {
             category: String::new(),
             image_url: None,
             price: 29_900,
-            variants: vec![NewVariant { name: String::new(), price: None, stock: None }],
+            variants: vec![NewVariant {
+                name: String::new(),
+                price: None,
+                stock: None,
+            }],
         },
         now(),
     )
@@ -325,50 +506,165 @@ async fn pushes_outside_the_window_use_a_utility_template_or_wait_for_the_custom
     eventually(10, "welcome", || async { graph.sends_to(PSID).len() == 1 }).await;
     let order = order_for_customer(&app).await;
     // The customer's last message was two days ago.
-    sqlx::query("update conversations set last_inbound_at = $1").bind(now().millis() - 48 * 3_600_000).execute(&app.db.pool).await.unwrap();
+    sqlx::query("update conversations set last_inbound_at = $1")
+        .bind(now().millis() - 48 * 3_600_000)
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
 
     let seller = Actor::Seller("owner".into());
-    orders::apply(&app.db, &app.shop, order.id, Command::ConfirmPayment { amount: None }, &seller, now()).await.unwrap();
-    eventually(10, "held", || async { count(&app, "select count(*) from outbox_messages where status = 'held'").await == 1 }).await;
-    assert_eq!(graph.sends_to(PSID).len(), 1, "nothing sent outside the window without a template");
+    orders::apply(
+        &app.db,
+        &app.shop,
+        order.id,
+        Command::ConfirmPayment { amount: None },
+        &seller,
+        now(),
+    )
+    .await
+    .unwrap();
+    eventually(10, "held", || async {
+        count(
+            &app,
+            "select count(*) from outbox_messages where status = 'held'",
+        )
+        .await
+            == 1
+    })
+    .await;
+    assert_eq!(
+        graph.sends_to(PSID).len(),
+        1,
+        "nothing sent outside the window without a template"
+    );
 
     // With an approved utility template, the shipping push goes out as UTILITY.
     let mut shop = shops::get(&app.db, app.shop.id).await.unwrap();
-    shop.settings.utility_templates.insert("shipped".into(), "order_shipped_v1".into());
-    shops::update_settings(&app.db, shop.id, &shop.settings).await.unwrap();
-    orders::apply(&app.db, &shop, order.id, Command::Ship { carrier: "Kerry".into(), tracking: Some("KEX1".into()) }, &seller, now())
+    shop.settings
+        .utility_templates
+        .insert("shipped".into(), "order_shipped_v1".into());
+    shops::update_settings(&app.db, shop.id, &shop.settings)
         .await
         .unwrap();
-    eventually(10, "utility push", || async { graph.sends_to(PSID).len() == 2 }).await;
+    orders::apply(
+        &app.db,
+        &shop,
+        order.id,
+        Command::Ship {
+            carrier: "Kerry".into(),
+            tracking: Some("KEX1".into()),
+        },
+        &seller,
+        now(),
+    )
+    .await
+    .unwrap();
+    eventually(10, "utility push", || async {
+        graph.sends_to(PSID).len() == 2
+    })
+    .await;
     let utility = &graph.sends_to(PSID)[1];
     assert_eq!(utility.body["messaging_type"], "UTILITY");
-    assert_eq!(utility.body["message"]["template"]["name"], "order_shipped_v1");
-    assert!(utility.body.get("tag").is_none(), "never a tag for bot messages");
-    assert_eq!(utility.body["message"]["template"]["components"][0]["parameters"][1]["text"], "Kerry KEX1");
+    assert_eq!(
+        utility.body["message"]["template"]["name"],
+        "order_shipped_v1"
+    );
+    assert!(
+        utility.body.get("tag").is_none(),
+        "never a tag for bot messages"
+    );
+    assert_eq!(
+        utility.body["message"]["template"]["components"][0]["parameters"][1]["text"],
+        "Kerry KEX1"
+    );
 
     // The customer writes: the held push goes out, before the reply.
-    post_signed(&app, &text_event("m_w2", PSID, now().millis(), "hello again")).await;
-    eventually(10, "held push delivered", || async { count(&app, "select count(*) from outbox_messages where status = 'held'").await == 0 }).await;
-    eventually(10, "reply too", || async { graph.sends_to(PSID).len() >= 4 }).await;
+    post_signed(
+        &app,
+        &text_event("m_w2", PSID, now().millis(), "hello again"),
+    )
+    .await;
+    eventually(10, "held push delivered", || async {
+        count(
+            &app,
+            "select count(*) from outbox_messages where status = 'held'",
+        )
+        .await
+            == 0
+    })
+    .await;
+    eventually(10, "reply too", || async {
+        graph.sends_to(PSID).len() >= 4
+    })
+    .await;
     let sends = graph.sends_to(PSID);
-    assert!(sends[2].body["message"]["text"].as_str().unwrap().contains("Payment confirmed"), "{:?}", sends[2].body);
+    assert!(
+        sends[2].body["message"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("Payment confirmed"),
+        "{:?}",
+        sends[2].body
+    );
     app.stop().await;
 }
 
 #[tokio::test]
 async fn an_event_acknowledged_before_a_crash_is_processed_once_after_restart() {
     let graph = FakeGraph::start().await;
-    let app = TestApp::spawn_with(&[("META_GRAPH_URL", graph.url.as_str()), ("CHATBILL_WORKERS", "off")]).await;
-    shops::bind_channel(&app.db, app.shop.id, "messenger", PAGE, Some("page-token-1"), now()).await.unwrap();
-    assert_eq!(post_signed(&app, &postback("m_crash", PSID, now().millis(), "GET_STARTED")).await.status(), 200);
-    assert_eq!(count(&app, "select count(*) from inbox_events where status = 'pending'").await, 1);
+    let app = TestApp::spawn_with(&[
+        ("META_GRAPH_URL", graph.url.as_str()),
+        ("CHATBILL_WORKERS", "off"),
+    ])
+    .await;
+    shops::bind_channel(
+        &app.db,
+        app.shop.id,
+        "messenger",
+        PAGE,
+        Some("page-token-1"),
+        now(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        post_signed(
+            &app,
+            &postback("m_crash", PSID, now().millis(), "GET_STARTED")
+        )
+        .await
+        .status(),
+        200
+    );
+    assert_eq!(
+        count(
+            &app,
+            "select count(*) from inbox_events where status = 'pending'"
+        )
+        .await,
+        1
+    );
     // Killed before any worker touched it; a new process takes over.
     let app = app.restart(&[("META_GRAPH_URL", graph.url.as_str())]).await;
-    eventually(10, "processed after restart", || async { graph.sends_to(PSID).len() == 1 }).await;
+    eventually(10, "processed after restart", || async {
+        graph.sends_to(PSID).len() == 1
+    })
+    .await;
     // Meta redelivers the same event after the crash: still once.
-    post_signed(&app, &postback("m_crash", PSID, now().millis(), "GET_STARTED")).await;
+    post_signed(
+        &app,
+        &postback("m_crash", PSID, now().millis(), "GET_STARTED"),
+    )
+    .await;
     tokio::time::sleep(std::time::Duration::from_millis(600)).await;
     assert_eq!(graph.sends_to(PSID).len(), 1);
-    assert_eq!(count(&app, "select count(*) from inbox_events where status = 'done'").await, 1);
+    assert_eq!(
+        count(
+            &app,
+            "select count(*) from inbox_events where status = 'done'"
+        )
+        .await,
+        1
+    );
     app.stop().await;
 }

@@ -15,10 +15,26 @@ struct Visitor {
 }
 
 async fn open(app: &TestApp) -> Visitor {
-    let r = app.client.get(app.url(&format!("/chat/{}", app.shop.id))).send().await.unwrap();
+    let r = app
+        .client
+        .get(app.url(&format!("/chat/{}", app.shop.id)))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
-    let cookie = r.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
-    assert!(r.headers()["set-cookie"].to_str().unwrap().contains("HttpOnly"));
+    let cookie = r.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(
+        r.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .contains("HttpOnly")
+    );
     let html = r.text().await.unwrap();
     assert!(html.contains("Test shop"));
     Visitor { cookie }
@@ -50,20 +66,56 @@ async fn messages(app: &TestApp, v: &Visitor, after: i64) -> Vec<serde_json::Val
     while let Ok(Ok(Some(chunk))) = tokio::time::timeout_at(deadline, r.chunk()).await {
         text.push_str(&String::from_utf8_lossy(&chunk));
     }
-    text.lines().filter_map(|l| l.strip_prefix("data: ")).filter_map(|d| serde_json::from_str(d).ok()).collect()
+    text.lines()
+        .filter_map(|l| l.strip_prefix("data: "))
+        .filter_map(|d| serde_json::from_str(d).ok())
+        .collect()
 }
 
 #[tokio::test]
 async fn a_visitor_chats_and_gets_replies_live() {
     let app = TestApp::spawn().await;
     let v = open(&app).await;
-    assert_eq!(send(&app, &v, serde_json::json!({"payload": "GET_STARTED", "client_id": "c1"})).await, 202);
+    assert_eq!(
+        send(
+            &app,
+            &v,
+            serde_json::json!({"payload": "GET_STARTED", "client_id": "c1"})
+        )
+        .await,
+        202
+    );
     // A retried POST with the same client id is stored once.
-    assert_eq!(send(&app, &v, serde_json::json!({"payload": "GET_STARTED", "client_id": "c1"})).await, 202);
-    assert_eq!(send(&app, &v, serde_json::json!({"text": "cart", "client_id": "c2"})).await, 202);
-    eventually(10, "two replies", || async { messages(&app, &v, 0).await.len() >= 2 }).await;
+    assert_eq!(
+        send(
+            &app,
+            &v,
+            serde_json::json!({"payload": "GET_STARTED", "client_id": "c1"})
+        )
+        .await,
+        202
+    );
+    assert_eq!(
+        send(
+            &app,
+            &v,
+            serde_json::json!({"text": "cart", "client_id": "c2"})
+        )
+        .await,
+        202
+    );
+    eventually(10, "two replies", || async {
+        messages(&app, &v, 0).await.len() >= 2
+    })
+    .await;
     let got = messages(&app, &v, 0).await;
-    assert!(got[0]["text"].as_str().unwrap().contains("Welcome to Test shop"), "{got:?}");
+    assert!(
+        got[0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("Welcome to Test shop"),
+        "{got:?}"
+    );
     assert_eq!(got[0]["quick_replies"][0]["payload"], "MENU_PRODUCTS");
     assert!(got[1]["text"].as_str().unwrap().contains("cart is empty"));
     assert_eq!(got.len(), 2, "the duplicate POST was not answered twice");
@@ -76,20 +128,74 @@ async fn forged_or_missing_cookies_are_refused() {
     let v = open(&app).await;
     let (name, value) = v.cookie.split_once('=').unwrap();
     let (id, _sig) = value.split_once('.').unwrap();
-    let forged = Visitor { cookie: format!("{name}={id}.00000000000000000000000000000000") };
-    assert_eq!(send(&app, &forged, serde_json::json!({"text": "hi", "client_id": "x"})).await, 401);
-    let other_id = Visitor { cookie: format!("{name}={}.{}", "a".repeat(24), &value[25..]) };
-    assert_eq!(send(&app, &other_id, serde_json::json!({"text": "hi", "client_id": "x"})).await, 401);
-    let none = Visitor { cookie: String::new() };
-    assert_eq!(send(&app, &none, serde_json::json!({"text": "hi", "client_id": "x"})).await, 401);
+    let forged = Visitor {
+        cookie: format!("{name}={id}.00000000000000000000000000000000"),
+    };
+    assert_eq!(
+        send(
+            &app,
+            &forged,
+            serde_json::json!({"text": "hi", "client_id": "x"})
+        )
+        .await,
+        401
+    );
+    let other_id = Visitor {
+        cookie: format!("{name}={}.{}", "a".repeat(24), &value[25..]),
+    };
+    assert_eq!(
+        send(
+            &app,
+            &other_id,
+            serde_json::json!({"text": "hi", "client_id": "x"})
+        )
+        .await,
+        401
+    );
+    let none = Visitor {
+        cookie: String::new(),
+    };
+    assert_eq!(
+        send(
+            &app,
+            &none,
+            serde_json::json!({"text": "hi", "client_id": "x"})
+        )
+        .await,
+        401
+    );
     // A cookie for shop 1 is not valid for another shop's chat.
     let r = app.client.get(app.url("/chat/9999")).send().await.unwrap();
     assert_eq!(r.status(), 404);
     // Bad bodies are 400 with a reason.
-    assert_eq!(send(&app, &v, serde_json::json!({"text": "", "client_id": "x"})).await, 400);
-    assert_eq!(send(&app, &v, serde_json::json!({"text": "hi", "client_id": "bad id!"})).await, 400);
-    assert_eq!(send(&app, &v, serde_json::json!({"text": "x".repeat(2001), "client_id": "y"})).await, 400);
-    let count: i64 = sqlx::query("select count(*) from inbox_events").fetch_one(&app.db.pool).await.unwrap().try_get(0).unwrap();
+    assert_eq!(
+        send(&app, &v, serde_json::json!({"text": "", "client_id": "x"})).await,
+        400
+    );
+    assert_eq!(
+        send(
+            &app,
+            &v,
+            serde_json::json!({"text": "hi", "client_id": "bad id!"})
+        )
+        .await,
+        400
+    );
+    assert_eq!(
+        send(
+            &app,
+            &v,
+            serde_json::json!({"text": "x".repeat(2001), "client_id": "y"})
+        )
+        .await,
+        400
+    );
+    let count: i64 = sqlx::query("select count(*) from inbox_events")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap()
+        .try_get(0)
+        .unwrap();
     assert_eq!(count, 0);
     app.stop().await;
 }
@@ -98,7 +204,12 @@ async fn forged_or_missing_cookies_are_refused() {
 async fn a_seller_push_reaches_the_web_chat_without_reloading() {
     let app = TestApp::spawn().await;
     let v = open(&app).await;
-    send(&app, &v, serde_json::json!({"payload": "GET_STARTED", "client_id": "c1"})).await;
+    send(
+        &app,
+        &v,
+        serde_json::json!({"payload": "GET_STARTED", "client_id": "c1"}),
+    )
+    .await;
     eventually(10, "customer exists", || async {
         sqlx::query("select count(*) from customers where channel = 'webchat'")
             .fetch_one(&app.db.pool)
@@ -109,7 +220,12 @@ async fn a_seller_push_reaches_the_web_chat_without_reloading() {
             == 1
     })
     .await;
-    let customer: i64 = sqlx::query("select id from customers").fetch_one(&app.db.pool).await.unwrap().try_get(0).unwrap();
+    let customer: i64 = sqlx::query("select id from customers")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap()
+        .try_get(0)
+        .unwrap();
     let product = chatbill::store::catalog::create_product(
         &app.db,
         app.shop.id,
@@ -140,13 +256,25 @@ async fn a_seller_push_reaches_the_web_chat_without_reloading() {
     )
     .await
     .unwrap();
-    orders::apply(&app.db, &app.shop, order.id, Command::ConfirmPayment { amount: None }, &Actor::Seller("owner".into()), now())
-        .await
-        .unwrap();
+    orders::apply(
+        &app.db,
+        &app.shop,
+        order.id,
+        Command::ConfirmPayment { amount: None },
+        &Actor::Seller("owner".into()),
+        now(),
+    )
+    .await
+    .unwrap();
     eventually(10, "payment confirmed push", || {
         let (app, v) = (&app, &v);
         async move {
-            messages(app, v, 0).await.iter().any(|m| m["text"].as_str().unwrap_or("").contains("Payment confirmed"))
+            messages(app, v, 0).await.iter().any(|m| {
+                m["text"]
+                    .as_str()
+                    .unwrap_or("")
+                    .contains("Payment confirmed")
+            })
         }
     })
     .await;

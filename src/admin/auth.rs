@@ -150,3 +150,31 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientKey {
         Ok(ClientKey(client_key(parts)))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_client_is_locked_after_the_allowed_failures_and_others_are_not() {
+        let l = FailureLimiter::default();
+        for _ in 0..MAX_FAILURES - 1 {
+            l.fail("1.2.3.4");
+        }
+        assert_eq!(l.locked("1.2.3.4"), None);
+        l.fail("1.2.3.4");
+        let wait = l.locked("1.2.3.4").expect("locked");
+        assert!((1..=WINDOW.as_secs()).contains(&wait));
+        assert_eq!(l.locked("5.6.7.8"), None);
+    }
+
+    #[test]
+    fn bearer_parsing_names_the_problem() {
+        let mut h = HeaderMap::new();
+        assert!(bearer(&h).is_err());
+        h.insert(header::AUTHORIZATION, "Basic abc".parse().unwrap());
+        assert!(bearer(&h).is_err());
+        h.insert(header::AUTHORIZATION, "bearer  cbk_x ".parse().unwrap());
+        assert_eq!(bearer(&h).unwrap(), "cbk_x");
+    }
+}

@@ -341,6 +341,9 @@ async fn order_page(
     ]
     .iter()
     .filter(|(slug, _, _)| actions.contains(slug))
+    .filter(|(slug, _, _)| {
+        *slug != "pay-from-balance" || detail["customer"]["balance"].as_i64().unwrap_or(0) > 0
+    })
     .map(|(slug, label, class)| json!({"slug": slug, "label": label, "class": class}))
     .collect();
     let offset = auth.shop.settings.utc_offset_minutes;

@@ -11,6 +11,125 @@ fn error_response(description: &str) -> Value {
     })
 }
 
+fn obj(props: Value, required: &[&str]) -> Value {
+    json!({"type": "object", "additionalProperties": false, "properties": props, "required": required})
+}
+
+const INT: &str = "integer";
+
+fn t(kind: &str) -> Value {
+    json!({ "type": kind })
+}
+
+/// The request body of a route, by its path (and method for PATCH).
+fn body_schema(method: &str, path: &str) -> Option<Value> {
+    let tail = path.rsplit('/').next().unwrap_or("");
+    let address = obj(
+        json!({"full_name": t("string"), "phone": t("string"), "line": t("string"),
+               "province": t("string"), "district": t("string"), "postcode": t("string")}),
+        &["full_name", "phone", "line", "province", "district"],
+    );
+    Some(match (method, tail) {
+        ("post", "confirm-payment") => obj(json!({"payment_id": t(INT), "amount": t(INT)}), &[]),
+        ("post", "reject-payment") => obj(
+            json!({"payment_id": t(INT), "reason": t("string")}),
+            &["reason"],
+        ),
+        ("post", "ship") => obj(
+            json!({"carrier": t("string"), "tracking": t("string"), "ship_now": t("boolean"), "person": t("string")}),
+            &[],
+        ),
+        ("post", "collect-cod") => obj(json!({"amount": t(INT)}), &[]),
+        ("post", "cancel") => obj(json!({"reason": t("string")}), &[]),
+        ("post", "edit-address") => obj(json!({ "address": address }), &["address"]),
+        ("post", "edit-fees") => obj(
+            json!({"fees": {"type": "array", "items": obj(json!({"label": t("string"), "amount": t(INT)}), &["label", "amount"])},
+                   "shipping_fee": t(INT), "discount": t(INT)}),
+            &[],
+        ),
+        ("post", "edit-line") => obj(
+            json!({"line_id": t(INT), "unit_price": t(INT), "qty": t(INT)}),
+            &["line_id", "unit_price", "qty"],
+        ),
+        ("post", "deposit") | ("post", "withdraw") => {
+            obj(json!({"amount": t(INT), "note": t("string")}), &["amount"])
+        }
+        ("post", "reply") => obj(
+            json!({"text": {"type": "string", "maxLength": 2000}}),
+            &["text"],
+        ),
+        ("post", "products") => obj(
+            json!({"name": t("string"), "price": t(INT), "description": t("string"), "category": t("string"),
+                   "image_url": t("string"),
+                   "variants": {"type": "array", "items": obj(json!({"name": t("string"), "price": t(INT), "stock": t(INT)}), &[])}}),
+            &["name", "price"],
+        ),
+        ("patch", _) if path.contains("/products/") => obj(
+            json!({"name": t("string"), "description": t("string"), "category": t("string"),
+                   "image_url": t("string"), "price": t(INT), "active": t("boolean")}),
+            &[],
+        ),
+        ("put", "image") => obj(json!({"image_url": t("string")}), &["image_url"]),
+        ("post", "variants") | ("patch", _) => obj(
+            json!({"name": t("string"), "price": {"type": ["integer", "null"]}, "stock": {"type": ["integer", "null"]}}),
+            &[],
+        ),
+        ("post", "stock") => obj(json!({"delta": t(INT)}), &["delta"]),
+        ("post", "tokens") => obj(
+            json!({"label": t("string"), "role": {"type": "string", "enum": ["owner", "staff"]}}),
+            &["label", "role"],
+        ),
+        _ => return None,
+    })
+}
+
+fn list_parameters() -> Vec<Value> {
+    use crate::domain::lifecycle::{Fulfilment, PaymentStatus, Tab};
+    let q = |name: &str, schema: Value, d: &str| json!({"name": name, "in": "query", "required": false, "schema": schema, "description": d});
+    let names = |v: Vec<&str>| json!({"type": "string", "enum": v});
+    vec![
+        q(
+            "tab",
+            names(Tab::ALL.iter().map(|x| x.as_str()).collect()),
+            "Status tab",
+        ),
+        q("channel", t("string"), "messenger, webchat, ..."),
+        q(
+            "status",
+            names(Fulfilment::ALL.iter().map(|x| x.as_str()).collect()),
+            "Fulfilment status",
+        ),
+        q(
+            "payment_status",
+            names(PaymentStatus::ALL.iter().map(|x| x.as_str()).collect()),
+            "Payment status",
+        ),
+        q(
+            "from",
+            t("string"),
+            "Created at or after: epoch ms or YYYY-MM-DD (UTC)",
+        ),
+        q(
+            "to",
+            t("string"),
+            "Created before: epoch ms or YYYY-MM-DD (UTC)",
+        ),
+        q("customer", t(INT), "Customer id"),
+        q(
+            "q",
+            t("string"),
+            "Order code, or part of the customer's name or phone",
+        ),
+        q("sort", names(vec!["created", "updated"]), "Newest first by"),
+        q("cursor", t("string"), "next_cursor of the previous page"),
+        q(
+            "limit",
+            json!({"type": "integer", "minimum": 1, "maximum": 200, "default": 50}),
+            "Page size",
+        ),
+    ]
+}
+
 pub fn document() -> Value {
     let mut paths: Map<String, Value> = Map::new();
     for e in super::endpoints() {
@@ -29,6 +148,9 @@ pub fn document() -> Value {
                 "description": "Repeat a submit safely: the first answer is replayed, nothing happens twice",
                 "schema": {"type": "string", "maxLength": 200}
             }));
+        }
+        if e.method == "get" && e.path == "/api/v1/orders" {
+            params.extend(list_parameters());
         }
         let html = e.tag == "printing";
         let mut op = json!({
@@ -51,9 +173,11 @@ pub fn document() -> Value {
             }
         });
         if e.body {
+            let schema =
+                body_schema(e.method, &e.path).unwrap_or_else(|| json!({"type": "object"}));
             op["requestBody"] = json!({
                 "required": false,
-                "content": {"application/json": {"schema": {"type": "object"}}}
+                "content": {"application/json": {"schema": schema}}
             });
         }
         let entry = paths

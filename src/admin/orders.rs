@@ -623,6 +623,12 @@ pub async fn perform(
     if let Some(pid) = payment_id {
         return decide_payment(state, auth, id, pid, command, key, hash).await;
     }
+    if key.is_some() && crate::clock::random_bytes::<1>()[0] == 0 {
+        // Now and then, forget keys older than a day (double submits are
+        // seconds apart); a failure here only delays the cleanup.
+        let day_ago = crate::clock::now().plus_secs(-86_400);
+        let _ = idempotency::purge(&state.db, day_ago).await;
+    }
     let mut attempt = 0;
     loop {
         attempt += 1;

@@ -40,3 +40,26 @@ pub fn render(name: &str, ctx: minijinja::Value) -> Result<String, super::error:
             super::error::ApiError::Internal
         })
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_template_parses_and_escapes() {
+        let env = super::env();
+        for name in [
+            "bill.html",
+            "shipping_note.html",
+            "admin/login.html",
+            "admin/orders.html",
+        ] {
+            assert!(env.get_template(name).is_ok(), "{name}");
+        }
+        let html = super::render(
+            "admin/login.html",
+            minijinja::context! { error => "<script>x</script>" },
+        )
+        .unwrap();
+        assert!(html.contains("&lt;script&gt;"));
+        assert!(!html.contains("<script>x"));
+    }
+}

@@ -59,19 +59,48 @@ pub struct Attachment {
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum InboundKind {
-    Text { text: String },
-    QuickReply { payload: String, text: String },
-    Postback { payload: String, title: String, referral: Option<String> },
-    Attachments { attachments: Vec<Attachment>, text: Option<String> },
-    Referral { referral: String },
-    Reaction { emoji: String, action: String, target: String },
-    Edit { target: String, text: String },
+    Text {
+        text: String,
+    },
+    QuickReply {
+        payload: String,
+        text: String,
+    },
+    Postback {
+        payload: String,
+        title: String,
+        referral: Option<String>,
+    },
+    Attachments {
+        attachments: Vec<Attachment>,
+        text: Option<String>,
+    },
+    Referral {
+        referral: String,
+    },
+    Reaction {
+        emoji: String,
+        action: String,
+        target: String,
+    },
+    Edit {
+        target: String,
+        text: String,
+    },
     /// A message sent by the Page: ours (confirms delivery) or a person's
     /// from the Page inbox (a handover: the bot pauses).
-    Echo { app_id: Option<String>, metadata: Option<String>, text: Option<String> },
+    Echo {
+        app_id: Option<String>,
+        metadata: Option<String>,
+        text: Option<String>,
+    },
     /// The thread belongs to another app or a person: recorded, never answered.
-    Standby { text: Option<String> },
-    Other { kind: String },
+    Standby {
+        text: Option<String>,
+    },
+    Other {
+        kind: String,
+    },
 }
 
 impl InboundKind {
@@ -141,10 +170,17 @@ pub struct InboundEvent {
 impl InboundEvent {
     /// The per-customer key the inbox serialises on.
     pub fn sender_key(&self) -> String {
-        format!("{}:{}:{}", self.channel.as_str(), self.account_id, self.sender_id)
+        format!(
+            "{}:{}:{}",
+            self.channel.as_str(),
+            self.account_id,
+            self.sender_id
+        )
     }
 }
 
 pub fn routes() -> Router<AppState> {
-    Router::new().merge(messenger::routes()).merge(webchat::routes())
+    Router::new()
+        .merge(messenger::routes())
+        .merge(webchat::routes())
 }

@@ -32,4 +32,3 @@ impl Product {
         self.variants.iter().any(|v| v.stock.is_none_or(|s| s > 0))
     }
 }
-

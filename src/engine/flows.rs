@@ -19,7 +19,13 @@ pub fn step(state: &State, input: &Input, ctx: &Context) -> (State, Vec<Action>)
     {
         s.locale = texts::detect_locale(t).map(str::to_string);
     }
-    let mut out = Out { actions: Vec::new(), locale: s.locale.clone().unwrap_or_else(|| ctx.default_locale.to_string()) };
+    let mut out = Out {
+        actions: Vec::new(),
+        locale: s
+            .locale
+            .clone()
+            .unwrap_or_else(|| ctx.default_locale.to_string()),
+    };
     match input {
         Input::Tap(payload) => on_tap(&mut s, payload, ctx, &mut out),
         Input::Text(text) => on_text(&mut s, text, ctx, &mut out),
@@ -31,17 +37,33 @@ pub fn step(state: &State, input: &Input, ctx: &Context) -> (State, Vec<Action>)
         Input::OrderNotPlaced { reason } => {
             s.stage = Stage::Idle;
             let text = match reason {
-                PlaceProblem::OutOfStock { name } => out.t(ctx, "place_out_of_stock", &[("name", name)]),
+                PlaceProblem::OutOfStock { name } => {
+                    out.t(ctx, "place_out_of_stock", &[("name", name)])
+                }
                 PlaceProblem::EmptyCart => out.t(ctx, "cart_empty", &[]),
                 PlaceProblem::Other => out.t(ctx, "place_failed", &[]),
             };
-            out.say_choices(text, vec![out.choice(ctx, "btn_cart", "CART"), out.choice(ctx, "btn_products", "MENU_PRODUCTS")]);
+            out.say_choices(
+                text,
+                vec![
+                    out.choice(ctx, "btn_cart", "CART"),
+                    out.choice(ctx, "btn_products", "MENU_PRODUCTS"),
+                ],
+            );
         }
-        Input::CommandDone { order, command } => on_command_done(&mut s, *order, command, ctx, &mut out),
+        Input::CommandDone { order, command } => {
+            on_command_done(&mut s, *order, command, ctx, &mut out)
+        }
         Input::CommandRefused { reason, .. } => {
             s.stage = Stage::Idle;
             let text = out.t(ctx, "action_refused", &[("reason", reason)]);
-            out.say_choices(text, vec![out.choice(ctx, "btn_talk", "MENU_TALK"), out.choice(ctx, "btn_orders", "ORDERS")]);
+            out.say_choices(
+                text,
+                vec![
+                    out.choice(ctx, "btn_talk", "MENU_TALK"),
+                    out.choice(ctx, "btn_orders", "ORDERS"),
+                ],
+            );
         }
     }
     (s, out.actions)
@@ -64,10 +86,16 @@ impl Out {
     }
     fn say_choices(&mut self, text: String, mut choices: Vec<Choice>) {
         choices.truncate(13);
-        self.actions.push(Action::Say(Message::Text { text, quick_replies: choices }));
+        self.actions.push(Action::Say(Message::Text {
+            text,
+            quick_replies: choices,
+        }));
     }
     fn choice(&self, ctx: &Context, key: &str, payload: &str) -> Choice {
-        Choice { title: self.t(ctx, key, &[]), payload: payload.to_string() }
+        Choice {
+            title: self.t(ctx, key, &[]),
+            payload: payload.to_string(),
+        }
     }
     fn menu_choices(&self, ctx: &Context) -> Vec<Choice> {
         vec![
@@ -120,14 +148,21 @@ fn num(s: &str) -> Option<i64> {
 }
 
 fn product<'a>(ctx: &'a Context, id: i64) -> Option<&'a Product> {
-    ctx.catalog.iter().find(|p| p.id == ProductId(id) && p.active)
-}
-
-fn variant<'a>(ctx: &'a Context, id: i64) -> Option<(&'a Product, &'a crate::domain::catalog::Variant)> {
     ctx.catalog
         .iter()
-        .filter(|p| p.active)
-        .find_map(|p| p.variants.iter().find(|v| v.id == VariantId(id)).map(|v| (p, v)))
+        .find(|p| p.id == ProductId(id) && p.active)
+}
+
+fn variant<'a>(
+    ctx: &'a Context,
+    id: i64,
+) -> Option<(&'a Product, &'a crate::domain::catalog::Variant)> {
+    ctx.catalog.iter().filter(|p| p.active).find_map(|p| {
+        p.variants
+            .iter()
+            .find(|v| v.id == VariantId(id))
+            .map(|v| (p, v))
+    })
 }
 
 fn order_of<'a>(ctx: &'a Context, id: i64) -> Option<&'a OrderSummary> {
@@ -135,15 +170,29 @@ fn order_of<'a>(ctx: &'a Context, id: i64) -> Option<&'a OrderSummary> {
 }
 
 fn item_name(p: &Product, v: &crate::domain::catalog::Variant) -> String {
-    if v.name.is_empty() { p.name.clone() } else { format!("{} ({})", p.name, v.name) }
+    if v.name.is_empty() {
+        p.name.clone()
+    } else {
+        format!("{} ({})", p.name, v.name)
+    }
 }
 
 fn absolute(ctx: &Context, url: &Option<String>) -> Option<String> {
-    url.as_ref().map(|u| if u.starts_with('/') { format!("{}{u}", ctx.public_url) } else { u.clone() })
+    url.as_ref().map(|u| {
+        if u.starts_with('/') {
+            format!("{}{u}", ctx.public_url)
+        } else {
+            u.clone()
+        }
+    })
 }
 
 fn in_cart(ctx: &Context, v: VariantId) -> i64 {
-    ctx.cart.iter().filter(|l| l.variant == v).map(|l| l.qty).sum()
+    ctx.cart
+        .iter()
+        .filter(|l| l.variant == v)
+        .map(|l| l.qty)
+        .sum()
 }
 
 // ---------------------------------------------------------------- taps
@@ -180,10 +229,16 @@ fn on_tap(s: &mut State, payload: &str, ctx: &Context, out: &mut Out) {
         "EDIT" => match n(1).filter(|v| in_cart(ctx, VariantId(*v)) > 0) {
             Some(v) => {
                 s.stage = Stage::ChangeQty { variant: v };
-                let name = variant(ctx, v).map(|(p, vv)| item_name(p, vv)).unwrap_or_default();
+                let name = variant(ctx, v)
+                    .map(|(p, vv)| item_name(p, vv))
+                    .unwrap_or_default();
                 let text = out.t(ctx, "ask_new_qty", &[("name", &name)]);
-                let mut choices: Vec<Choice> =
-                    (1..=5).map(|q| Choice { title: q.to_string(), payload: format!("SETQTY:{v}:{q}") }).collect();
+                let mut choices: Vec<Choice> = (1..=5)
+                    .map(|q| Choice {
+                        title: q.to_string(),
+                        payload: format!("SETQTY:{v}:{q}"),
+                    })
+                    .collect();
                 choices.push(out.choice(ctx, "btn_remove", &format!("SETQTY:{v}:0")));
                 out.say_choices(text, choices);
             }
@@ -224,7 +279,9 @@ fn on_tap(s: &mut State, payload: &str, ctx: &Context, out: &mut Out) {
         },
         "CANCEL" => match n(1).and_then(|id| order_of(ctx, id)) {
             Some(o) if lc::customer_may_cancel(o.order.fulfilment, o.order.payment) => {
-                s.stage = Stage::ConfirmCancel { order: o.order.id.get() };
+                s.stage = Stage::ConfirmCancel {
+                    order: o.order.id.get(),
+                };
                 let text = out.t(ctx, "confirm_cancel", &[("code", o.order.code.as_str())]);
                 out.say_choices(
                     text,
@@ -241,7 +298,10 @@ fn on_tap(s: &mut State, payload: &str, ctx: &Context, out: &mut Out) {
             Some(o) if lc::customer_may_cancel(o.order.fulfilment, o.order.payment) => {
                 s.stage = Stage::Idle;
                 let reason = out.t(ctx, "cancel_reason_customer", &[]);
-                out.actions.push(Action::Order { order: o.order.id, command: Command::Cancel { reason } });
+                out.actions.push(Action::Order {
+                    order: o.order.id,
+                    command: Command::Cancel { reason },
+                });
             }
             Some(o) => cannot_cancel(s, o, ctx, out),
             None => stale(s, ctx, out),
@@ -260,7 +320,10 @@ fn on_tap(s: &mut State, payload: &str, ctx: &Context, out: &mut Out) {
                     .lines
                     .iter()
                     .filter(|l| l.status != LineStatus::Refused)
-                    .map(|l| Choice { title: short(&l.name, 20), payload: format!("MORE_LINE:{}:{}", o.order.id, l.id) })
+                    .map(|l| Choice {
+                        title: short(&l.name, 20),
+                        payload: format!("MORE_LINE:{}:{}", o.order.id, l.id),
+                    })
                     .collect();
                 out.say_choices(text, choices);
             }
@@ -273,10 +336,16 @@ fn on_tap(s: &mut State, payload: &str, ctx: &Context, out: &mut Out) {
         },
         "MORE_LINE" => match (n(1).and_then(|id| order_of(ctx, id)), n(2)) {
             (Some(o), Some(line)) if o.order.lines.iter().any(|l| l.id == line) => {
-                s.stage = Stage::OrderMoreQty { order: o.order.id.get(), line };
+                s.stage = Stage::OrderMoreQty {
+                    order: o.order.id.get(),
+                    line,
+                };
                 let text = out.t(ctx, "more_ask_qty", &[]);
                 let choices = (1..=5)
-                    .map(|q| Choice { title: format!("+{q}"), payload: format!("MORE_QTY:{}:{line}:{q}", o.order.id) })
+                    .map(|q| Choice {
+                        title: format!("+{q}"),
+                        payload: format!("MORE_QTY:{}:{line}:{q}", o.order.id),
+                    })
                     .collect();
                 out.say_choices(text, choices);
             }
@@ -288,19 +357,27 @@ fn on_tap(s: &mut State, payload: &str, ctx: &Context, out: &mut Out) {
         },
         "LINE_OK" | "LINE_NO" => match (n(1).and_then(|id| order_of(ctx, id)), n(2)) {
             (Some(o), Some(line))
-                if o.order.lines.iter().any(|l| l.id == line && l.status == LineStatus::AwaitingCustomer) =>
+                if o.order
+                    .lines
+                    .iter()
+                    .any(|l| l.id == line && l.status == LineStatus::AwaitingCustomer) =>
             {
                 s.stage = Stage::Idle;
                 out.actions.push(Action::Order {
                     order: o.order.id,
-                    command: Command::AnswerLineChange { line_id: line, accept: parts[0] == "LINE_OK" },
+                    command: Command::AnswerLineChange {
+                        line_id: line,
+                        accept: parts[0] == "LINE_OK",
+                    },
                 });
             }
             _ => stale(s, ctx, out),
         },
         "COMPLAIN" => match n(1).and_then(|id| order_of(ctx, id)) {
             Some(o) => {
-                s.stage = Stage::Complaint { order: o.order.id.get() };
+                s.stage = Stage::Complaint {
+                    order: o.order.id.get(),
+                };
                 let text = out.t(ctx, "complaint_ask", &[("code", o.order.code.as_str())]);
                 out.say(text);
             }
@@ -341,7 +418,10 @@ fn browse(s: &mut State, ctx: &Context, out: &mut Out) {
     if cats.len() > 1 {
         let text = out.t(ctx, "pick_category", &[]);
         let mut choices: Vec<Choice> = vec![out.choice(ctx, "btn_all_products", "PAGE:0")];
-        choices.extend(cats.iter().take(12).map(|c| Choice { title: short(c, 20), payload: format!("CAT:{c}") }));
+        choices.extend(cats.iter().take(12).map(|c| Choice {
+            title: short(c, 20),
+            payload: format!("CAT:{c}"),
+        }));
         out.say_choices(text, choices);
     } else {
         show_page(s, ctx, out, None, 0);
@@ -350,8 +430,11 @@ fn browse(s: &mut State, ctx: &Context, out: &mut Out) {
 
 fn show_page(s: &mut State, ctx: &Context, out: &mut Out, category: Option<&str>, page: usize) {
     s.stage = Stage::Idle;
-    let items: Vec<&Product> =
-        ctx.catalog.iter().filter(|p| p.active && category.is_none_or(|c| p.category == c)).collect();
+    let items: Vec<&Product> = ctx
+        .catalog
+        .iter()
+        .filter(|p| p.active && category.is_none_or(|c| p.category == c))
+        .collect();
     if items.is_empty() {
         let text = out.t(ctx, "no_products", &[]);
         let choices = out.menu_choices(ctx);
@@ -362,7 +445,11 @@ fn show_page(s: &mut State, ctx: &Context, out: &mut Out, category: Option<&str>
     if start >= items.len() {
         return stale(s, ctx, out);
     }
-    let mut cards: Vec<Card> = items[start..].iter().take(PAGE_SIZE).map(|p| product_card(p, ctx, out)).collect();
+    let mut cards: Vec<Card> = items[start..]
+        .iter()
+        .take(PAGE_SIZE)
+        .map(|p| product_card(p, ctx, out))
+        .collect();
     if items.len() > start + PAGE_SIZE {
         let payload = match category {
             Some(c) => format!("CATPAGE:{}:{c}", page + 1),
@@ -370,24 +457,50 @@ fn show_page(s: &mut State, ctx: &Context, out: &mut Out, category: Option<&str>
         };
         cards.push(Card {
             title: out.t(ctx, "more_products_title", &[]),
-            subtitle: out.t(ctx, "more_products_subtitle", &[("n", &(items.len() - start - PAGE_SIZE).to_string())]),
+            subtitle: out.t(
+                ctx,
+                "more_products_subtitle",
+                &[("n", &(items.len() - start - PAGE_SIZE).to_string())],
+            ),
             image_url: None,
-            buttons: vec![Button::Postback { title: out.t(ctx, "btn_next_page", &[]), payload }],
+            buttons: vec![Button::Postback {
+                title: out.t(ctx, "btn_next_page", &[]),
+                payload,
+            }],
         });
     }
     out.actions.push(Action::Say(Message::Carousel { cards }));
 }
 
 fn product_card(p: &Product, ctx: &Context, out: &Out) -> Card {
-    let min = p.variants.iter().map(|v| p.price_of(v)).min().unwrap_or(p.price);
-    let max = p.variants.iter().map(|v| p.price_of(v)).max().unwrap_or(p.price);
+    let min = p
+        .variants
+        .iter()
+        .map(|v| p.price_of(v))
+        .min()
+        .unwrap_or(p.price);
+    let max = p
+        .variants
+        .iter()
+        .map(|v| p.price_of(v))
+        .max()
+        .unwrap_or(p.price);
     let price = if min == max {
         out.money(ctx, min)
     } else {
         format!("{} – {}", out.money(ctx, min), out.money(ctx, max))
     };
-    let options: Vec<&str> = p.variants.iter().map(|v| v.name.as_str()).filter(|n| !n.is_empty()).collect();
-    let stock = if p.in_stock() { out.t(ctx, "in_stock", &[]) } else { out.t(ctx, "out_of_stock", &[]) };
+    let options: Vec<&str> = p
+        .variants
+        .iter()
+        .map(|v| v.name.as_str())
+        .filter(|n| !n.is_empty())
+        .collect();
+    let stock = if p.in_stock() {
+        out.t(ctx, "in_stock", &[])
+    } else {
+        out.t(ctx, "out_of_stock", &[])
+    };
     let mut subtitle = price;
     if !options.is_empty() {
         subtitle.push_str(" · ");
@@ -397,13 +510,27 @@ fn product_card(p: &Product, ctx: &Context, out: &Out) -> Card {
     subtitle.push_str(&stock);
     let buttons = if p.in_stock() {
         vec![
-            Button::Postback { title: out.t(ctx, "btn_buy_now", &[]), payload: format!("BUY:{}", p.id) },
-            Button::Postback { title: out.t(ctx, "btn_add_to_cart", &[]), payload: format!("ADD:{}", p.id) },
+            Button::Postback {
+                title: out.t(ctx, "btn_buy_now", &[]),
+                payload: format!("BUY:{}", p.id),
+            },
+            Button::Postback {
+                title: out.t(ctx, "btn_add_to_cart", &[]),
+                payload: format!("ADD:{}", p.id),
+            },
         ]
     } else {
-        vec![Button::Postback { title: out.t(ctx, "btn_talk", &[]), payload: "MENU_TALK".into() }]
+        vec![Button::Postback {
+            title: out.t(ctx, "btn_talk", &[]),
+            payload: "MENU_TALK".into(),
+        }]
     };
-    Card { title: short(&p.name, 80), subtitle: short(&subtitle, 80), image_url: absolute(ctx, &p.image_url), buttons }
+    Card {
+        title: short(&p.name, 80),
+        subtitle: short(&subtitle, 80),
+        image_url: absolute(ctx, &p.image_url),
+        buttons,
+    }
 }
 
 fn pick_variant(s: &mut State, p: &Product, buy_now: bool, ctx: &Context, out: &mut Out) {
@@ -416,14 +543,20 @@ fn pick_variant(s: &mut State, p: &Product, buy_now: bool, ctx: &Context, out: &
     if p.variants.len() == 1 {
         return pick_qty(s, p.variants[0].id.get(), buy_now, ctx, out);
     }
-    s.stage = Stage::PickVariant { product: p.id.get(), buy_now };
+    s.stage = Stage::PickVariant {
+        product: p.id.get(),
+        buy_now,
+    };
     let mut sold_out = Vec::new();
     let mut choices = Vec::new();
     for v in &p.variants {
         if v.stock.is_some_and(|st| st <= 0) {
             sold_out.push(v.name.clone());
         } else {
-            choices.push(Choice { title: short(&v.name, 20), payload: format!("VAR:{}:{}", v.id, u8::from(buy_now)) });
+            choices.push(Choice {
+                title: short(&v.name, 20),
+                payload: format!("VAR:{}:{}", v.id, u8::from(buy_now)),
+            });
         }
     }
     let mut text = out.t(ctx, "pick_variant", &[("name", &p.name)]);
@@ -435,28 +568,50 @@ fn pick_variant(s: &mut State, p: &Product, buy_now: bool, ctx: &Context, out: &
 }
 
 fn pick_qty(s: &mut State, v: i64, buy_now: bool, ctx: &Context, out: &mut Out) {
-    let Some((p, var)) = variant(ctx, v) else { return stale(s, ctx, out) };
-    let available = var.stock.map(|st| st - in_cart(ctx, var.id)).unwrap_or(MAX_QTY);
+    let Some((p, var)) = variant(ctx, v) else {
+        return stale(s, ctx, out);
+    };
+    let available = var
+        .stock
+        .map(|st| st - in_cart(ctx, var.id))
+        .unwrap_or(MAX_QTY);
     if available <= 0 {
         s.stage = Stage::Idle;
         let text = out.t(ctx, "product_out_of_stock", &[("name", &item_name(p, var))]);
-        out.say_choices(text, vec![out.choice(ctx, "btn_cart", "CART"), out.choice(ctx, "btn_products", "MENU_PRODUCTS")]);
+        out.say_choices(
+            text,
+            vec![
+                out.choice(ctx, "btn_cart", "CART"),
+                out.choice(ctx, "btn_products", "MENU_PRODUCTS"),
+            ],
+        );
         return;
     }
-    s.stage = Stage::PickQty { variant: v, buy_now };
+    s.stage = Stage::PickQty {
+        variant: v,
+        buy_now,
+    };
     let text = out.t(
         ctx,
         "ask_qty",
-        &[("name", &item_name(p, var)), ("price", &out.money(ctx, p.price_of(var)))],
+        &[
+            ("name", &item_name(p, var)),
+            ("price", &out.money(ctx, p.price_of(var))),
+        ],
     );
     let choices = (1..=available.min(5))
-        .map(|q| Choice { title: q.to_string(), payload: format!("QTY:{v}:{q}:{}", u8::from(buy_now)) })
+        .map(|q| Choice {
+            title: q.to_string(),
+            payload: format!("QTY:{v}:{q}:{}", u8::from(buy_now)),
+        })
         .collect();
     out.say_choices(text, choices);
 }
 
 fn add_to_cart(s: &mut State, v: i64, qty: i64, buy_now: bool, ctx: &Context, out: &mut Out) {
-    let Some((p, var)) = variant(ctx, v) else { return stale(s, ctx, out) };
+    let Some((p, var)) = variant(ctx, v) else {
+        return stale(s, ctx, out);
+    };
     if !(1..=MAX_QTY).contains(&qty) {
         let text = out.t(ctx, "bad_qty", &[("max", &MAX_QTY.to_string())]);
         return out.say(text);
@@ -466,22 +621,39 @@ fn add_to_cart(s: &mut State, v: i64, qty: i64, buy_now: bool, ctx: &Context, ou
         && already + qty > stock
     {
         let left = (stock - already).max(0);
-        let text = out.t(ctx, "not_enough_stock", &[("name", &item_name(p, var)), ("left", &left.to_string())]);
+        let text = out.t(
+            ctx,
+            "not_enough_stock",
+            &[("name", &item_name(p, var)), ("left", &left.to_string())],
+        );
         return out.say(text);
     }
-    out.actions.push(Action::Cart(CartOp::Add { variant: var.id, qty }));
+    out.actions.push(Action::Cart(CartOp::Add {
+        variant: var.id,
+        qty,
+    }));
     if buy_now {
         // The cart the checkout sees includes what was just added.
         let mut cart = ctx.cart.to_vec();
         match cart.iter_mut().find(|l| l.variant == var.id) {
             Some(l) => l.qty += qty,
-            None => cart.push(CartLine { variant: var.id, qty }),
+            None => cart.push(CartLine {
+                variant: var.id,
+                qty,
+            }),
         }
-        let with_item = Context { cart: &cart, ..*ctx };
+        let with_item = Context {
+            cart: &cart,
+            ..*ctx
+        };
         return checkout(s, &with_item, out);
     }
     s.stage = Stage::Idle;
-    let text = out.t(ctx, "added_to_cart", &[("qty", &qty.to_string()), ("name", &item_name(p, var))]);
+    let text = out.t(
+        ctx,
+        "added_to_cart",
+        &[("qty", &qty.to_string()), ("name", &item_name(p, var))],
+    );
     out.say_choices(
         text,
         vec![
@@ -495,7 +667,10 @@ fn add_to_cart(s: &mut State, v: i64, qty: i64, buy_now: bool, ctx: &Context, ou
 fn set_qty(s: &mut State, v: i64, qty: i64, ctx: &Context, out: &mut Out) {
     s.stage = Stage::Idle;
     let Some((p, var)) = variant(ctx, v) else {
-        out.actions.push(Action::Cart(CartOp::Set { variant: VariantId(v), qty: 0 }));
+        out.actions.push(Action::Cart(CartOp::Set {
+            variant: VariantId(v),
+            qty: 0,
+        }));
         return show_cart_after(s, ctx, out, VariantId(v), 0);
     };
     if !(0..=MAX_QTY).contains(&qty) {
@@ -505,29 +680,52 @@ fn set_qty(s: &mut State, v: i64, qty: i64, ctx: &Context, out: &mut Out) {
     if let Some(stock) = var.stock
         && qty > stock
     {
-        let text = out.t(ctx, "not_enough_stock", &[("name", &item_name(p, var)), ("left", &stock.to_string())]);
+        let text = out.t(
+            ctx,
+            "not_enough_stock",
+            &[("name", &item_name(p, var)), ("left", &stock.to_string())],
+        );
         return out.say(text);
     }
-    out.actions.push(Action::Cart(CartOp::Set { variant: var.id, qty }));
+    out.actions.push(Action::Cart(CartOp::Set {
+        variant: var.id,
+        qty,
+    }));
     show_cart_after(s, ctx, out, var.id, qty);
 }
 
 /// Shows the cart as it will be after setting `variant` to `qty`.
 fn show_cart_after(s: &mut State, ctx: &Context, out: &mut Out, v: VariantId, qty: i64) {
-    let mut cart: Vec<CartLine> = ctx.cart.iter().filter(|l| l.variant != v).cloned().collect();
+    let mut cart: Vec<CartLine> = ctx
+        .cart
+        .iter()
+        .filter(|l| l.variant != v)
+        .cloned()
+        .collect();
     if qty > 0 {
         cart.push(CartLine { variant: v, qty });
     }
-    let after = Context { cart: &cart, ..*ctx };
+    let after = Context {
+        cart: &cart,
+        ..*ctx
+    };
     show_cart(s, &after, out);
 }
 
-fn cart_lines<'a>(ctx: &'a Context) -> Vec<(&'a Product, &'a crate::domain::catalog::Variant, i64)> {
-    ctx.cart.iter().filter_map(|l| variant(ctx, l.variant.get()).map(|(p, v)| (p, v, l.qty))).collect()
+fn cart_lines<'a>(
+    ctx: &'a Context,
+) -> Vec<(&'a Product, &'a crate::domain::catalog::Variant, i64)> {
+    ctx.cart
+        .iter()
+        .filter_map(|l| variant(ctx, l.variant.get()).map(|(p, v)| (p, v, l.qty)))
+        .collect()
 }
 
 fn cart_subtotal(ctx: &Context) -> i64 {
-    cart_lines(ctx).iter().map(|(p, v, q)| p.price_of(v) * q).sum()
+    cart_lines(ctx)
+        .iter()
+        .map(|(p, v, q)| p.price_of(v) * q)
+        .sum()
 }
 
 fn show_cart(s: &mut State, ctx: &Context, out: &mut Out) {
@@ -552,10 +750,17 @@ fn show_cart(s: &mut State, ctx: &Context, out: &mut Out) {
         text.push_str(&out.t(ctx, "cart_items_gone", &[("n", &gone.to_string())]));
     }
     text.push('\n');
-    text.push_str(&out.t(ctx, "subtotal_line", &[("amount", &out.money(ctx, cart_subtotal(ctx)))]));
+    text.push_str(&out.t(
+        ctx,
+        "subtotal_line",
+        &[("amount", &out.money(ctx, cart_subtotal(ctx)))],
+    ));
     let mut choices = vec![out.choice(ctx, "btn_checkout", "CHECKOUT")];
     for (p, v, _) in lines.iter().take(9) {
-        choices.push(Choice { title: format!("✎ {}", short(&item_name(p, v), 17)), payload: format!("EDIT:{}", v.id) });
+        choices.push(Choice {
+            title: format!("✎ {}", short(&item_name(p, v), 17)),
+            payload: format!("EDIT:{}", v.id),
+        });
     }
     choices.push(out.choice(ctx, "btn_empty_cart", "EMPTY"));
     choices.push(out.choice(ctx, "btn_keep_shopping", "MENU_PRODUCTS"));
@@ -572,11 +777,23 @@ fn checkout(s: &mut State, ctx: &Context, out: &mut Out) {
     }
     match ctx.saved_address {
         Some(a) => {
-            s.stage = Stage::Address { step: AddressStep::Name };
-            let text = out.t(ctx, "use_saved_address", &[("address", &format!("{}, {}\n{}", a.full_name, a.phone, a.one_line()))]);
+            s.stage = Stage::Address {
+                step: AddressStep::Name,
+            };
+            let text = out.t(
+                ctx,
+                "use_saved_address",
+                &[(
+                    "address",
+                    &format!("{}, {}\n{}", a.full_name, a.phone, a.one_line()),
+                )],
+            );
             out.say_choices(
                 text,
-                vec![out.choice(ctx, "btn_use_this_address", "ADDR_SAVED"), out.choice(ctx, "btn_new_address", "ADDR_NEW")],
+                vec![
+                    out.choice(ctx, "btn_use_this_address", "ADDR_SAVED"),
+                    out.choice(ctx, "btn_new_address", "ADDR_NEW"),
+                ],
             );
         }
         None => {
@@ -644,11 +861,20 @@ fn on_address_text(s: &mut State, step: AddressStep, text: &str, ctx: &Context, 
         }
         AddressStep::District => {
             let d = std::mem::take(&mut s.draft);
-            let phone = d.phone.as_deref().and_then(|p| PhoneNumber::parse(p, None).ok());
+            let phone = d
+                .phone
+                .as_deref()
+                .and_then(|p| PhoneNumber::parse(p, None).ok());
             match (d.full_name, phone, d.line, d.province) {
                 (Some(full_name), Some(phone), Some(line), Some(province)) => {
-                    let address =
-                        Address { full_name, phone, line, province, district: value.to_string(), postcode: None };
+                    let address = Address {
+                        full_name,
+                        phone,
+                        line,
+                        province,
+                        district: value.to_string(),
+                        postcode: None,
+                    };
                     out.actions.push(Action::SaveAddress(address.clone()));
                     review(s, address, ctx, out);
                 }
@@ -669,19 +895,44 @@ fn review(s: &mut State, address: Address, ctx: &Context, out: &mut Out) {
     let shipping = ctx.settings.shipping_fee_for(subtotal);
     let mut text = out.t(ctx, "review_header", &[]);
     for (p, v, q) in &lines {
-        text.push_str(&format!("\n{} × {} — {}", q, item_name(p, v), out.money(ctx, p.price_of(v) * q)));
+        text.push_str(&format!(
+            "\n{} × {} — {}",
+            q,
+            item_name(p, v),
+            out.money(ctx, p.price_of(v) * q)
+        ));
     }
     text.push('\n');
-    text.push_str(&out.t(ctx, "subtotal_line", &[("amount", &out.money(ctx, subtotal))]));
+    text.push_str(&out.t(
+        ctx,
+        "subtotal_line",
+        &[("amount", &out.money(ctx, subtotal))],
+    ));
     text.push('\n');
-    text.push_str(&out.t(ctx, "shipping_line", &[("amount", &out.money(ctx, shipping))]));
+    text.push_str(&out.t(
+        ctx,
+        "shipping_line",
+        &[("amount", &out.money(ctx, shipping))],
+    ));
     text.push('\n');
-    text.push_str(&out.t(ctx, "total_line", &[("amount", &out.money(ctx, subtotal + shipping))]));
+    text.push_str(&out.t(
+        ctx,
+        "total_line",
+        &[("amount", &out.money(ctx, subtotal + shipping))],
+    ));
     text.push_str("\n\n");
     text.push_str(&out.t(
         ctx,
         "deliver_to",
-        &[("address", &format!("{}, {}\n{}", address.full_name, address.phone, address.one_line()))],
+        &[(
+            "address",
+            &format!(
+                "{}, {}\n{}",
+                address.full_name,
+                address.phone,
+                address.one_line()
+            ),
+        )],
     ));
     s.reviewing = Some(address);
     out.say_choices(
@@ -714,7 +965,9 @@ fn on_order_placed(s: &mut State, id: OrderId, ctx: &Context, out: &mut Out) {
     let Some(o) = ctx.orders.iter().find(|o| o.order.id == id) else {
         return menu(s, ctx, out);
     };
-    out.actions.push(Action::Say(Message::Receipt { receipt: Box::new(receipt(o, ctx, out)) }));
+    out.actions.push(Action::Say(Message::Receipt {
+        receipt: Box::new(receipt(o, ctx, out)),
+    }));
     if o.order.payment == PaymentStatus::CodPending {
         s.stage = Stage::Idle;
         let text = out.t(ctx, "cod_chosen", &[]);
@@ -724,16 +977,29 @@ fn on_order_placed(s: &mut State, id: OrderId, ctx: &Context, out: &mut Out) {
 }
 
 fn ask_payment(s: &mut State, o: &OrderSummary, ctx: &Context, out: &mut Out) {
-    s.stage = Stage::ChoosePayment { order: o.order.id.get() };
+    s.stage = Stage::ChoosePayment {
+        order: o.order.id.get(),
+    };
     let remaining = o.order.totals().remaining.minor;
-    let text = out.t(ctx, "choose_payment", &[("code", o.order.code.as_str()), ("amount", &out.money(ctx, remaining))]);
+    let text = out.t(
+        ctx,
+        "choose_payment",
+        &[
+            ("code", o.order.code.as_str()),
+            ("amount", &out.money(ctx, remaining)),
+        ],
+    );
     let mut choices = Vec::new();
     for m in &ctx.settings.payment_methods {
         let (key, tag) = match m {
-            PaymentMethod::BankTransfer if !ctx.settings.bank_accounts.is_empty() => ("btn_pay_bank", "bank"),
+            PaymentMethod::BankTransfer if !ctx.settings.bank_accounts.is_empty() => {
+                ("btn_pay_bank", "bank")
+            }
             PaymentMethod::QrTransfer if ctx.settings.payment_qr.is_some() => ("btn_pay_qr", "qr"),
             PaymentMethod::Cod => ("btn_pay_cod", "cod"),
-            PaymentMethod::Balance if ctx.balance >= remaining && remaining > 0 => ("btn_pay_balance", "balance"),
+            PaymentMethod::Balance if ctx.balance >= remaining && remaining > 0 => {
+                ("btn_pay_balance", "balance")
+            }
             _ => continue,
         };
         choices.push(out.choice(ctx, key, &format!("PAY:{tag}:{}", o.order.id)));
@@ -744,41 +1010,71 @@ fn ask_payment(s: &mut State, o: &OrderSummary, ctx: &Context, out: &mut Out) {
 fn pay(s: &mut State, method: &str, o: &OrderSummary, ctx: &Context, out: &mut Out) {
     let order = &o.order;
     let payable = lc::holds_stock(order.fulfilment)
-        && matches!(order.payment, PaymentStatus::Unpaid | PaymentStatus::Rejected | PaymentStatus::PartiallyPaid);
+        && matches!(
+            order.payment,
+            PaymentStatus::Unpaid | PaymentStatus::Rejected | PaymentStatus::PartiallyPaid
+        );
     let enabled = |m: PaymentMethod| ctx.settings.payment_methods.contains(&m);
     if !payable {
         s.stage = Stage::Idle;
-        let text = out.t(ctx, "nothing_to_pay", &[("code", order.code.as_str()), ("status", &status_text(order, ctx, out))]);
+        let text = out.t(
+            ctx,
+            "nothing_to_pay",
+            &[
+                ("code", order.code.as_str()),
+                ("status", &status_text(order, ctx, out)),
+            ],
+        );
         return out.say(text);
     }
     let amount = out.money(ctx, order.totals().remaining.minor);
     match method {
-        "bank" if enabled(PaymentMethod::BankTransfer) && !ctx.settings.bank_accounts.is_empty() => {
-            s.stage = Stage::AwaitingSlip { order: order.id.get() };
+        "bank"
+            if enabled(PaymentMethod::BankTransfer) && !ctx.settings.bank_accounts.is_empty() =>
+        {
+            s.stage = Stage::AwaitingSlip {
+                order: order.id.get(),
+            };
             let accounts: Vec<String> = ctx
                 .settings
                 .bank_accounts
                 .iter()
                 .map(|a| format!("{} {}\n{}", a.bank, a.account_number, a.account_name))
                 .collect();
-            let text = out.t(ctx, "pay_bank", &[("amount", &amount), ("accounts", &accounts.join("\n\n")), ("code", order.code.as_str())]);
+            let text = out.t(
+                ctx,
+                "pay_bank",
+                &[
+                    ("amount", &amount),
+                    ("accounts", &accounts.join("\n\n")),
+                    ("code", order.code.as_str()),
+                ],
+            );
             out.say(text);
         }
         "qr" if enabled(PaymentMethod::QrTransfer) && ctx.settings.payment_qr.is_some() => {
-            s.stage = Stage::AwaitingSlip { order: order.id.get() };
+            s.stage = Stage::AwaitingSlip {
+                order: order.id.get(),
+            };
             out.actions.push(Action::SendPaymentQr { order: order.id });
             let text = out.t(ctx, "pay_qr", &[("amount", &amount)]);
             out.say(text);
         }
         "cod" if enabled(PaymentMethod::Cod) && order.payment == PaymentStatus::Unpaid => {
             s.stage = Stage::Idle;
-            out.actions.push(Action::Order { order: order.id, command: Command::ChooseCod });
+            out.actions.push(Action::Order {
+                order: order.id,
+                command: Command::ChooseCod,
+            });
         }
         "balance" if enabled(PaymentMethod::Balance) => {
             s.stage = Stage::Idle;
             out.actions.push(Action::Order {
                 order: order.id,
-                command: Command::PayFromBalance { available: ctx.balance, allow_negative: false },
+                command: Command::PayFromBalance {
+                    available: ctx.balance,
+                    allow_negative: false,
+                },
             });
         }
         _ => stale(s, ctx, out),
@@ -808,7 +1104,10 @@ fn list_orders(s: &mut State, ctx: &Context, out: &mut Out) {
             out.money(ctx, o.order.totals().total.minor),
             status_text(&o.order, ctx, out)
         ));
-        choices.push(Choice { title: o.order.code.to_string(), payload: format!("ORDER:{}", o.order.id) });
+        choices.push(Choice {
+            title: o.order.code.to_string(),
+            payload: format!("ORDER:{}", o.order.id),
+        });
     }
     out.say_choices(text, choices);
 }
@@ -820,42 +1119,87 @@ fn receipt(o: &OrderSummary, ctx: &Context, out: &Out) -> Receipt {
         .lines
         .iter()
         .filter(|l| l.status != LineStatus::Refused)
-        .map(|l| ReceiptLine { title: l.name.clone(), subtitle: l.variant_name.clone(), qty: l.qty, unit_price: l.unit_price })
+        .map(|l| ReceiptLine {
+            title: l.name.clone(),
+            subtitle: l.variant_name.clone(),
+            qty: l.qty,
+            unit_price: l.unit_price,
+        })
         .collect();
     let method = match order.method {
         Some(m) => out.t(ctx, &format!("method_{}", m.as_str()), &[]),
         None => out.t(ctx, "method_not_chosen", &[]),
     };
-    let mut text = out.t(ctx, "bill_header", &[("code", order.code.as_str()), ("shop", ctx.shop_name)]);
+    let mut text = out.t(
+        ctx,
+        "bill_header",
+        &[("code", order.code.as_str()), ("shop", ctx.shop_name)],
+    );
     for l in &lines {
-        let name = if l.subtitle.is_empty() { l.title.clone() } else { format!("{} ({})", l.title, l.subtitle) };
-        text.push_str(&format!("\n{} × {} — {}", l.qty, name, out.money(ctx, l.unit_price * l.qty)));
+        let name = if l.subtitle.is_empty() {
+            l.title.clone()
+        } else {
+            format!("{} ({})", l.title, l.subtitle)
+        };
+        text.push_str(&format!(
+            "\n{} × {} — {}",
+            l.qty,
+            name,
+            out.money(ctx, l.unit_price * l.qty)
+        ));
     }
     text.push('\n');
-    text.push_str(&out.t(ctx, "subtotal_line", &[("amount", &out.money(ctx, t.subtotal.minor))]));
+    text.push_str(&out.t(
+        ctx,
+        "subtotal_line",
+        &[("amount", &out.money(ctx, t.subtotal.minor))],
+    ));
     text.push('\n');
-    text.push_str(&out.t(ctx, "shipping_line", &[("amount", &out.money(ctx, t.shipping_fee.minor))]));
+    text.push_str(&out.t(
+        ctx,
+        "shipping_line",
+        &[("amount", &out.money(ctx, t.shipping_fee.minor))],
+    ));
     if t.service_fees.minor > 0 {
         text.push('\n');
-        text.push_str(&out.t(ctx, "fees_line", &[("amount", &out.money(ctx, t.service_fees.minor))]));
+        text.push_str(&out.t(
+            ctx,
+            "fees_line",
+            &[("amount", &out.money(ctx, t.service_fees.minor))],
+        ));
     }
     if t.discount.minor > 0 {
         text.push('\n');
-        text.push_str(&out.t(ctx, "discount_line", &[("amount", &out.money(ctx, t.discount.minor))]));
+        text.push_str(&out.t(
+            ctx,
+            "discount_line",
+            &[("amount", &out.money(ctx, t.discount.minor))],
+        ));
     }
     text.push('\n');
-    text.push_str(&out.t(ctx, "total_line", &[("amount", &out.money(ctx, t.total.minor))]));
+    text.push_str(&out.t(
+        ctx,
+        "total_line",
+        &[("amount", &out.money(ctx, t.total.minor))],
+    ));
     if t.paid.minor > 0 {
         text.push('\n');
         text.push_str(&out.t(
             ctx,
             "paid_line",
-            &[("paid", &out.money(ctx, t.paid.minor)), ("remaining", &out.money(ctx, t.remaining.minor))],
+            &[
+                ("paid", &out.money(ctx, t.paid.minor)),
+                ("remaining", &out.money(ctx, t.remaining.minor)),
+            ],
         ));
     }
     Receipt {
         order_code: order.code.to_string(),
-        recipient_name: order.address.as_ref().map(|a| a.full_name.clone()).unwrap_or_else(|| ctx.customer_name.to_string()),
+        recipient_name: order
+            .address
+            .as_ref()
+            .map(|a| a.full_name.clone())
+            .unwrap_or_else(|| ctx.customer_name.to_string()),
         merchant_name: ctx.shop_name.to_string(),
         currency: ctx.currency,
         payment_method: method,
@@ -874,25 +1218,50 @@ fn receipt(o: &OrderSummary, ctx: &Context, out: &Out) -> Receipt {
 fn show_order(s: &mut State, o: &OrderSummary, ctx: &Context, out: &mut Out) {
     s.stage = Stage::Idle;
     let order = &o.order;
-    out.actions.push(Action::Say(Message::Receipt { receipt: Box::new(receipt(o, ctx, out)) }));
-    let mut text = out.t(ctx, "order_status", &[("code", order.code.as_str()), ("status", &status_text(order, ctx, out))]);
+    out.actions.push(Action::Say(Message::Receipt {
+        receipt: Box::new(receipt(o, ctx, out)),
+    }));
+    let mut text = out.t(
+        ctx,
+        "order_status",
+        &[
+            ("code", order.code.as_str()),
+            ("status", &status_text(order, ctx, out)),
+        ],
+    );
     if let Some(carrier) = &order.carrier {
         text.push('\n');
         text.push_str(&out.t(
             ctx,
             "tracking_line",
-            &[("carrier", carrier), ("tracking", order.tracking.as_deref().unwrap_or("-"))],
+            &[
+                ("carrier", carrier),
+                ("tracking", order.tracking.as_deref().unwrap_or("-")),
+            ],
         ));
     }
     let mut choices = Vec::new();
-    for l in order.lines.iter().filter(|l| l.status == LineStatus::AwaitingCustomer) {
+    for l in order
+        .lines
+        .iter()
+        .filter(|l| l.status == LineStatus::AwaitingCustomer)
+    {
         text.push('\n');
         text.push_str(&line_change_text(order, l, ctx, out));
-        choices.push(Choice { title: out.t(ctx, "btn_accept_change", &[]), payload: format!("LINE_OK:{}:{}", order.id, l.id) });
-        choices.push(Choice { title: out.t(ctx, "btn_refuse_change", &[]), payload: format!("LINE_NO:{}:{}", order.id, l.id) });
+        choices.push(Choice {
+            title: out.t(ctx, "btn_accept_change", &[]),
+            payload: format!("LINE_OK:{}:{}", order.id, l.id),
+        });
+        choices.push(Choice {
+            title: out.t(ctx, "btn_refuse_change", &[]),
+            payload: format!("LINE_NO:{}:{}", order.id, l.id),
+        });
     }
     if lc::holds_stock(order.fulfilment)
-        && matches!(order.payment, PaymentStatus::Unpaid | PaymentStatus::Rejected | PaymentStatus::PartiallyPaid)
+        && matches!(
+            order.payment,
+            PaymentStatus::Unpaid | PaymentStatus::Rejected | PaymentStatus::PartiallyPaid
+        )
     {
         choices.push(out.choice(ctx, "btn_pay", &format!("PAYMENU:{}", order.id)));
     }
@@ -907,16 +1276,42 @@ fn show_order(s: &mut State, o: &OrderSummary, ctx: &Context, out: &mut Out) {
     out.say_choices(text, choices);
 }
 
-fn line_change_text(order: &Order, l: &crate::domain::OrderLine, ctx: &Context, out_locale: &Out) -> String {
-    let price = Money::new(l.proposed_unit_price.unwrap_or(l.unit_price), order.currency).display(&out_locale.locale);
+fn line_change_text(
+    order: &Order,
+    l: &crate::domain::OrderLine,
+    ctx: &Context,
+    out_locale: &Out,
+) -> String {
+    let price = Money::new(
+        l.proposed_unit_price.unwrap_or(l.unit_price),
+        order.currency,
+    )
+    .display(&out_locale.locale);
     let qty = l.proposed_qty.unwrap_or(l.qty).to_string();
-    out_locale.t(ctx, "line_change", &[("name", &l.name), ("qty", &qty), ("price", &price)])
+    out_locale.t(
+        ctx,
+        "line_change",
+        &[("name", &l.name), ("qty", &qty), ("price", &price)],
+    )
 }
 
 fn cannot_cancel(s: &mut State, o: &OrderSummary, ctx: &Context, out: &mut Out) {
     s.stage = Stage::Idle;
-    let text = out.t(ctx, "cannot_cancel", &[("code", o.order.code.as_str()), ("status", &status_text(&o.order, ctx, out))]);
-    out.say_choices(text, vec![out.choice(ctx, "btn_talk", "MENU_TALK"), out.choice(ctx, "btn_orders", "ORDERS")]);
+    let text = out.t(
+        ctx,
+        "cannot_cancel",
+        &[
+            ("code", o.order.code.as_str()),
+            ("status", &status_text(&o.order, ctx, out)),
+        ],
+    );
+    out.say_choices(
+        text,
+        vec![
+            out.choice(ctx, "btn_talk", "MENU_TALK"),
+            out.choice(ctx, "btn_orders", "ORDERS"),
+        ],
+    );
 }
 
 fn order_more(s: &mut State, o: &OrderSummary, line: i64, qty: i64, ctx: &Context, out: &mut Out) {
@@ -929,11 +1324,18 @@ fn order_more(s: &mut State, o: &OrderSummary, line: i64, qty: i64, ctx: &Contex
         let text = out.t(ctx, "more_only_increase", &[]);
         return out.say(text);
     }
-    out.actions.push(Action::Order { order: o.order.id, command: Command::OrderMore { increases: vec![(line, qty)] } });
+    out.actions.push(Action::Order {
+        order: o.order.id,
+        command: Command::OrderMore {
+            increases: vec![(line, qty)],
+        },
+    });
 }
 
 fn on_command_done(s: &mut State, order: OrderId, command: &str, ctx: &Context, out: &mut Out) {
-    let Some(o) = ctx.orders.iter().find(|o| o.order.id == order) else { return menu(s, ctx, out) };
+    let Some(o) = ctx.orders.iter().find(|o| o.order.id == order) else {
+        return menu(s, ctx, out);
+    };
     match command {
         "choose_cod" => {
             s.stage = Stage::Idle;
@@ -945,9 +1347,15 @@ fn on_command_done(s: &mut State, order: OrderId, command: &str, ctx: &Context, 
             let text = out.t(
                 ctx,
                 "order_updated",
-                &[("code", o.order.code.as_str()), ("total", &out.money(ctx, o.order.totals().total.minor))],
+                &[
+                    ("code", o.order.code.as_str()),
+                    ("total", &out.money(ctx, o.order.totals().total.minor)),
+                ],
             );
-            out.say_choices(text, vec![out.choice(ctx, "btn_view_order", &format!("ORDER:{}", order))]);
+            out.say_choices(
+                text,
+                vec![out.choice(ctx, "btn_view_order", &format!("ORDER:{}", order))],
+            );
         }
         // Cancellation and balance payments answer through their order notices.
         _ => {}
@@ -956,11 +1364,41 @@ fn on_command_done(s: &mut State, order: OrderId, command: &str, ctx: &Context, 
 
 // ---------------------------------------------------------------- text
 
-const MENU_WORDS: &[&str] = &["menu", "help", "start", "hi", "hello", "เมนู", "ช่วยด้วย", "สวัสดี", "trợ giúp", "xin chào", "bắt đầu"];
+const MENU_WORDS: &[&str] = &[
+    "menu",
+    "help",
+    "start",
+    "hi",
+    "hello",
+    "เมนู",
+    "ช่วยด้วย",
+    "สวัสดี",
+    "trợ giúp",
+    "xin chào",
+    "bắt đầu",
+];
 const CART_WORDS: &[&str] = &["cart", "basket", "ตะกร้า", "giỏ hàng", "giỏ"];
-const ORDER_WORDS: &[&str] = &["orders", "my orders", "order status", "คำสั่งซื้อ", "ออเดอร์", "đơn hàng"];
+const ORDER_WORDS: &[&str] = &[
+    "orders",
+    "my orders",
+    "order status",
+    "คำสั่งซื้อ",
+    "ออเดอร์",
+    "đơn hàng",
+];
 const PRODUCT_WORDS: &[&str] = &["products", "shop", "catalog", "สินค้า", "sản phẩm"];
-const YES_WORDS: &[&str] = &["yes", "y", "ok", "confirm", "ใช่", "ตกลง", "ยืนยัน", "có", "đồng ý", "xác nhận"];
+const YES_WORDS: &[&str] = &[
+    "yes",
+    "y",
+    "ok",
+    "confirm",
+    "ใช่",
+    "ตกลง",
+    "ยืนยัน",
+    "có",
+    "đồng ý",
+    "xác nhận",
+];
 const NO_WORDS: &[&str] = &["no", "n", "cancel", "ไม่", "ไม่ใช่", "không"];
 
 fn is(words: &[&str], text: &str) -> bool {
@@ -988,7 +1426,10 @@ fn on_text(s: &mut State, raw: &str, ctx: &Context, out: &mut Out) {
     match s.stage.clone() {
         Stage::PickQty { variant, buy_now } => match num(text) {
             Some(q) => return add_to_cart(s, variant, q, buy_now, ctx, out),
-            None if !is(CART_WORDS, lower) && !is(ORDER_WORDS, lower) && !is(PRODUCT_WORDS, lower) => {
+            None if !is(CART_WORDS, lower)
+                && !is(ORDER_WORDS, lower)
+                && !is(PRODUCT_WORDS, lower) =>
+            {
                 let t = out.t(ctx, "bad_qty", &[("max", &MAX_QTY.to_string())]);
                 return out.say(t);
             }
@@ -1029,12 +1470,18 @@ fn on_text(s: &mut State, raw: &str, ctx: &Context, out: &mut Out) {
         }
         Stage::Complaint { order } => {
             s.stage = Stage::Idle;
-            out.actions.push(Action::Complaint { order: OrderId(order), text: text.to_string(), image_url: None });
+            out.actions.push(Action::Complaint {
+                order: OrderId(order),
+                text: text.to_string(),
+                image_url: None,
+            });
             let t = out.t(ctx, "complaint_recorded", &[]);
             return out.say(t);
         }
         Stage::TalkToShop => {
-            out.actions.push(Action::ForwardToShop { text: text.to_string() });
+            out.actions.push(Action::ForwardToShop {
+                text: text.to_string(),
+            });
             if !s.told_shop_will_reply {
                 s.told_shop_will_reply = true;
                 let t = out.t(ctx, "shop_will_reply", &[]);
@@ -1069,7 +1516,9 @@ fn on_text(s: &mut State, raw: &str, ctx: &Context, out: &mut Out) {
     if search(s, lower, ctx, out) {
         return;
     }
-    out.actions.push(Action::ForwardToShop { text: text.to_string() });
+    out.actions.push(Action::ForwardToShop {
+        text: text.to_string(),
+    });
     if !s.told_shop_will_reply {
         s.told_shop_will_reply = true;
         let t = out.t(ctx, "not_understood", &[]);
@@ -1082,7 +1531,9 @@ fn on_text(s: &mut State, raw: &str, ctx: &Context, out: &mut Out) {
 fn remind_stage(s: &State, ctx: &Context, out: &Out) -> Option<String> {
     match &s.stage {
         Stage::AwaitingSlip { order } => {
-            let code = order_of(ctx, *order).map(|o| o.order.code.to_string()).unwrap_or_default();
+            let code = order_of(ctx, *order)
+                .map(|o| o.order.code.to_string())
+                .unwrap_or_default();
             Some(out.t(ctx, "waiting_for_slip", &[("code", &code)]))
         }
         Stage::ChoosePayment { .. } => Some(out.t(ctx, "please_choose_payment", &[])),
@@ -1091,7 +1542,10 @@ fn remind_stage(s: &State, ctx: &Context, out: &Out) -> Option<String> {
 }
 
 fn search(s: &mut State, query: &str, ctx: &Context, out: &mut Out) -> bool {
-    let words: Vec<&str> = query.split_whitespace().filter(|w| w.chars().count() >= 2).collect();
+    let words: Vec<&str> = query
+        .split_whitespace()
+        .filter(|w| w.chars().count() >= 2)
+        .collect();
     if words.is_empty() {
         return false;
     }
@@ -1105,7 +1559,11 @@ fn search(s: &mut State, query: &str, ctx: &Context, out: &mut Out) -> bool {
                 p.name,
                 p.category,
                 p.description,
-                p.variants.iter().map(|v| v.name.as_str()).collect::<Vec<_>>().join(" ")
+                p.variants
+                    .iter()
+                    .map(|v| v.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" ")
             )
             .to_lowercase();
             words.iter().any(|w| hay.contains(w))
@@ -1130,7 +1588,10 @@ fn payable_order<'a>(ctx: &'a Context) -> Option<&'a OrderSummary> {
         lc::holds_stock(o.order.fulfilment)
             && matches!(
                 o.order.payment,
-                PaymentStatus::Unpaid | PaymentStatus::Rejected | PaymentStatus::PartiallyPaid | PaymentStatus::PendingReview
+                PaymentStatus::Unpaid
+                    | PaymentStatus::Rejected
+                    | PaymentStatus::PartiallyPaid
+                    | PaymentStatus::PendingReview
             )
             && o.order.method != Some(PaymentMethod::Cod)
     })
@@ -1139,7 +1600,11 @@ fn payable_order<'a>(ctx: &'a Context) -> Option<&'a OrderSummary> {
 fn on_image(s: &mut State, url: &str, ctx: &Context, out: &mut Out) {
     if let Stage::Complaint { order } = s.stage {
         s.stage = Stage::Idle;
-        out.actions.push(Action::Complaint { order: OrderId(order), text: String::new(), image_url: Some(url.to_string()) });
+        out.actions.push(Action::Complaint {
+            order: OrderId(order),
+            text: String::new(),
+            image_url: Some(url.to_string()),
+        });
         let t = out.t(ctx, "complaint_recorded", &[]);
         return out.say(t);
     }
@@ -1152,12 +1617,17 @@ fn on_image(s: &mut State, url: &str, ctx: &Context, out: &mut Out) {
     match target {
         Some(o) if o.order.payment != PaymentStatus::Paid => {
             s.stage = Stage::Idle;
-            out.actions.push(Action::AcceptSlip { order: o.order.id, url: url.to_string() });
+            out.actions.push(Action::AcceptSlip {
+                order: o.order.id,
+                url: url.to_string(),
+            });
             let t = out.t(ctx, "slip_checking", &[("code", o.order.code.as_str())]);
             out.say(t);
         }
         _ => {
-            out.actions.push(Action::ForwardToShop { text: format!("[image] {url}") });
+            out.actions.push(Action::ForwardToShop {
+                text: format!("[image] {url}"),
+            });
             let t = out.t(ctx, "image_forwarded", &[]);
             out.say(t);
         }
@@ -1175,7 +1645,13 @@ fn on_sticker(s: &mut State, ctx: &Context, out: &mut Out) {
         Stage::PickQty { variant, buy_now } => pick_qty(s, variant, buy_now, ctx, out),
         Stage::ReviewOrder => {
             let t = out.t(ctx, "please_confirm_order", &[]);
-            out.say_choices(t, vec![out.choice(ctx, "btn_place_order", "PLACE"), out.choice(ctx, "btn_cart", "CART")]);
+            out.say_choices(
+                t,
+                vec![
+                    out.choice(ctx, "btn_place_order", "PLACE"),
+                    out.choice(ctx, "btn_cart", "CART"),
+                ],
+            );
         }
         _ => {
             let t = out.t(ctx, "sticker_thanks", &[]);
@@ -1186,7 +1662,9 @@ fn on_sticker(s: &mut State, ctx: &Context, out: &mut Out) {
 }
 
 fn on_other_attachment(s: &mut State, kind: &str, ctx: &Context, out: &mut Out) {
-    if matches!(s.stage, Stage::AwaitingSlip { .. }) || payable_order(ctx).is_some() && kind == "file" {
+    if matches!(s.stage, Stage::AwaitingSlip { .. })
+        || payable_order(ctx).is_some() && kind == "file"
+    {
         let t = out.t(ctx, "slip_must_be_photo", &[]);
         return out.say(t);
     }
@@ -1195,7 +1673,9 @@ fn on_other_attachment(s: &mut State, kind: &str, ctx: &Context, out: &mut Out) 
         out.say(t);
         return ask_address(s, step, ctx, out);
     }
-    out.actions.push(Action::ForwardToShop { text: format!("[{kind}]") });
+    out.actions.push(Action::ForwardToShop {
+        text: format!("[{kind}]"),
+    });
     let t = out.t(ctx, "image_forwarded", &[]);
     out.say(t);
 }

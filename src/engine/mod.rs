@@ -21,16 +21,28 @@ pub enum Input {
     Text(String),
     /// A tapped button or quick reply (its payload).
     Tap(String),
-    Image { url: String },
+    Image {
+        url: String,
+    },
     Sticker,
     /// Video, audio, file, location, shared link…
     OtherAttachment(String),
     Referral(String),
     /// Outcomes of actions the shell carried out.
-    OrderPlaced { order: OrderId },
-    OrderNotPlaced { reason: PlaceProblem },
-    CommandDone { order: OrderId, command: String },
-    CommandRefused { order: OrderId, reason: String },
+    OrderPlaced {
+        order: OrderId,
+    },
+    OrderNotPlaced {
+        reason: PlaceProblem,
+    },
+    CommandDone {
+        order: OrderId,
+        command: String,
+    },
+    CommandRefused {
+        order: OrderId,
+        reason: String,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -124,16 +136,31 @@ pub struct Receipt {
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Message {
-    Text { text: String, quick_replies: Vec<Choice> },
-    Buttons { text: String, buttons: Vec<Button> },
-    Carousel { cards: Vec<Card> },
-    Receipt { receipt: Box<Receipt> },
-    Image { url: String },
+    Text {
+        text: String,
+        quick_replies: Vec<Choice>,
+    },
+    Buttons {
+        text: String,
+        buttons: Vec<Button>,
+    },
+    Carousel {
+        cards: Vec<Card>,
+    },
+    Receipt {
+        receipt: Box<Receipt>,
+    },
+    Image {
+        url: String,
+    },
 }
 
 impl Message {
     pub fn text(text: impl Into<String>) -> Message {
-        Message::Text { text: text.into(), quick_replies: Vec::new() }
+        Message::Text {
+            text: text.into(),
+            quick_replies: Vec::new(),
+        }
     }
     /// A plain-text rendering (seller inbox, logs, channels without rich UI).
     pub fn plain(&self) -> String {
@@ -164,13 +191,30 @@ pub enum Action {
     Cart(CartOp),
     SaveAddress(Address),
     /// Place an order from the cart; the outcome comes back as an input.
-    PlaceOrder { address: Address, shipping_fee: i64 },
-    Order { order: OrderId, command: Command },
-    AcceptSlip { order: OrderId, url: String },
-    SendPaymentQr { order: OrderId },
-    Complaint { order: OrderId, text: String, image_url: Option<String> },
+    PlaceOrder {
+        address: Address,
+        shipping_fee: i64,
+    },
+    Order {
+        order: OrderId,
+        command: Command,
+    },
+    AcceptSlip {
+        order: OrderId,
+        url: String,
+    },
+    SendPaymentQr {
+        order: OrderId,
+    },
+    Complaint {
+        order: OrderId,
+        text: String,
+        image_url: Option<String>,
+    },
     /// Store the customer's words in the seller's inbox as new.
-    ForwardToShop { text: String },
+    ForwardToShop {
+        text: String,
+    },
 }
 
 /// The conversation's memory between messages, stored as JSON.
@@ -210,16 +254,37 @@ pub enum AddressStep {
 pub enum Stage {
     #[default]
     Idle,
-    PickVariant { product: i64, buy_now: bool },
-    PickQty { variant: i64, buy_now: bool },
-    ChangeQty { variant: i64 },
-    Address { step: AddressStep },
+    PickVariant {
+        product: i64,
+        buy_now: bool,
+    },
+    PickQty {
+        variant: i64,
+        buy_now: bool,
+    },
+    ChangeQty {
+        variant: i64,
+    },
+    Address {
+        step: AddressStep,
+    },
     ReviewOrder,
-    ChoosePayment { order: i64 },
-    AwaitingSlip { order: i64 },
-    ConfirmCancel { order: i64 },
-    OrderMoreQty { order: i64, line: i64 },
-    Complaint { order: i64 },
+    ChoosePayment {
+        order: i64,
+    },
+    AwaitingSlip {
+        order: i64,
+    },
+    ConfirmCancel {
+        order: i64,
+    },
+    OrderMoreQty {
+        order: i64,
+        line: i64,
+    },
+    Complaint {
+        order: i64,
+    },
     TalkToShop,
 }
 

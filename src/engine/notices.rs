@@ -40,10 +40,14 @@ pub fn template_parameters(notice: &Notice, c: &NoticeContext) -> Vec<String> {
     let mut p = vec![c.order_code.to_string()];
     match notice {
         Notice::PaymentConfirmed { amount, .. } => p.push(money(*amount)),
-        Notice::PaymentRejected { reason } | Notice::Cancelled { reason, .. } => p.push(reason.clone()),
-        Notice::Shipped { carrier, tracking } => {
-            p.push(format!("{carrier} {}", tracking.as_deref().unwrap_or("")).trim().to_string())
+        Notice::PaymentRejected { reason } | Notice::Cancelled { reason, .. } => {
+            p.push(reason.clone())
         }
+        Notice::Shipped { carrier, tracking } => p.push(
+            format!("{carrier} {}", tracking.as_deref().unwrap_or(""))
+                .trim()
+                .to_string(),
+        ),
         _ => {}
     }
     p
@@ -56,12 +60,24 @@ pub fn render(notice: &Notice, c: &NoticeContext) -> Message {
         c.texts.get(c.locale, key, &all)
     };
     let money = |m: i64| Money::new(m, c.currency).display(c.locale);
-    let view = Choice { title: c.texts.get(c.locale, "btn_view_order", &[]), payload: format!("ORDER:{}", c.order_id) };
+    let view = Choice {
+        title: c.texts.get(c.locale, "btn_view_order", &[]),
+        payload: format!("ORDER:{}", c.order_id),
+    };
     let text = match notice {
         Notice::SlipProblem { problem } => t(&format!("slip_problem_{problem}"), &[]),
         Notice::HoldReminder { hours_left } => {
-            let pay = Choice { title: c.texts.get(c.locale, "btn_pay", &[]), payload: format!("PAYMENU:{}", c.order_id) };
-            return Message::Text { text: t("notice_hold_reminder", &[("hours", &hours_left.to_string())]), quick_replies: vec![pay, view] };
+            let pay = Choice {
+                title: c.texts.get(c.locale, "btn_pay", &[]),
+                payload: format!("PAYMENU:{}", c.order_id),
+            };
+            return Message::Text {
+                text: t(
+                    "notice_hold_reminder",
+                    &[("hours", &hours_left.to_string())],
+                ),
+                quick_replies: vec![pay, view],
+            };
         }
         Notice::PaymentConfirmed { amount, remaining } => {
             let mut s = t("notice_payment_confirmed", &[("amount", &money(*amount))]);
@@ -73,7 +89,10 @@ pub fn render(notice: &Notice, c: &NoticeContext) -> Message {
         }
         Notice::PaymentRejected { reason } => t("notice_payment_rejected", &[("reason", reason)]),
         Notice::Shipped { carrier, tracking } => match tracking {
-            Some(tr) => t("notice_shipped_tracking", &[("carrier", carrier), ("tracking", tr)]),
+            Some(tr) => t(
+                "notice_shipped_tracking",
+                &[("carrier", carrier), ("tracking", tr)],
+            ),
             None => t("notice_shipped", &[("carrier", carrier)]),
         },
         Notice::Cancelled { reason, refunded } => {
@@ -88,10 +107,19 @@ pub fn render(notice: &Notice, c: &NoticeContext) -> Message {
             }
             s
         }
-        Notice::LineChangeProposed { line_id, name, unit_price, qty } => {
+        Notice::LineChangeProposed {
+            line_id,
+            name,
+            unit_price,
+            qty,
+        } => {
             let text = t(
                 "notice_line_change",
-                &[("name", name), ("qty", &qty.to_string()), ("price", &money(*unit_price))],
+                &[
+                    ("name", name),
+                    ("qty", &qty.to_string()),
+                    ("price", &money(*unit_price)),
+                ],
             );
             let ok = Choice {
                 title: c.texts.get(c.locale, "btn_accept_change", &[]),
@@ -101,9 +129,15 @@ pub fn render(notice: &Notice, c: &NoticeContext) -> Message {
                 title: c.texts.get(c.locale, "btn_refuse_change", &[]),
                 payload: format!("LINE_NO:{}:{line_id}", c.order_id),
             };
-            return Message::Text { text, quick_replies: vec![ok, no] };
+            return Message::Text {
+                text,
+                quick_replies: vec![ok, no],
+            };
         }
         other => t(&format!("notice_{}", kind(other)), &[]),
     };
-    Message::Text { text, quick_replies: vec![view] }
+    Message::Text {
+        text,
+        quick_replies: vec![view],
+    }
 }

@@ -11,37 +11,66 @@ use crate::domain::shop::{BankAccount, PaymentQr};
 use crate::domain::{CustomerId, OrderCode, ProductId, ShopId};
 
 fn catalog() -> Vec<Product> {
-    let p = |id: i64, name: &str, cat: &str, price: i64, vars: &[(i64, &str, Option<i64>)]| Product {
-        id: ProductId(id),
-        shop_id: ShopId(1),
-        name: name.into(),
-        description: format!("{name} description"),
-        category: cat.into(),
-        image_url: Some(format!("/static/demo/{id}.png")),
-        price,
-        active: true,
-        variants: vars
-            .iter()
-            .map(|(vid, n, s)| Variant { id: VariantId(*vid), name: n.to_string(), price: None, stock: *s })
-            .collect(),
-    };
+    let p =
+        |id: i64, name: &str, cat: &str, price: i64, vars: &[(i64, &str, Option<i64>)]| Product {
+            id: ProductId(id),
+            shop_id: ShopId(1),
+            name: name.into(),
+            description: format!("{name} description"),
+            category: cat.into(),
+            image_url: Some(format!("/static/demo/{id}.png")),
+            price,
+            active: true,
+            variants: vars
+                .iter()
+                .map(|(vid, n, s)| Variant {
+                    id: VariantId(*vid),
+                    name: n.to_string(),
+                    price: None,
+                    stock: *s,
+                })
+                .collect(),
+        };
     let mut c = vec![
-        p(1, "Classic tee", "Clothing", 29_900, &[(11, "S", Some(5)), (12, "M", Some(1)), (13, "L", Some(0))]),
+        p(
+            1,
+            "Classic tee",
+            "Clothing",
+            29_900,
+            &[(11, "S", Some(5)), (12, "M", Some(1)), (13, "L", Some(0))],
+        ),
         p(2, "Tote bag", "Bags", 25_000, &[(21, "", None)]),
         p(3, "Earbuds", "Gadgets", 159_000, &[(31, "", Some(0))]),
     ];
     // Enough mugs to need a second carousel page.
     for i in 0..12 {
-        c.push(p(100 + i, &format!("Mug {i}"), "Home", 19_000, &[(1000 + i, "", None)]));
+        c.push(p(
+            100 + i,
+            &format!("Mug {i}"),
+            "Home",
+            19_000,
+            &[(1000 + i, "", None)],
+        ));
     }
     c
 }
 
 fn settings() -> ShopSettings {
     ShopSettings {
-        bank_accounts: vec![BankAccount { bank: "KBank".into(), account_name: "Demo Co".into(), account_number: "123-4".into() }],
-        payment_qr: Some(PaymentQr::Promptpay { id: "0812345678".into() }),
-        payment_methods: vec![PaymentMethod::BankTransfer, PaymentMethod::QrTransfer, PaymentMethod::Cod, PaymentMethod::Balance],
+        bank_accounts: vec![BankAccount {
+            bank: "KBank".into(),
+            account_name: "Demo Co".into(),
+            account_number: "123-4".into(),
+        }],
+        payment_qr: Some(PaymentQr::Promptpay {
+            id: "0812345678".into(),
+        }),
+        payment_methods: vec![
+            PaymentMethod::BankTransfer,
+            PaymentMethod::QrTransfer,
+            PaymentMethod::Cod,
+            PaymentMethod::Balance,
+        ],
         shipping_flat_fee: 5_000,
         free_shipping_over: Some(100_000),
         ..ShopSettings::default()
@@ -103,10 +132,12 @@ impl Sim {
                 self.effects.push(a.clone());
                 match a {
                     Action::Say(m) => said.push(m),
-                    Action::Cart(CartOp::Add { variant, qty }) => match self.cart.iter_mut().find(|l| l.variant == variant) {
-                        Some(l) => l.qty += qty,
-                        None => self.cart.push(CartLine { variant, qty }),
-                    },
+                    Action::Cart(CartOp::Add { variant, qty }) => {
+                        match self.cart.iter_mut().find(|l| l.variant == variant) {
+                            Some(l) => l.qty += qty,
+                            None => self.cart.push(CartLine { variant, qty }),
+                        }
+                    }
                     Action::Cart(CartOp::Set { variant, qty }) => {
                         self.cart.retain(|l| l.variant != variant);
                         if qty > 0 {
@@ -115,19 +146,36 @@ impl Sim {
                     }
                     Action::Cart(CartOp::Clear) => self.cart.clear(),
                     Action::SaveAddress(a) => self.saved = Some(a),
-                    Action::PlaceOrder { address, shipping_fee } => queue.push(self.place(address, shipping_fee)),
+                    Action::PlaceOrder {
+                        address,
+                        shipping_fee,
+                    } => queue.push(self.place(address, shipping_fee)),
                     Action::Order { order, command } => {
-                        let idx = self.orders.iter().position(|o| o.order.id == order).expect("engine only names own orders");
+                        let idx = self
+                            .orders
+                            .iter()
+                            .position(|o| o.order.id == order)
+                            .expect("engine only names own orders");
                         let name = command.to_string();
                         match order::decide(&self.orders[idx].order, command, &Actor::Customer) {
                             Ok(plan) => {
                                 for l in &plan.ledger {
-                                    self.balance += if l.kind.is_credit() { l.amount } else { -l.amount };
+                                    self.balance += if l.kind.is_credit() {
+                                        l.amount
+                                    } else {
+                                        -l.amount
+                                    };
                                 }
                                 self.orders[idx].order = plan.order;
-                                queue.push(Input::CommandDone { order, command: name });
+                                queue.push(Input::CommandDone {
+                                    order,
+                                    command: name,
+                                });
                             }
-                            Err(e) => queue.push(Input::CommandRefused { order, reason: e.to_string() }),
+                            Err(e) => queue.push(Input::CommandRefused {
+                                order,
+                                reason: e.to_string(),
+                            }),
                         }
                     }
                     Action::ForwardToShop { text } => self.forwarded.push(text),
@@ -144,10 +192,17 @@ impl Sim {
             let (p, v) = self
                 .catalog
                 .iter()
-                .find_map(|p| p.variants.iter().find(|v| v.id == l.variant).map(|v| (p.clone(), v.clone())))
+                .find_map(|p| {
+                    p.variants
+                        .iter()
+                        .find(|v| v.id == l.variant)
+                        .map(|v| (p.clone(), v.clone()))
+                })
                 .expect("cart holds real variants");
             if v.stock.is_some_and(|s| s < l.qty) {
-                return Input::OrderNotPlaced { reason: PlaceProblem::OutOfStock { name: p.name } };
+                return Input::OrderNotPlaced {
+                    reason: PlaceProblem::OutOfStock { name: p.name },
+                };
             }
             lines.push(OrderLine {
                 id: i as i64 + 1,
@@ -183,13 +238,25 @@ impl Sim {
             version: 1,
         };
         self.cart.clear();
-        self.orders.insert(0, OrderSummary { order, created_at: Timestamp(1_800_000_000_000) });
+        self.orders.insert(
+            0,
+            OrderSummary {
+                order,
+                created_at: Timestamp(1_800_000_000_000),
+            },
+        );
         Input::OrderPlaced { order: id }
     }
 
     fn seller(&mut self, order: i64, command: Command) {
-        let o = self.orders.iter_mut().find(|o| o.order.id == OrderId(order)).unwrap();
-        o.order = order::decide(&o.order, command, &Actor::Seller("owner".into())).unwrap().order;
+        let o = self
+            .orders
+            .iter_mut()
+            .find(|o| o.order.id == OrderId(order))
+            .unwrap();
+        o.order = order::decide(&o.order, command, &Actor::Seller("owner".into()))
+            .unwrap()
+            .order;
     }
 }
 
@@ -216,9 +283,24 @@ use Expect::*;
 
 fn payloads(m: &Message) -> Vec<String> {
     match m {
-        Message::Text { quick_replies, .. } => quick_replies.iter().map(|c| c.payload.clone()).collect(),
-        Message::Buttons { buttons, .. } => buttons.iter().filter_map(|b| match b { Button::Postback { payload, .. } => Some(payload.clone()), _ => None }).collect(),
-        Message::Carousel { cards } => cards.iter().flat_map(|c| c.buttons.iter()).filter_map(|b| match b { Button::Postback { payload, .. } => Some(payload.clone()), _ => None }).collect(),
+        Message::Text { quick_replies, .. } => {
+            quick_replies.iter().map(|c| c.payload.clone()).collect()
+        }
+        Message::Buttons { buttons, .. } => buttons
+            .iter()
+            .filter_map(|b| match b {
+                Button::Postback { payload, .. } => Some(payload.clone()),
+                _ => None,
+            })
+            .collect(),
+        Message::Carousel { cards } => cards
+            .iter()
+            .flat_map(|c| c.buttons.iter())
+            .filter_map(|b| match b {
+                Button::Postback { payload, .. } => Some(payload.clone()),
+                _ => None,
+            })
+            .collect(),
         _ => vec![],
     }
 }
@@ -228,15 +310,31 @@ fn check(turn: usize, input: &Input, said: &[Message], expects: &[Expect]) {
     let offered: Vec<String> = said.iter().flat_map(payloads).collect();
     for e in expects {
         match e {
-            Says(t) => assert!(texts.iter().any(|x| x.contains(t)), "turn {turn} {input:?}: expected {t:?} in {texts:#?}"),
-            Offers(p) => assert!(offered.iter().any(|x| x == p), "turn {turn} {input:?}: expected offer {p:?} in {offered:?}"),
-            NotOffers(p) => assert!(!offered.iter().any(|x| x == p), "turn {turn} {input:?}: must not offer {p:?}"),
+            Says(t) => assert!(
+                texts.iter().any(|x| x.contains(t)),
+                "turn {turn} {input:?}: expected {t:?} in {texts:#?}"
+            ),
+            Offers(p) => assert!(
+                offered.iter().any(|x| x == p),
+                "turn {turn} {input:?}: expected offer {p:?} in {offered:?}"
+            ),
+            NotOffers(p) => assert!(
+                !offered.iter().any(|x| x == p),
+                "turn {turn} {input:?}: must not offer {p:?}"
+            ),
             Carousel(n) => assert!(
-                said.iter().any(|m| matches!(m, Message::Carousel { cards } if cards.len() == *n)),
+                said.iter()
+                    .any(|m| matches!(m, Message::Carousel { cards } if cards.len() == *n)),
                 "turn {turn} {input:?}: expected a carousel of {n} in {said:#?}"
             ),
-            Receipt => assert!(said.iter().any(|m| matches!(m, Message::Receipt { .. })), "turn {turn}: expected a receipt"),
-            Silent => assert!(said.is_empty(), "turn {turn} {input:?}: expected silence, got {texts:?}"),
+            Receipt => assert!(
+                said.iter().any(|m| matches!(m, Message::Receipt { .. })),
+                "turn {turn}: expected a receipt"
+            ),
+            Silent => assert!(
+                said.is_empty(),
+                "turn {turn} {input:?}: expected silence, got {texts:?}"
+            ),
         }
     }
 }
@@ -251,11 +349,21 @@ fn run(sim: &mut Sim, table: Vec<(Input, Vec<Expect>)>) {
 fn address_steps() -> Vec<(Input, Vec<Expect>)> {
     vec![
         (text("Somchai Jaidee"), vec![Says("phone number")]),
-        (text("not a phone"), vec![Says("doesn't look like a phone number")]),
+        (
+            text("not a phone"),
+            vec![Says("doesn't look like a phone number")],
+        ),
         (text("081-234-5678"), vec![Says("house number")]),
         (text("99/1 Sukhumvit 11"), vec![Says("province")]),
         (text("Bangkok"), vec![Says("district")]),
-        (text("Watthana"), vec![Says("Please check your order"), Says("+66812345678"), Offers("PLACE")]),
+        (
+            text("Watthana"),
+            vec![
+                Says("Please check your order"),
+                Says("+66812345678"),
+                Offers("PLACE"),
+            ],
+        ),
     ]
 }
 
@@ -265,13 +373,26 @@ fn greeting_menu_and_menu_words_in_every_language() {
     run(
         &mut sim,
         vec![
-            (tap("GET_STARTED"), vec![Says("Welcome to Demo"), Offers("MENU_PRODUCTS"), Offers("CART"), Offers("ORDERS"), Offers("MENU_TALK")]),
+            (
+                tap("GET_STARTED"),
+                vec![
+                    Says("Welcome to Demo"),
+                    Offers("MENU_PRODUCTS"),
+                    Offers("CART"),
+                    Offers("ORDERS"),
+                    Offers("MENU_TALK"),
+                ],
+            ),
             (text("menu"), vec![Says("What would you like to do?")]),
             (text("เมนู"), vec![Says("ต้องการ"), Offers("MENU_PRODUCTS")]),
             (text("trợ giúp"), vec![Offers("MENU_PRODUCTS")]),
         ],
     );
-    assert_eq!(sim.state.locale.as_deref(), Some("th"), "Thai detected from the first typed text");
+    assert_eq!(
+        sim.state.locale.as_deref(),
+        Some("th"),
+        "Thai detected from the first typed text"
+    );
 }
 
 #[test]
@@ -280,19 +401,50 @@ fn browse_categories_pages_variants_stock_and_search() {
     run(
         &mut sim,
         vec![
-            (tap("MENU_PRODUCTS"), vec![Offers("CAT:Clothing"), Offers("PAGE:0")]),
-            (tap("CAT:Home"), vec![Carousel(10), Offers("CATPAGE:1:Home")]),
+            (
+                tap("MENU_PRODUCTS"),
+                vec![Offers("CAT:Clothing"), Offers("PAGE:0")],
+            ),
+            (
+                tap("CAT:Home"),
+                vec![Carousel(10), Offers("CATPAGE:1:Home")],
+            ),
             (tap("CATPAGE:1:Home"), vec![Carousel(3)]),
             (tap("PAGE:0"), vec![Carousel(10)]),
-            (tap("CAT:Gadgets"), vec![Says("out of stock"), NotOffers("BUY:3")]),
+            (
+                tap("CAT:Gadgets"),
+                vec![Says("out of stock"), NotOffers("BUY:3")],
+            ),
             (tap("ADD:3"), vec![Says("Earbuds is out of stock")]),
-            (tap("ADD:1"), vec![Says("Which option of Classic tee"), Offers("VAR:11:0"), Offers("VAR:12:0"), NotOffers("VAR:13:0"), Says("Sold out: L")]),
-            (tap("VAR:12:0"), vec![Says("How many Classic tee (M)"), Offers("QTY:12:1:0"), NotOffers("QTY:12:2:0")]),
+            (
+                tap("ADD:1"),
+                vec![
+                    Says("Which option of Classic tee"),
+                    Offers("VAR:11:0"),
+                    Offers("VAR:12:0"),
+                    NotOffers("VAR:13:0"),
+                    Says("Sold out: L"),
+                ],
+            ),
+            (
+                tap("VAR:12:0"),
+                vec![
+                    Says("How many Classic tee (M)"),
+                    Offers("QTY:12:1:0"),
+                    NotOffers("QTY:12:2:0"),
+                ],
+            ),
             (text("2"), vec![Says("only 1 more")]),
-            (text("1"), vec![Says("Added 1 × Classic tee (M)"), Offers("CHECKOUT")]),
+            (
+                text("1"),
+                vec![Says("Added 1 × Classic tee (M)"), Offers("CHECKOUT")],
+            ),
             // The last M is in the cart: nothing more to offer.
             (tap("VAR:12:0"), vec![Says("out of stock")]),
-            (text("tote"), vec![Says("found for \"tote\""), Offers("BUY:2")]),
+            (
+                text("tote"),
+                vec![Says("found for \"tote\""), Offers("BUY:2")],
+            ),
         ],
     );
 }
@@ -306,11 +458,25 @@ fn cart_change_remove_empty_and_checkout_of_empty_cart() {
             (tap("CART"), vec![Says("Your cart is empty")]),
             (tap("QTY:11:2:0"), vec![Says("Added 2 × Classic tee (S)")]),
             (tap("QTY:21:1:0"), vec![Says("Added 1 × Tote bag")]),
-            (tap("CART"), vec![Says("2 × Classic tee (S) — ฿598.00"), Says("Subtotal: ฿848.00"), Offers("EDIT:11"), Offers("EMPTY")]),
-            (tap("EDIT:11"), vec![Says("How many Classic tee (S)"), Offers("SETQTY:11:0")]),
+            (
+                tap("CART"),
+                vec![
+                    Says("2 × Classic tee (S) — ฿598.00"),
+                    Says("Subtotal: ฿848.00"),
+                    Offers("EDIT:11"),
+                    Offers("EMPTY"),
+                ],
+            ),
+            (
+                tap("EDIT:11"),
+                vec![Says("How many Classic tee (S)"), Offers("SETQTY:11:0")],
+            ),
             (text("3"), vec![Says("3 × Classic tee (S) — ฿897.00")]),
             (tap("SETQTY:11:9"), vec![Says("only 5")]),
-            (tap("SETQTY:11:0"), vec![Says("1 × Tote bag"), NotOffers("EDIT:11")]),
+            (
+                tap("SETQTY:11:0"),
+                vec![Says("1 × Tote bag"), NotOffers("EDIT:11")],
+            ),
             (tap("EMPTY"), vec![Says("Your cart is now empty")]),
             (tap("CHECKOUT"), vec![Says("Your cart is empty")]),
             (tap("SETQTY:21:4"), vec![Says("out of date")]),
@@ -328,22 +494,55 @@ fn checkout_with_address_bill_payment_and_slip() {
     ];
     table.extend(address_steps());
     table.extend(vec![
-        (text("yes"), vec![Receipt, Says("Amount to pay: ฿550.00"), Offers("PAY:bank:1"), Offers("PAY:qr:1"), Offers("PAY:cod:1"), NotOffers("PAY:balance:1")]),
-        (tap("PAY:bank:1"), vec![Says("KBank 123-4"), Says("Please transfer ฿550.00")]),
-        (text("when will it arrive?"), vec![Says("waiting for a photo of your transfer slip")]),
+        (
+            text("yes"),
+            vec![
+                Receipt,
+                Says("Amount to pay: ฿550.00"),
+                Offers("PAY:bank:1"),
+                Offers("PAY:qr:1"),
+                Offers("PAY:cod:1"),
+                NotOffers("PAY:balance:1"),
+            ],
+        ),
+        (
+            tap("PAY:bank:1"),
+            vec![Says("KBank 123-4"), Says("Please transfer ฿550.00")],
+        ),
+        (
+            text("when will it arrive?"),
+            vec![Says("waiting for a photo of your transfer slip")],
+        ),
         (Input::Sticker, vec![Says("photo of the transfer slip")]),
-        (Input::Image { url: "https://scontent.xx.fbcdn.net/slip.jpg".into() }, vec![Says("checking the slip for order")]),
+        (
+            Input::Image {
+                url: "https://scontent.xx.fbcdn.net/slip.jpg".into(),
+            },
+            vec![Says("checking the slip for order")],
+        ),
     ]);
     run(&mut sim, table);
-    assert!(sim.effects.iter().any(|a| matches!(a, Action::AcceptSlip { order, .. } if *order == OrderId(1))));
+    assert!(
+        sim.effects
+            .iter()
+            .any(|a| matches!(a, Action::AcceptSlip { order, .. } if *order == OrderId(1)))
+    );
     assert!(sim.saved.is_some(), "the address is saved for next time");
     let o = &sim.orders[0].order;
     assert_eq!(o.totals().total.minor, 55_000);
     assert_eq!(o.shipping_fee, 5_000);
     // A second slip for the same order is accepted too.
-    let said = sim.send(Input::Image { url: "https://scontent.xx.fbcdn.net/slip2.jpg".into() });
+    let said = sim.send(Input::Image {
+        url: "https://scontent.xx.fbcdn.net/slip2.jpg".into(),
+    });
     check(99, &tap("second"), &said, &[Says("checking the slip")]);
-    assert_eq!(sim.effects.iter().filter(|a| matches!(a, Action::AcceptSlip { .. })).count(), 2);
+    assert_eq!(
+        sim.effects
+            .iter()
+            .filter(|a| matches!(a, Action::AcceptSlip { .. }))
+            .count(),
+        2
+    );
 }
 
 #[test]
@@ -361,13 +560,30 @@ fn saved_address_is_offered_and_qr_and_cod_and_balance_pay() {
     run(
         &mut sim,
         vec![
-            (tap("QTY:21:1:1"), vec![Says("saved address"), Offers("ADDR_SAVED"), Offers("ADDR_NEW")]),
+            (
+                tap("QTY:21:1:1"),
+                vec![
+                    Says("saved address"),
+                    Offers("ADDR_SAVED"),
+                    Offers("ADDR_NEW"),
+                ],
+            ),
             (tap("ADDR_SAVED"), vec![Says("Bang Rak"), Offers("PLACE")]),
-            (tap("PLACE"), vec![Receipt, Offers("PAY:balance:1"), Offers("PAY:qr:1")]),
-            (tap("PAY:qr:1"), vec![Says("Scan this QR code to pay exactly ฿300.00")]),
+            (
+                tap("PLACE"),
+                vec![Receipt, Offers("PAY:balance:1"), Offers("PAY:qr:1")],
+            ),
+            (
+                tap("PAY:qr:1"),
+                vec![Says("Scan this QR code to pay exactly ฿300.00")],
+            ),
         ],
     );
-    assert!(sim.effects.iter().any(|a| matches!(a, Action::SendPaymentQr { order } if *order == OrderId(1))));
+    assert!(
+        sim.effects
+            .iter()
+            .any(|a| matches!(a, Action::SendPaymentQr { order } if *order == OrderId(1)))
+    );
     // Paying the same order from the balance.
     run(&mut sim, vec![(tap("PAY:balance:1"), vec![])]);
     assert_eq!(sim.orders[0].order.payment, PaymentStatus::Paid);
@@ -394,7 +610,13 @@ fn racing_for_the_last_item_tells_the_loser_politely() {
     run(&mut sim, table);
     // Someone else bought the last M meanwhile.
     sim.catalog[0].variants[1].stock = Some(0);
-    run(&mut sim, vec![(tap("PLACE"), vec![Says("sold out while you were ordering"), Offers("CART")])]);
+    run(
+        &mut sim,
+        vec![(
+            tap("PLACE"),
+            vec![Says("sold out while you were ordering"), Offers("CART")],
+        )],
+    );
     assert!(sim.orders.is_empty());
 }
 
@@ -409,27 +631,74 @@ fn view_orders_tracking_cancel_policy_and_order_more() {
     run(
         &mut sim,
         vec![
-            (tap("ORDERS"), vec![Says(Box::leak(code.clone().into_boxed_str())), Offers("ORDER:1")]),
-            (tap("ORDER:1"), vec![Receipt, Says("not paid"), Offers("CANCEL:1"), Offers("MORE:1"), Offers("COMPLAIN:1")]),
+            (
+                tap("ORDERS"),
+                vec![
+                    Says(Box::leak(code.clone().into_boxed_str())),
+                    Offers("ORDER:1"),
+                ],
+            ),
+            (
+                tap("ORDER:1"),
+                vec![
+                    Receipt,
+                    Says("not paid"),
+                    Offers("CANCEL:1"),
+                    Offers("MORE:1"),
+                    Offers("COMPLAIN:1"),
+                ],
+            ),
             (tap("MORE:1"), vec![Offers("MORE_LINE:1:1")]),
             (tap("MORE_LINE:1:1"), vec![Offers("MORE_QTY:1:1:2")]),
             (text("-1"), vec![Says("only add")]),
             (tap("MORE_QTY:1:1:2"), vec![Says("New total: ฿947.00")]),
-            (tap("CANCEL:1"), vec![Says("Cancel order"), Offers("CANCEL_YES:1"), Offers("CANCEL_NO:1")]),
+            (
+                tap("CANCEL:1"),
+                vec![
+                    Says("Cancel order"),
+                    Offers("CANCEL_YES:1"),
+                    Offers("CANCEL_NO:1"),
+                ],
+            ),
             (text("no"), vec![Says("stays as it is")]),
         ],
     );
     assert_eq!(sim.orders[0].order.lines[0].qty, 3);
     // Once the seller confirms and ships, chat cancellation is refused with a reason.
     sim.seller(1, Command::ConfirmPayment { amount: None });
-    sim.seller(1, Command::Ship { carrier: "Kerry".into(), tracking: Some("KEX123".into()) });
+    sim.seller(
+        1,
+        Command::Ship {
+            carrier: "Kerry".into(),
+            tracking: Some("KEX123".into()),
+        },
+    );
     run(
         &mut sim,
         vec![
-            (tap("ORDER:1"), vec![Says("Shipped with Kerry, tracking number KEX123"), NotOffers("CANCEL:1"), NotOffers("MORE:1")]),
-            (tap("CANCEL:1"), vec![Says("can no longer be cancelled in chat"), Offers("MENU_TALK")]),
-            (tap("CANCEL_YES:1"), vec![Says("can no longer be cancelled")]),
-            (tap("MORE_QTY:1:1:1"), vec![Says("unpaid and not yet confirmed")]),
+            (
+                tap("ORDER:1"),
+                vec![
+                    Says("Shipped with Kerry, tracking number KEX123"),
+                    NotOffers("CANCEL:1"),
+                    NotOffers("MORE:1"),
+                ],
+            ),
+            (
+                tap("CANCEL:1"),
+                vec![
+                    Says("can no longer be cancelled in chat"),
+                    Offers("MENU_TALK"),
+                ],
+            ),
+            (
+                tap("CANCEL_YES:1"),
+                vec![Says("can no longer be cancelled")],
+            ),
+            (
+                tap("MORE_QTY:1:1:1"),
+                vec![Says("unpaid and not yet confirmed")],
+            ),
         ],
     );
     assert_eq!(sim.orders[0].order.fulfilment, Fulfilment::Shipping);
@@ -454,11 +723,25 @@ fn a_changed_line_is_accepted_or_refused_in_chat() {
     table.extend(address_steps());
     table.push((tap("PLACE"), vec![Receipt]));
     run(&mut sim, table);
-    sim.seller(1, Command::ProposeLineChange { line_id: 1, unit_price: 31_000, qty: 1 });
+    sim.seller(
+        1,
+        Command::ProposeLineChange {
+            line_id: 1,
+            unit_price: 31_000,
+            qty: 1,
+        },
+    );
     run(
         &mut sim,
         vec![
-            (tap("ORDER:1"), vec![Says("New offer: 1 × ฿310.00"), Offers("LINE_OK:1:1"), Offers("LINE_NO:1:1")]),
+            (
+                tap("ORDER:1"),
+                vec![
+                    Says("New offer: 1 × ฿310.00"),
+                    Offers("LINE_OK:1:1"),
+                    Offers("LINE_NO:1:1"),
+                ],
+            ),
             (tap("LINE_OK:1:1"), vec![Says("New total: ฿360.00")]),
             (tap("LINE_OK:1:1"), vec![Says("out of date")]),
         ],
@@ -475,26 +758,60 @@ fn complaints_talk_to_shop_and_unknown_text_reach_the_seller_once() {
         (tap("COMPLAIN:1"), vec![Says("What went wrong")]),
         (text("The bag has a hole"), vec![Says("report is recorded")]),
         (tap("MENU_TALK"), vec![Says("Type your message")]),
-        (text("Do you have it in red?"), vec![Says("The shop has your message")]),
+        (
+            text("Do you have it in red?"),
+            vec![Says("The shop has your message")],
+        ),
         (text("Any discount?"), vec![Silent]),
         (text("menu"), vec![Offers("MENU_PRODUCTS")]),
-        (text("qwertyuiop zxcv"), vec![Says("passed your message to the shop")]),
+        (
+            text("qwertyuiop zxcv"),
+            vec![Says("passed your message to the shop")],
+        ),
         (text("asdfgh jkl"), vec![Silent]),
     ]);
     run(&mut sim, table);
-    assert!(sim.effects.iter().any(|a| matches!(a, Action::Complaint { text, .. } if text == "The bag has a hole")));
-    assert_eq!(sim.forwarded, vec!["Do you have it in red?", "Any discount?", "qwertyuiop zxcv", "asdfgh jkl"]);
+    assert!(
+        sim.effects
+            .iter()
+            .any(|a| matches!(a, Action::Complaint { text, .. } if text == "The bag has a hole"))
+    );
+    assert_eq!(
+        sim.forwarded,
+        vec![
+            "Do you have it in red?",
+            "Any discount?",
+            "qwertyuiop zxcv",
+            "asdfgh jkl"
+        ]
+    );
 }
 
 #[test]
 fn stale_and_forged_buttons_change_nothing() {
     let mut sim = Sim::new();
-    for p in ["ORDER:77", "PAY:bank:77", "CANCEL_YES:5", "ADD:999", "VAR:999:1", "QTY:999:1:0", "LINE_OK:1:1", "PAGE:99", "PAGE:x", "BOGUS", "", "MORE_QTY:1:1:1"] {
+    for p in [
+        "ORDER:77",
+        "PAY:bank:77",
+        "CANCEL_YES:5",
+        "ADD:999",
+        "VAR:999:1",
+        "QTY:999:1:0",
+        "LINE_OK:1:1",
+        "PAGE:99",
+        "PAGE:x",
+        "BOGUS",
+        "",
+        "MORE_QTY:1:1:1",
+    ] {
         let said = sim.send(tap(p));
         check(0, &tap(p), &said, &[Says("out of date")]);
     }
     assert!(sim.cart.is_empty() && sim.orders.is_empty());
-    assert!(!sim.effects.iter().any(|a| matches!(a, Action::Order { .. } | Action::Cart(_) | Action::PlaceOrder { .. })));
+    assert!(!sim.effects.iter().any(|a| matches!(
+        a,
+        Action::Order { .. } | Action::Cart(_) | Action::PlaceOrder { .. }
+    )));
 }
 
 #[test]
@@ -506,7 +823,10 @@ fn stickers_and_files_mid_checkout_keep_the_step() {
             (tap("QTY:21:1:1"), vec![Says("step 1 of 5")]),
             (text("Somchai"), vec![Says("phone")]),
             (Input::Sticker, vec![Says("phone")]),
-            (Input::OtherAttachment("location".into()), vec![Says("type the address"), Says("phone")]),
+            (
+                Input::OtherAttachment("location".into()),
+                vec![Says("type the address"), Says("phone")],
+            ),
             (text("0812345678"), vec![Says("house number")]),
         ],
     );
@@ -515,7 +835,14 @@ fn stickers_and_files_mid_checkout_keep_the_step() {
 #[test]
 fn a_restart_mid_checkout_resumes_from_stored_state() {
     let mut sim = Sim::new();
-    run(&mut sim, vec![(tap("QTY:21:1:1"), vec![]), (text("Somchai"), vec![]), (text("0812345678"), vec![])]);
+    run(
+        &mut sim,
+        vec![
+            (tap("QTY:21:1:1"), vec![]),
+            (text("Somchai"), vec![]),
+            (text("0812345678"), vec![]),
+        ],
+    );
     // The state is what the worker stores as JSON; a new process reads it back.
     let json = serde_json::to_string(&sim.state).unwrap();
     let mut fresh = Sim::new();
@@ -523,16 +850,35 @@ fn a_restart_mid_checkout_resumes_from_stored_state() {
     fresh.state = serde_json::from_str(&json).unwrap();
     run(
         &mut fresh,
-        vec![(text("1 Road"), vec![Says("province")]), (text("Bangkok"), vec![]), (text("Bang Rak"), vec![Offers("PLACE")]), (tap("PLACE"), vec![Receipt])],
+        vec![
+            (text("1 Road"), vec![Says("province")]),
+            (text("Bangkok"), vec![]),
+            (text("Bang Rak"), vec![Offers("PLACE")]),
+            (tap("PLACE"), vec![Receipt]),
+        ],
     );
     // Unreadable state (an old version) starts over instead of failing.
-    let broken: State = serde_json::from_str(r#"{"stage":{"stage":"from_the_future"}}"#).unwrap_or_default();
+    let broken: State =
+        serde_json::from_str(r#"{"stage":{"stage":"from_the_future"}}"#).unwrap_or_default();
     assert_eq!(broken.stage, Stage::Idle);
 }
 
 #[test]
 fn locale_money_formats_and_language_switch() {
     let mut sim = Sim::new();
-    run(&mut sim, vec![(tap("LANG:vi"), vec![Offers("MENU_PRODUCTS")]), (tap("QTY:21:1:0"), vec![]), (tap("CART"), vec![Says("250,00 ฿")])]);
-    run(&mut sim, vec![(text("English"), vec![Says("What would you like to do?")]), (tap("CART"), vec![Says("฿250.00")])]);
+    run(
+        &mut sim,
+        vec![
+            (tap("LANG:vi"), vec![Offers("MENU_PRODUCTS")]),
+            (tap("QTY:21:1:0"), vec![]),
+            (tap("CART"), vec![Says("250,00 ฿")]),
+        ],
+    );
+    run(
+        &mut sim,
+        vec![
+            (text("English"), vec![Says("What would you like to do?")]),
+            (tap("CART"), vec![Says("฿250.00")]),
+        ],
+    );
 }

@@ -29,7 +29,10 @@ fn parse(src: &str) -> HashMap<String, String> {
 
 impl Texts {
     pub fn embedded() -> Texts {
-        let by_locale = EMBEDDED.iter().map(|(l, src)| (l.to_string(), parse(src))).collect();
+        let by_locale = EMBEDDED
+            .iter()
+            .map(|(l, src)| (l.to_string(), parse(src)))
+            .collect();
         Texts { by_locale }
     }
 
@@ -39,7 +42,11 @@ impl Texts {
         if let Some(dir) = dir {
             for locale in LOCALES {
                 if let Ok(src) = std::fs::read_to_string(dir.join(format!("{locale}.txt"))) {
-                    texts.by_locale.entry(locale.to_string()).or_default().extend(parse(&src));
+                    texts
+                        .by_locale
+                        .entry(locale.to_string())
+                        .or_default()
+                        .extend(parse(&src));
                 }
             }
         }
@@ -47,11 +54,17 @@ impl Texts {
     }
 
     pub fn has(&self, locale: &str, key: &str) -> bool {
-        self.by_locale.get(locale).is_some_and(|m| m.contains_key(key))
+        self.by_locale
+            .get(locale)
+            .is_some_and(|m| m.contains_key(key))
     }
 
     pub fn keys(&self, locale: &str) -> Vec<String> {
-        let mut k: Vec<String> = self.by_locale.get(locale).map(|m| m.keys().cloned().collect()).unwrap_or_default();
+        let mut k: Vec<String> = self
+            .by_locale
+            .get(locale)
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default();
         k.sort();
         k
     }
@@ -108,8 +121,16 @@ mod tests {
             for k in &en {
                 let en_text = t.get("en", k, &[]);
                 let other = t.get(locale, k, &[]);
-                for ph in en_text.split('{').skip(1).filter_map(|s| s.split_once('}')).map(|(p, _)| p) {
-                    assert!(other.contains(&format!("{{{ph}}}")), "{locale}:{k} lost {{{ph}}}");
+                for ph in en_text
+                    .split('{')
+                    .skip(1)
+                    .filter_map(|s| s.split_once('}'))
+                    .map(|(p, _)| p)
+                {
+                    assert!(
+                        other.contains(&format!("{{{ph}}}")),
+                        "{locale}:{k} lost {{{ph}}}"
+                    );
                 }
             }
         }
@@ -122,7 +143,10 @@ mod tests {
         assert_eq!(detect_locale("hello"), None);
         assert_eq!(normalize_locale("th_TH"), Some("th"));
         let t = Texts::embedded();
-        assert!(t.get("en", "added_to_cart", &[("qty", "2"), ("name", "Tee")]).contains("2 × Tee"));
+        assert!(
+            t.get("en", "added_to_cart", &[("qty", "2"), ("name", "Tee")])
+                .contains("2 × Tee")
+        );
         assert_eq!(t.get("xx", "no_such_key", &[]), "no_such_key");
     }
 }

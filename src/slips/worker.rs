@@ -191,7 +191,9 @@ pub async fn finish_in_tx(
         order_id,
         // The customer hears "pending" unless the slip looks re-used or
         // doctored; a merely missing QR is the seller's flag, not theirs.
-        Command::SubmitSlip { suspicious: customer_warned },
+        Command::SubmitSlip {
+            suspicious: customer_warned,
+        },
         &Actor::Customer,
         now,
     )

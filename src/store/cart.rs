@@ -5,16 +5,30 @@ use crate::domain::{CustomerId, ShopId, Timestamp, VariantId};
 use crate::engine::CartLine;
 
 pub async fn load(tx: &mut Tx, customer: CustomerId) -> Result<Vec<CartLine>> {
-    let rows = sqlx::query("select variant_id, qty from cart_items where customer_id = $1 order by added_at, id")
-        .bind(customer.get())
-        .fetch_all(&mut **tx)
-        .await?;
+    let rows = sqlx::query(
+        "select variant_id, qty from cart_items where customer_id = $1 order by added_at, id",
+    )
+    .bind(customer.get())
+    .fetch_all(&mut **tx)
+    .await?;
     rows.iter()
-        .map(|r| Ok(CartLine { variant: VariantId(col(r, "variant_id")?), qty: col(r, "qty")? }))
+        .map(|r| {
+            Ok(CartLine {
+                variant: VariantId(col(r, "variant_id")?),
+                qty: col(r, "qty")?,
+            })
+        })
         .collect()
 }
 
-pub async fn add(tx: &mut Tx, shop: ShopId, customer: CustomerId, variant: VariantId, qty: i64, now: Timestamp) -> Result<()> {
+pub async fn add(
+    tx: &mut Tx,
+    shop: ShopId,
+    customer: CustomerId,
+    variant: VariantId,
+    qty: i64,
+    now: Timestamp,
+) -> Result<()> {
     sqlx::query(
         "insert into cart_items (shop_id, customer_id, variant_id, qty, added_at) values ($1, $2, $3, $4, $5) \
          on conflict (customer_id, variant_id) do update set qty = cart_items.qty + excluded.qty",
@@ -29,7 +43,14 @@ pub async fn add(tx: &mut Tx, shop: ShopId, customer: CustomerId, variant: Varia
     Ok(())
 }
 
-pub async fn set(tx: &mut Tx, shop: ShopId, customer: CustomerId, variant: VariantId, qty: i64, now: Timestamp) -> Result<()> {
+pub async fn set(
+    tx: &mut Tx,
+    shop: ShopId,
+    customer: CustomerId,
+    variant: VariantId,
+    qty: i64,
+    now: Timestamp,
+) -> Result<()> {
     if qty <= 0 {
         sqlx::query("delete from cart_items where customer_id = $1 and variant_id = $2")
             .bind(customer.get())

@@ -37,7 +37,12 @@ pub async fn last_inbound(db: &super::Db, customer: CustomerId) -> Result<Option
     })
 }
 
-pub async fn save_state(tx: &mut Tx, customer: CustomerId, state: &str, now: Timestamp) -> Result<()> {
+pub async fn save_state(
+    tx: &mut Tx,
+    customer: CustomerId,
+    state: &str,
+    now: Timestamp,
+) -> Result<()> {
     sqlx::query("update conversations set state = $1, version = version + 1, updated_at = $2 where customer_id = $3")
         .bind(state)
         .bind(now.millis())
@@ -61,7 +66,13 @@ pub async fn touch_inbound(tx: &mut Tx, customer: CustomerId, at: Timestamp) -> 
     Ok(())
 }
 
-pub async fn set_paused(tx: &mut Tx, shop: ShopId, customer: CustomerId, paused: bool, now: Timestamp) -> Result<bool> {
+pub async fn set_paused(
+    tx: &mut Tx,
+    shop: ShopId,
+    customer: CustomerId,
+    paused: bool,
+    now: Timestamp,
+) -> Result<bool> {
     let n = sqlx::query("update conversations set bot_paused = $1, updated_at = $2 where customer_id = $3 and shop_id = $4")
         .bind(i64::from(paused))
         .bind(now.millis())
@@ -107,7 +118,11 @@ pub async fn record(
     needs_seller: bool,
     now: Timestamp,
 ) -> Result<()> {
-    let direction = if author == Author::Customer { "in" } else { "out" };
+    let direction = if author == Author::Customer {
+        "in"
+    } else {
+        "out"
+    };
     // Messages nobody needs to read are born read.
     let read_at = (!needs_seller).then_some(now.millis());
     sqlx::query(

@@ -92,12 +92,14 @@ pub async fn get(db: &Db, shop: ShopId, id: CustomerId) -> Result<Customer> {
 }
 
 pub async fn get_in(tx: &mut Tx, shop: ShopId, id: CustomerId) -> Result<Customer> {
-    let row = sqlx::query(&format!("select {COLUMNS} from customers where id = $1 and shop_id = $2"))
-        .bind(id.get())
-        .bind(shop.get())
-        .fetch_optional(&mut **tx)
-        .await?
-        .ok_or(StoreError::NotFound)?;
+    let row = sqlx::query(&format!(
+        "select {COLUMNS} from customers where id = $1 and shop_id = $2"
+    ))
+    .bind(id.get())
+    .bind(shop.get())
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or(StoreError::NotFound)?;
     from_row(&row)
 }
 

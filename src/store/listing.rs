@@ -113,11 +113,11 @@ fn in_list(
 pub async fn list_orders(db: &Db, shop: ShopId, f: &OrderFilter) -> Result<OrderPage> {
     let sort = f.sort.column();
     let mut args: Vec<Arg> = vec![Arg::I(shop.get())];
-    let mut sql = format!(
+    let mut sql = String::from(
         "select o.id, o.code, o.customer_id, o.channel, o.currency, o.fulfilment, o.payment_status, o.payment_method, \
          o.total, o.paid, o.remaining, o.created_at, o.updated_at, \
          (select c.display_name from customers c where c.id = o.customer_id) as customer_name \
-         from orders o where o.shop_id = $1 and o.deleted_at is null"
+         from orders o where o.shop_id = $1 and o.deleted_at is null",
     );
     if let Some(tab) = f.tab {
         let (fs, ps) = tab.filter();
@@ -182,7 +182,10 @@ pub async fn list_orders(db: &Db, shop: ShopId, f: &OrderFilter) -> Result<Order
                     .chars()
                     .filter(|c| !matches!(c, '%' | '_' | '\\'))
                     .collect();
+                // Phones are stored international (+66812345678); a local
+                // number's trunk 0 is dropped so "081 234" finds it.
                 let digits: String = q.chars().filter(|c| c.is_ascii_digit()).collect();
+                let digits = digits.trim_start_matches('0').to_string();
                 args.push(Arg::S(format!("%{escaped}%")));
                 let name = args.len();
                 // A phone is matched on its digits; too few digits match nothing.

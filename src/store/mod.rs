@@ -14,9 +14,9 @@
 pub mod cart;
 pub mod catalog;
 pub mod conversations;
-pub mod inbox;
 pub mod customers;
 pub mod idempotency;
+pub mod inbox;
 pub mod listing;
 pub mod orders;
 pub mod outbox;
@@ -85,8 +85,12 @@ macro_rules! embed_migrations {
 
 fn migrator(backend: Backend) -> Migrator {
     let migrations = match backend {
-        Backend::Sqlite => embed_migrations!("sqlite": 1 "init" "0001_init.sql", 2 "inbox outbox" "0002_inbox_outbox.sql"),
-        Backend::Postgres => embed_migrations!("postgres": 1 "init" "0001_init.sql", 2 "inbox outbox" "0002_inbox_outbox.sql"),
+        Backend::Sqlite => {
+            embed_migrations!("sqlite": 1 "init" "0001_init.sql", 2 "inbox outbox" "0002_inbox_outbox.sql")
+        }
+        Backend::Postgres => {
+            embed_migrations!("postgres": 1 "init" "0001_init.sql", 2 "inbox outbox" "0002_inbox_outbox.sql")
+        }
     };
     Migrator {
         migrations: Cow::Owned(migrations),
@@ -197,15 +201,21 @@ impl Db {
     /// Runs the next statements of `tx` so they can be undone alone: the
     /// caller ends it with [`Db::savepoint_end`].
     pub async fn savepoint(tx: &mut Tx, name: &str) -> Result<()> {
-        sqlx::query(&format!("savepoint {name}")).execute(&mut **tx).await?;
+        sqlx::query(&format!("savepoint {name}"))
+            .execute(&mut **tx)
+            .await?;
         Ok(())
     }
 
     pub async fn savepoint_end(tx: &mut Tx, name: &str, keep: bool) -> Result<()> {
         if !keep {
-            sqlx::query(&format!("rollback to savepoint {name}")).execute(&mut **tx).await?;
+            sqlx::query(&format!("rollback to savepoint {name}"))
+                .execute(&mut **tx)
+                .await?;
         }
-        sqlx::query(&format!("release savepoint {name}")).execute(&mut **tx).await?;
+        sqlx::query(&format!("release savepoint {name}"))
+            .execute(&mut **tx)
+            .await?;
         Ok(())
     }
 

@@ -104,7 +104,12 @@ pub struct OutRow {
 /// Leases due messages that are first in line for their customer, so each
 /// customer's messages go out strictly in order, on any number of
 /// instances (`for update skip locked` on PostgreSQL).
-pub async fn claim(db: &super::Db, now: Timestamp, lease_secs: i64, limit: i64) -> Result<Vec<OutRow>> {
+pub async fn claim(
+    db: &super::Db,
+    now: Timestamp,
+    lease_secs: i64,
+    limit: i64,
+) -> Result<Vec<OutRow>> {
     let mut tx = db.begin().await?;
     let rows = sqlx::query(&format!(
         "select o.id, o.shop_id, o.customer_id, o.channel, o.recipient, o.idempotency_key, o.purpose, o.payload, o.attempts, o.parts_sent \
@@ -120,11 +125,13 @@ pub async fn claim(db: &super::Db, now: Timestamp, lease_secs: i64, limit: i64) 
     let mut out = Vec::with_capacity(rows.len());
     for r in &rows {
         let id: i64 = col(r, "id")?;
-        sqlx::query("update outbox_messages set lease_until = $1, attempts = attempts + 1 where id = $2")
-            .bind(now.plus_secs(lease_secs).millis())
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "update outbox_messages set lease_until = $1, attempts = attempts + 1 where id = $2",
+        )
+        .bind(now.plus_secs(lease_secs).millis())
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
         out.push(OutRow {
             id,
             shop_id: ShopId(col(r, "shop_id")?),
@@ -142,7 +149,13 @@ pub async fn claim(db: &super::Db, now: Timestamp, lease_secs: i64, limit: i64) 
     Ok(out)
 }
 
-pub async fn mark_sent(db: &super::Db, id: i64, external_id: &str, parts: i64, now: Timestamp) -> Result<()> {
+pub async fn mark_sent(
+    db: &super::Db,
+    id: i64,
+    external_id: &str,
+    parts: i64,
+    now: Timestamp,
+) -> Result<()> {
     sqlx::query(
         "update outbox_messages set status = 'sent', sent_at = $1, external_message_id = $2, parts_sent = $3, lease_until = null, last_error = null where id = $4",
     )
@@ -202,7 +215,12 @@ pub struct SentMessage {
 }
 
 /// Web chat: what has been "sent" to a visitor after `after_id`.
-pub async fn sent_after(db: &super::Db, customer: CustomerId, after_id: i64, limit: i64) -> Result<Vec<SentMessage>> {
+pub async fn sent_after(
+    db: &super::Db,
+    customer: CustomerId,
+    after_id: i64,
+    limit: i64,
+) -> Result<Vec<SentMessage>> {
     let rows = sqlx::query(
         "select id, purpose, payload, sent_at from outbox_messages where customer_id = $1 and status = 'sent' and id > $2 order by id limit $3",
     )

@@ -12,5 +12,8 @@ use axum::Router;
 use axum::routing::get;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/webhooks/messenger", get(webhook::handshake).post(webhook::receive))
+    Router::new().route(
+        "/webhooks/messenger",
+        get(webhook::handshake).post(webhook::receive),
+    )
 }

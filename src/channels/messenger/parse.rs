@@ -54,14 +54,27 @@ pub fn parse(body: &[u8]) -> Result<Parsed, NotJson> {
         Some("instagram") => Channel::Instagram,
         other => {
             tracing::warn!(object = ?other, "webhook for an unknown object ignored");
-            return Ok(Parsed { events: vec![], skipped: 1 });
+            return Ok(Parsed {
+                events: vec![],
+                skipped: 1,
+            });
         }
     };
     let mut out = Parsed::default();
-    for entry in root.get("entry").and_then(Value::as_array).into_iter().flatten() {
+    for entry in root
+        .get("entry")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         let entry_time = millis(entry.get("time"));
         for (list, standby) in [("messaging", false), ("standby", true)] {
-            for item in entry.get(list).and_then(Value::as_array).into_iter().flatten() {
+            for item in entry
+                .get(list)
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
                 match parse_item(channel, entry, entry_time, item, standby) {
                     Some(e) => out.events.push(e),
                     None => out.skipped += 1,
@@ -75,13 +88,25 @@ pub fn parse(body: &[u8]) -> Result<Parsed, NotJson> {
     Ok(out)
 }
 
-fn parse_item(channel: Channel, entry: &Value, entry_time: Option<i64>, item: &Value, standby: bool) -> Option<InboundEvent> {
+fn parse_item(
+    channel: Channel,
+    entry: &Value,
+    entry_time: Option<i64>,
+    item: &Value,
+    standby: bool,
+) -> Option<InboundEvent> {
     let sender = item.get("sender").and_then(|s| s.get("id")).and_then(id_of);
-    let recipient = item.get("recipient").and_then(|s| s.get("id")).and_then(id_of);
+    let recipient = item
+        .get("recipient")
+        .and_then(|s| s.get("id"))
+        .and_then(id_of);
     let timestamp = millis(item.get("timestamp")).or(entry_time).unwrap_or(0);
     let entry_id = entry.get("id").and_then(id_of);
     let message = item.get("message");
-    let is_echo = message.and_then(|m| m.get("is_echo")).and_then(Value::as_bool).unwrap_or(false);
+    let is_echo = message
+        .and_then(|m| m.get("is_echo"))
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
     // Echoes swap sender and recipient: the customer is the recipient.
     let (account_id, customer) = if is_echo {
         (sender.clone().or(entry_id)?, recipient?)
@@ -102,23 +127,47 @@ fn parse_item(channel: Channel, entry: &Value, entry_time: Option<i64>, item: &V
     }
 
     if let Some(m) = message {
-        let mid = m.get("mid").and_then(id_of).unwrap_or_else(|| format!("msg:{customer}:{timestamp}"));
+        let mid = m
+            .get("mid")
+            .and_then(id_of)
+            .unwrap_or_else(|| format!("msg:{customer}:{timestamp}"));
         let text = m.get("text").and_then(Value::as_str).map(str::to_string);
         if is_echo {
             let app_id = m.get("app_id").and_then(id_of);
-            let metadata = m.get("metadata").and_then(Value::as_str).map(str::to_string);
-            return Some(make(mid, InboundKind::Echo { app_id, metadata, text }));
+            let metadata = m
+                .get("metadata")
+                .and_then(Value::as_str)
+                .map(str::to_string);
+            return Some(make(
+                mid,
+                InboundKind::Echo {
+                    app_id,
+                    metadata,
+                    text,
+                },
+            ));
         }
         if standby {
             return Some(make(mid, InboundKind::Standby { text }));
         }
-        if m.get("is_deleted").and_then(Value::as_bool).unwrap_or(false) {
-            return Some(make(format!("deleted:{mid}"), InboundKind::Other { kind: "deleted".into() }));
+        if m.get("is_deleted")
+            .and_then(Value::as_bool)
+            .unwrap_or(false)
+        {
+            return Some(make(
+                format!("deleted:{mid}"),
+                InboundKind::Other {
+                    kind: "deleted".into(),
+                },
+            ));
         }
         if let Some(payload) = str_at(m, &["quick_reply", "payload"]) {
             return Some(make(
                 mid,
-                InboundKind::QuickReply { payload: payload.to_string(), text: text.unwrap_or_default() },
+                InboundKind::QuickReply {
+                    payload: payload.to_string(),
+                    text: text.unwrap_or_default(),
+                },
             ));
         }
         if let Some(list) = m.get("attachments").and_then(Value::as_array) {
@@ -126,57 +175,122 @@ fn parse_item(channel: Channel, entry: &Value, entry_time: Option<i64>, item: &V
             return Some(make(mid, InboundKind::Attachments { attachments, text }));
         }
         if m.get("sticker_id").is_some() {
-            let a = Attachment { kind: AttachmentKind::Sticker, url: None };
-            return Some(make(mid, InboundKind::Attachments { attachments: vec![a], text: None }));
+            let a = Attachment {
+                kind: AttachmentKind::Sticker,
+                url: None,
+            };
+            return Some(make(
+                mid,
+                InboundKind::Attachments {
+                    attachments: vec![a],
+                    text: None,
+                },
+            ));
         }
         return match text {
             Some(text) => Some(make(mid, InboundKind::Text { text })),
-            None => Some(make(mid, InboundKind::Other { kind: "empty_message".into() })),
+            None => Some(make(
+                mid,
+                InboundKind::Other {
+                    kind: "empty_message".into(),
+                },
+            )),
         };
     }
 
     if standby {
         let kind = item.as_object().and_then(|o| {
-            o.keys().find(|k| !matches!(k.as_str(), "sender" | "recipient" | "timestamp")).cloned()
+            o.keys()
+                .find(|k| !matches!(k.as_str(), "sender" | "recipient" | "timestamp"))
+                .cloned()
         });
         return Some(make(
-            format!("sb:{customer}:{timestamp}:{}", kind.as_deref().unwrap_or("?")),
+            format!(
+                "sb:{customer}:{timestamp}:{}",
+                kind.as_deref().unwrap_or("?")
+            ),
             InboundKind::Standby { text: None },
         ));
     }
 
     if let Some(pb) = item.get("postback") {
-        let payload = pb.get("payload").and_then(Value::as_str).unwrap_or("").to_string();
-        let title = pb.get("title").and_then(Value::as_str).unwrap_or("").to_string();
+        let payload = pb
+            .get("payload")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        let title = pb
+            .get("title")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
         let referral = str_at(pb, &["referral", "ref"]).map(str::to_string);
         let mid = pb
             .get("mid")
             .and_then(id_of)
             .unwrap_or_else(|| format!("pb:{customer}:{timestamp}:{payload}"));
-        return Some(make(mid, InboundKind::Postback { payload, title, referral }));
+        return Some(make(
+            mid,
+            InboundKind::Postback {
+                payload,
+                title,
+                referral,
+            },
+        ));
     }
     if let Some(r) = item.get("referral") {
-        let referral = r.get("ref").and_then(Value::as_str).unwrap_or("").to_string();
-        return Some(make(format!("ref:{customer}:{timestamp}"), InboundKind::Referral { referral }));
+        let referral = r
+            .get("ref")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        return Some(make(
+            format!("ref:{customer}:{timestamp}"),
+            InboundKind::Referral { referral },
+        ));
     }
     if let Some(r) = item.get("reaction") {
-        let emoji = r.get("emoji").or(r.get("reaction")).and_then(Value::as_str).unwrap_or("").to_string();
-        let action = r.get("action").and_then(Value::as_str).unwrap_or("react").to_string();
+        let emoji = r
+            .get("emoji")
+            .or(r.get("reaction"))
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        let action = r
+            .get("action")
+            .and_then(Value::as_str)
+            .unwrap_or("react")
+            .to_string();
         let target = r.get("mid").and_then(id_of).unwrap_or_default();
         return Some(make(
             format!("rx:{customer}:{target}:{action}:{emoji}:{timestamp}"),
-            InboundKind::Reaction { emoji, action, target },
+            InboundKind::Reaction {
+                emoji,
+                action,
+                target,
+            },
         ));
     }
     if let Some(e) = item.get("message_edit") {
         let target = e.get("mid").and_then(id_of).unwrap_or_default();
         let n = e.get("num_edit").and_then(Value::as_i64).unwrap_or(0);
-        let text = e.get("text").and_then(Value::as_str).unwrap_or("").to_string();
-        return Some(make(format!("edit:{target}:{n}"), InboundKind::Edit { target, text }));
+        let text = e
+            .get("text")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        return Some(make(
+            format!("edit:{target}:{n}"),
+            InboundKind::Edit { target, text },
+        ));
     }
     let kind = item
         .as_object()
-        .and_then(|o| o.keys().find(|k| !matches!(k.as_str(), "sender" | "recipient" | "timestamp")).cloned())
+        .and_then(|o| {
+            o.keys()
+                .find(|k| !matches!(k.as_str(), "sender" | "recipient" | "timestamp"))
+                .cloned()
+        })
         .unwrap_or_else(|| "unknown".into());
     tracing::info!(kind = %kind, "webhook event kind not handled; ignored");
     None
@@ -184,7 +298,10 @@ fn parse_item(channel: Channel, entry: &Value, entry_time: Option<i64>, item: &V
 
 fn attachment(a: &Value) -> Attachment {
     let payload = a.get("payload");
-    let url = payload.and_then(|p| p.get("url")).and_then(Value::as_str).map(str::to_string);
+    let url = payload
+        .and_then(|p| p.get("url"))
+        .and_then(Value::as_str)
+        .map(str::to_string);
     let sticker = payload.and_then(|p| p.get("sticker_id")).and_then(id_of);
     let kind = match a.get("type").and_then(Value::as_str) {
         Some("image") if sticker.is_some() => AttachmentKind::Sticker,
@@ -213,24 +330,58 @@ mod tests {
 
     #[test]
     fn text_quick_reply_postback_and_echo() {
-        let e = one(r#"{"object":"page","entry":[{"id":"431900112233445","time":1763761200123,"messaging":[{"sender":{"id":"7700112233445566"},"recipient":{"id":"431900112233445"},"timestamp":1763761199870,"message":{"mid":"m_1","text":"hi"}}]}]}"#);
-        assert_eq!((e.account_id.as_str(), e.sender_id.as_str(), e.message_id.as_str()), ("431900112233445", "7700112233445566", "m_1"));
+        let e = one(
+            r#"{"object":"page","entry":[{"id":"431900112233445","time":1763761200123,"messaging":[{"sender":{"id":"7700112233445566"},"recipient":{"id":"431900112233445"},"timestamp":1763761199870,"message":{"mid":"m_1","text":"hi"}}]}]}"#,
+        );
+        assert_eq!(
+            (
+                e.account_id.as_str(),
+                e.sender_id.as_str(),
+                e.message_id.as_str()
+            ),
+            ("431900112233445", "7700112233445566", "m_1")
+        );
         assert_eq!(e.kind, InboundKind::Text { text: "hi".into() });
-        let e = one(r#"{"object":"page","entry":[{"id":"1","messaging":[{"sender":{"id":"7"},"recipient":{"id":"1"},"timestamp":"1763761300000","message":{"mid":"m_2","text":"Add 2","quick_reply":{"payload":"ADD:3:2"}}}]}]}"#);
-        assert_eq!(e.kind, InboundKind::QuickReply { payload: "ADD:3:2".into(), text: "Add 2".into() });
+        let e = one(
+            r#"{"object":"page","entry":[{"id":"1","messaging":[{"sender":{"id":"7"},"recipient":{"id":"1"},"timestamp":"1763761300000","message":{"mid":"m_2","text":"Add 2","quick_reply":{"payload":"ADD:3:2"}}}]}]}"#,
+        );
+        assert_eq!(
+            e.kind,
+            InboundKind::QuickReply {
+                payload: "ADD:3:2".into(),
+                text: "Add 2".into()
+            }
+        );
         assert_eq!(e.timestamp, 1_763_761_300_000);
-        let e = one(r#"{"object":"page","entry":[{"id":"1","messaging":[{"sender":{"id":"7"},"recipient":{"id":"1"},"timestamp":5,"postback":{"title":"Go","payload":"GET_STARTED","referral":{"ref":"promo"}}}]}]}"#);
-        assert_eq!(e.kind, InboundKind::Postback { payload: "GET_STARTED".into(), title: "Go".into(), referral: Some("promo".into()) });
+        let e = one(
+            r#"{"object":"page","entry":[{"id":"1","messaging":[{"sender":{"id":"7"},"recipient":{"id":"1"},"timestamp":5,"postback":{"title":"Go","payload":"GET_STARTED","referral":{"ref":"promo"}}}]}]}"#,
+        );
+        assert_eq!(
+            e.kind,
+            InboundKind::Postback {
+                payload: "GET_STARTED".into(),
+                title: "Go".into(),
+                referral: Some("promo".into())
+            }
+        );
         assert_eq!(e.message_id, "pb:7:5000:GET_STARTED");
-        let e = one(r#"{"object":"page","entry":[{"id":"1","messaging":[{"sender":{"id":"1"},"recipient":{"id":"7"},"timestamp":5,"message":{"mid":"m_e","is_echo":true,"app_id":263902037430900,"text":"hello from a person"}}]}]}"#);
+        let e = one(
+            r#"{"object":"page","entry":[{"id":"1","messaging":[{"sender":{"id":"1"},"recipient":{"id":"7"},"timestamp":5,"message":{"mid":"m_e","is_echo":true,"app_id":263902037430900,"text":"hello from a person"}}]}]}"#,
+        );
         assert_eq!(e.sender_id, "7");
-        assert!(matches!(e.kind, InboundKind::Echo { app_id: Some(ref a), .. } if a == "263902037430900"));
+        assert!(
+            matches!(e.kind, InboundKind::Echo { app_id: Some(ref a), .. } if a == "263902037430900")
+        );
     }
 
     #[test]
     fn attachments_stickers_and_dropped_receipts() {
-        let e = one(r#"{"object":"page","entry":[{"id":"1","messaging":[{"sender":{"id":"7"},"recipient":{"id":"1"},"timestamp":5,"message":{"mid":"m_s","attachments":[{"type":"image","payload":{"url":"https://scontent.xx.fbcdn.net/a.jpg"}},{"type":"image","payload":{"url":"https://x/y.png","sticker_id":369239263222822}}]}}]}]}"#);
-        let InboundKind::Attachments { attachments, .. } = e.kind else { panic!() };
+        let e = one(
+            r#"{"object":"page","entry":[{"id":"1","messaging":[{"sender":{"id":"7"},"recipient":{"id":"1"},"timestamp":5,"message":{"mid":"m_s","attachments":[{"type":"image","payload":{"url":"https://scontent.xx.fbcdn.net/a.jpg"}},{"type":"image","payload":{"url":"https://x/y.png","sticker_id":369239263222822}}]}}]}]}"#,
+        );
+        let InboundKind::Attachments { attachments, .. } = e.kind else {
+            panic!()
+        };
         assert_eq!(attachments[0].kind, AttachmentKind::Image);
         assert_eq!(attachments[1].kind, AttachmentKind::Sticker);
         let p = parse(br#"{"object":"page","entry":[{"id":"1","messaging":[{"sender":{"id":"7"},"recipient":{"id":"1"},"delivery":{"mids":["m"],"watermark":5}},{"sender":{"id":"7"},"recipient":{"id":"1"},"timestamp":6,"read":{"watermark":5}},{"sender":{"id":"7"},"recipient":{"id":"1"},"timestamp":6,"brand_new_kind":{}}]}]}"#).unwrap();
@@ -242,10 +393,29 @@ mod tests {
         let p = parse(br#"{"object":"instagram","entry":[{"id":"17841","time":1,"messaging":[{"sender":{"id":"ig1"},"recipient":{"id":"17841"},"timestamp":1763761300000,"message":{"mid":"aWdf","text":"hello"}}]},{"id":"17841","standby":[{"sender":{"id":"ig2"},"recipient":{"id":"17841"},"timestamp":1763761300001,"message":{"mid":"aWdg","text":"to a human"}}]}]}"#).unwrap();
         assert_eq!(p.events.len(), 2);
         assert_eq!(p.events[0].channel, Channel::Instagram);
-        assert_eq!(p.events[1].kind, InboundKind::Standby { text: Some("to a human".into()) });
+        assert_eq!(
+            p.events[1].kind,
+            InboundKind::Standby {
+                text: Some("to a human".into())
+            }
+        );
         assert!(parse(b"not json").is_err());
         assert_eq!(parse(b"{}").unwrap().events.len(), 0);
-        assert_eq!(parse(br#"{"object":"page","entry":"nope"}"#).unwrap().events.len(), 0);
-        assert_eq!(parse(br#"{"object":"page","entry":[{"messaging":[{"message":{"text":"no sender"}}]}]}"#).unwrap().events.len(), 0);
+        assert_eq!(
+            parse(br#"{"object":"page","entry":"nope"}"#)
+                .unwrap()
+                .events
+                .len(),
+            0
+        );
+        assert_eq!(
+            parse(
+                br#"{"object":"page","entry":[{"messaging":[{"message":{"text":"no sender"}}]}]}"#
+            )
+            .unwrap()
+            .events
+            .len(),
+            0
+        );
     }
 }

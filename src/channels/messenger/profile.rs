@@ -30,7 +30,15 @@ pub fn body(texts: &Texts, default_locale: &str, shop_name: &str) -> Value {
         })
     };
     let greeting_for = |locale: &str, tag: &str| {
-        let text: String = texts.get(locale, "welcome", &[("shop", shop_name), ("name", "{{user_first_name}}")]).chars().take(160).collect();
+        let text: String = texts
+            .get(
+                locale,
+                "welcome",
+                &[("shop", shop_name), ("name", "{{user_first_name}}")],
+            )
+            .chars()
+            .take(160)
+            .collect();
         json!({"locale": tag, "text": text})
     };
     let mut menus = vec![menu_for(default_locale, "default")];
@@ -60,6 +68,11 @@ mod tests {
             assert_eq!(m["call_to_actions"].as_array().unwrap().len(), 4);
         }
         assert_eq!(b["get_started"]["payload"], "GET_STARTED");
-        assert!(b["greeting"][1]["text"].as_str().unwrap().contains("{{user_first_name}}"));
+        assert!(
+            b["greeting"][1]["text"]
+                .as_str()
+                .unwrap()
+                .contains("{{user_first_name}}")
+        );
     }
 }

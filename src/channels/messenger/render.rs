@@ -3,8 +3,8 @@
 //! boundaries, 13 quick replies with 20-character titles, 10 carousel
 //! elements per message, 3 buttons, 640-character button text, receipts.
 
-use crate::engine::{Button, Card, Choice, Message, Receipt};
 use crate::domain::Money;
+use crate::engine::{Button, Card, Choice, Message, Receipt};
 use serde_json::{Value, json};
 
 pub const MAX_TEXT: usize = 2000;
@@ -40,7 +40,11 @@ pub fn split_text(text: &str, max: usize) -> Vec<String> {
             .unwrap_or(max);
         let piece: String = rest[..at].iter().collect();
         parts.push(piece.trim_end().to_string());
-        let skip = if at < rest.len() && rest[at].is_whitespace() { at + 1 } else { at };
+        let skip = if at < rest.len() && rest[at].is_whitespace() {
+            at + 1
+        } else {
+            at
+        };
         rest = rest[skip..].to_vec();
     }
     let last: String = rest.iter().collect();
@@ -65,7 +69,9 @@ fn button(b: &Button) -> Value {
         Button::Postback { title, payload } => {
             json!({"type": "postback", "title": cut(title, MAX_TITLE), "payload": cut(payload, MAX_PAYLOAD)})
         }
-        Button::Url { title, url } => json!({"type": "web_url", "title": cut(title, MAX_TITLE), "url": url}),
+        Button::Url { title, url } => {
+            json!({"type": "web_url", "title": cut(title, MAX_TITLE), "url": url})
+        }
     }
 }
 
@@ -135,7 +141,10 @@ fn receipt(r: &Receipt) -> Value {
 /// One engine message → one or more Send API `message` objects, in order.
 pub fn render(message: &Message) -> Vec<Value> {
     match message {
-        Message::Text { text, quick_replies: choices } => {
+        Message::Text {
+            text,
+            quick_replies: choices,
+        } => {
             let parts = split_text(text, MAX_TEXT);
             let last = parts.len() - 1;
             parts
@@ -178,7 +187,9 @@ pub fn render(message: &Message) -> Vec<Value> {
             })
             .collect(),
         Message::Receipt { receipt: r } => vec![receipt(r)],
-        Message::Image { url } => vec![json!({"attachment": {"type": "image", "payload": {"url": url, "is_reusable": false}}})],
+        Message::Image { url } => vec![
+            json!({"attachment": {"type": "image", "payload": {"url": url, "is_reusable": false}}}),
+        ],
     }
 }
 
@@ -196,27 +207,47 @@ mod tests {
         assert_eq!(parts.concat().replace(' ', ""), text.replace(' ', ""));
         let one_word = "x".repeat(4500);
         let parts = split_text(&one_word, MAX_TEXT);
-        assert_eq!(parts.iter().map(|p| p.len()).collect::<Vec<_>>(), vec![2000, 2000, 500]);
+        assert_eq!(
+            parts.iter().map(|p| p.len()).collect::<Vec<_>>(),
+            vec![2000, 2000, 500]
+        );
         assert_eq!(split_text("hi", MAX_TEXT), vec!["hi"]);
     }
 
     #[test]
     fn limits_are_enforced_not_passed_to_meta() {
         let choices: Vec<Choice> = (0..20)
-            .map(|i| Choice { title: format!("A very long chip title {i}"), payload: "P".repeat(2000) })
+            .map(|i| Choice {
+                title: format!("A very long chip title {i}"),
+                payload: "P".repeat(2000),
+            })
             .collect();
-        let m = render(&Message::Text { text: "pick".into(), quick_replies: choices });
+        let m = render(&Message::Text {
+            text: "pick".into(),
+            quick_replies: choices,
+        });
         let qr = m[0]["quick_replies"].as_array().unwrap();
         assert_eq!(qr.len(), 13);
-        assert!(qr.iter().all(|q| q["title"].as_str().unwrap().chars().count() <= 20));
-        assert!(qr.iter().all(|q| q["payload"].as_str().unwrap().chars().count() <= 1000));
+        assert!(
+            qr.iter()
+                .all(|q| q["title"].as_str().unwrap().chars().count() <= 20)
+        );
+        assert!(
+            qr.iter()
+                .all(|q| q["payload"].as_str().unwrap().chars().count() <= 1000)
+        );
 
         let cards: Vec<Card> = (0..23)
             .map(|i| Card {
                 title: format!("{i} {}", "t".repeat(100)),
                 subtitle: "s".into(),
                 image_url: None,
-                buttons: (0..5).map(|b| Button::Postback { title: format!("b{b}"), payload: "x".into() }).collect(),
+                buttons: (0..5)
+                    .map(|b| Button::Postback {
+                        title: format!("b{b}"),
+                        payload: "x".into(),
+                    })
+                    .collect(),
             })
             .collect();
         let m = render(&Message::Carousel { cards });
@@ -224,12 +255,33 @@ mod tests {
         for msg in &m {
             let els = msg["attachment"]["payload"]["elements"].as_array().unwrap();
             assert!(els.len() <= 10);
-            assert!(els.iter().all(|e| e["buttons"].as_array().unwrap().len() <= 3));
-            assert!(els.iter().all(|e| e["title"].as_str().unwrap().chars().count() <= 80));
+            assert!(
+                els.iter()
+                    .all(|e| e["buttons"].as_array().unwrap().len() <= 3)
+            );
+            assert!(
+                els.iter()
+                    .all(|e| e["title"].as_str().unwrap().chars().count() <= 80)
+            );
         }
-        let buttons: Vec<Button> = (0..5).map(|b| Button::Postback { title: format!("b{b}"), payload: "x".into() }).collect();
-        let m = render(&Message::Buttons { text: "t".repeat(700), buttons });
+        let buttons: Vec<Button> = (0..5)
+            .map(|b| Button::Postback {
+                title: format!("b{b}"),
+                payload: "x".into(),
+            })
+            .collect();
+        let m = render(&Message::Buttons {
+            text: "t".repeat(700),
+            buttons,
+        });
         assert_eq!(m.len(), 3, "text overflow first, then two button templates");
-        assert!(m[1]["attachment"]["payload"]["text"].as_str().unwrap().chars().count() <= 640);
+        assert!(
+            m[1]["attachment"]["payload"]["text"]
+                .as_str()
+                .unwrap()
+                .chars()
+                .count()
+                <= 640
+        );
     }
 }

@@ -38,13 +38,20 @@ pub fn classify(status: u16, body: &str) -> SendError {
         err["fbtrace_id"].as_str().unwrap_or("-")
     );
     match (code, sub) {
-        (None, _) if status >= 500 || status == 429 => SendError::Transient(format!("HTTP {status}")),
-        (None, _) => SendError::Permanent(format!("HTTP {status}: {}", body.chars().take(200).collect::<String>())),
+        (None, _) if status >= 500 || status == 429 => {
+            SendError::Transient(format!("HTTP {status}"))
+        }
+        (None, _) => SendError::Permanent(format!(
+            "HTTP {status}: {}",
+            body.chars().take(200).collect::<String>()
+        )),
         (Some(10), Some(2018278)) | (Some(10), Some(2534022)) => SendError::OutsideWindow(msg),
         // Page temporarily restricted: everything for it waits, with a long backoff.
         (Some(10), Some(1893063)) => SendError::Transient(msg),
         (Some(1), _) | (Some(2), _) | (Some(1200), _) => SendError::Transient(msg),
-        (Some(4), _) | (Some(17), _) | (Some(32), _) | (Some(613), _) | (Some(80006), _) => SendError::Transient(msg),
+        (Some(4), _) | (Some(17), _) | (Some(32), _) | (Some(613), _) | (Some(80006), _) => {
+            SendError::Transient(msg)
+        }
         _ => SendError::Permanent(msg),
     }
 }
@@ -74,7 +81,8 @@ impl Graph {
         if let Some(tag) = tag {
             body["tag"] = json!(tag);
         }
-        self.post(&format!("{}/{}/messages", self.base, page_id), token, &body).await
+        self.post(&format!("{}/{}/messages", self.base, page_id), token, &body)
+            .await
     }
 
     pub async fn post(&self, url: &str, token: &str, body: &Value) -> Result<String, SendError> {
@@ -88,7 +96,10 @@ impl Graph {
             .await
             .map_err(|e| SendError::Transient(format!("transport: {e}")))?;
         let status = response.status().as_u16();
-        let text = response.text().await.map_err(|e| SendError::Transient(format!("reading the answer: {e}")))?;
+        let text = response
+            .text()
+            .await
+            .map_err(|e| SendError::Transient(format!("reading the answer: {e}")))?;
         if (200..300).contains(&status) {
             let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
             return Ok(v["message_id"].as_str().unwrap_or("").to_string());
@@ -105,7 +116,9 @@ mod tests {
     fn classification_follows_codes_not_status() {
         let e = |code: i64, sub: Option<i64>| {
             let body = match sub {
-                Some(s) => format!(r#"{{"error":{{"message":"m","code":{code},"error_subcode":{s}}}}}"#),
+                Some(s) => {
+                    format!(r#"{{"error":{{"message":"m","code":{code},"error_subcode":{s}}}}}"#)
+                }
                 None => format!(r#"{{"error":{{"message":"m","code":{code}}}}}"#),
             };
             classify(400, &body)
@@ -117,7 +130,10 @@ mod tests {
         assert!(matches!(e(551, Some(1545041)), SendError::Permanent(_)));
         assert!(matches!(e(190, Some(463)), SendError::Permanent(_)));
         assert!(matches!(e(100, None), SendError::Permanent(_)));
-        assert!(matches!(classify(502, "<html>bad gateway</html>"), SendError::Transient(_)));
+        assert!(matches!(
+            classify(502, "<html>bad gateway</html>"),
+            SendError::Transient(_)
+        ));
         assert!(matches!(classify(403, "nope"), SendError::Permanent(_)));
     }
 }

@@ -48,7 +48,11 @@ mod tests {
         let body = br#"{"object":"page","entry":[{"text":"\u0e2a\u0e27\u0e31"}]}"#;
         let good = sign(b"secret", body);
         assert!(verify(b"secret", Some(&good), body));
-        assert!(verify(b"secret", Some(&good.to_uppercase().replace("SHA256=", "sha256=")), body));
+        assert!(verify(
+            b"secret",
+            Some(&good.to_uppercase().replace("SHA256=", "sha256=")),
+            body
+        ));
         assert!(!verify(b"other", Some(&good), body));
         assert!(!verify(b"secret", None, body));
         assert!(!verify(b"secret", Some("sha1=abcd"), body));

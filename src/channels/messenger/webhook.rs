@@ -10,11 +10,17 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use std::collections::HashMap;
 
-pub async fn handshake(State(state): State<AppState>, Query(q): Query<HashMap<String, String>>) -> Response {
+pub async fn handshake(
+    State(state): State<AppState>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     let mode = q.get("hub.mode").map(String::as_str);
     let token = q.get("hub.verify_token").map(String::as_str);
     match (mode, token, q.get("hub.challenge")) {
-        (Some("subscribe"), Some(t), Some(challenge)) if !state.config.meta_verify_token.is_empty() && t == state.config.meta_verify_token => {
+        (Some("subscribe"), Some(t), Some(challenge))
+            if !state.config.meta_verify_token.is_empty()
+                && t == state.config.meta_verify_token =>
+        {
             (StatusCode::OK, challenge.clone()).into_response()
         }
         _ => {
@@ -25,8 +31,12 @@ pub async fn handshake(State(state): State<AppState>, Query(q): Query<HashMap<St
 }
 
 pub async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let header = headers.get("x-hub-signature-256").and_then(|v| v.to_str().ok());
-    if state.config.meta_app_secret.is_empty() || !signature::verify(state.config.meta_app_secret.as_bytes(), header, &body) {
+    let header = headers
+        .get("x-hub-signature-256")
+        .and_then(|v| v.to_str().ok());
+    if state.config.meta_app_secret.is_empty()
+        || !signature::verify(state.config.meta_app_secret.as_bytes(), header, &body)
+    {
         state.metrics.incr("webhook_bad_signature", 1);
         tracing::warn!("webhook with a missing or wrong signature refused");
         return (StatusCode::FORBIDDEN, "bad signature").into_response();
@@ -37,7 +47,11 @@ pub async fn receive(State(state): State<AppState>, headers: HeaderMap, body: By
     };
     let mut events = Vec::with_capacity(parsed.events.len());
     for e in parsed.events {
-        match state.accounts.shop_for(&state.db, e.channel, &e.account_id).await {
+        match state
+            .accounts
+            .shop_for(&state.db, e.channel, &e.account_id)
+            .await
+        {
             Ok(Some(_)) => events.push(e),
             Ok(None) => {
                 state.metrics.incr("webhook_unknown_page", 1);

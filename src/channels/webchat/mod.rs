@@ -30,12 +30,16 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/chat/{shop}", get(page))
         .route("/chat/{shop}/send", post(send))
-        .route("/chat/{shop}/upload", post(upload).layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES)))
+        .route(
+            "/chat/{shop}/upload",
+            post(upload).layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES)),
+        )
         .route("/chat/{shop}/events", get(events))
 }
 
 fn sign(secret: &str, shop: i64, visitor: &str) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
     mac.update(format!("webchat\0{shop}\0{visitor}").as_bytes());
     hex(&mac.finalize().into_bytes()[..16])
 }
@@ -50,7 +54,9 @@ fn visitor(state: &AppState, shop: i64, headers: &HeaderMap) -> Option<String> {
         .map(|(_, v)| v)?;
     let (id, sig) = value.split_once('.')?;
     let expected = sign(&state.config.secret_key, shop, id);
-    let ok = id.len() == 24 && id.bytes().all(|b| b.is_ascii_hexdigit()) && constant_eq(sig.as_bytes(), expected.as_bytes());
+    let ok = id.len() == 24
+        && id.bytes().all(|b| b.is_ascii_hexdigit())
+        && constant_eq(sig.as_bytes(), expected.as_bytes());
     ok.then(|| id.to_string())
 }
 
@@ -64,12 +70,18 @@ async fn known_shop(state: &AppState, shop: i64) -> Result<shops::Shop, Response
         .map_err(|_| (StatusCode::NOT_FOUND, "no such shop").into_response())
 }
 
-async fn page(State(state): State<AppState>, Path(shop): Path<i64>, headers: HeaderMap) -> Response {
+async fn page(
+    State(state): State<AppState>,
+    Path(shop): Path<i64>,
+    headers: HeaderMap,
+) -> Response {
     let s = match known_shop(&state, shop).await {
         Ok(s) => s,
         Err(r) => return r,
     };
-    let html = PAGE.replace("{{shop_name}}", &html_escape(&s.name)).replace("{{shop_id}}", &shop.to_string());
+    let html = PAGE
+        .replace("{{shop_name}}", &html_escape(&s.name))
+        .replace("{{shop_id}}", &shop.to_string());
     let mut response = Html(html).into_response();
     if visitor(&state, shop, &headers).is_none() {
         let id = hex(&random_bytes::<12>());
@@ -85,7 +97,10 @@ async fn page(State(state): State<AppState>, Path(shop): Path<i64>, headers: Hea
 }
 
 fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 #[derive(serde::Deserialize)]
@@ -101,11 +116,26 @@ struct Outgoing {
 }
 
 fn bad(reason: &str) -> Response {
-    (StatusCode::BAD_REQUEST, axum::Json(serde_json::json!({"error": reason}))).into_response()
+    (
+        StatusCode::BAD_REQUEST,
+        axum::Json(serde_json::json!({"error": reason})),
+    )
+        .into_response()
 }
 
-async fn store_event(state: &AppState, shop: i64, visitor: String, client_id: &str, kind: InboundKind) -> Response {
-    if client_id.is_empty() || client_id.len() > 64 || !client_id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+async fn store_event(
+    state: &AppState,
+    shop: i64,
+    visitor: String,
+    client_id: &str,
+    kind: InboundKind,
+) -> Response {
+    if client_id.is_empty()
+        || client_id.len() > 64
+        || !client_id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-')
+    {
         return bad("client_id must be 1-64 letters, digits or dashes");
     }
     let event = InboundEvent {
@@ -117,12 +147,21 @@ async fn store_event(state: &AppState, shop: i64, visitor: String, client_id: &s
         kind,
     };
     match state.intake.store(vec![event]).await {
-        Ok(_) => (StatusCode::ACCEPTED, axum::Json(serde_json::json!({"ok": true}))).into_response(),
+        Ok(_) => (
+            StatusCode::ACCEPTED,
+            axum::Json(serde_json::json!({"ok": true})),
+        )
+            .into_response(),
         Err(e) => (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response(),
     }
 }
 
-async fn send(State(state): State<AppState>, Path(shop): Path<i64>, headers: HeaderMap, body: Bytes) -> Response {
+async fn send(
+    State(state): State<AppState>,
+    Path(shop): Path<i64>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     if let Err(r) = known_shop(&state, shop).await {
         return r;
     }
@@ -134,9 +173,15 @@ async fn send(State(state): State<AppState>, Path(shop): Path<i64>, headers: Hea
     };
     let kind = match (msg.payload, msg.text) {
         (Some(payload), _) if !payload.is_empty() && payload.len() <= 1000 => {
-            InboundKind::Postback { payload, title: msg.title.unwrap_or_default(), referral: None }
+            InboundKind::Postback {
+                payload,
+                title: msg.title.unwrap_or_default(),
+                referral: None,
+            }
         }
-        (_, Some(text)) if !text.trim().is_empty() && text.chars().count() <= 2000 => InboundKind::Text { text },
+        (_, Some(text)) if !text.trim().is_empty() && text.chars().count() <= 2000 => {
+            InboundKind::Text { text }
+        }
         _ => return bad("send a text of 1-2000 characters or a button payload"),
     };
     store_event(&state, shop, visitor, &msg.client_id, kind).await
@@ -144,7 +189,11 @@ async fn send(State(state): State<AppState>, Path(shop): Path<i64>, headers: Hea
 
 /// Where an uploaded slip waits for the worker; only hex names are valid.
 pub fn upload_path(media_dir: &FsPath, name: &str) -> PathBuf {
-    let safe: String = name.chars().filter(|c| c.is_ascii_hexdigit()).take(64).collect();
+    let safe: String = name
+        .chars()
+        .filter(|c| c.is_ascii_hexdigit())
+        .take(64)
+        .collect();
     media_dir.join("uploads").join(format!("{safe}.bin"))
 }
 
@@ -182,7 +231,10 @@ async fn upload(
         return (StatusCode::INTERNAL_SERVER_ERROR, "cannot store the upload").into_response();
     }
     let kind = InboundKind::Attachments {
-        attachments: vec![Attachment { kind: AttachmentKind::Image, url: Some(format!("upload:{name}")) }],
+        attachments: vec![Attachment {
+            kind: AttachmentKind::Image,
+            url: Some(format!("upload:{name}")),
+        }],
         text: None,
     };
     store_event(&state, shop, visitor, &q.client_id, kind).await
@@ -196,7 +248,12 @@ struct EventsQuery {
 
 /// Replies and pushes, as they are sent, over server-sent events. Each
 /// instance reads the database, so it works behind a load balancer.
-async fn events(State(state): State<AppState>, Path(shop): Path<i64>, Query(q): Query<EventsQuery>, headers: HeaderMap) -> Response {
+async fn events(
+    State(state): State<AppState>,
+    Path(shop): Path<i64>,
+    Query(q): Query<EventsQuery>,
+    headers: HeaderMap,
+) -> Response {
     let shop_row = match known_shop(&state, shop).await {
         Ok(s) => s,
         Err(r) => return r,
@@ -210,11 +267,21 @@ async fn events(State(state): State<AppState>, Path(shop): Path<i64>, Query(q): 
         .and_then(|v| v.parse().ok())
         .unwrap_or(q.after);
     let stream = futures_util::stream::unfold(
-        (state, shop_row, visitor, after, None::<crate::domain::CustomerId>, Vec::<Event>::new()),
+        (
+            state,
+            shop_row,
+            visitor,
+            after,
+            None::<crate::domain::CustomerId>,
+            Vec::<Event>::new(),
+        ),
         |(state, shop, visitor, mut cursor, mut customer, mut ready)| async move {
             loop {
                 if let Some(ev) = ready.pop() {
-                    return Some((Ok::<Event, Infallible>(ev), (state, shop, visitor, cursor, customer, ready)));
+                    return Some((
+                        Ok::<Event, Infallible>(ev),
+                        (state, shop, visitor, cursor, customer, ready),
+                    ));
                 }
                 if *state.stopping.borrow() {
                     return None;
@@ -233,10 +300,20 @@ async fn events(State(state): State<AppState>, Path(shop): Path<i64>, Query(q): 
                         .unwrap_or_else(|| shop.locale.clone());
                     for r in rows.iter().rev() {
                         cursor = cursor.max(r.id);
-                        let Ok(payload) = serde_json::from_value::<OutboundPayload>(r.payload.clone()) else { continue };
-                        let message = crate::outbox::for_webchat(&payload, &shop, &locale, &state.texts);
+                        let Ok(payload) =
+                            serde_json::from_value::<OutboundPayload>(r.payload.clone())
+                        else {
+                            continue;
+                        };
+                        let message =
+                            crate::outbox::for_webchat(&payload, &shop, &locale, &state.texts);
                         let data = serde_json::to_string(&message).unwrap_or_default();
-                        ready.push(Event::default().id(r.id.to_string()).event("message").data(data));
+                        ready.push(
+                            Event::default()
+                                .id(r.id.to_string())
+                                .event("message")
+                                .data(data),
+                        );
                     }
                     continue;
                 }
@@ -247,10 +324,16 @@ async fn events(State(state): State<AppState>, Path(shop): Path<i64>, Query(q): 
             }
         },
     );
-    Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))).into_response()
+    Sse::new(stream)
+        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+        .into_response()
 }
 
-async fn find_customer(state: &AppState, shop: ShopId, visitor: &str) -> Option<crate::domain::CustomerId> {
+async fn find_customer(
+    state: &AppState,
+    shop: ShopId,
+    visitor: &str,
+) -> Option<crate::domain::CustomerId> {
     use sqlx::Row;
     sqlx::query("select id from customers where shop_id = $1 and channel = 'webchat' and channel_user_id = $2")
         .bind(shop.get())
