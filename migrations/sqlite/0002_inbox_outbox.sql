@@ -6,7 +6,10 @@ create table inbox_leases (
     lease_until integer not null
 );
 alter table inbox_events add column sender_key text not null default '';
-create index inbox_sender_pending on inbox_events (sender_key, status, occurred_at);
+-- Only pending events are indexed for the workers: the index stays small
+-- however long the inbox grows, and intake maintains one index fewer.
+drop index inbox_pending;
+create index inbox_pending_by_sender on inbox_events (sender_key, occurred_at, id) where status = 'pending';
 alter table outbox_messages add column parts_sent integer not null default 0;
 alter table outbox_messages add column held_reason text;
 create index outbox_pending_customer on outbox_messages (customer_id, status, id);
