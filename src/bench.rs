@@ -110,3 +110,474 @@ pub async fn intake(o: IntakeOptions) -> Result<Report, String> {
         max: all.last().copied().unwrap_or_default(),
     })
 }
+
+// ---------------------------------------------------------------- journey
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State as AxState;
+use std::collections::HashMap;
+use tokio::sync::{Mutex as AsyncMutex, mpsc};
+
+type ReplyTx = mpsc::UnboundedSender<(Instant, serde_json::Value)>;
+
+/// A fast fake Graph API inside the load tool: records each Send API call
+/// and hands it to the customer task waiting for it.
+#[derive(Clone, Default)]
+struct Graph {
+    waiting: Arc<std::sync::Mutex<HashMap<String, ReplyTx>>>,
+    sends: Arc<AtomicU64>,
+    /// Every outbox key seen in `metadata`, with how often it arrived.
+    keys: Arc<std::sync::Mutex<HashMap<String, u32>>>,
+}
+
+async fn graph_send(AxState(g): AxState<Graph>, body: Bytes) -> axum::Json<serde_json::Value> {
+    let at = Instant::now();
+    let n = g.sends.fetch_add(1, Ordering::Relaxed);
+    if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&body) {
+        if let Some(key) = v["message"]["metadata"].as_str()
+            && let Ok(mut keys) = g.keys.lock()
+        {
+            *keys.entry(key.to_string()).or_default() += 1;
+        }
+        if let Some(r) = v["recipient"]["id"].as_str()
+            && let Ok(w) = g.waiting.lock()
+            && let Some(tx) = w.get(r)
+        {
+            let _ = tx.send((at, v.clone()));
+        }
+    }
+    axum::Json(serde_json::json!({"recipient_id": "r", "message_id": format!("m_sent_{n}")}))
+}
+
+/// A tiny PNG the slip worker can download as a "slip".
+fn slip_png() -> Vec<u8> {
+    let img = image::RgbImage::from_fn(64, 64, |x, y| {
+        image::Rgb([(x * 4) as u8, (y * 4) as u8, 128])
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    let _ = img.write_to(&mut out, image::ImageFormat::Png);
+    out.into_inner()
+}
+
+pub struct JourneyOptions {
+    /// One or more servers; customers are spread round-robin over them.
+    pub urls: Vec<String>,
+    pub app_secret: String,
+    pub page_id: String,
+    pub token: String,
+    pub customers: usize,
+    pub concurrency: usize,
+    pub graph_port: u16,
+    /// How long to wait for an acknowledged event's reply before calling it lost.
+    pub reply_timeout: Duration,
+    /// Where to write the message ids the server acknowledged.
+    pub acked_file: Option<std::path::PathBuf>,
+    pub duplicate_percent: u64,
+    pub echo_percent: u64,
+}
+
+#[derive(Default)]
+pub struct JourneyReport {
+    pub events_acked: u64,
+    pub duplicates_sent: u64,
+    pub echoes_sent: u64,
+    pub retries: u64,
+    pub journeys_completed: u64,
+    pub replies_missing: u64,
+    pub sends: u64,
+    pub duplicate_sends: u64,
+    pub elapsed: Duration,
+    pub intake: Vec<Duration>,
+    pub e2e: Vec<Duration>,
+}
+
+impl JourneyReport {
+    pub fn pct(v: &[Duration], q: f64) -> Duration {
+        if v.is_empty() {
+            return Duration::ZERO;
+        }
+        v[((v.len() as f64 * q) as usize).min(v.len() - 1)]
+    }
+}
+
+struct Shared {
+    opts: JourneyOptions,
+    client: reqwest::Client,
+    graph: Graph,
+    run: String,
+    seq: AtomicU64,
+    report: AsyncMutex<JourneyReport>,
+    acked: AsyncMutex<Vec<String>>,
+}
+
+fn roll(percent: u64) -> bool {
+    (u64::from(clock::random_bytes::<1>()[0]) * 100 / 256) < percent
+}
+
+/// Posts one event until the server acknowledges it (a killed server just
+/// means "try again", exactly as Meta behaves). Returns the intake latency.
+async fn deliver(s: &Shared, url: &str, body: Vec<u8>, mid: &str) -> Duration {
+    let sig = sign(s.opts.app_secret.as_bytes(), &body);
+    let mut tries = 0;
+    loop {
+        let t = Instant::now();
+        let ok = s
+            .client
+            .post(url)
+            .header("content-type", "application/json")
+            .header("x-hub-signature-256", &sig)
+            .body(body.clone())
+            .timeout(Duration::from_secs(10))
+            .send()
+            .await
+            .map(|r| r.status().is_success())
+            .unwrap_or(false);
+        if ok {
+            s.acked.lock().await.push(mid.to_string());
+            return t.elapsed();
+        }
+        tries += 1;
+        s.report.lock().await.retries += 1;
+        tokio::time::sleep(Duration::from_millis((50 * tries).min(1000))).await;
+    }
+}
+
+fn envelope(page: &str, item: serde_json::Value) -> Vec<u8> {
+    serde_json::json!({"object": "page", "entry": [{"id": page, "time": clock::now().millis(), "messaging": [item]}]})
+        .to_string()
+        .into_bytes()
+}
+
+enum Step {
+    Tap(String),
+    Text(String),
+    Image(String),
+}
+
+async fn customer(s: Arc<Shared>, index: usize, product: i64, variant: i64) {
+    let psid = format!(
+        "{}",
+        8_000_000_000_000_000u64
+            + (index as u64)
+            + u64::from(u32::from_be_bytes(clock::random_bytes::<4>()) % 1_000_000) * 10_000
+    );
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    if let Ok(mut w) = s.graph.waiting.lock() {
+        w.insert(psid.clone(), tx);
+    }
+    let page = s.opts.page_id.clone();
+    let mut steps: std::collections::VecDeque<Step> = [
+        Step::Tap("GET_STARTED".into()),
+        Step::Tap("MENU_PRODUCTS".into()),
+        Step::Tap("PAGE:0".into()),
+        Step::Tap(format!("BUY:{product}")),
+        Step::Tap(format!("QTY:{variant}:1:1")),
+        Step::Text(format!("Customer {index}")),
+        Step::Text("081 234 5678".into()),
+        Step::Text("99/1 Sukhumvit 11".into()),
+        Step::Text("Bangkok".into()),
+        Step::Text("Watthana".into()),
+        Step::Tap("PLACE".into()),
+    ]
+    .into_iter()
+    .collect();
+    let mut offered: Vec<String> = Vec::new();
+    let mut completed = false;
+    while let Some(step) = steps.pop_front() {
+        let n = s.seq.fetch_add(1, Ordering::Relaxed);
+        let mid = format!("m_j_{}_{n}", s.run);
+        let now = clock::now().millis();
+        let item = match &step {
+            Step::Tap(p) => {
+                serde_json::json!({"sender": {"id": psid}, "recipient": {"id": page}, "timestamp": now,
+                "postback": {"mid": mid, "title": p, "payload": p}})
+            }
+            Step::Text(t) => {
+                serde_json::json!({"sender": {"id": psid}, "recipient": {"id": page}, "timestamp": now,
+                "message": {"mid": mid, "text": t}})
+            }
+            Step::Image(u) => {
+                serde_json::json!({"sender": {"id": psid}, "recipient": {"id": page}, "timestamp": now,
+                "message": {"mid": mid, "attachments": [{"type": "image", "payload": {"url": u}}]}})
+            }
+        };
+        let body = envelope(&page, item);
+        // Spread one customer's events over all instances: order must hold anyway.
+        let url = format!("{}/webhooks/messenger", s.opts.urls[(n as usize + index) % s.opts.urls.len()]);
+        while rx.try_recv().is_ok() {}
+        let started = Instant::now();
+        let intake = deliver(&s, &url, body.clone(), &mid).await;
+        if roll(s.opts.duplicate_percent) {
+            // Meta redelivers: same id, must take effect once.
+            deliver(&s, &url, body, &mid).await;
+            s.report.lock().await.duplicates_sent += 1;
+        }
+        // Wait for the bot's answer (the first Send API call for this customer).
+        let mut replies = Vec::new();
+        match tokio::time::timeout(s.opts.reply_timeout, rx.recv()).await {
+            Ok(Some((at, first))) => {
+                let e2e = at.saturating_duration_since(started);
+                replies.push(first);
+                // Collect the rest of this answer (a receipt and a question, say).
+                // A placed order answers with a bill, then the payment question.
+                let placing = matches!(step, Step::Tap(ref p) if p == "PLACE");
+                let window = Duration::from_millis(if placing { 3000 } else { 30 });
+                while let Ok(Some((_, more))) = tokio::time::timeout(window, rx.recv()).await {
+                    let asks = more["message"]["quick_replies"].is_array();
+                    replies.push(more);
+                    if placing && asks {
+                        break;
+                    }
+                }
+                let mut r = s.report.lock().await;
+                r.events_acked += 1;
+                r.intake.push(intake);
+                r.e2e.push(e2e);
+            }
+            _ => {
+                let mut r = s.report.lock().await;
+                r.events_acked += 1;
+                r.intake.push(intake);
+                r.replies_missing += 1;
+            }
+        }
+        for reply in &replies {
+            if let Some(key) = reply["message"]["metadata"].as_str()
+                && roll(s.opts.echo_percent)
+            {
+                // Meta echoes our own message back; it must never be answered.
+                let n = s.seq.fetch_add(1, Ordering::Relaxed);
+                let echo = serde_json::json!({"sender": {"id": page}, "recipient": {"id": psid}, "timestamp": clock::now().millis(),
+                    "message": {"mid": format!("m_echo_{}_{n}", s.run), "is_echo": true, "app_id": 1, "metadata": key, "text": "echo"}});
+                let emid = format!("m_echo_{}_{n}", s.run);
+                deliver(&s, &url, envelope(&page, echo), &emid).await;
+                s.report.lock().await.echoes_sent += 1;
+            }
+            for qr in reply["message"]["quick_replies"]
+                .as_array()
+                .into_iter()
+                .flatten()
+            {
+                if let Some(p) = qr["payload"].as_str() {
+                    offered.push(p.to_string());
+                }
+            }
+        }
+        // After the order: pay by transfer, send the slip, look at the orders.
+        if matches!(step, Step::Tap(ref p) if p == "PLACE") {
+            if let Some(pay) = offered
+                .iter()
+                .rev()
+                .find(|p| p.starts_with("PAY:bank:"))
+                .cloned()
+            {
+                steps.push_back(Step::Tap(pay));
+                steps.push_back(Step::Image(format!(
+                    "http://127.0.0.1:{}/slip.png",
+                    s.opts.graph_port
+                )));
+                steps.push_back(Step::Tap("ORDERS".into()));
+                completed = true;
+            }
+        }
+    }
+    if completed {
+        s.report.lock().await.journeys_completed += 1;
+    }
+    if let Ok(mut w) = s.graph.waiting.lock() {
+        w.remove(&psid);
+    }
+}
+
+pub async fn journey(opts: JourneyOptions) -> Result<JourneyReport, String> {
+    let graph = Graph::default();
+    let png = Arc::new(slip_png());
+    let app = Router::new()
+        .route(
+            "/slip.png",
+            axum::routing::get(move || {
+                let png = png.clone();
+                async move {
+                    (
+                        [(axum::http::header::CONTENT_TYPE, "image/png")],
+                        (*png).clone(),
+                    )
+                }
+            }),
+        )
+        .fallback(graph_send)
+        .with_state(graph.clone());
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", opts.graph_port))
+        .await
+        .map_err(|e| format!("fake Graph API on port {}: {e}", opts.graph_port))?;
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(opts.concurrency)
+        .tcp_nodelay(true)
+        .build()
+        .map_err(|e| e.to_string())?;
+    // Pick a product that sells without a stock limit and has one option.
+    let products: serde_json::Value = client
+        .get(format!("{}/api/v1/products", opts.urls[0]))
+        .bearer_auth(&opts.token)
+        .send()
+        .await
+        .map_err(|e| e.to_string())?
+        .json()
+        .await
+        .map_err(|e| e.to_string())?;
+    let (product, variant) = products["products"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find_map(|p| {
+            let vars = p["variants"].as_array()?;
+            (vars.len() == 1 && vars[0]["stock"].is_null()).then(|| {
+                (
+                    p["id"].as_i64().unwrap_or(0),
+                    vars[0]["id"].as_i64().unwrap_or(0),
+                )
+            })
+        })
+        .ok_or(
+            "the shop needs a product with one unlimited variant (the demo catalog has several)",
+        )?;
+    let shared = Arc::new(Shared {
+        run: clock::hex(&clock::random_bytes::<4>()),
+        client,
+        graph: graph.clone(),
+        seq: AtomicU64::new(0),
+        report: AsyncMutex::new(JourneyReport::default()),
+        acked: AsyncMutex::new(Vec::new()),
+        opts,
+    });
+    let started = Instant::now();
+    let next = Arc::new(AtomicU64::new(0));
+    let mut tasks = Vec::new();
+    for _ in 0..shared.opts.concurrency {
+        let (s, next) = (shared.clone(), next.clone());
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed) as usize;
+                if i >= s.opts.customers {
+                    break;
+                }
+                customer(s.clone(), i, product, variant).await;
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.map_err(|e| e.to_string())?;
+    }
+    let elapsed = started.elapsed();
+    if let Some(path) = &shared.opts.acked_file {
+        let acked = shared.acked.lock().await;
+        std::fs::write(path, acked.join("\n")).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    let mut report = std::mem::take(&mut *shared.report.lock().await);
+    report.elapsed = elapsed;
+    report.sends = graph.sends.load(Ordering::Relaxed);
+    report.duplicate_sends = graph
+        .keys
+        .lock()
+        .map(|k| k.values().map(|n| u64::from(n.saturating_sub(1))).sum())
+        .unwrap_or(0);
+    report.intake.sort();
+    report.e2e.sort();
+    Ok(report)
+}
+
+// ---------------------------------------------------------------- check
+
+/// What the database says after a run: every acknowledged event processed
+/// once in effect, every order consistent, every message delivered.
+#[derive(Debug, Default)]
+pub struct Consistency {
+    pub acked: usize,
+    pub acked_not_done: usize,
+    pub customer_events: i64,
+    pub customer_messages_recorded: i64,
+    pub orders: i64,
+    pub inconsistent_orders: i64,
+    pub history_mismatches: i64,
+    pub negative_stock: i64,
+    pub outbox_sent: i64,
+    pub outbox_not_sent: i64,
+}
+
+impl Consistency {
+    pub fn ok(&self) -> bool {
+        self.acked_not_done == 0
+            && self.customer_events == self.customer_messages_recorded
+            && self.inconsistent_orders == 0
+            && self.history_mismatches == 0
+            && self.negative_stock == 0
+            && self.outbox_not_sent == 0
+    }
+}
+
+pub async fn check(db: &crate::store::Db, acked: &[String], wait: Duration) -> Result<Consistency, String> {
+    use sqlx::Row;
+    // Let queued work finish first: nothing pending in the inbox or outbox.
+    let deadline = Instant::now() + wait;
+    loop {
+        let busy: i64 = sqlx::query(
+            "select (select count(*) from inbox_events where status = 'pending') + (select count(*) from outbox_messages where status = 'pending') \
+             + (select count(*) from payments where status = 'fetching')",
+        )
+        .fetch_one(&db.pool)
+        .await
+        .map_err(|e| e.to_string())?
+        .try_get(0)
+        .map_err(|e| e.to_string())?;
+        if busy == 0 || Instant::now() > deadline {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let one = |sql: &'static str| async move {
+        sqlx::query(sql)
+            .fetch_one(&db.pool)
+            .await
+            .map_err(|e| e.to_string())?
+            .try_get::<i64, _>(0)
+            .map_err(|e| e.to_string())
+    };
+    let mut c = Consistency {
+        acked: acked.len(),
+        ..Default::default()
+    };
+    let mut done = std::collections::HashSet::new();
+    let rows = sqlx::query("select message_id from inbox_events where status = 'done'")
+        .fetch_all(&db.pool)
+        .await
+        .map_err(|e| e.to_string())?;
+    for r in &rows {
+        done.insert(r.try_get::<String, _>(0).map_err(|e| e.to_string())?);
+    }
+    let unique: std::collections::HashSet<&String> = acked.iter().collect();
+    c.acked = unique.len();
+    c.acked_not_done = unique.iter().filter(|m| !done.contains(m.as_str())).count();
+    c.customer_events = one("select count(*) from inbox_events where status = 'done' and kind not in ('echo', 'standby', 'reaction', 'other')").await?;
+    c.customer_messages_recorded =
+        one("select count(*) from conversation_messages where author = 'customer'").await?;
+    c.orders = one("select count(*) from orders").await?;
+    c.inconsistent_orders = one(
+        "select count(*) from orders o where o.paid + o.remaining <> o.total \
+         or o.total <> case when o.subtotal + o.shipping_fee + o.service_fees - o.discount < 0 then 0 else o.subtotal + o.shipping_fee + o.service_fees - o.discount end \
+         or o.subtotal <> (select coalesce(cast(sum(l.unit_price * l.qty) as bigint), 0) from order_lines l where l.order_id = o.id and l.status <> 'refused')",
+    )
+    .await?;
+    c.history_mismatches = one(
+        "select count(*) from orders o where o.fulfilment <> (select h.to_state from order_history h where h.order_id = o.id and h.machine = 'fulfilment' order by h.id desc limit 1) \
+         or o.payment_status <> coalesce((select h.to_state from order_history h where h.order_id = o.id and h.machine = 'payment' order by h.id desc limit 1), 'unpaid')",
+    )
+    .await?;
+    c.negative_stock = one("select count(*) from variants where stock < 0").await?;
+    c.outbox_sent = one("select count(*) from outbox_messages where status = 'sent'").await?;
+    c.outbox_not_sent = one("select count(*) from outbox_messages where status <> 'sent'").await?;
+    Ok(c)
+}

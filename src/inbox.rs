@@ -85,16 +85,18 @@ async fn writer(db: Db, mut rx: mpsc::Receiver<(Vec<InboundEvent>, Reply)>, wake
             let _ = reply.send(result.clone());
         }
         if result.is_ok() {
-            wake.notify_waiters();
+            wake.notify_one();
         }
     }
 }
 
 /// Page id → shop, cached briefly so intake does not query per request.
 /// One map per channel, looked up by `&str` so intake allocates nothing.
+type AccountCache = HashMap<String, (Option<ShopId>, Instant)>;
+
 #[derive(Default)]
 pub struct Accounts {
-    cache: Mutex<[HashMap<String, (Option<ShopId>, Instant)>; 2]>,
+    cache: Mutex<[AccountCache; 2]>,
 }
 
 const ACCOUNT_TTL: Duration = Duration::from_secs(10);
@@ -395,7 +397,7 @@ async fn process_event(state: &AppState, stored: &inbox::StoredEvent) -> Result<
     tx.commit().await?;
     state.metrics.incr("inbox_processed", 1);
     if outbound {
-        state.outbox_wake.notify_waiters();
+        state.outbox_wake.notify_one();
     }
     for job in after {
         match job {
@@ -420,7 +422,7 @@ async fn process_event(state: &AppState, stored: &inbox::StoredEvent) -> Result<
                         tracing::warn!(error = %e, "web chat slip upload was not accepted");
                     }
                     let _ = tokio::fs::remove_file(&path).await;
-                    state.outbox_wake.notify_waiters();
+                    state.outbox_wake.notify_one();
                 }
                 Err(e) => tracing::warn!(error = %e, "web chat upload vanished"),
             },
@@ -805,7 +807,7 @@ pub async fn expire_holds(state: &AppState, now: Timestamp) -> Result<usize, Sto
         }
     }
     if n > 0 {
-        state.outbox_wake.notify_waiters();
+        state.outbox_wake.notify_one();
     }
     Ok(n)
 }

@@ -36,6 +36,9 @@ enum Command {
         /// The Page access token for --page-id.
         #[arg(long, requires = "page_id")]
         page_token: Option<String>,
+        /// Create the demo shop, print its token, and exit (for benchmarks).
+        #[arg(long)]
+        setup_only: bool,
     },
     /// Manage shops.
     Shop {
@@ -93,6 +96,43 @@ enum BenchCommand {
         seconds: u64,
         #[arg(long, default_value_t = 10_000)]
         customers: u64,
+    },
+    /// Customers walking the whole journey (browse, cart, address, order,
+    /// transfer, slip, view orders) with duplicates and echoes mixed in,
+    /// against servers that use this tool's fake Graph API.
+    Journey {
+        /// Comma-separated server base URLs, e.g. http://127.0.0.1:8080
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        urls: String,
+        #[arg(long)]
+        page_id: String,
+        /// An admin token of the shop (to look up a product to buy).
+        #[arg(long)]
+        token: String,
+        #[arg(long, default_value_t = 500)]
+        customers: usize,
+        #[arg(long, default_value_t = 64)]
+        concurrency: usize,
+        /// The fake Graph API listens here; start the servers with META_GRAPH_URL=http://127.0.0.1:PORT/v25.0
+        #[arg(long, default_value_t = 18600)]
+        graph_port: u16,
+        #[arg(long, default_value_t = 60)]
+        reply_timeout_secs: u64,
+        #[arg(long)]
+        acked_file: Option<std::path::PathBuf>,
+        #[arg(long, default_value_t = 5)]
+        duplicate_percent: u64,
+        #[arg(long, default_value_t = 30)]
+        echo_percent: u64,
+    },
+    /// Checks the database after a run (uses DATABASE_URL): acknowledged
+    /// events processed, orders consistent, outbox delivered.
+    Check {
+        #[arg(long)]
+        acked_file: std::path::PathBuf,
+        /// How long to wait for queued work to drain before checking.
+        #[arg(long, default_value_t = 120)]
+        wait_secs: u64,
     },
 }
 
@@ -227,6 +267,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::Demo {
             page_id,
             page_token,
+            setup_only,
         } => {
             let mut config = Config::from_env(Secrets::Optional).map_err(|e| e.to_string())?;
             fill_demo_secrets(&mut config)?;
@@ -243,6 +284,10 @@ async fn run(cli: Cli) -> Result<(), String> {
             let (token, _) = tokens::create(&db, shop, "demo", Role::Owner, now)
                 .await
                 .map_err(|e| e.to_string())?;
+            if setup_only {
+                println!("shop {shop}\ntoken {token}");
+                return Ok(());
+            }
             let running = server::start(config.clone(), db)
                 .await
                 .map_err(|e| format!("CHATBILL_BIND: cannot listen on {}: {e}", config.bind))?;
@@ -409,6 +454,86 @@ async fn run(cli: Cli) -> Result<(), String> {
                 report.errors
             );
             Ok(())
+        }
+        Command::Bench {
+            command:
+                BenchCommand::Journey {
+                    urls,
+                    page_id,
+                    token,
+                    customers,
+                    concurrency,
+                    graph_port,
+                    reply_timeout_secs,
+                    acked_file,
+                    duplicate_percent,
+                    echo_percent,
+                },
+        } => {
+            let mut config = Config::from_env(Secrets::Optional).map_err(|e| e.to_string())?;
+            fill_demo_secrets(&mut config)?;
+            let r = chatbill::bench::journey(chatbill::bench::JourneyOptions {
+                urls: urls
+                    .split(',')
+                    .map(|u| u.trim().trim_end_matches('/').to_string())
+                    .filter(|u| !u.is_empty())
+                    .collect(),
+                app_secret: config.meta_app_secret.clone(),
+                page_id,
+                token,
+                customers,
+                concurrency,
+                graph_port,
+                reply_timeout: std::time::Duration::from_secs(reply_timeout_secs),
+                acked_file,
+                duplicate_percent,
+                echo_percent,
+            })
+            .await?;
+            use chatbill::bench::JourneyReport as R;
+            let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
+            println!(
+                "journey: {} journeys completed; {} events acknowledged ({} duplicates, {} echoes, {} retries) in {:.1} s = {:.0} events/s",
+                r.journeys_completed,
+                r.events_acked,
+                r.duplicates_sent,
+                r.echoes_sent,
+                r.retries,
+                r.elapsed.as_secs_f64(),
+                r.events_acked as f64 / r.elapsed.as_secs_f64()
+            );
+            println!(
+                "intake latency p50 {:.2} ms, p99 {:.2} ms; end-to-end (webhook → Send API) p50 {:.2} ms, p99 {:.2} ms; {} Send API calls = {:.0}/s, {} repeated; {} replies missing",
+                ms(R::pct(&r.intake, 0.5)),
+                ms(R::pct(&r.intake, 0.99)),
+                ms(R::pct(&r.e2e, 0.5)),
+                ms(R::pct(&r.e2e, 0.99)),
+                r.sends,
+                r.sends as f64 / r.elapsed.as_secs_f64(),
+                r.duplicate_sends,
+                r.replies_missing
+            );
+            Ok(())
+        }
+        Command::Bench {
+            command: BenchCommand::Check { acked_file, wait_secs },
+        } => {
+            let config = Config::from_env(Secrets::Optional).map_err(|e| e.to_string())?;
+            let db = connect(&config).await?;
+            let acked: Vec<String> = std::fs::read_to_string(&acked_file)
+                .map_err(|e| format!("{}: {e}", acked_file.display()))?
+                .lines()
+                .filter(|l| !l.is_empty())
+                .map(str::to_string)
+                .collect();
+            let c = chatbill::bench::check(&db, &acked, std::time::Duration::from_secs(wait_secs)).await?;
+            println!("{c:#?}");
+            if c.ok() {
+                println!("consistent");
+                Ok(())
+            } else {
+                Err("inconsistent: see above".into())
+            }
         }
         Command::Messenger {
             command: MessengerCommand::Setup { shop },

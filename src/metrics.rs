@@ -18,10 +18,13 @@ struct Histogram {
     total: u64,
 }
 
+/// (method, route, status)
+type RequestKey = (String, String, u16);
+
 #[derive(Default)]
 pub struct Metrics {
     // Small vectors scanned by &str: a hot path must not allocate keys.
-    requests: Mutex<Vec<((String, String, u16), u64)>>,
+    requests: Mutex<Vec<(RequestKey, u64)>>,
     latency: Mutex<Vec<(String, Histogram)>>,
     counters: Mutex<BTreeMap<&'static str, u64>>,
 }
