@@ -13,7 +13,7 @@ cargo build --release --quiet
 BIN=$PWD/target/release/chatbill
 dir=$(mktemp -d)
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done; [ -n "${sup:-}" ] && kill "$sup" 2>/dev/null || true; rm -rf "$dir"; }
+cleanup() { for p in "${pids[@]}" $(cat "$dir/pid0" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done; [ -n "${sup:-}" ] && kill "$sup" 2>/dev/null || true; rm -rf "$dir"; }
 trap cleanup EXIT
 export DATABASE_URL=${DATABASE_URL:-sqlite://$dir/journey.db}
 export META_APP_SECRET=bench-app-secret META_VERIFY_TOKEN=bench-verify-token

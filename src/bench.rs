@@ -304,7 +304,10 @@ async fn customer(s: Arc<Shared>, index: usize, product: i64, variant: i64) {
         };
         let body = envelope(&page, item);
         // Spread one customer's events over all instances: order must hold anyway.
-        let url = format!("{}/webhooks/messenger", s.opts.urls[(n as usize + index) % s.opts.urls.len()]);
+        let url = format!(
+            "{}/webhooks/messenger",
+            s.opts.urls[(n as usize + index) % s.opts.urls.len()]
+        );
         while rx.try_recv().is_ok() {}
         let started = Instant::now();
         let intake = deliver(&s, &url, body.clone(), &mid).await;
@@ -473,6 +476,18 @@ pub async fn journey(opts: JourneyOptions) -> Result<JourneyReport, String> {
         t.await.map_err(|e| e.to_string())?;
     }
     let elapsed = started.elapsed();
+    // Keep the fake Graph API up until the servers stop sending (late
+    // replies, pushes after slips, retries after a crash).
+    let quiet_deadline = Instant::now() + Duration::from_secs(180);
+    let mut last = graph.sends.load(Ordering::Relaxed);
+    while Instant::now() < quiet_deadline {
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        let now = graph.sends.load(Ordering::Relaxed);
+        if now == last {
+            break;
+        }
+        last = now;
+    }
     if let Some(path) = &shared.opts.acked_file {
         let acked = shared.acked.lock().await;
         std::fs::write(path, acked.join("\n")).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -506,6 +521,8 @@ pub struct Consistency {
     pub negative_stock: i64,
     pub outbox_sent: i64,
     pub outbox_not_sent: i64,
+    /// Status and last error of messages not sent, if any.
+    pub not_sent_detail: Vec<(String, String)>,
 }
 
 impl Consistency {
@@ -519,7 +536,11 @@ impl Consistency {
     }
 }
 
-pub async fn check(db: &crate::store::Db, acked: &[String], wait: Duration) -> Result<Consistency, String> {
+pub async fn check(
+    db: &crate::store::Db,
+    acked: &[String],
+    wait: Duration,
+) -> Result<Consistency, String> {
     use sqlx::Row;
     // Let queued work finish first: nothing pending in the inbox or outbox.
     let deadline = Instant::now() + wait;
@@ -579,5 +600,17 @@ pub async fn check(db: &crate::store::Db, acked: &[String], wait: Duration) -> R
     c.negative_stock = one("select count(*) from variants where stock < 0").await?;
     c.outbox_sent = one("select count(*) from outbox_messages where status = 'sent'").await?;
     c.outbox_not_sent = one("select count(*) from outbox_messages where status <> 'sent'").await?;
+    let rows = sqlx::query(
+        "select status, coalesce(last_error, held_reason, purpose) as why from outbox_messages where status <> 'sent' order by id limit 5",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .map_err(|e| e.to_string())?;
+    for r in &rows {
+        c.not_sent_detail.push((
+            r.try_get(0).map_err(|e| e.to_string())?,
+            r.try_get(1).map_err(|e| e.to_string())?,
+        ));
+    }
     Ok(c)
 }

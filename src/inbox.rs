@@ -20,6 +20,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::{Notify, mpsc, oneshot};
 use tokio::task::JoinHandle;
+use tracing::Instrument;
 
 // ------------------------------------------------------------------ intake
 
@@ -205,8 +206,21 @@ async fn process_sender(state: &AppState, key: &str) -> Result<usize, StoreError
         }
         for stored in events {
             let span = tracing::info_span!("inbound", event = stored.id, kind = stored.event.kind.name(), customer = %stored.event.sender_id);
-            let _enter = span.enter();
-            match process_event(state, &stored).await {
+            // Each event runs in its own task: a panic (a bug) fails that
+            // event and is retried a few times, instead of killing the worker.
+            let outcome = {
+                let (st, ev) = (state.clone(), stored.clone());
+                tokio::spawn(async move { process_event(&st, &ev).await.map_err(|e| e.to_string()) }.instrument(span)).await
+            };
+            let result = match outcome {
+                Ok(r) => r,
+                Err(join) => {
+                    state.metrics.incr("inbox_panics", 1);
+                    tracing::error!(error = %join, "processing an inbound event panicked");
+                    Err(format!("processing panicked: {join}"))
+                }
+            };
+            match result {
                 Ok(()) => done += 1,
                 Err(e) => {
                     tracing::warn!(error = %e, "processing an inbound event failed; will retry");

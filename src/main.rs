@@ -516,7 +516,11 @@ async fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::Bench {
-            command: BenchCommand::Check { acked_file, wait_secs },
+            command:
+                BenchCommand::Check {
+                    acked_file,
+                    wait_secs,
+                },
         } => {
             let config = Config::from_env(Secrets::Optional).map_err(|e| e.to_string())?;
             let db = connect(&config).await?;
@@ -526,7 +530,8 @@ async fn run(cli: Cli) -> Result<(), String> {
                 .filter(|l| !l.is_empty())
                 .map(str::to_string)
                 .collect();
-            let c = chatbill::bench::check(&db, &acked, std::time::Duration::from_secs(wait_secs)).await?;
+            let c = chatbill::bench::check(&db, &acked, std::time::Duration::from_secs(wait_secs))
+                .await?;
             println!("{c:#?}");
             if c.ok() {
                 println!("consistent");

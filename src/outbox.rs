@@ -59,8 +59,11 @@ pub async fn run_once(state: &AppState) -> Result<usize, StoreError> {
         let state = state.clone();
         async move {
             let id = row.id;
-            if let Err(e) = dispatch(&state, row).await {
-                tracing::warn!(error = %e, outbox = id, "dispatch failed; the lease will expire and it is retried");
+            // Own task: a panic here must not stop the dispatcher.
+            match tokio::spawn(async move { dispatch(&state, row).await }).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => tracing::warn!(error = %e, outbox = id, "dispatch failed; the lease will expire and it is retried"),
+                Err(join) => tracing::error!(error = %join, outbox = id, "dispatch panicked; the lease will expire and it is retried"),
             }
         }
     });

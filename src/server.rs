@@ -54,6 +54,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::channels::routes())
         .merge(crate::admin::routes())
         .merge(crate::slips::routes())
+        .layer(middleware::from_fn_with_state(state.clone(), refuse_nul))
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -119,6 +120,50 @@ async fn metrics(State(state): State<AppState>) -> Response {
         state.metrics.render(&gauges),
     )
         .into_response()
+}
+
+/// Text with a NUL character is refused at the edge with a reason:
+/// PostgreSQL cannot store it, and no person types it. Webhooks (Meta's
+/// bytes, signed) and binary uploads are left alone.
+async fn refuse_nul(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    if path.starts_with("/webhooks/") || path.ends_with("/upload") {
+        return next.run(req).await;
+    }
+    let refuse = || {
+        (
+            StatusCode::BAD_REQUEST,
+            axum::Json(serde_json::json!({"error": "text may not contain NUL characters"})),
+        )
+            .into_response()
+    };
+    if req.uri().query().is_some_and(|q| q.contains("%00")) {
+        return refuse();
+    }
+    let textual = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| {
+            ct.starts_with("application/json")
+                || ct.starts_with("application/x-www-form-urlencoded")
+                || ct.starts_with("text/")
+        });
+    if !textual {
+        return next.run(req).await;
+    }
+    let (parts, body) = req.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, state.config.max_body_bytes).await else {
+        return (StatusCode::PAYLOAD_TOO_LARGE, "body too large").into_response();
+    };
+    if bytes.contains(&0)
+        || bytes.windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000"))
+        || bytes.windows(3).any(|w| w == b"%00")
+    {
+        return refuse();
+    }
+    next.run(Request::from_parts(parts, axum::body::Body::from(bytes)))
+        .await
 }
 
 /// One span per request, named by its route, and the request metrics.

@@ -2,9 +2,24 @@
 
 use std::fmt;
 
+/// Deserialising validates too: a stored or submitted number must already
+/// be in international form.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(transparent)]
+#[serde(try_from = "String", into = "String")]
 pub struct PhoneNumber(String);
+
+impl TryFrom<String> for PhoneNumber {
+    type Error = BadPhone;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        PhoneNumber::parse(&s, None)
+    }
+}
+
+impl From<PhoneNumber> for String {
+    fn from(p: PhoneNumber) -> String {
+        p.0
+    }
+}
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("not a phone number: {0:?}")]

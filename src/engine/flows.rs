@@ -441,10 +441,10 @@ fn show_page(s: &mut State, ctx: &Context, out: &mut Out, category: Option<&str>
         out.say_choices(text, choices);
         return;
     }
-    let start = page * PAGE_SIZE;
-    if start >= items.len() {
+    // Page numbers come from buttons, which can be forged.
+    let Some(start) = page.checked_mul(PAGE_SIZE).filter(|st| *st < items.len()) else {
         return stale(s, ctx, out);
-    }
+    };
     let mut cards: Vec<Card> = items[start..]
         .iter()
         .take(PAGE_SIZE)

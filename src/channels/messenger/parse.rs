@@ -36,7 +36,14 @@ fn millis(v: Option<&Value>) -> Option<i64> {
         _ => None,
     }
     // Some payloads give seconds; anything before 2001 in ms is seconds.
-    .map(|t| if t < 1_000_000_000_000 { t * 1000 } else { t })
+    .filter(|t| *t >= 0)
+    .and_then(|t| {
+        if t < 1_000_000_000_000 {
+            t.checked_mul(1000)
+        } else {
+            Some(t)
+        }
+    })
 }
 
 fn str_at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
@@ -131,7 +138,11 @@ fn parse_item(
             .get("mid")
             .and_then(id_of)
             .unwrap_or_else(|| format!("msg:{customer}:{timestamp}"));
-        let text = m.get("text").and_then(Value::as_str).map(str::to_string);
+        // PostgreSQL text cannot hold NUL; it carries no meaning in chat.
+        let text = m
+            .get("text")
+            .and_then(Value::as_str)
+            .map(|t| t.replace('\0', ""));
         if is_echo {
             let app_id = m.get("app_id").and_then(id_of);
             let metadata = m
