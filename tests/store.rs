@@ -630,3 +630,72 @@ async fn concurrent_withdrawals_never_overdraw() {
     let ledger = customers::ledger(db, shop.id, c).await.unwrap();
     assert_eq!(ledger.iter().map(|l| l.amount).sum::<i64>(), cust.balance);
 }
+
+#[tokio::test]
+async fn a_hundred_customers_racing_for_ten_units_make_exactly_ten_orders() {
+    let t = fresh_db().await;
+    let db = &t.db;
+    let (shop, _) = make_shop(db, "A", Currency::THB).await;
+    let hot = product(db, &shop, "Flash sale", 9_900, Some(10)).await;
+    let mut customers_ = Vec::new();
+    for i in 0..100 {
+        customers_.push(customer(db, &shop, &format!("buyer{i}")).await);
+    }
+    let handles: Vec<_> = customers_
+        .into_iter()
+        .map(|c| {
+            let (db, shop) = (db.clone(), shop.clone());
+            tokio::spawn(async move {
+                // Busy databases are retried like the inbox worker retries an event.
+                for _ in 0..20 {
+                    match orders::place(&db, &shop, new_order(c, vec![(hot, 1)]), now()).await {
+                        Err(PlaceError::Store(_)) => tokio::time::sleep(std::time::Duration::from_millis(20)).await,
+                        other => return other.is_ok(),
+                    }
+                }
+                false
+            })
+        })
+        .collect();
+    let mut won = 0;
+    for h in handles {
+        if h.await.unwrap() {
+            won += 1;
+        }
+    }
+    assert_eq!(won, 10);
+    assert_eq!(stock_of(db, &shop, hot).await, Some(0));
+    assert_eq!(count(db, "select count(*) from orders").await, 10);
+}
+
+#[tokio::test]
+async fn concurrent_changes_to_one_order_lose_no_update() {
+    let t = fresh_db().await;
+    let db = &t.db;
+    let (shop, _) = make_shop(db, "A", Currency::THB).await;
+    let tee = product(db, &shop, "Tee", 10_000, None).await;
+    let c = customer(db, &shop, "u1").await;
+    let order = orders::place(db, &shop, new_order(c, vec![(tee, 1)]), now()).await.unwrap();
+    let line = order.lines[0].id;
+    let handles: Vec<_> = (0..10)
+        .map(|_| {
+            let (db, shop) = (db.clone(), shop.clone());
+            tokio::spawn(async move {
+                for _ in 0..20 {
+                    match orders::apply(&db, &shop, order.id, Command::OrderMore { increases: vec![(line, 1)] }, &Actor::Customer, now()).await {
+                        Err(ApplyError::Store(_)) => tokio::time::sleep(std::time::Duration::from_millis(20)).await,
+                        other => return other.is_ok(),
+                    }
+                }
+                false
+            })
+        })
+        .collect();
+    for h in handles {
+        assert!(h.await.unwrap());
+    }
+    let stored = orders::load(db, shop.id, order.id).await.unwrap();
+    assert_eq!(stored.lines[0].qty, 11, "every increase counted");
+    assert_eq!(stored.version, 11);
+    assert_eq!(stored.totals().subtotal.minor, 110_000);
+}
