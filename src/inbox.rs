@@ -136,6 +136,36 @@ impl Accounts {
     }
 }
 
+/// The catalog as chat shows it, cached for a second per shop: a burst of
+/// customers browsing does not re-read it per message. Stock shown may lag
+/// by that second; stock is enforced when the order is placed.
+#[derive(Default)]
+pub struct Catalogs {
+    cache: Mutex<HashMap<ShopId, (Arc<Vec<crate::domain::catalog::Product>>, Instant)>>,
+}
+
+const CATALOG_TTL: Duration = Duration::from_secs(1);
+
+impl Catalogs {
+    pub async fn get(
+        &self,
+        db: &Db,
+        shop: ShopId,
+    ) -> Result<Arc<Vec<crate::domain::catalog::Product>>, StoreError> {
+        if let Ok(c) = self.cache.lock()
+            && let Some((products, at)) = c.get(&shop)
+            && at.elapsed() < CATALOG_TTL
+        {
+            return Ok(products.clone());
+        }
+        let products = Arc::new(catalog::list_products(db, shop, false).await?);
+        if let Ok(mut c) = self.cache.lock() {
+            c.insert(shop, (products.clone(), Instant::now()));
+        }
+        Ok(products)
+    }
+}
+
 // ------------------------------------------------------------------ worker
 
 const LEASE_SECS: i64 = 30;
@@ -210,7 +240,11 @@ async fn process_sender(state: &AppState, key: &str) -> Result<usize, StoreError
             // event and is retried a few times, instead of killing the worker.
             let outcome = {
                 let (st, ev) = (state.clone(), stored.clone());
-                tokio::spawn(async move { process_event(&st, &ev).await.map_err(|e| e.to_string()) }.instrument(span)).await
+                tokio::spawn(
+                    async move { process_event(&st, &ev).await.map_err(|e| e.to_string()) }
+                        .instrument(span),
+                )
+                .await
             };
             let result = match outcome {
                 Ok(r) => r,
@@ -301,7 +335,7 @@ async fn process_event(state: &AppState, stored: &inbox::StoredEvent) -> Result<
     };
     // Read what the engine may need before taking SQLite's write lock: a
     // task that holds it must never wait for a second pool connection.
-    let catalog = catalog::list_products(&state.db, shop.id, false).await?;
+    let catalog = state.catalogs.get(&state.db, shop.id).await?;
     let mut tx = state.db.begin().await?;
     let customer =
         customers::upsert(&mut tx, shop.id, ev.channel.as_str(), &ev.sender_id, now).await?;
@@ -559,8 +593,8 @@ async fn run_engine(
         }
         let cart_lines = cart::load(tx, customer.id).await?;
         let orders = load_orders(tx, shop.id, customer.id, referenced_order(&input, &conv)).await?;
-        let balance = customers::get_in(tx, shop.id, customer.id).await?.balance;
-        let saved_address = customers::get_in(tx, shop.id, customer.id).await?.address;
+        let fresh = customers::get_in(tx, shop.id, customer.id).await?;
+        let (balance, saved_address) = (fresh.balance, fresh.address);
         let ctx = Context {
             shop_name: &shop.name,
             currency: shop.currency,
@@ -737,10 +771,12 @@ async fn say(
     // Keyed by the inbound event, so reprocessing cannot queue twice.
     let key = format!("in:{event_id}:{said}");
     *said += 1;
-    outbox::enqueue(
+    outbox::enqueue_to(
         tx,
         shop.id,
         customer.id,
+        &customer.channel,
+        &customer.channel_user_id,
         &key,
         &OutboundPayload::Message {
             message: message.clone(),

@@ -649,7 +649,9 @@ async fn a_hundred_customers_racing_for_ten_units_make_exactly_ten_orders() {
                 // Busy databases are retried like the inbox worker retries an event.
                 for _ in 0..20 {
                     match orders::place(&db, &shop, new_order(c, vec![(hot, 1)]), now()).await {
-                        Err(PlaceError::Store(_)) => tokio::time::sleep(std::time::Duration::from_millis(20)).await,
+                        Err(PlaceError::Store(_)) => {
+                            tokio::time::sleep(std::time::Duration::from_millis(20)).await
+                        }
                         other => return other.is_ok(),
                     }
                 }
@@ -675,15 +677,30 @@ async fn concurrent_changes_to_one_order_lose_no_update() {
     let (shop, _) = make_shop(db, "A", Currency::THB).await;
     let tee = product(db, &shop, "Tee", 10_000, None).await;
     let c = customer(db, &shop, "u1").await;
-    let order = orders::place(db, &shop, new_order(c, vec![(tee, 1)]), now()).await.unwrap();
+    let order = orders::place(db, &shop, new_order(c, vec![(tee, 1)]), now())
+        .await
+        .unwrap();
     let line = order.lines[0].id;
     let handles: Vec<_> = (0..10)
         .map(|_| {
             let (db, shop) = (db.clone(), shop.clone());
             tokio::spawn(async move {
                 for _ in 0..20 {
-                    match orders::apply(&db, &shop, order.id, Command::OrderMore { increases: vec![(line, 1)] }, &Actor::Customer, now()).await {
-                        Err(ApplyError::Store(_)) => tokio::time::sleep(std::time::Duration::from_millis(20)).await,
+                    match orders::apply(
+                        &db,
+                        &shop,
+                        order.id,
+                        Command::OrderMore {
+                            increases: vec![(line, 1)],
+                        },
+                        &Actor::Customer,
+                        now(),
+                    )
+                    .await
+                    {
+                        Err(ApplyError::Store(_)) => {
+                            tokio::time::sleep(std::time::Duration::from_millis(20)).await
+                        }
                         other => return other.is_ok(),
                     }
                 }

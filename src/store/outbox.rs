@@ -52,6 +52,21 @@ pub async fn enqueue(
     .ok_or(StoreError::NotFound)?;
     let channel: String = col(&row, "channel")?;
     let recipient: String = col(&row, "channel_user_id")?;
+    enqueue_to(tx, shop, customer, &channel, &recipient, key, payload, now).await
+}
+
+/// The same, when the caller already knows the customer's channel and id.
+#[allow(clippy::too_many_arguments)]
+pub async fn enqueue_to(
+    tx: &mut Tx,
+    shop: ShopId,
+    customer: CustomerId,
+    channel: &str,
+    recipient: &str,
+    key: &str,
+    payload: &OutboundPayload,
+    now: Timestamp,
+) -> Result<bool> {
     let json = serde_json::to_string(payload).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let n = sqlx::query(
         "insert into outbox_messages (shop_id, customer_id, channel, recipient, idempotency_key, purpose, payload, status, next_attempt_at, created_at) \
