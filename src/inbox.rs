@@ -139,9 +139,11 @@ impl Accounts {
 /// The catalog as chat shows it, cached for a second per shop: a burst of
 /// customers browsing does not re-read it per message. Stock shown may lag
 /// by that second; stock is enforced when the order is placed.
+type SharedCatalog = Arc<Vec<crate::domain::catalog::Product>>;
+
 #[derive(Default)]
 pub struct Catalogs {
-    cache: Mutex<HashMap<ShopId, (Arc<Vec<crate::domain::catalog::Product>>, Instant)>>,
+    cache: Mutex<HashMap<ShopId, (SharedCatalog, Instant)>>,
 }
 
 const CATALOG_TTL: Duration = Duration::from_secs(1);

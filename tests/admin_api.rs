@@ -8,37 +8,14 @@ mod common;
 use chatbill::domain::lifecycle::Actor;
 use chatbill::domain::order::{Command, Notice};
 use chatbill::domain::{Address, Currency, CustomerId, OrderId, PhoneNumber, VariantId};
-use chatbill::store::catalog::{self, NewProduct, NewVariant};
+use chatbill::store::catalog;
 use chatbill::store::orders::{self, NewOrder};
 use chatbill::store::shops::Shop;
 use chatbill::store::tokens::{self, Role};
 use chatbill::store::{Db, customers};
-use common::{TestApp, make_shop, now};
+use common::{TestApp, make_shop, now, product};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-
-async fn product(db: &Db, shop: &Shop, name: &str, price: i64, stock: Option<i64>) -> VariantId {
-    let p = catalog::create_product(
-        db,
-        shop.id,
-        &NewProduct {
-            name: name.into(),
-            description: String::new(),
-            category: "Test".into(),
-            image_url: None,
-            price,
-            variants: vec![NewVariant {
-                name: String::new(),
-                price: None,
-                stock,
-            }],
-        },
-        now(),
-    )
-    .await
-    .unwrap();
-    p.variants[0].id
-}
 
 async fn customer(db: &Db, shop: &Shop, user: &str, name: &str) -> CustomerId {
     let mut tx = db.begin().await.unwrap();

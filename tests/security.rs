@@ -14,13 +14,13 @@ use chatbill::domain::lifecycle::Actor;
 use chatbill::domain::order::Command;
 use chatbill::domain::{Address, Currency, CustomerId, OrderId, PhoneNumber, VariantId};
 use chatbill::slips::fetch::{self, FetchError, FetchPolicy};
-use chatbill::store::catalog::{self, NewProduct, NewVariant};
+use chatbill::store::catalog;
 use chatbill::store::orders::{self, NewOrder};
 use chatbill::store::shops::{self, Shop};
 use chatbill::store::tokens::{self, Role};
 use chatbill::store::{Db, customers};
 use common::fake_graph::{FakeGraph, eventually};
-use common::{APP_SECRET, TestApp, make_shop, now};
+use common::{APP_SECRET, TestApp, make_shop, now, product};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use sqlx::Row;
@@ -41,29 +41,6 @@ async fn scalar(db: &Db, sql: &str) -> i64 {
         .unwrap_or_else(|e| panic!("{sql}: {e}"))
         .try_get::<i64, _>(0)
         .unwrap()
-}
-
-async fn product(db: &Db, shop: &Shop, name: &str, price: i64, stock: Option<i64>) -> VariantId {
-    let p = catalog::create_product(
-        db,
-        shop.id,
-        &NewProduct {
-            name: name.into(),
-            description: String::new(),
-            category: "Test".into(),
-            image_url: None,
-            price,
-            variants: vec![NewVariant {
-                name: String::new(),
-                price: None,
-                stock,
-            }],
-        },
-        now(),
-    )
-    .await
-    .unwrap();
-    p.variants[0].id
 }
 
 async fn customer(db: &Db, shop: &Shop, channel: &str, user: &str, name: &str) -> CustomerId {

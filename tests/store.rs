@@ -7,39 +7,16 @@ use chatbill::domain::ledger::LedgerKind;
 use chatbill::domain::lifecycle::{Actor, Fulfilment, PaymentStatus, Tab};
 use chatbill::domain::order::{Command, Notice, PaymentMethod};
 use chatbill::domain::{Address, Currency, OrderId, PhoneNumber, VariantId};
-use chatbill::store::catalog::{self, NewProduct, NewVariant};
+use chatbill::store::catalog;
 use chatbill::store::customers;
 use chatbill::store::orders::{self, ApplyError, NewOrder, PlaceError};
 use chatbill::store::shops::Shop;
 use chatbill::store::tokens::{self, Role};
 use chatbill::store::{Db, StoreError};
-use common::{fresh_db, make_shop, now};
+use common::{fresh_db, make_shop, now, product};
 
 fn seller() -> Actor {
     Actor::Seller("owner".into())
-}
-
-async fn product(db: &Db, shop: &Shop, name: &str, price: i64, stock: Option<i64>) -> VariantId {
-    let p = catalog::create_product(
-        db,
-        shop.id,
-        &NewProduct {
-            name: name.into(),
-            description: String::new(),
-            category: "Test".into(),
-            image_url: None,
-            price,
-            variants: vec![NewVariant {
-                name: String::new(),
-                price: None,
-                stock,
-            }],
-        },
-        now(),
-    )
-    .await
-    .unwrap();
-    p.variants[0].id
 }
 
 async fn customer(db: &Db, shop: &Shop, user: &str) -> chatbill::domain::CustomerId {

@@ -211,15 +211,22 @@ fn actor_name(a: &Actor) -> &'static str {
     }
 }
 
-pub fn next_fulfilment(
-    from: Fulfilment,
-    event: FulfilmentEvent,
+/// Looks `(from, event)` up in a transition table and checks the actor.
+fn lookup<S, E>(
+    table: &[(S, E, S, Who)],
+    from: S,
+    event: E,
     actor: &Actor,
-) -> Result<Fulfilment, TransitionError> {
-    let row = FULFILMENT_TABLE
+    illegal: TransitionError,
+) -> Result<S, TransitionError>
+where
+    S: Copy + PartialEq + fmt::Display,
+    E: Copy + PartialEq + fmt::Display,
+{
+    let row = table
         .iter()
         .find(|(f, e, _, _)| *f == from && *e == event)
-        .ok_or(TransitionError::IllegalFulfilment { from, event })?;
+        .ok_or(illegal)?;
     if !row.3.allows(actor) {
         return Err(TransitionError::NotAllowed {
             actor: actor_name(actor),
@@ -230,23 +237,32 @@ pub fn next_fulfilment(
     Ok(row.2)
 }
 
+pub fn next_fulfilment(
+    from: Fulfilment,
+    event: FulfilmentEvent,
+    actor: &Actor,
+) -> Result<Fulfilment, TransitionError> {
+    lookup(
+        FULFILMENT_TABLE,
+        from,
+        event,
+        actor,
+        TransitionError::IllegalFulfilment { from, event },
+    )
+}
+
 pub fn next_payment(
     from: PaymentStatus,
     event: PaymentEvent,
     actor: &Actor,
 ) -> Result<PaymentStatus, TransitionError> {
-    let row = PAYMENT_TABLE
-        .iter()
-        .find(|(f, e, _, _)| *f == from && *e == event)
-        .ok_or(TransitionError::IllegalPayment { from, event })?;
-    if !row.3.allows(actor) {
-        return Err(TransitionError::NotAllowed {
-            actor: actor_name(actor),
-            from: from.to_string(),
-            event: event.to_string(),
-        });
-    }
-    Ok(row.2)
+    lookup(
+        PAYMENT_TABLE,
+        from,
+        event,
+        actor,
+        TransitionError::IllegalPayment { from, event },
+    )
 }
 
 /// One row of order history.

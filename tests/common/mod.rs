@@ -226,3 +226,33 @@ impl TestApp {
         }
     }
 }
+
+/// A product with one variant; returns the variant to buy.
+pub async fn product(
+    db: &Db,
+    shop: &Shop,
+    name: &str,
+    price: i64,
+    stock: Option<i64>,
+) -> chatbill::domain::VariantId {
+    let p = chatbill::store::catalog::create_product(
+        db,
+        shop.id,
+        &chatbill::store::catalog::NewProduct {
+            name: name.into(),
+            description: String::new(),
+            category: "Test".into(),
+            image_url: None,
+            price,
+            variants: vec![chatbill::store::catalog::NewVariant {
+                name: String::new(),
+                price: None,
+                stock,
+            }],
+        },
+        now(),
+    )
+    .await
+    .expect("create product");
+    p.variants[0].id
+}
