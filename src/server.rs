@@ -141,15 +141,15 @@ async fn refuse_nul(State(state): State<AppState>, req: Request, next: Next) -> 
     if req.uri().query().is_some_and(|q| q.contains("%00")) {
         return refuse();
     }
-    let textual = req
+    let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| {
-            ct.starts_with("application/json")
-                || ct.starts_with("application/x-www-form-urlencoded")
-                || ct.starts_with("text/")
-        });
+        .unwrap_or("")
+        .to_string();
+    let form = content_type.starts_with("application/x-www-form-urlencoded");
+    let textual =
+        form || content_type.starts_with("application/json") || content_type.starts_with("text/");
     if !textual {
         return next.run(req).await;
     }
@@ -159,7 +159,7 @@ async fn refuse_nul(State(state): State<AppState>, req: Request, next: Next) -> 
     };
     if bytes.contains(&0)
         || bytes.windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000"))
-        || bytes.windows(3).any(|w| w == b"%00")
+        || (form && bytes.windows(3).any(|w| w == b"%00"))
     {
         return refuse();
     }
