@@ -405,8 +405,7 @@ async fn console_confirms_a_payment_in_chromium() {
         driver.goto(&app.url("/admin/login")).await?;
         driver.type_into("#token", &app.token).await?;
         driver.click("#login").await?;
-        let tabs = driver.find("#tabs").await?;
-        let _ = tabs;
+        wait_for_element(&driver, "#tabs", 10).await?;
         let row = driver
             .find(&format!("tr[data-order='{}'] .badge", pending.code))
             .await?;
@@ -418,6 +417,7 @@ async fn console_confirms_a_payment_in_chromium() {
         driver
             .click(&format!("tr[data-order='{}'] a", pending.code))
             .await?;
+        wait_for_element(&driver, "#payment-badge", 10).await?;
         let badge = driver.find("#payment-badge").await?;
         let first = driver.attr(&badge, "data-badge").await?;
         if first != json!("review") {
@@ -535,4 +535,169 @@ fn mock_slip() -> (Vec<u8>, Vec<u8>) {
         .write_to(&mut jpeg, ImageFormat::Jpeg)
         .unwrap();
     (png.into_inner(), jpeg.into_inner())
+}
+
+/// Text the page shows, for waiting on a message.
+async fn page_text(driver: &Driver) -> String {
+    driver
+        .cmd(
+            "POST",
+            "/execute/sync",
+            Some(json!({"script": "return document.body.innerText", "args": []})),
+        )
+        .await
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+async fn wait_for_element(driver: &Driver, css: &str, secs: u64) -> Result<(), String> {
+    for _ in 0..secs * 10 {
+        if driver.find(css).await.is_ok() {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Err(format!(
+        "no {css} after {secs} s; the page shows:\n{}",
+        page_text(driver).await
+    ))
+}
+
+async fn wait_for_text(driver: &Driver, needle: &str, secs: u64) -> Result<(), String> {
+    for _ in 0..secs * 10 {
+        if page_text(driver).await.contains(needle) {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Err(format!(
+        "the page never showed {needle:?}; it shows:\n{}",
+        page_text(driver).await
+    ))
+}
+
+/// The customer chats in one tab; the seller confirms the slip in the
+/// console in another; the chat shows "Payment confirmed" without a reload.
+#[tokio::test]
+async fn the_web_chat_receives_the_payment_confirmation_live() {
+    let (Some(chromium), Some(chromedriver)) = (
+        find(&["chromium", "chromium-browser", "google-chrome"]),
+        find(&["chromedriver"]),
+    ) else {
+        println!(
+            "SKIPPED the_web_chat_receives_the_payment_confirmation_live: chromium or chromedriver not on PATH"
+        );
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let driver = match Driver::start(&chromium, &chromedriver).await {
+        Ok(d) => d,
+        Err(e) => {
+            println!(
+                "SKIPPED the_web_chat_receives_the_payment_confirmation_live: the browser did not start: {e}"
+            );
+            app.stop().await;
+            return;
+        }
+    };
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let shots = if std::env::var("UPDATE_SCREENSHOTS").is_ok_and(|v| v == "1") {
+        root.join("docs")
+    } else {
+        root.join("target").join("screenshots")
+    };
+    let _ = std::fs::create_dir_all(&shots);
+    let (db, shop) = (&app.db, &app.shop);
+    let run = async {
+        // The customer opens the chat; the page greets them by itself.
+        driver.goto(&app.url(&format!("/chat/{}", shop.id))).await?;
+        let chat_tab = driver.cmd("GET", "/window", None).await?;
+        wait_for_text(&driver, "Welcome to Test shop", 10).await?;
+        // They have an order with a slip under review.
+        let customer: i64 = {
+            use sqlx::Row;
+            sqlx::query("select id from customers where channel = 'webchat'")
+                .fetch_one(&db.pool)
+                .await
+                .map_err(|e| e.to_string())?
+                .try_get(0)
+                .map_err(|e| e.to_string())?
+        };
+        let variant = common::product(db, shop, "Canvas tote", 25_000, None).await;
+        let order = orders::place(
+            db,
+            shop,
+            NewOrder {
+                customer: chatbill::domain::CustomerId(customer),
+                channel: "webchat".into(),
+                items: vec![(variant, 1)],
+                address: None,
+                method: None,
+                shipping_fee: Some(5_000),
+            },
+            now(),
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+        orders::apply(
+            db,
+            shop,
+            order.id,
+            Command::SubmitSlip { suspicious: false },
+            &Actor::Customer,
+            now(),
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+        wait_for_text(&driver, "Payment confirmation: pending", 10).await?;
+        // The seller, in another tab, confirms it in the console.
+        let console = driver
+            .cmd("POST", "/window/new", Some(json!({"type": "tab"})))
+            .await?;
+        driver
+            .cmd(
+                "POST",
+                "/window",
+                Some(json!({"handle": console["handle"]})),
+            )
+            .await?;
+        driver.goto(&app.url("/admin/login")).await?;
+        driver.type_into("#token", &app.token).await?;
+        driver.click("#login").await?;
+        // Signed in once the orders page is there (the cookie is set by then).
+        wait_for_element(&driver, "#tabs", 10).await?;
+        driver
+            .goto(&app.url(&format!("/admin/orders/{}", order.id)))
+            .await?;
+        wait_for_element(&driver, "#confirm-payment", 10).await?;
+        driver.click("#confirm-payment").await?;
+        let mut confirmed = false;
+        for _ in 0..50 {
+            if let Ok(b) = driver.find("#payment-badge").await
+                && driver.attr(&b, "data-badge").await? == json!("confirmed")
+            {
+                confirmed = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        if !confirmed {
+            return Err("the console badge did not turn green".to_string());
+        }
+        // Back in the customer's tab, untouched since: the push is there.
+        driver
+            .cmd("POST", "/window", Some(json!({"handle": chat_tab})))
+            .await?;
+        wait_for_text(&driver, "Payment confirmed", 10).await?;
+        driver
+            .screenshot(&shots.join("webchat-payment-confirmed.png"))
+            .await?;
+        Ok::<(), String>(())
+    };
+    let result = run.await;
+    driver.quit().await;
+    drop(driver);
+    result.unwrap();
+    app.stop().await;
 }
