@@ -541,6 +541,37 @@ async fn load_orders(
     Ok(out)
 }
 
+/// Taps whose whole path through the engine ignores the customer's orders.
+fn browsing_only(input: &Input) -> bool {
+    const BROWSE: &[&str] = &[
+        "GET_STARTED",
+        "MENU",
+        "MENU_PRODUCTS",
+        "PRODUCTS",
+        "CAT",
+        "PAGE",
+        "CATPAGE",
+        "ADD",
+        "BUY",
+        "VAR",
+        "QTY",
+        "MENU_CART",
+        "CART",
+        "EDIT",
+        "SETQTY",
+        "EMPTY",
+        "CHECKOUT",
+        "ADDR_SAVED",
+        "ADDR_NEW",
+        "MENU_TALK",
+        "TALK",
+    ];
+    match input {
+        Input::Tap(p) => BROWSE.contains(&p.split(':').next().unwrap_or("")),
+        _ => false,
+    }
+}
+
 /// The order id a tap payload or the conversation step points at.
 fn referenced_order(input: &Input, state: &State) -> Option<i64> {
     if let Input::Tap(p) = input {
@@ -594,7 +625,12 @@ async fn run_engine(
             break;
         }
         let cart_lines = cart::load(tx, customer.id).await?;
-        let orders = load_orders(tx, shop.id, customer.id, referenced_order(&input, &conv)).await?;
+        // Browsing and cart taps never look at orders: skip those reads.
+        let orders = if browsing_only(&input) {
+            Vec::new()
+        } else {
+            load_orders(tx, shop.id, customer.id, referenced_order(&input, &conv)).await?
+        };
         let fresh = customers::get_in(tx, shop.id, customer.id).await?;
         let (balance, saved_address) = (fresh.balance, fresh.address);
         let ctx = Context {
