@@ -693,3 +693,81 @@ async fn concurrent_changes_to_one_order_lose_no_update() {
     assert_eq!(stored.version, 11);
     assert_eq!(stored.totals().subtotal.minor, 110_000);
 }
+
+#[tokio::test]
+async fn an_extra_slip_for_a_paid_order_can_be_rejected_without_moving_the_order() {
+    let t = fresh_db().await;
+    let db = &t.db;
+    let (shop, _) = make_shop(db, "A", Currency::THB).await;
+    let tee = product(db, &shop, "Tee", 29_900, None).await;
+    let c = customer(db, &shop, "u1").await;
+    let order = orders::place(db, &shop, new_order(c, vec![(tee, 1)]), now())
+        .await
+        .unwrap();
+    orders::apply(
+        db,
+        &shop,
+        order.id,
+        Command::ConfirmPayment { amount: None },
+        &seller(),
+        now(),
+    )
+    .await
+    .unwrap();
+    // A second slip arrives after the order was paid; the worker kept it, flagged.
+    let payment: i64 = {
+        use sqlx::Row;
+        sqlx::query(
+            "insert into payments (shop_id, order_id, method, amount, status, prechecks, created_at) \
+             values ($1, $2, 'bank_transfer', 0, 'flagged', '{}', $3) returning id",
+        )
+        .bind(shop.id.get())
+        .bind(order.id.get())
+        .bind(now().millis())
+        .fetch_one(&db.pool)
+        .await
+        .unwrap()
+        .try_get(0)
+        .unwrap()
+    };
+    let err = chatbill::store::payments::reject(db, &shop, payment, "  ", &seller(), now())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("reason"), "{err}");
+    let applied = chatbill::store::payments::reject(
+        db,
+        &shop,
+        payment,
+        "this order is already paid",
+        &seller(),
+        now(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(applied.order.payment, PaymentStatus::Paid);
+    assert_eq!(
+        orders::load(db, shop.id, order.id).await.unwrap().payment,
+        PaymentStatus::Paid
+    );
+    let notices = orders::queued_notices(db, shop.id, order.id).await.unwrap();
+    assert_eq!(
+        notices.last(),
+        Some(&Notice::PaymentRejected {
+            reason: "this order is already paid".into()
+        })
+    );
+    assert_eq!(
+        count(
+            db,
+            "select count(*) from payments where status = 'rejected'"
+        )
+        .await,
+        1
+    );
+    // Deciding it twice is refused.
+    assert!(
+        chatbill::store::payments::reject(db, &shop, payment, "again", &seller(), now())
+            .await
+            .is_err()
+    );
+}

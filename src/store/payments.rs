@@ -452,6 +452,56 @@ async fn decide(
                 reason: reason.clone(),
             },
         };
+        // A slip that arrived for an order no longer waiting for money (paid,
+        // cancelled, ...) is rejected on its own: the order does not move,
+        // and the customer still hears why.
+        if let Decision::Reject(reason) = &decision {
+            let order = orders::load_in(&mut tx, shop.id, order_id, db.lock_clause()).await?;
+            if order.payment != crate::domain::PaymentStatus::PendingReview {
+                let reason = reason.trim().to_string();
+                if reason.is_empty() {
+                    return Err(ApplyError::Rejected(OrderError::BadInput(
+                        "a reason is required to reject a slip".into(),
+                    )));
+                }
+                let notice = Notice::PaymentRejected {
+                    reason: reason.clone(),
+                };
+                super::outbox::enqueue(
+                    &mut tx,
+                    shop.id,
+                    order.customer_id,
+                    &format!("payment:{payment_id}:rejected"),
+                    &super::outbox::OutboundPayload::Notice {
+                        order_id,
+                        order_code: order.code.clone(),
+                        notice: notice.clone(),
+                    },
+                    now,
+                )
+                .await?;
+                sqlx::query(
+                    "update payments set status = 'rejected', reject_reason = $1, decided_at = $2, decided_by = $3 where id = $4 and shop_id = $5",
+                )
+                .bind(&reason)
+                .bind(now.millis())
+                .bind(actor.to_db())
+                .bind(payment_id)
+                .bind(shop.id.get())
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                let plan = crate::domain::order::Plan {
+                    order: order.clone(),
+                    transitions: Vec::new(),
+                    stock: Vec::new(),
+                    ledger: Vec::new(),
+                    notices: vec![notice],
+                    reason: Some(reason),
+                };
+                return Ok(Applied { order, plan });
+            }
+        }
         let applied =
             match orders::apply_in_tx(&mut tx, db, shop, order_id, command, actor, now).await {
                 Ok(a) => a,
