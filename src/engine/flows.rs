@@ -78,6 +78,11 @@ impl Out {
     fn t(&self, ctx: &Context, key: &str, args: &[(&str, &str)]) -> String {
         ctx.texts.get(&self.locale, key, args)
     }
+    /// Appends one "Label: amount" line of a bill or cart.
+    fn amount_line(&self, text: &mut String, ctx: &Context, key: &str, minor: i64) {
+        text.push('\n');
+        text.push_str(&self.t(ctx, key, &[("amount", &self.money(ctx, minor))]));
+    }
     fn money(&self, ctx: &Context, minor: i64) -> String {
         Money::new(minor, ctx.currency).display(&self.locale)
     }
@@ -749,12 +754,7 @@ fn show_cart(s: &mut State, ctx: &Context, out: &mut Out) {
         text.push('\n');
         text.push_str(&out.t(ctx, "cart_items_gone", &[("n", &gone.to_string())]));
     }
-    text.push('\n');
-    text.push_str(&out.t(
-        ctx,
-        "subtotal_line",
-        &[("amount", &out.money(ctx, cart_subtotal(ctx)))],
-    ));
+    out.amount_line(&mut text, ctx, "subtotal_line", cart_subtotal(ctx));
     let mut choices = vec![out.choice(ctx, "btn_checkout", "CHECKOUT")];
     for (p, v, _) in lines.iter().take(9) {
         choices.push(Choice {
@@ -902,24 +902,9 @@ fn review(s: &mut State, address: Address, ctx: &Context, out: &mut Out) {
             out.money(ctx, p.price_of(v) * q)
         ));
     }
-    text.push('\n');
-    text.push_str(&out.t(
-        ctx,
-        "subtotal_line",
-        &[("amount", &out.money(ctx, subtotal))],
-    ));
-    text.push('\n');
-    text.push_str(&out.t(
-        ctx,
-        "shipping_line",
-        &[("amount", &out.money(ctx, shipping))],
-    ));
-    text.push('\n');
-    text.push_str(&out.t(
-        ctx,
-        "total_line",
-        &[("amount", &out.money(ctx, subtotal + shipping))],
-    ));
+    out.amount_line(&mut text, ctx, "subtotal_line", subtotal);
+    out.amount_line(&mut text, ctx, "shipping_line", shipping);
+    out.amount_line(&mut text, ctx, "total_line", subtotal + shipping);
     text.push_str("\n\n");
     text.push_str(&out.t(
         ctx,
@@ -1148,40 +1133,15 @@ fn receipt(o: &OrderSummary, ctx: &Context, out: &Out) -> Receipt {
             out.money(ctx, l.unit_price * l.qty)
         ));
     }
-    text.push('\n');
-    text.push_str(&out.t(
-        ctx,
-        "subtotal_line",
-        &[("amount", &out.money(ctx, t.subtotal.minor))],
-    ));
-    text.push('\n');
-    text.push_str(&out.t(
-        ctx,
-        "shipping_line",
-        &[("amount", &out.money(ctx, t.shipping_fee.minor))],
-    ));
+    out.amount_line(&mut text, ctx, "subtotal_line", t.subtotal.minor);
+    out.amount_line(&mut text, ctx, "shipping_line", t.shipping_fee.minor);
     if t.service_fees.minor > 0 {
-        text.push('\n');
-        text.push_str(&out.t(
-            ctx,
-            "fees_line",
-            &[("amount", &out.money(ctx, t.service_fees.minor))],
-        ));
+        out.amount_line(&mut text, ctx, "fees_line", t.service_fees.minor);
     }
     if t.discount.minor > 0 {
-        text.push('\n');
-        text.push_str(&out.t(
-            ctx,
-            "discount_line",
-            &[("amount", &out.money(ctx, t.discount.minor))],
-        ));
+        out.amount_line(&mut text, ctx, "discount_line", t.discount.minor);
     }
-    text.push('\n');
-    text.push_str(&out.t(
-        ctx,
-        "total_line",
-        &[("amount", &out.money(ctx, t.total.minor))],
-    ));
+    out.amount_line(&mut text, ctx, "total_line", t.total.minor);
     if t.paid.minor > 0 {
         text.push('\n');
         text.push_str(&out.t(
