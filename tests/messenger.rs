@@ -668,3 +668,77 @@ async fn an_event_acknowledged_before_a_crash_is_processed_once_after_restart() 
     );
     app.stop().await;
 }
+
+/// `chatbill messenger setup` and `chatbill webhook send`, as an operator
+/// runs them against a server and the (fake) Graph API.
+#[tokio::test]
+async fn the_setup_and_webhook_send_commands_talk_to_the_right_places() {
+    let (app, graph) = app_with_graph(&[]).await;
+    let cli = |args: &[&str]| {
+        let mut c = tokio::process::Command::new(env!("CARGO_BIN_EXE_chatbill"));
+        c.args(args)
+            .env("DATABASE_URL", app.database_url())
+            .env("META_GRAPH_URL", &graph.url)
+            .env("META_APP_SECRET", APP_SECRET)
+            .env("META_VERIFY_TOKEN", VERIFY_TOKEN)
+            .env("CHATBILL_LOG", "warn");
+        c
+    };
+    let out = cli(&["messenger", "setup", "--shop", &app.shop.id.to_string()])
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let profile = graph
+        .requests()
+        .into_iter()
+        .find(|r| r.path.ends_with("/me/messenger_profile"))
+        .expect("profile call");
+    assert_eq!(profile.auth.as_deref(), Some("Bearer page-token-1"));
+    assert_eq!(profile.body["get_started"]["payload"], "GET_STARTED");
+    let menu = &profile.body["persistent_menu"][0]["call_to_actions"];
+    let payloads: Vec<&str> = menu
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["payload"].as_str().unwrap())
+        .collect();
+    assert_eq!(payloads, ["MENU_PRODUCTS", "CART", "ORDERS", "MENU_TALK"]);
+
+    // A shop without a Page is told so, in one line.
+    let (other, _) = common::make_shop(&app.db, "No page", chatbill::domain::Currency::THB).await;
+    let out = cli(&["messenger", "setup", "--shop", &other.id.to_string()])
+        .output()
+        .await
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no Facebook Page bound"));
+
+    // webhook send signs a sample and posts it; --fresh makes it new each time.
+    let file = format!(
+        "{}/webhooks/messenger/postback_get_started.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let url = app.url("/webhooks/messenger");
+    for _ in 0..2 {
+        let out = cli(&["webhook", "send", &file, "--url", &url, "--fresh"])
+            .output()
+            .await
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert_eq!(count(&app, "select count(*) from inbox_events").await, 2);
+    eventually(10, "both answered", || async {
+        graph.sends_to(PSID).len() == 2
+    })
+    .await;
+    app.stop().await;
+}

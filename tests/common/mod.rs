@@ -212,6 +212,11 @@ impl TestApp {
         )
     }
 
+    /// The test database, for a second process (the CLI) to open.
+    pub fn database_url(&self) -> String {
+        self.test_db.as_ref().expect("db").url.clone()
+    }
+
     pub fn state(&self) -> &chatbill::server::AppState {
         &self.running.as_ref().expect("running").state
     }
