@@ -11,11 +11,12 @@ use crate::engine::{
 };
 use crate::server::AppState;
 use crate::store::conversations::{self, Author};
+use crate::store::inbox::StoredEvent;
 use crate::store::orders::{self, ApplyError, NewOrder, PlaceError};
 use crate::store::outbox::{self, OutboundPayload};
 use crate::store::shops::{self, Shop};
 use crate::store::{Db, StoreError, Tx, cart, catalog, customers, inbox};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::{Notify, mpsc, oneshot};
@@ -172,6 +173,10 @@ impl Catalogs {
 
 const LEASE_SECS: i64 = 30;
 const MAX_EVENT_ATTEMPTS: i64 = 5;
+/// Customers taken per pass, and events per customer. One pass is one
+/// transaction, so these bound how long it holds SQLite's writer.
+const BATCH_CUSTOMERS: i64 = 96;
+const EVENTS_PER_CUSTOMER: i64 = 8;
 
 pub fn spawn_workers(state: &AppState, n: usize) -> Vec<JoinHandle<()>> {
     (0..n)
@@ -189,7 +194,7 @@ async fn worker_loop(state: AppState, index: usize) {
         if *stopping.borrow() {
             break;
         }
-        let worked = match run_once(&state, &owner, index).await {
+        let worked = match run_once(&state, &owner).await {
             Ok(n) => n > 0,
             Err(e) => {
                 tracing::warn!(error = %e, "inbox worker pass failed");
@@ -206,72 +211,77 @@ async fn worker_loop(state: AppState, index: usize) {
     }
 }
 
-/// One pass: pick customers with pending events, lease each, process.
-pub async fn run_once(state: &AppState, owner: &str, index: usize) -> Result<usize, StoreError> {
-    let senders = inbox::pending_senders(&state.db, 64).await?;
-    let mut processed = 0;
-    // Spread customers over workers so they do not all race for the same lease.
-    for key in senders
-        .iter()
-        .skip(index % 4)
-        .chain(senders.iter().take(index % 4))
-    {
-        if *state.stopping.borrow() {
-            break;
-        }
-        if !inbox::lease(&state.db, key, owner, clock::now(), LEASE_SECS).await? {
-            continue;
-        }
-        let result = process_sender(state, key).await;
-        inbox::release(&state.db, key, owner).await?;
-        processed += result?;
+/// One pass: lease customers with pending events and take their events
+/// through the engine together, in one transaction.
+pub async fn run_once(state: &AppState, owner: &str) -> Result<usize, StoreError> {
+    let now = clock::now();
+    let senders = inbox::pending_senders(&state.db, now, BATCH_CUSTOMERS).await?;
+    let leased = inbox::lease_many(&state.db, &senders, owner, now, LEASE_SECS).await?;
+    if leased.is_empty() {
+        return Ok(0);
     }
-    Ok(processed)
+    // Another worker may have finished some of them between the two reads:
+    // the events are read only now that the leases are ours.
+    let result = match inbox::pending_for_many(&state.db, &leased, EVENTS_PER_CUSTOMER).await {
+        Ok(events) => process_leased(state, events).await,
+        Err(e) => Err(e),
+    };
+    inbox::release_many(&state.db, &leased, owner).await?;
+    result
 }
 
-async fn process_sender(state: &AppState, key: &str) -> Result<usize, StoreError> {
+async fn process_leased(state: &AppState, events: Vec<StoredEvent>) -> Result<usize, StoreError> {
+    if events.is_empty() {
+        return Ok(0);
+    }
+    let count = events.len();
+    let Err(e) = run_isolated(state, events.clone()).await else {
+        return Ok(count);
+    };
+    // Something in the batch failed (or panicked): undo it all, then one
+    // event per transaction, so only the culprit is retried and only its
+    // customer's later events wait.
+    tracing::warn!(error = %e, events = count, "batch failed; processing its events one by one");
     let mut done = 0;
-    loop {
-        let events = inbox::pending_for(&state.db, key, 50).await?;
-        if events.is_empty() {
-            return Ok(done);
+    let mut blocked = HashSet::new();
+    for stored in events {
+        let key = stored.event.sender_key();
+        if blocked.contains(&key) {
+            continue;
         }
-        for stored in events {
-            let span = tracing::info_span!("inbound", event = stored.id, kind = stored.event.kind.name(), customer = %stored.event.sender_id);
-            // Each event runs in its own task: a panic (a bug) fails that
-            // event and is retried a few times, instead of killing the worker.
-            let outcome = {
-                let (st, ev) = (state.clone(), stored.clone());
-                tokio::spawn(
-                    async move { process_event(&st, &ev).await.map_err(|e| e.to_string()) }
-                        .instrument(span),
-                )
-                .await
-            };
-            let result = match outcome {
-                Ok(r) => r,
-                Err(join) => {
-                    state.metrics.incr("inbox_panics", 1);
-                    tracing::error!(error = %join, "processing an inbound event panicked");
-                    Err(format!("processing panicked: {join}"))
-                }
-            };
-            match result {
-                Ok(()) => done += 1,
-                Err(e) => {
-                    tracing::warn!(error = %e, "processing an inbound event failed; will retry");
-                    inbox::record_failure(
-                        &state.db,
-                        stored.id,
-                        &e.to_string(),
-                        MAX_EVENT_ATTEMPTS,
-                        clock::now(),
-                    )
-                    .await?;
-                    // Later events of this customer wait, to keep the order.
-                    return Ok(done);
-                }
+        let id = stored.id;
+        match run_isolated(state, vec![stored]).await {
+            Ok(()) => done += 1,
+            Err(e) => {
+                tracing::warn!(error = %e, event = id, "processing an inbound event failed; will retry");
+                inbox::record_failure(&state.db, id, &e, MAX_EVENT_ATTEMPTS, clock::now()).await?;
+                blocked.insert(key);
             }
+        }
+    }
+    Ok(done)
+}
+
+/// Runs in its own task: a panic (a bug) fails this run, not the worker.
+async fn run_isolated(state: &AppState, events: Vec<StoredEvent>) -> Result<(), String> {
+    let span = match events.as_slice() {
+        [one] => {
+            tracing::info_span!("inbound", event = one.id, kind = one.event.kind.name(), customer = %one.event.sender_id)
+        }
+        many => tracing::info_span!("inbound", events = many.len()),
+    };
+    let st = state.clone();
+    let outcome = tokio::spawn(
+        async move { process_batch(&st, &events).await.map_err(|e| e.to_string()) }
+            .instrument(span),
+    )
+    .await;
+    match outcome {
+        Ok(result) => result,
+        Err(join) => {
+            state.metrics.incr("inbox_panics", 1);
+            tracing::error!(error = %join, "processing inbound events panicked");
+            Err(format!("processing panicked: {join}"))
         }
     }
 }
@@ -295,101 +305,362 @@ enum AfterCommit {
     },
 }
 
-async fn process_event(state: &AppState, stored: &inbox::StoredEvent) -> Result<(), ProcessError> {
-    let ev = &stored.event;
+/// A shop as one batch sees it: read before the write transaction.
+struct ShopView {
+    shop: Shop,
+    catalog: SharedCatalog,
+}
+
+/// One customer during a batch: what the engine reads, kept current in
+/// memory, and what changed in their conversation, written at the end.
+struct Seat {
+    customer: customers::Customer,
+    /// Re-read before next use: an order or address changed it in SQL.
+    customer_stale: bool,
+    state: State,
+    bot_paused: bool,
+    /// `None` until read, and again after any cart change.
+    cart: Option<Vec<engine::CartLine>>,
+    state_dirty: bool,
+    change: conversations::Change,
+    renewed_window: bool,
+}
+
+impl Seat {
+    async fn customer(&mut self, tx: &mut Tx) -> Result<&customers::Customer, StoreError> {
+        if self.customer_stale {
+            self.customer = customers::get_in(tx, self.customer.shop_id, self.customer.id).await?;
+            self.customer_stale = false;
+        }
+        Ok(&self.customer)
+    }
+
+    async fn cart(&mut self, tx: &mut Tx) -> Result<Vec<engine::CartLine>, StoreError> {
+        if self.cart.is_none() {
+            self.cart = Some(cart::load(tx, self.customer.id).await?);
+        }
+        Ok(self.cart.clone().unwrap_or_default())
+    }
+}
+
+/// Writes gathered over a batch and issued as a few multi-row statements.
+/// They are flushed before anything that writes the same tables directly
+/// (placing an order queues its own notices), so order holds.
+#[derive(Default)]
+struct Pending {
+    outbound: Vec<outbox::NewOutbound>,
+    messages: Vec<conversations::NewMessage>,
+    finished: Vec<(i64, &'static str, Option<i64>, Option<&'static str>)>,
+}
+
+impl Pending {
+    fn record(
+        &mut self,
+        seat: &mut Seat,
+        author: Author,
+        body: &str,
+        attachment_url: Option<&str>,
+        needs_seller: bool,
+        now: Timestamp,
+    ) {
+        seat.change.count_message(needs_seller, now);
+        self.messages.push(conversations::NewMessage {
+            shop: seat.customer.shop_id,
+            customer: seat.customer.id,
+            author,
+            body: body.to_string(),
+            attachment_url: attachment_url.map(str::to_string),
+            needs_seller,
+            at: now,
+        });
+    }
+
+    /// Queues a reply, keyed by the inbound event so reprocessing cannot
+    /// queue it twice.
+    fn say(
+        &mut self,
+        seat: &mut Seat,
+        event_id: i64,
+        said: &mut usize,
+        message: &Message,
+        now: Timestamp,
+    ) {
+        let key = format!("in:{event_id}:{said}");
+        *said += 1;
+        self.outbound.push(outbox::NewOutbound {
+            shop: seat.customer.shop_id,
+            customer: seat.customer.id,
+            channel: seat.customer.channel.clone(),
+            recipient: seat.customer.channel_user_id.clone(),
+            key,
+            payload: OutboundPayload::Message {
+                message: message.clone(),
+            },
+        });
+        self.record(seat, Author::Bot, &message.plain(), None, false, now);
+    }
+
+    async fn flush(
+        &mut self,
+        tx: &mut Tx,
+        seats: &mut HashMap<CustomerId, Seat>,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        outbox::enqueue_many(tx, &self.outbound, now).await?;
+        self.outbound.clear();
+        conversations::insert_messages(tx, &self.messages).await?;
+        self.messages.clear();
+        let mut renewed = Vec::new();
+        for (id, seat) in seats.iter_mut() {
+            if std::mem::take(&mut seat.state_dirty) {
+                seat.change.state =
+                    Some(serde_json::to_string(&seat.state).unwrap_or_else(|_| "{}".into()));
+            }
+            if !seat.change.is_empty() {
+                conversations::apply_change(tx, *id, &seat.change, now).await?;
+                seat.change = conversations::Change::default();
+            }
+            if std::mem::take(&mut seat.renewed_window) {
+                renewed.push(*id);
+            }
+        }
+        conversations::release_held_many(tx, &renewed, now).await?;
+        // Most of a batch finishes the same way: one statement per kind.
+        self.finished
+            .sort_by_key(|(_, status, shop, error)| (*status, *shop, *error));
+        for group in self
+            .finished
+            .chunk_by(|a, b| (a.1, a.2, a.3) == (b.1, b.2, b.3))
+        {
+            let ids: Vec<i64> = group.iter().map(|f| f.0).collect();
+            let (_, status, shop, error) = group[0];
+            inbox::finish_many(tx, &ids, status, shop, error, now).await?;
+        }
+        self.finished.clear();
+        Ok(())
+    }
+}
+
+/// Takes a batch of events (grouped by customer, each customer's in order)
+/// through the engine in ONE transaction: its effects, replies and the
+/// events' "done" commit together, so each takes effect exactly once.
+async fn process_batch(state: &AppState, events: &[StoredEvent]) -> Result<(), ProcessError> {
     let now = clock::now();
-    let Some(shop_id) = state
-        .accounts
-        .shop_for(&state.db, ev.channel, &ev.account_id)
-        .await?
-    else {
-        tracing::info!(account = %ev.account_id, "event for an account no shop owns; ignored");
-        let mut tx = state.db.begin().await?;
-        inbox::finish(
-            &mut tx,
-            stored.id,
-            "ignored",
-            None,
-            Some("no shop owns this account"),
-            now,
-        )
-        .await?;
-        tx.commit().await?;
-        return Ok(());
-    };
-    let shop = match shops::get(&state.db, shop_id).await {
-        Ok(s) => s,
-        Err(StoreError::NotFound) => {
-            let mut tx = state.db.begin().await?;
-            inbox::finish(
-                &mut tx,
+    // Read what the engine may need before taking SQLite's write lock: a
+    // task that holds it must never wait for a second pool connection.
+    let mut shop_of_account: HashMap<(Channel, &str), Option<ShopId>> = HashMap::new();
+    let mut views: HashMap<ShopId, ShopView> = HashMap::new();
+    for stored in events {
+        let ev = &stored.event;
+        let key = (ev.channel, ev.account_id.as_str());
+        if shop_of_account.contains_key(&key) {
+            continue;
+        }
+        let mut found = state
+            .accounts
+            .shop_for(&state.db, ev.channel, &ev.account_id)
+            .await?;
+        if let Some(id) = found
+            && !views.contains_key(&id)
+        {
+            match shops::get(&state.db, id).await {
+                Ok(shop) => {
+                    let catalog = state.catalogs.get(&state.db, id).await?;
+                    views.insert(id, ShopView { shop, catalog });
+                }
+                Err(StoreError::NotFound) => found = None,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        shop_of_account.insert(key, found);
+    }
+
+    let mut tx = state.db.begin().await?;
+    let mut pending = Pending::default();
+    let mut seats = load_seats(&mut tx, events, &shop_of_account).await?;
+    let customer_of: HashMap<(ShopId, String, String), CustomerId> = seats
+        .values()
+        .map(|s| {
+            let c = &s.customer;
+            (
+                (c.shop_id, c.channel.clone(), c.channel_user_id.clone()),
+                c.id,
+            )
+        })
+        .collect();
+    let mut after = Vec::new();
+    for stored in events {
+        let ev = &stored.event;
+        let Some(view) = shop_of_account
+            .get(&(ev.channel, ev.account_id.as_str()))
+            .copied()
+            .flatten()
+            .and_then(|id| views.get(&id))
+        else {
+            tracing::info!(account = %ev.account_id, "event for an account no shop owns; ignored");
+            pending.finished.push((
                 stored.id,
                 "ignored",
                 None,
-                Some("unknown shop"),
-                now,
-            )
-            .await?;
-            tx.commit().await?;
-            return Ok(());
-        }
-        Err(e) => return Err(e.into()),
-    };
-    // Read what the engine may need before taking SQLite's write lock: a
-    // task that holds it must never wait for a second pool connection.
-    let catalog = state.catalogs.get(&state.db, shop.id).await?;
-    let mut tx = state.db.begin().await?;
-    let customer =
-        customers::upsert(&mut tx, shop.id, ev.channel.as_str(), &ev.sender_id, now).await?;
-    let conv = conversations::load(&mut tx, customer.id, state.db.lock_clause()).await?;
-    let at = Timestamp(ev.timestamp);
-    let mut after = Vec::new();
-    let mut outbound = false;
+                Some("no shop owns this account"),
+            ));
+            continue;
+        };
+        let Some(&customer_id) = customer_of.get(&(
+            view.shop.id,
+            ev.channel.as_str().to_string(),
+            ev.sender_id.clone(),
+        )) else {
+            return Err(StoreError::Corrupt(format!("no customer for event {}", stored.id)).into());
+        };
+        process_event(
+            state,
+            &mut tx,
+            view,
+            &mut seats,
+            customer_id,
+            stored,
+            &mut pending,
+            &mut after,
+            now,
+        )
+        .await?;
+        pending
+            .finished
+            .push((stored.id, "done", Some(view.shop.id.get()), None));
+    }
+    pending.flush(&mut tx, &mut seats, now).await?;
+    tx.commit().await?;
+    state.metrics.incr("inbox_processed", events.len() as u64);
+    state.outbox_wake.notify_one();
+    for job in after {
+        run_after_commit(state, job).await;
+    }
+    Ok(())
+}
 
+/// Every customer of the batch with their conversation, in three reads
+/// however many there are (a first-time customer costs a few more).
+async fn load_seats(
+    tx: &mut Tx,
+    events: &[StoredEvent],
+    shop_of_account: &HashMap<(Channel, &str), Option<ShopId>>,
+) -> Result<HashMap<CustomerId, Seat>, StoreError> {
+    let now = clock::now();
+    let mut wanted: HashMap<(ShopId, Channel), Vec<&str>> = HashMap::new();
+    for stored in events {
+        let ev = &stored.event;
+        if let Some(Some(shop)) = shop_of_account.get(&(ev.channel, ev.account_id.as_str())) {
+            let ids = wanted.entry((*shop, ev.channel)).or_default();
+            if !ids.contains(&ev.sender_id.as_str()) {
+                ids.push(&ev.sender_id);
+            }
+        }
+    }
+    let mut found = Vec::new();
+    for ((shop, channel), ids) in &wanted {
+        let known = customers::find_many(tx, *shop, channel.as_str(), ids).await?;
+        for id in ids {
+            if !known.iter().any(|c| c.channel_user_id == *id) {
+                found.push(customers::upsert(tx, *shop, channel.as_str(), id, now).await?);
+            }
+        }
+        found.extend(known);
+    }
+    let ids: Vec<CustomerId> = found.iter().map(|c| c.id).collect();
+    let mut conversations = conversations::load_many(tx, &ids).await?;
+    let mut seats = HashMap::with_capacity(found.len());
+    for customer in found {
+        let conv = match conversations.remove(&customer.id) {
+            Some(c) => c,
+            // A customer row without its conversation (never expected):
+            // create it rather than fail every event of theirs.
+            None => {
+                customers::upsert(
+                    tx,
+                    customer.shop_id,
+                    &customer.channel,
+                    &customer.channel_user_id,
+                    now,
+                )
+                .await?;
+                conversations::Conversation {
+                    state: "{}".into(),
+                    last_inbound_at: None,
+                    bot_paused: false,
+                }
+            }
+        };
+        seats.insert(
+            customer.id,
+            Seat {
+                state: serde_json::from_str(&conv.state).unwrap_or_default(),
+                bot_paused: conv.bot_paused,
+                customer,
+                customer_stale: false,
+                state_dirty: false,
+                cart: None,
+                change: conversations::Change::default(),
+                renewed_window: false,
+            },
+        );
+    }
+    Ok(seats)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn process_event(
+    state: &AppState,
+    tx: &mut Tx,
+    view: &ShopView,
+    seats: &mut HashMap<CustomerId, Seat>,
+    customer_id: CustomerId,
+    stored: &StoredEvent,
+    pending: &mut Pending,
+    after: &mut Vec<AfterCommit>,
+    now: Timestamp,
+) -> Result<(), ProcessError> {
+    let shop = &view.shop;
+    let ev = &stored.event;
+    let at = Timestamp(ev.timestamp);
+    let Some(seat) = seats.get_mut(&customer_id) else {
+        return Ok(());
+    };
     match &ev.kind {
         InboundKind::Echo { metadata, text, .. } => {
             let ours = match metadata.as_deref() {
-                Some(key) => outbox::mark_delivered(&mut tx, shop.id, key, now).await?,
+                Some(key) => outbox::mark_delivered(tx, shop.id, key, now).await?,
                 None => false,
             };
             if !ours {
                 // A person answered from the Page inbox: hand over.
-                conversations::set_paused(&mut tx, shop.id, customer.id, true, now).await?;
-                conversations::record(
-                    &mut tx,
-                    shop.id,
-                    customer.id,
+                conversations::set_paused(tx, shop.id, customer_id, true, now).await?;
+                seat.bot_paused = true;
+                pending.record(
+                    seat,
                     Author::Page,
                     text.as_deref().unwrap_or(""),
                     None,
-                    None,
                     false,
                     now,
-                )
-                .await?;
+                );
             }
         }
         InboundKind::Standby { text } => {
-            conversations::record(
-                &mut tx,
-                shop.id,
-                customer.id,
+            pending.record(
+                seat,
                 Author::Customer,
                 text.as_deref().unwrap_or("[standby event]"),
                 None,
-                None,
                 false,
                 now,
-            )
-            .await?;
+            );
         }
         InboundKind::Reaction { .. } | InboundKind::Other { .. } => {}
         kind => {
             if kind.renews_window() {
-                conversations::touch_inbound(&mut tx, customer.id, at).await?;
-                if conversations::release_held(&mut tx, customer.id, now).await? > 0 {
-                    outbound = true;
-                }
+                seat.change.touch_inbound(at);
+                seat.renewed_window = true;
             }
             let attachment_url = match kind {
                 InboundKind::Attachments { attachments, .. } => {
@@ -398,87 +669,287 @@ async fn process_event(state: &AppState, stored: &inbox::StoredEvent) -> Result<
                 _ => None,
             };
             let body = kind.display_text().unwrap_or_default();
-            if conv.bot_paused || matches!(kind, InboundKind::Edit { .. }) {
+            if seat.bot_paused || matches!(kind, InboundKind::Edit { .. }) {
                 // Paused: the person in charge reads it; the bot stays silent.
-                conversations::record(
-                    &mut tx,
-                    shop.id,
-                    customer.id,
+                let paused = seat.bot_paused;
+                pending.record(
+                    seat,
                     Author::Customer,
                     &body,
                     attachment_url.as_deref(),
-                    None,
-                    conv.bot_paused,
+                    paused,
                     now,
-                )
-                .await?;
+                );
             } else {
                 let input = to_input(kind);
                 let forwarded = run_engine(
                     state,
-                    &mut tx,
-                    &shop,
-                    &customer,
-                    &conv.state,
-                    &catalog,
+                    tx,
+                    view,
+                    seats,
+                    customer_id,
                     input,
                     stored.id,
-                    now,
-                    &mut after,
-                )
-                .await?;
-                conversations::record(
-                    &mut tx,
-                    shop.id,
-                    customer.id,
-                    Author::Customer,
-                    &body,
-                    attachment_url.as_deref(),
-                    None,
-                    forwarded,
+                    pending,
+                    after,
                     now,
                 )
                 .await?;
-                outbound = true;
+                if let Some(seat) = seats.get_mut(&customer_id) {
+                    pending.record(
+                        seat,
+                        Author::Customer,
+                        &body,
+                        attachment_url.as_deref(),
+                        forwarded,
+                        now,
+                    );
+                }
             }
         }
     }
-    inbox::finish(&mut tx, stored.id, "done", Some(shop.id.get()), None, now).await?;
-    tx.commit().await?;
-    state.metrics.incr("inbox_processed", 1);
-    if outbound {
-        state.outbox_wake.notify_one();
+    Ok(())
+}
+
+async fn run_after_commit(state: &AppState, job: AfterCommit) {
+    match job {
+        AfterCommit::WakeSlips => crate::slips::wake(),
+        AfterCommit::Upload {
+            shop,
+            order,
+            customer,
+            path,
+        } => match tokio::fs::read(&path).await {
+            Ok(bytes) => {
+                if let Err(e) =
+                    crate::slips::accept_upload(state, shop, order, customer, bytes, clock::now())
+                        .await
+                {
+                    tracing::warn!(error = %e, "web chat slip upload was not accepted");
+                }
+                let _ = tokio::fs::remove_file(&path).await;
+                state.outbox_wake.notify_one();
+            }
+            Err(e) => tracing::warn!(error = %e, "web chat upload vanished"),
+        },
     }
-    for job in after {
-        match job {
-            AfterCommit::WakeSlips => crate::slips::wake(),
-            AfterCommit::Upload {
-                shop,
-                order,
-                customer,
-                path,
-            } => match tokio::fs::read(&path).await {
-                Ok(bytes) => {
-                    if let Err(e) = crate::slips::accept_upload(
-                        state,
+}
+
+/// Runs the engine and carries out its actions; returns whether the
+/// customer's message was passed to the seller.
+#[allow(clippy::too_many_arguments)]
+async fn run_engine(
+    state: &AppState,
+    tx: &mut Tx,
+    view: &ShopView,
+    seats: &mut HashMap<CustomerId, Seat>,
+    customer_id: CustomerId,
+    first: Input,
+    event_id: i64,
+    pending: &mut Pending,
+    after: &mut Vec<AfterCommit>,
+    now: Timestamp,
+) -> Result<bool, ProcessError> {
+    let shop = &view.shop;
+    let mut forwarded = false;
+    let mut queue = vec![first];
+    let mut said = 0usize;
+    let mut rounds = 0;
+    while let Some(input) = queue.pop() {
+        rounds += 1;
+        if rounds > 4 {
+            break;
+        }
+        let Some(seat) = seats.get_mut(&customer_id) else {
+            break;
+        };
+        let cart_lines = seat.cart(tx).await?;
+        // Browsing and cart taps never look at orders: skip those reads.
+        let orders = if browsing_only(&input) {
+            Vec::new()
+        } else {
+            load_orders(
+                tx,
+                shop.id,
+                customer_id,
+                referenced_order(&input, &seat.state),
+            )
+            .await?
+        };
+        let customer = seat.customer(tx).await?.clone();
+        let default_locale = customer
+            .locale
+            .clone()
+            .unwrap_or_else(|| shop.locale.clone());
+        let ctx = Context {
+            shop_name: &shop.name,
+            currency: shop.currency,
+            default_locale: &default_locale,
+            settings: &shop.settings,
+            catalog: &view.catalog,
+            cart: &cart_lines,
+            orders: &orders,
+            customer_name: &customer.display_name,
+            saved_address: customer.address.as_ref(),
+            balance: customer.balance,
+            texts: &state.texts,
+            public_url: &state.config.public_url,
+            now,
+        };
+        let (next, actions) = engine::step(&seat.state, &input, &ctx);
+        seat.state = next;
+        seat.state_dirty = true;
+        for action in actions {
+            let Some(seat) = seats.get_mut(&customer_id) else {
+                break;
+            };
+            match action {
+                Action::Say(message) => pending.say(seat, event_id, &mut said, &message, now),
+                Action::Cart(op) => {
+                    match op {
+                        CartOp::Add { variant, qty } => {
+                            cart::add(tx, shop.id, customer_id, variant, qty, now).await?
+                        }
+                        CartOp::Set { variant, qty } => {
+                            cart::set(tx, shop.id, customer_id, variant, qty, now).await?
+                        }
+                        CartOp::Clear => cart::clear(tx, customer_id).await?,
+                    }
+                    seat.cart = None;
+                }
+                Action::SaveAddress(address) => {
+                    customers::save_address(tx, customer_id, &address, now).await?;
+                    seat.customer_stale = true;
+                }
+                Action::PlaceOrder {
+                    address,
+                    shipping_fee,
+                } => {
+                    // The order queues its own notices: what this batch
+                    // said before must be queued first.
+                    pending.flush(tx, seats, now).await?;
+                    let items: Vec<_> = cart_lines.iter().map(|l| (l.variant, l.qty)).collect();
+                    let new = NewOrder {
+                        customer: customer_id,
+                        channel: customer.channel.clone(),
+                        items,
+                        address: Some(address),
+                        method: None,
+                        shipping_fee: Some(shipping_fee),
+                    };
+                    Db::savepoint(tx, "place_order").await?;
+                    match orders::place_in_tx(tx, shop, new, now).await {
+                        Ok(order) => {
+                            Db::savepoint_end(tx, "place_order", true).await?;
+                            cart::clear(tx, customer_id).await?;
+                            tracing::info!(order = %order.code, "order placed from chat");
+                            queue.push(Input::OrderPlaced { order: order.id });
+                        }
+                        Err(e) => {
+                            Db::savepoint_end(tx, "place_order", false).await?;
+                            let reason = match e {
+                                PlaceError::OutOfStock { name, .. } => {
+                                    PlaceProblem::OutOfStock { name }
+                                }
+                                PlaceError::Empty => PlaceProblem::EmptyCart,
+                                PlaceError::Store(s) => return Err(s.into()),
+                                _ => PlaceProblem::Other,
+                            };
+                            queue.push(Input::OrderNotPlaced { reason });
+                        }
+                    }
+                    if let Some(seat) = seats.get_mut(&customer_id) {
+                        seat.cart = None;
+                        seat.customer_stale = true;
+                    }
+                }
+                Action::Order { order, command } => {
+                    pending.flush(tx, seats, now).await?;
+                    let name = command.to_string();
+                    Db::savepoint(tx, "order_command").await?;
+                    match orders::apply_in_tx(
+                        tx,
+                        &state.db,
                         shop,
                         order,
-                        customer,
-                        bytes,
-                        clock::now(),
+                        command,
+                        &Actor::Customer,
+                        now,
                     )
                     .await
                     {
-                        tracing::warn!(error = %e, "web chat slip upload was not accepted");
+                        Ok(_) => {
+                            Db::savepoint_end(tx, "order_command", true).await?;
+                            queue.push(Input::CommandDone {
+                                order,
+                                command: name,
+                            });
+                        }
+                        Err(ApplyError::Store(s)) => {
+                            Db::savepoint_end(tx, "order_command", false).await?;
+                            return Err(s.into());
+                        }
+                        Err(e) => {
+                            Db::savepoint_end(tx, "order_command", false).await?;
+                            queue.push(Input::CommandRefused {
+                                order,
+                                reason: e.to_string(),
+                            });
+                        }
                     }
-                    let _ = tokio::fs::remove_file(&path).await;
-                    state.outbox_wake.notify_one();
+                    if let Some(seat) = seats.get_mut(&customer_id) {
+                        seat.customer_stale = true;
+                    }
                 }
-                Err(e) => tracing::warn!(error = %e, "web chat upload vanished"),
-            },
+                Action::AcceptSlip { order, url } => {
+                    if let Some(name) = url.strip_prefix("upload:") {
+                        let path =
+                            crate::channels::webchat::upload_path(&state.config.media_dir, name);
+                        after.push(AfterCommit::Upload {
+                            shop: shop.id,
+                            order,
+                            customer: customer_id,
+                            path,
+                        });
+                    } else {
+                        pending.flush(tx, seats, now).await?;
+                        crate::slips::enqueue_from_url(tx, shop.id, order, customer_id, &url, now)
+                            .await?;
+                        after.push(AfterCommit::WakeSlips);
+                    }
+                }
+                Action::SendPaymentQr { order } => {
+                    let o = orders::load_in(tx, shop.id, order, "").await?;
+                    match crate::slips::payment_qr_image_url(state, shop, &o).await {
+                        Ok(url) => {
+                            pending.say(seat, event_id, &mut said, &Message::Image { url }, now)
+                        }
+                        Err(e) => tracing::warn!(error = %e, "payment QR could not be made"),
+                    }
+                }
+                Action::Complaint {
+                    order,
+                    text,
+                    image_url,
+                } => {
+                    sqlx::query(
+                        "insert into complaints (shop_id, order_id, customer_id, body, image_path, status, created_at) values ($1, $2, $3, $4, $5, 'open', $6)",
+                    )
+                    .bind(shop.id.get())
+                    .bind(order.get())
+                    .bind(customer_id.get())
+                    .bind(&text)
+                    .bind(&image_url)
+                    .bind(now.millis())
+                    .execute(&mut **tx)
+                    .await?;
+                    forwarded = true;
+                }
+                Action::ForwardToShop { .. } => forwarded = true,
+            }
         }
     }
-    Ok(())
+    Ok(forwarded)
 }
 
 fn to_input(kind: &InboundKind) -> Input {
@@ -593,248 +1064,6 @@ fn referenced_order(input: &Input, state: &State) -> Option<i64> {
         | engine::Stage::Complaint { order } => Some(order),
         _ => None,
     }
-}
-
-/// Runs the engine and carries out its actions; returns whether the
-/// customer's message was passed to the seller.
-#[allow(clippy::too_many_arguments)]
-async fn run_engine(
-    state: &AppState,
-    tx: &mut Tx,
-    shop: &Shop,
-    customer: &customers::Customer,
-    state_json: &str,
-    catalog: &[crate::domain::catalog::Product],
-    first: Input,
-    event_id: i64,
-    now: Timestamp,
-    after: &mut Vec<AfterCommit>,
-) -> Result<bool, ProcessError> {
-    let mut conv: State = serde_json::from_str(state_json).unwrap_or_default();
-    let default_locale = customer
-        .locale
-        .clone()
-        .unwrap_or_else(|| shop.locale.clone());
-    let mut forwarded = false;
-    let mut queue = vec![first];
-    let mut said = 0usize;
-    let mut rounds = 0;
-    while let Some(input) = queue.pop() {
-        rounds += 1;
-        if rounds > 4 {
-            break;
-        }
-        let cart_lines = cart::load(tx, customer.id).await?;
-        // Browsing and cart taps never look at orders: skip those reads.
-        let orders = if browsing_only(&input) {
-            Vec::new()
-        } else {
-            load_orders(tx, shop.id, customer.id, referenced_order(&input, &conv)).await?
-        };
-        let fresh = customers::get_in(tx, shop.id, customer.id).await?;
-        let (balance, saved_address) = (fresh.balance, fresh.address);
-        let ctx = Context {
-            shop_name: &shop.name,
-            currency: shop.currency,
-            default_locale: &default_locale,
-            settings: &shop.settings,
-            catalog,
-            cart: &cart_lines,
-            orders: &orders,
-            customer_name: &customer.display_name,
-            saved_address: saved_address.as_ref(),
-            balance,
-            texts: &state.texts,
-            public_url: &state.config.public_url,
-            now,
-        };
-        let (next, actions) = engine::step(&conv, &input, &ctx);
-        conv = next;
-        for action in actions {
-            match action {
-                Action::Say(message) => {
-                    say(tx, shop, customer, event_id, &mut said, &message, now).await?;
-                }
-                Action::Cart(op) => match op {
-                    CartOp::Add { variant, qty } => {
-                        cart::add(tx, shop.id, customer.id, variant, qty, now).await?
-                    }
-                    CartOp::Set { variant, qty } => {
-                        cart::set(tx, shop.id, customer.id, variant, qty, now).await?
-                    }
-                    CartOp::Clear => cart::clear(tx, customer.id).await?,
-                },
-                Action::SaveAddress(address) => {
-                    customers::save_address(tx, customer.id, &address, now).await?
-                }
-                Action::PlaceOrder {
-                    address,
-                    shipping_fee,
-                } => {
-                    let items: Vec<_> = cart_lines.iter().map(|l| (l.variant, l.qty)).collect();
-                    let new = NewOrder {
-                        customer: customer.id,
-                        channel: customer.channel.clone(),
-                        items,
-                        address: Some(address),
-                        method: None,
-                        shipping_fee: Some(shipping_fee),
-                    };
-                    Db::savepoint(tx, "place_order").await?;
-                    match orders::place_in_tx(tx, shop, new, now).await {
-                        Ok(order) => {
-                            Db::savepoint_end(tx, "place_order", true).await?;
-                            cart::clear(tx, customer.id).await?;
-                            tracing::info!(order = %order.code, "order placed from chat");
-                            queue.push(Input::OrderPlaced { order: order.id });
-                        }
-                        Err(e) => {
-                            Db::savepoint_end(tx, "place_order", false).await?;
-                            let reason = match e {
-                                PlaceError::OutOfStock { name, .. } => {
-                                    PlaceProblem::OutOfStock { name }
-                                }
-                                PlaceError::Empty => PlaceProblem::EmptyCart,
-                                PlaceError::Store(s) => return Err(s.into()),
-                                _ => PlaceProblem::Other,
-                            };
-                            queue.push(Input::OrderNotPlaced { reason });
-                        }
-                    }
-                }
-                Action::Order { order, command } => {
-                    let name = command.to_string();
-                    Db::savepoint(tx, "order_command").await?;
-                    match orders::apply_in_tx(
-                        tx,
-                        &state.db,
-                        shop,
-                        order,
-                        command,
-                        &Actor::Customer,
-                        now,
-                    )
-                    .await
-                    {
-                        Ok(_) => {
-                            Db::savepoint_end(tx, "order_command", true).await?;
-                            queue.push(Input::CommandDone {
-                                order,
-                                command: name,
-                            });
-                        }
-                        Err(ApplyError::Store(s)) => {
-                            Db::savepoint_end(tx, "order_command", false).await?;
-                            return Err(s.into());
-                        }
-                        Err(e) => {
-                            Db::savepoint_end(tx, "order_command", false).await?;
-                            queue.push(Input::CommandRefused {
-                                order,
-                                reason: e.to_string(),
-                            });
-                        }
-                    }
-                }
-                Action::AcceptSlip { order, url } => {
-                    if let Some(name) = url.strip_prefix("upload:") {
-                        let path =
-                            crate::channels::webchat::upload_path(&state.config.media_dir, name);
-                        after.push(AfterCommit::Upload {
-                            shop: shop.id,
-                            order,
-                            customer: customer.id,
-                            path,
-                        });
-                    } else {
-                        crate::slips::enqueue_from_url(tx, shop.id, order, customer.id, &url, now)
-                            .await?;
-                        after.push(AfterCommit::WakeSlips);
-                    }
-                }
-                Action::SendPaymentQr { order } => {
-                    let o = orders::load_in(tx, shop.id, order, "").await?;
-                    match crate::slips::payment_qr_image_url(state, shop, &o).await {
-                        Ok(url) => {
-                            say(
-                                tx,
-                                shop,
-                                customer,
-                                event_id,
-                                &mut said,
-                                &Message::Image { url },
-                                now,
-                            )
-                            .await?
-                        }
-                        Err(e) => tracing::warn!(error = %e, "payment QR could not be made"),
-                    }
-                }
-                Action::Complaint {
-                    order,
-                    text,
-                    image_url,
-                } => {
-                    sqlx::query(
-                        "insert into complaints (shop_id, order_id, customer_id, body, image_path, status, created_at) values ($1, $2, $3, $4, $5, 'open', $6)",
-                    )
-                    .bind(shop.id.get())
-                    .bind(order.get())
-                    .bind(customer.id.get())
-                    .bind(&text)
-                    .bind(&image_url)
-                    .bind(now.millis())
-                    .execute(&mut **tx)
-                    .await?;
-                    forwarded = true;
-                }
-                Action::ForwardToShop { .. } => forwarded = true,
-            }
-        }
-    }
-    let json = serde_json::to_string(&conv).unwrap_or_else(|_| "{}".into());
-    conversations::save_state(tx, customer.id, &json, now).await?;
-    Ok(forwarded)
-}
-
-async fn say(
-    tx: &mut Tx,
-    shop: &Shop,
-    customer: &customers::Customer,
-    event_id: i64,
-    said: &mut usize,
-    message: &Message,
-    now: Timestamp,
-) -> Result<(), StoreError> {
-    // Keyed by the inbound event, so reprocessing cannot queue twice.
-    let key = format!("in:{event_id}:{said}");
-    *said += 1;
-    outbox::enqueue_to(
-        tx,
-        shop.id,
-        customer.id,
-        &customer.channel,
-        &customer.channel_user_id,
-        &key,
-        &OutboundPayload::Message {
-            message: message.clone(),
-        },
-        now,
-    )
-    .await?;
-    conversations::record(
-        tx,
-        shop.id,
-        customer.id,
-        Author::Bot,
-        &message.plain(),
-        None,
-        None,
-        false,
-        now,
-    )
-    .await?;
-    Ok(())
 }
 
 /// Hold timers: remind before an unpaid order's hold lapses, then cancel

@@ -7,15 +7,19 @@ use crate::channels::messenger::{
     send::{Graph, SendError},
 };
 use crate::clock;
+use crate::domain::ShopId;
 use crate::domain::Timestamp;
 use crate::engine::notices::{self, NoticeContext};
 use crate::engine::{Message, Texts};
 use crate::server::AppState;
+use crate::store::StoreError;
 use crate::store::conversations::{self, Author};
 use crate::store::outbox::{self, OutRow, OutboundPayload};
+use crate::store::shops::ChannelAccount;
 use crate::store::shops::{self, Shop};
-use crate::store::{StoreError, customers};
 use futures_util::StreamExt;
+use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::task::JoinHandle;
 
@@ -50,28 +54,61 @@ pub fn spawn(state: &AppState) -> JoinHandle<()> {
     })
 }
 
+/// A shop and its bound Page, read once per pass.
+struct Sender {
+    shop: Shop,
+    account: Option<ChannelAccount>,
+}
+
 /// Claims a batch of heads of line and sends them concurrently (they are
 /// all for different customers).
 pub async fn run_once(state: &AppState) -> Result<usize, StoreError> {
     let rows = outbox::claim(&state.db, clock::now(), LEASE_SECS, 64).await?;
     let n = rows.len();
+    let mut senders: HashMap<ShopId, Arc<Sender>> = HashMap::new();
+    for row in &rows {
+        if row.channel == "webchat" || senders.contains_key(&row.shop_id) {
+            continue;
+        }
+        let shop = match shops::get(&state.db, row.shop_id).await {
+            Ok(shop) => shop,
+            Err(StoreError::NotFound) => continue,
+            Err(e) => return Err(e),
+        };
+        let account = shops::channels_of(&state.db, row.shop_id)
+            .await?
+            .into_iter()
+            .find(|a| a.channel == "messenger" || a.channel == row.channel);
+        senders.insert(row.shop_id, Arc::new(Sender { shop, account }));
+    }
     let sends = rows.into_iter().map(|row| {
         let state = state.clone();
+        let sender = senders.get(&row.shop_id).cloned();
         async move {
             let id = row.id;
             // Own task: a panic here must not stop the dispatcher.
-            match tokio::spawn(async move { dispatch(&state, row).await }).await {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => tracing::warn!(error = %e, outbox = id, "dispatch failed; the lease will expire and it is retried"),
-                Err(join) => tracing::error!(error = %join, outbox = id, "dispatch panicked; the lease will expire and it is retried"),
+            match tokio::spawn(async move { dispatch(&state, row, sender).await }).await {
+                Ok(Ok(sent)) => sent,
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, outbox = id, "dispatch failed; the lease will expire and it is retried");
+                    None
+                }
+                Err(join) => {
+                    tracing::error!(error = %join, outbox = id, "dispatch panicked; the lease will expire and it is retried");
+                    None
+                }
             }
         }
     });
     // Bounded, so a burst cannot take every database connection.
-    futures_util::stream::iter(sends)
-        .buffer_unordered(8)
-        .collect::<Vec<()>>()
+    let sent: Vec<outbox::Sent> = futures_util::stream::iter(sends)
+        .buffer_unordered(16)
+        .filter_map(|s| async move { s })
+        .collect()
         .await;
+    // One commit for the pass: a crash before it re-sends these, which the
+    // crash runs count (the Send API has no idempotency key).
+    outbox::mark_sent_many(&state.db, &sent, clock::now()).await?;
     if n > 0 {
         state.webchat_wake.notify_waiters();
     }
@@ -106,42 +143,49 @@ fn render_payload(payload: &OutboundPayload, shop: &Shop, locale: &str, texts: &
     }
 }
 
-async fn dispatch(state: &AppState, row: OutRow) -> Result<(), StoreError> {
+async fn dispatch(
+    state: &AppState,
+    row: OutRow,
+    sender: Option<Arc<Sender>>,
+) -> Result<Option<outbox::Sent>, StoreError> {
     let now = clock::now();
     let payload: OutboundPayload = match serde_json::from_str(&row.payload) {
         Ok(p) => p,
         Err(e) => {
             return outbox::mark_failed(&state.db, row.id, &format!("unreadable payload: {e}"))
-                .await;
+                .await
+                .map(|()| None);
         }
     };
     if row.channel == "webchat" {
         // The browser reads sent rows over its event stream.
-        return outbox::mark_sent(&state.db, row.id, "", 1, now).await;
+        return Ok(Some(outbox::Sent {
+            id: row.id,
+            external_id: String::new(),
+            parts: 1,
+        }));
     }
-    let shop = shops::get(&state.db, row.shop_id).await?;
-    let customer = customers::get(&state.db, row.shop_id, row.customer_id).await?;
-    let locale = customer
-        .locale
-        .clone()
-        .unwrap_or_else(|| shop.locale.clone());
-    let last_inbound = conversations::last_inbound(&state.db, row.customer_id).await?;
-    let since = last_inbound
+    let Some(sender) = sender else {
+        return outbox::mark_failed(&state.db, row.id, "the shop no longer exists")
+            .await
+            .map(|()| None);
+    };
+    let shop = &sender.shop;
+    let locale = row.locale.clone().unwrap_or_else(|| shop.locale.clone());
+    let since = row
+        .last_inbound_at
         .map(|t| now.millis() - t.millis())
         .unwrap_or(i64::MAX);
     let inside = since < WINDOW_MS;
 
-    let Some(account) = shops::channels_of(&state.db, row.shop_id)
-        .await?
-        .into_iter()
-        .find(|a| a.channel == "messenger" || a.channel == row.channel)
-    else {
+    let Some(account) = &sender.account else {
         return outbox::mark_failed(
             &state.db,
             row.id,
             "the shop has no Page bound for this channel",
         )
-        .await;
+        .await
+        .map(|()| None);
     };
     let token = account.access_token.clone().unwrap_or_default();
     let graph = Graph {
@@ -156,12 +200,12 @@ async fn dispatch(state: &AppState, row: OutRow) -> Result<(), StoreError> {
         (OutboundPayload::Message { .. }, true) => (
             "RESPONSE",
             None,
-            rendered(&payload, &shop, &locale, state, &row.key),
+            rendered(&payload, shop, &locale, state, &row.key),
         ),
         (_, true) => (
             "UPDATE",
             None,
-            rendered(&payload, &shop, &locale, state, &row.key),
+            rendered(&payload, shop, &locale, state, &row.key),
         ),
         (
             OutboundPayload::Notice {
@@ -201,7 +245,8 @@ async fn dispatch(state: &AppState, row: OutRow) -> Result<(), StoreError> {
                         row.id,
                         "waiting for the customer to write (outside the 24-hour window)",
                     )
-                    .await;
+                    .await
+                    .map(|()| None);
                 }
             }
         }
@@ -210,7 +255,7 @@ async fn dispatch(state: &AppState, row: OutRow) -> Result<(), StoreError> {
             (
                 "MESSAGE_TAG",
                 Some("HUMAN_AGENT"),
-                rendered(&payload, &shop, &locale, state, &row.key),
+                rendered(&payload, shop, &locale, state, &row.key),
             )
         }
         (_, false) => {
@@ -219,7 +264,8 @@ async fn dispatch(state: &AppState, row: OutRow) -> Result<(), StoreError> {
                 row.id,
                 "waiting for the customer to write (outside the 24-hour window)",
             )
-            .await;
+            .await
+            .map(|()| None);
         }
     };
 
@@ -254,10 +300,13 @@ async fn dispatch(state: &AppState, row: OutRow) -> Result<(), StoreError> {
                         &format!("gave up after {} attempts: {e}", row.attempts),
                         now,
                     )
-                    .await;
+                    .await
+                    .map(|()| None);
                 }
                 let at = Timestamp(now.millis() + backoff(row.attempts));
-                return outbox::retry_later(&state.db, row.id, at, &e).await;
+                return outbox::retry_later(&state.db, row.id, at, &e)
+                    .await
+                    .map(|()| None);
             }
             Err(SendError::OutsideWindow(e)) => {
                 return outbox::hold(
@@ -265,12 +314,19 @@ async fn dispatch(state: &AppState, row: OutRow) -> Result<(), StoreError> {
                     row.id,
                     &format!("outside the 24-hour window: {e}"),
                 )
-                .await;
+                .await
+                .map(|()| None);
             }
-            Err(SendError::Permanent(e)) => return give_up(state, &row, &e, now).await,
+            Err(SendError::Permanent(e)) => {
+                return give_up(state, &row, &e, now).await.map(|()| None);
+            }
         }
     }
-    outbox::mark_sent(&state.db, row.id, &last_id, parts, clock::now()).await
+    Ok(Some(outbox::Sent {
+        id: row.id,
+        external_id: last_id,
+        parts,
+    }))
 }
 
 fn rendered(

@@ -1,8 +1,9 @@
 //! A customer's conversation: the engine's state, the 24-hour window, the
 //! bot pause, and the messages the seller sees in their inbox.
 
-use super::{Result, Tx, col};
+use super::{Backend, Result, Tx, col, placeholders};
 use crate::domain::{CustomerId, ShopId, Timestamp};
+use std::collections::HashMap;
 
 #[derive(Clone, Debug)]
 pub struct Conversation {
@@ -23,6 +24,97 @@ pub async fn load(tx: &mut Tx, customer: CustomerId, lock: &str) -> Result<Conve
         last_inbound_at: col::<Option<i64>>(&row, "last_inbound_at")?.map(Timestamp),
         bot_paused: col::<i64>(&row, "bot_paused")? != 0,
     })
+}
+
+/// Several customers' conversations at once, locked on PostgreSQL.
+pub async fn load_many(
+    tx: &mut Tx,
+    customers: &[CustomerId],
+) -> Result<HashMap<CustomerId, Conversation>> {
+    let backend = super::backend_of(tx);
+    let lock = match backend {
+        Backend::Sqlite => "",
+        Backend::Postgres => " for update",
+    };
+    let mut out = HashMap::with_capacity(customers.len());
+    for chunk in customers.chunks(500) {
+        let sql = format!(
+            "select customer_id, state, last_inbound_at, bot_paused from conversations where customer_id in ({}){lock}",
+            placeholders(backend, 0, chunk.len(), 1)
+        );
+        let mut q = sqlx::query(&sql);
+        for id in chunk {
+            q = q.bind(id.get());
+        }
+        for row in q.fetch_all(&mut **tx).await? {
+            out.insert(
+                CustomerId(col(&row, "customer_id")?),
+                Conversation {
+                    state: col(&row, "state")?,
+                    last_inbound_at: col::<Option<i64>>(&row, "last_inbound_at")?.map(Timestamp),
+                    bot_paused: col::<i64>(&row, "bot_paused")? != 0,
+                },
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// What a run of events changed in one conversation, written as one update.
+#[derive(Clone, Debug, Default)]
+pub struct Change {
+    pub state: Option<String>,
+    pub messages: i64,
+    pub unread: i64,
+    pub last_message_at: Option<Timestamp>,
+    pub last_inbound_at: Option<Timestamp>,
+}
+
+impl Change {
+    pub fn is_empty(&self) -> bool {
+        self.state.is_none() && self.messages == 0 && self.last_inbound_at.is_none()
+    }
+
+    /// Counts a message as [`record`] would.
+    pub fn count_message(&mut self, needs_seller: bool, at: Timestamp) {
+        self.messages += 1;
+        self.unread += i64::from(needs_seller);
+        self.last_message_at = Some(at);
+    }
+
+    /// The window runs from the latest customer action, never moving back.
+    pub fn touch_inbound(&mut self, at: Timestamp) {
+        if self.last_inbound_at.is_none_or(|t| t < at) {
+            self.last_inbound_at = Some(at);
+        }
+    }
+}
+
+pub async fn apply_change(
+    tx: &mut Tx,
+    customer: CustomerId,
+    change: &Change,
+    now: Timestamp,
+) -> Result<()> {
+    sqlx::query(
+        "update conversations set state = coalesce($1, state), \
+         version = version + $2, total_messages = total_messages + $3, unread = unread + $4, \
+         last_message_at = coalesce($5, last_message_at), \
+         last_inbound_at = case when $6 is null then last_inbound_at \
+           when last_inbound_at is null or last_inbound_at < $6 then $6 else last_inbound_at end, \
+         updated_at = $7 where customer_id = $8",
+    )
+    .bind(change.state.as_deref())
+    .bind(i64::from(change.state.is_some()))
+    .bind(change.messages)
+    .bind(change.unread)
+    .bind(change.last_message_at.map(|t| t.millis()))
+    .bind(change.last_inbound_at.map(|t| t.millis()))
+    .bind(now.millis())
+    .bind(customer.get())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 /// When the customer last acted, read outside any transaction.
@@ -149,6 +241,72 @@ pub async fn record(
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+/// A message for the seller's inbox, written with others in one statement;
+/// the conversation's counters go through [`Change::count_message`].
+#[derive(Clone, Debug)]
+pub struct NewMessage {
+    pub shop: ShopId,
+    pub customer: CustomerId,
+    pub author: Author,
+    pub body: String,
+    pub attachment_url: Option<String>,
+    pub needs_seller: bool,
+    pub at: Timestamp,
+}
+
+pub async fn insert_messages(tx: &mut Tx, messages: &[NewMessage]) -> Result<()> {
+    let backend = super::backend_of(tx);
+    for chunk in messages.chunks(100) {
+        let sql = format!(
+            "insert into conversation_messages (shop_id, customer_id, direction, author, body, attachment_url, read_at, created_at) values {}",
+            placeholders(backend, 0, chunk.len(), 8)
+        );
+        let mut q = sqlx::query(&sql);
+        for m in chunk {
+            let direction = if m.author == Author::Customer {
+                "in"
+            } else {
+                "out"
+            };
+            q = q
+                .bind(m.shop.get())
+                .bind(m.customer.get())
+                .bind(direction)
+                .bind(m.author.as_str())
+                .bind(m.body.as_str())
+                .bind(m.attachment_url.as_deref())
+                .bind((!m.needs_seller).then_some(m.at.millis()))
+                .bind(m.at.millis());
+        }
+        q.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// These customers wrote: pushes held for the closed window may go now.
+pub async fn release_held_many(
+    tx: &mut Tx,
+    customers: &[CustomerId],
+    now: Timestamp,
+) -> Result<u64> {
+    let backend = super::backend_of(tx);
+    let mut released = 0;
+    for chunk in customers.chunks(500) {
+        let sql = format!(
+            "update outbox_messages set status = 'pending', held_reason = null, next_attempt_at = {} \
+             where status = 'held' and customer_id in ({})",
+            placeholders(backend, 0, 1, 1),
+            placeholders(backend, 1, chunk.len(), 1)
+        );
+        let mut q = sqlx::query(&sql).bind(now.millis());
+        for id in chunk {
+            q = q.bind(id.get());
+        }
+        released += q.execute(&mut **tx).await?.rows_affected();
+    }
+    Ok(released)
 }
 
 /// The customer wrote: pushes held for the closed window may go now.

@@ -79,6 +79,33 @@ pub async fn upsert(
     Ok(customer)
 }
 
+/// The customers behind these channel user ids that exist already.
+pub async fn find_many(
+    tx: &mut Tx,
+    shop: ShopId,
+    channel: &str,
+    channel_user_ids: &[&str],
+) -> Result<Vec<Customer>> {
+    let backend = super::backend_of(tx);
+    let mut out = Vec::with_capacity(channel_user_ids.len());
+    for chunk in channel_user_ids.chunks(500) {
+        let sql = format!(
+            "select {COLUMNS} from customers where shop_id = {} and channel = {} and channel_user_id in ({})",
+            super::placeholders(backend, 0, 1, 1),
+            super::placeholders(backend, 1, 1, 1),
+            super::placeholders(backend, 2, chunk.len(), 1)
+        );
+        let mut q = sqlx::query(&sql).bind(shop.get()).bind(channel);
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        for row in q.fetch_all(&mut **tx).await? {
+            out.push(from_row(&row)?);
+        }
+    }
+    Ok(out)
+}
+
 pub async fn get(db: &Db, shop: ShopId, id: CustomerId) -> Result<Customer> {
     let row = sqlx::query(&format!(
         "select {COLUMNS} from customers where id = $1 and shop_id = $2"
@@ -115,7 +142,7 @@ pub async fn set_profile(
         .bind(locale)
         .bind(now.millis())
         .bind(id.get())
-        .execute(&db.pool)
+        .execute(&db.writer)
         .await?;
     Ok(())
 }

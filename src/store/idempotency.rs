@@ -83,7 +83,7 @@ pub async fn purge(db: &Db, before: Timestamp) -> Result<u64> {
     Ok(
         sqlx::query("delete from idempotency_keys where created_at < $1")
             .bind(before.millis())
-            .execute(&db.pool)
+            .execute(&db.writer)
             .await?
             .rows_affected(),
     )

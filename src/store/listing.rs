@@ -375,7 +375,7 @@ pub async fn update_product(
     .bind(now.millis())
     .bind(id.get())
     .bind(shop.get())
-    .execute(&db.pool)
+    .execute(&db.writer)
     .await?
     .rows_affected();
     if n == 1 {
@@ -473,7 +473,7 @@ pub async fn update_variant(
     .bind(stock.flatten())
     .bind(id.get())
     .bind(shop.get())
-    .execute(&db.pool)
+    .execute(&db.writer)
     .await?
     .rows_affected();
     if n == 1 {
@@ -490,7 +490,7 @@ pub async fn delete_variant(db: &Db, shop: ShopId, id: VariantId, now: Timestamp
     .bind(now.millis())
     .bind(id.get())
     .bind(shop.get())
-    .execute(&db.pool)
+    .execute(&db.writer)
     .await?
     .rows_affected();
     if n == 1 {

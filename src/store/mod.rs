@@ -42,6 +42,11 @@ pub enum Backend {
 #[derive(Clone, Debug)]
 pub struct Db {
     pub pool: AnyPool,
+    /// Where transactions and hot writes go. On SQLite one connection: the
+    /// file has one writer anyway, and waiting in this pool's FIFO queue
+    /// beats SQLite's busy handler, which sleeps up to 100 ms between
+    /// tries. On PostgreSQL the same pool as `pool`.
+    pub writer: AnyPool,
     pub backend: Backend,
 }
 
@@ -167,7 +172,11 @@ impl Db {
                     .await?
             }
         };
-        Ok(Db { pool, backend })
+        Ok(Db {
+            writer: pool.clone(),
+            pool,
+            backend,
+        })
     }
 
     pub async fn migrate(&self) -> Result<()> {
@@ -182,7 +191,7 @@ impl Db {
             Backend::Sqlite => "begin immediate",
             Backend::Postgres => "begin",
         };
-        Ok(self.pool.begin_with(stmt).await?)
+        Ok(self.writer.begin_with(stmt).await?)
     }
 
     pub async fn ping(&self) -> Result<()> {
@@ -219,6 +228,11 @@ impl Db {
         Ok(())
     }
 
+    /// See [`placeholders`].
+    pub fn placeholders(&self, start: usize, rows: usize, cols: usize) -> String {
+        placeholders(self.backend, start, rows, cols)
+    }
+
     pub fn skip_locked_clause(&self) -> &'static str {
         match self.backend {
             Backend::Sqlite => "",
@@ -228,6 +242,51 @@ impl Db {
 }
 
 /// Reads a column, naming it in the error.
+/// Which database a transaction runs on.
+pub fn backend_of(tx: &Tx) -> Backend {
+    use std::ops::Deref;
+    if tx.deref().backend_name().eq_ignore_ascii_case("sqlite") {
+        Backend::Sqlite
+    } else {
+        Backend::Postgres
+    }
+}
+
+/// Placeholders for `rows` rows of `cols` values, after `start` values
+/// already bound: `(?,?),(?,?)` on SQLite, where values bind in the order
+/// they appear (sqlx resolves each `$N` there by a linear scan, quadratic
+/// over a big statement), `($3,$4),($5,$6)` on PostgreSQL. One column
+/// gives a bare list for `in (...)`.
+pub fn placeholders(backend: Backend, start: usize, rows: usize, cols: usize) -> String {
+    use std::fmt::Write;
+    let mut sql = String::with_capacity(rows * (cols * 4 + 3));
+    let mut n = start;
+    for r in 0..rows {
+        if r > 0 {
+            sql.push(',');
+        }
+        if cols > 1 {
+            sql.push('(');
+        }
+        for c in 0..cols {
+            if c > 0 {
+                sql.push(',');
+            }
+            n += 1;
+            match backend {
+                Backend::Sqlite => sql.push('?'),
+                Backend::Postgres => {
+                    let _ = write!(sql, "${n}");
+                }
+            }
+        }
+        if cols > 1 {
+            sql.push(')');
+        }
+    }
+    sql
+}
+
 pub(crate) fn col<'r, T>(row: &'r sqlx::any::AnyRow, name: &str) -> Result<T>
 where
     T: sqlx::Decode<'r, Any> + sqlx::Type<Any>,

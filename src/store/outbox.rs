@@ -86,6 +86,46 @@ pub async fn enqueue_to(
     Ok(n == 1)
 }
 
+/// A message to queue with others in one statement.
+#[derive(Clone, Debug)]
+pub struct NewOutbound {
+    pub shop: ShopId,
+    pub customer: CustomerId,
+    pub channel: String,
+    pub recipient: String,
+    pub key: String,
+    pub payload: OutboundPayload,
+}
+
+/// Queues many messages in order; keys already queued are skipped.
+pub async fn enqueue_many(tx: &mut Tx, rows: &[NewOutbound], now: Timestamp) -> Result<()> {
+    let backend = super::backend_of(tx);
+    for chunk in rows.chunks(100) {
+        let sql = format!(
+            "insert into outbox_messages (shop_id, customer_id, channel, recipient, idempotency_key, purpose, payload, next_attempt_at, created_at) \
+             values {} on conflict (idempotency_key) do nothing",
+            super::placeholders(backend, 0, chunk.len(), 9)
+        );
+        let mut q = sqlx::query(&sql);
+        for r in chunk {
+            let json = serde_json::to_string(&r.payload)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            q = q
+                .bind(r.shop.get())
+                .bind(r.customer.get())
+                .bind(r.channel.as_str())
+                .bind(r.recipient.as_str())
+                .bind(r.key.as_str())
+                .bind(r.payload.purpose())
+                .bind(json)
+                .bind(now.millis())
+                .bind(now.millis());
+        }
+        q.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
 /// Our own message came back as an echo carrying its key: delivered.
 pub async fn mark_delivered(tx: &mut Tx, shop: ShopId, key: &str, now: Timestamp) -> Result<bool> {
     let n = sqlx::query(
@@ -114,6 +154,10 @@ pub struct OutRow {
     pub payload: String,
     pub attempts: i64,
     pub parts_sent: i64,
+    /// The customer's language, if known, and when they last wrote (the
+    /// 24-hour window), read with the claim.
+    pub locale: Option<String>,
+    pub last_inbound_at: Option<Timestamp>,
 }
 
 /// Leases due messages that are first in line for their customer, so each
@@ -126,12 +170,17 @@ pub async fn claim(
     limit: i64,
 ) -> Result<Vec<OutRow>> {
     let mut tx = db.begin().await?;
+    let lock = match db.backend {
+        super::Backend::Sqlite => "",
+        super::Backend::Postgres => " for update of o skip locked",
+    };
     let rows = sqlx::query(&format!(
-        "select o.id, o.shop_id, o.customer_id, o.channel, o.recipient, o.idempotency_key, o.purpose, o.payload, o.attempts, o.parts_sent \
-         from outbox_messages o where o.status = 'pending' and o.next_attempt_at <= $1 and (o.lease_until is null or o.lease_until < $1) \
+        "select o.id, o.shop_id, o.customer_id, o.channel, o.recipient, o.idempotency_key, o.purpose, o.payload, o.attempts, o.parts_sent, \
+         c.locale, v.last_inbound_at \
+         from outbox_messages o join customers c on c.id = o.customer_id left join conversations v on v.customer_id = o.customer_id \
+         where o.status = 'pending' and o.next_attempt_at <= $1 and (o.lease_until is null or o.lease_until < $1) \
          and not exists (select 1 from outbox_messages p where p.customer_id = o.customer_id and p.status = 'pending' and p.id < o.id) \
-         order by o.id limit $2{}",
-        db.skip_locked_clause()
+         order by o.id limit $2{lock}"
     ))
     .bind(now.millis())
     .bind(limit)
@@ -139,16 +188,8 @@ pub async fn claim(
     .await?;
     let mut out = Vec::with_capacity(rows.len());
     for r in &rows {
-        let id: i64 = col(r, "id")?;
-        sqlx::query(
-            "update outbox_messages set lease_until = $1, attempts = attempts + 1 where id = $2",
-        )
-        .bind(now.plus_secs(lease_secs).millis())
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
         out.push(OutRow {
-            id,
+            id: col(r, "id")?,
             shop_id: ShopId(col(r, "shop_id")?),
             customer_id: CustomerId(col(r, "customer_id")?),
             channel: col(r, "channel")?,
@@ -158,28 +199,52 @@ pub async fn claim(
             payload: col(r, "payload")?,
             attempts: col::<i64>(r, "attempts")? + 1,
             parts_sent: col(r, "parts_sent")?,
+            locale: col(r, "locale")?,
+            last_inbound_at: col::<Option<i64>>(r, "last_inbound_at")?.map(Timestamp),
         });
+    }
+    if !out.is_empty() {
+        let sql = format!(
+            "update outbox_messages set lease_until = {}, attempts = attempts + 1 where id in ({})",
+            db.placeholders(0, 1, 1),
+            db.placeholders(1, out.len(), 1)
+        );
+        let mut q = sqlx::query(&sql).bind(now.plus_secs(lease_secs).millis());
+        for row in &out {
+            q = q.bind(row.id);
+        }
+        q.execute(&mut *tx).await?;
     }
     tx.commit().await?;
     Ok(out)
 }
 
-pub async fn mark_sent(
-    db: &super::Db,
-    id: i64,
-    external_id: &str,
-    parts: i64,
-    now: Timestamp,
-) -> Result<()> {
-    sqlx::query(
-        "update outbox_messages set status = 'sent', sent_at = $1, external_message_id = $2, parts_sent = $3, lease_until = null, last_error = null where id = $4",
-    )
-    .bind(now.millis())
-    .bind(external_id)
-    .bind(parts)
-    .bind(id)
-    .execute(&db.pool)
-    .await?;
+/// A message Meta accepted (or the web chat may show).
+#[derive(Clone, Debug)]
+pub struct Sent {
+    pub id: i64,
+    pub external_id: String,
+    pub parts: i64,
+}
+
+/// Marks a pass's sent messages in one transaction.
+pub async fn mark_sent_many(db: &super::Db, sent: &[Sent], now: Timestamp) -> Result<()> {
+    if sent.is_empty() {
+        return Ok(());
+    }
+    let mut tx = db.begin().await?;
+    for s in sent {
+        sqlx::query(
+            "update outbox_messages set status = 'sent', sent_at = $1, external_message_id = $2, parts_sent = $3, lease_until = null, last_error = null where id = $4",
+        )
+        .bind(now.millis())
+        .bind(s.external_id.as_str())
+        .bind(s.parts)
+        .bind(s.id)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
     Ok(())
 }
 
@@ -187,7 +252,7 @@ pub async fn mark_progress(db: &super::Db, id: i64, parts: i64) -> Result<()> {
     sqlx::query("update outbox_messages set parts_sent = $1 where id = $2")
         .bind(parts)
         .bind(id)
-        .execute(&db.pool)
+        .execute(&db.writer)
         .await?;
     Ok(())
 }
@@ -197,7 +262,7 @@ pub async fn retry_later(db: &super::Db, id: i64, at: Timestamp, error: &str) ->
         .bind(at.millis())
         .bind(error)
         .bind(id)
-        .execute(&db.pool)
+        .execute(&db.writer)
         .await?;
     Ok(())
 }
@@ -206,7 +271,7 @@ pub async fn mark_failed(db: &super::Db, id: i64, error: &str) -> Result<()> {
     sqlx::query("update outbox_messages set status = 'failed', lease_until = null, last_error = $1 where id = $2")
         .bind(error)
         .bind(id)
-        .execute(&db.pool)
+        .execute(&db.writer)
         .await?;
     Ok(())
 }
@@ -216,7 +281,7 @@ pub async fn hold(db: &super::Db, id: i64, reason: &str) -> Result<()> {
     sqlx::query("update outbox_messages set status = 'held', held_reason = $1, lease_until = null where id = $2")
         .bind(reason)
         .bind(id)
-        .execute(&db.pool)
+        .execute(&db.writer)
         .await?;
     Ok(())
 }

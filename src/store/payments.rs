@@ -220,7 +220,7 @@ pub async fn release(db: &Db, id: i64, retry_at: Timestamp) -> Result<()> {
     sqlx::query("update payments set decided_at = $1 where id = $2 and status = 'fetching'")
         .bind(retry_at.millis())
         .bind(id)
-        .execute(&db.pool)
+        .execute(&db.writer)
         .await?;
     Ok(())
 }

@@ -221,7 +221,7 @@ pub async fn set_bot_paused(
     .bind(now.millis())
     .bind(shop.get())
     .bind(customer.get())
-    .execute(&db.pool)
+    .execute(&db.writer)
     .await?
     .rows_affected();
     if n == 1 {

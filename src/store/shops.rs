@@ -87,7 +87,7 @@ pub async fn update_settings(db: &Db, id: ShopId, settings: &ShopSettings) -> Re
     let n = sqlx::query("update shops set settings = $1 where id = $2")
         .bind(json)
         .bind(id.get())
-        .execute(&db.pool)
+        .execute(&db.writer)
         .await?
         .rows_affected();
     if n == 0 {
@@ -117,7 +117,7 @@ pub async fn bind_channel(
     .bind(external_id)
     .bind(access_token)
     .bind(now.millis())
-    .execute(&db.pool)
+    .execute(&db.writer)
     .await?;
     Ok(())
 }

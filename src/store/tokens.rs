@@ -121,7 +121,7 @@ pub async fn revoke(db: &Db, shop: ShopId, id: i64, now: Timestamp) -> Result<()
         .bind(now.millis())
         .bind(id)
         .bind(shop.get())
-        .execute(&db.pool)
+        .execute(&db.writer)
         .await?
         .rows_affected();
     if n == 1 {
