@@ -169,20 +169,28 @@ pub async fn finish_in_tx(
         || !duplicates.is_empty()
         || matches!(qr_status, "bad_checksum" | "payment_qr");
 
-    let mut similar: Vec<serde_json::Value> = payments::recent_hashes(tx, shop.id, payment_id, 500)
+    // A hint for the seller, read outside the write lock's critical work.
+    let mut closest: Vec<(u32, i64)> = payments::recent_hashes(db, shop.id, payment_id, 500)
         .await?
         .into_iter()
-        .filter_map(|(r, h)| {
+        .filter_map(|(id, h)| {
             let d = analyze::hash_distance(&analysis.phash, &h)?;
-            (d <= SIMILAR_DISTANCE).then(|| {
-                let mut v = serde_json::to_value(&r).unwrap_or_default();
-                v["distance"] = json!(d);
-                v
-            })
+            (d <= SIMILAR_DISTANCE).then_some((d, id))
         })
         .collect();
-    similar.sort_by_key(|v| v["distance"].as_u64().unwrap_or(64));
-    similar.truncate(5);
+    closest.sort();
+    closest.truncate(5);
+    let ids: Vec<i64> = closest.iter().map(|(_, id)| *id).collect();
+    let similar: Vec<serde_json::Value> = payments::refs(tx, shop.id, &ids)
+        .await?
+        .into_iter()
+        .map(|r| {
+            let distance = closest.iter().find(|(_, id)| *id == r.payment_id);
+            let mut v = serde_json::to_value(&r).unwrap_or_default();
+            v["distance"] = json!(distance.map(|(d, _)| *d));
+            v
+        })
+        .collect();
 
     let applied = orders::apply_in_tx(
         tx,

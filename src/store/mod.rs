@@ -91,10 +91,10 @@ macro_rules! embed_migrations {
 fn migrator(backend: Backend) -> Migrator {
     let migrations = match backend {
         Backend::Sqlite => {
-            embed_migrations!("sqlite": 1 "init" "0001_init.sql", 2 "inbox outbox" "0002_inbox_outbox.sql")
+            embed_migrations!("sqlite": 1 "init" "0001_init.sql", 2 "inbox outbox" "0002_inbox_outbox.sql", 3 "slip indexes" "0003_slip_indexes.sql")
         }
         Backend::Postgres => {
-            embed_migrations!("postgres": 1 "init" "0001_init.sql", 2 "inbox outbox" "0002_inbox_outbox.sql")
+            embed_migrations!("postgres": 1 "init" "0001_init.sql", 2 "inbox outbox" "0002_inbox_outbox.sql", 3 "slip indexes" "0003_slip_indexes.sql")
         }
     };
     Migrator {

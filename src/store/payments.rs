@@ -285,23 +285,52 @@ pub async fn holding_slip_ref(
 
 /// Recent perceptual hashes of the shop's other slips (for the hint).
 pub async fn recent_hashes(
-    tx: &mut Tx,
+    db: &Db,
     shop: ShopId,
     except: i64,
     limit: i64,
-) -> Result<Vec<(PaymentRef, String)>> {
+) -> Result<Vec<(i64, String)>> {
+    // Two narrow columns: this runs for every slip against up to `limit`
+    // others, and only the few closest are looked up in full.
     let rows = sqlx::query(
-        "select p.id, p.order_id, o.code, p.status, p.slip_phash from payments p join orders o on o.id = p.order_id \
-         where p.shop_id = $1 and p.id <> $2 and p.slip_phash is not null order by p.id desc limit $3",
+        "select id, slip_phash from payments where shop_id = $1 and id <> $2 and slip_phash is not null order by id desc limit $3",
     )
     .bind(shop.get())
     .bind(except)
     .bind(limit)
-    .fetch_all(&mut **tx)
+    .fetch_all(&db.pool)
     .await?;
     rows.iter()
-        .map(|r| Ok((payment_ref(r)?, col::<String>(r, "slip_phash")?)))
+        .map(|r| Ok((col(r, "id")?, col::<String>(r, "slip_phash")?)))
         .collect()
+}
+
+/// The payments behind these ids, in the order given.
+pub async fn refs(tx: &mut Tx, shop: ShopId, ids: &[i64]) -> Result<Vec<PaymentRef>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let backend = super::backend_of(tx);
+    let sql = format!(
+        "select p.id, p.order_id, o.code, p.status from payments p join orders o on o.id = p.order_id \
+         where p.shop_id = {} and p.id in ({})",
+        super::placeholders(backend, 0, 1, 1),
+        super::placeholders(backend, 1, ids.len(), 1)
+    );
+    let mut q = sqlx::query(&sql).bind(shop.get());
+    for id in ids {
+        q = q.bind(*id);
+    }
+    let found: Vec<PaymentRef> = q
+        .fetch_all(&mut **tx)
+        .await?
+        .iter()
+        .map(payment_ref)
+        .collect::<Result<_>>()?;
+    Ok(ids
+        .iter()
+        .filter_map(|id| found.iter().find(|r| r.payment_id == *id).cloned())
+        .collect())
 }
 
 /// What the analysis wrote on a payment.
