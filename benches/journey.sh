@@ -15,6 +15,7 @@ dir=$(mktemp -d)
 pids=()
 cleanup() { for p in "${pids[@]}" $(cat "$dir/pid0" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done; [ -n "${sup:-}" ] && kill "$sup" 2>/dev/null || true; rm -rf "$dir"; }
 trap cleanup EXIT
+[ -n "${KEEP_LOG:-}" ] && trap 'cp $dir/server0.log $KEEP_LOG; cleanup' EXIT
 export DATABASE_URL=${DATABASE_URL:-sqlite://$dir/journey.db}
 export META_APP_SECRET=bench-app-secret META_VERIFY_TOKEN=bench-verify-token
 export CHATBILL_SECRET_KEY=bench-secret-key-0123456789abcdef0123456789

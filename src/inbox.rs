@@ -137,35 +137,55 @@ impl Accounts {
     }
 }
 
-/// The catalog as chat shows it, cached for a second per shop: a burst of
-/// customers browsing does not re-read it per message. Stock shown may lag
-/// by that second; stock is enforced when the order is placed.
+/// A shop and its catalog as chat shows them, cached for a second per
+/// shop: a burst of customers does not re-read them per message. Stock
+/// shown may lag by that second; stock is enforced when the order is
+/// placed. Settings changed in the console apply within the second.
 type SharedCatalog = Arc<Vec<crate::domain::catalog::Product>>;
 
-#[derive(Default)]
-pub struct Catalogs {
-    cache: Mutex<HashMap<ShopId, (SharedCatalog, Instant)>>,
+pub struct ShopView {
+    pub shop: Shop,
+    pub catalog: SharedCatalog,
 }
 
-const CATALOG_TTL: Duration = Duration::from_secs(1);
+#[derive(Default)]
+pub struct ShopViews {
+    cache: Mutex<HashMap<ShopId, (Arc<ShopView>, Instant)>>,
+}
 
-impl Catalogs {
-    pub async fn get(
-        &self,
-        db: &Db,
-        shop: ShopId,
-    ) -> Result<Arc<Vec<crate::domain::catalog::Product>>, StoreError> {
-        if let Ok(c) = self.cache.lock()
-            && let Some((products, at)) = c.get(&shop)
-            && at.elapsed() < CATALOG_TTL
-        {
-            return Ok(products.clone());
-        }
-        let products = Arc::new(catalog::list_products(db, shop, false).await?);
+const SHOP_VIEW_TTL: Duration = Duration::from_secs(1);
+
+impl ShopViews {
+    /// Drops the cached view, so a change made here applies at once (other
+    /// instances see it within the second).
+    pub fn forget(&self, shop: ShopId) {
         if let Ok(mut c) = self.cache.lock() {
-            c.insert(shop, (products.clone(), Instant::now()));
+            c.remove(&shop);
         }
-        Ok(products)
+    }
+
+    /// `None` when the shop does not exist.
+    pub async fn get(&self, db: &Db, shop: ShopId) -> Result<Option<Arc<ShopView>>, StoreError> {
+        if let Ok(c) = self.cache.lock()
+            && let Some((view, at)) = c.get(&shop)
+            && at.elapsed() < SHOP_VIEW_TTL
+        {
+            return Ok(Some(view.clone()));
+        }
+        let shop_row = match shops::get(db, shop).await {
+            Ok(s) => s,
+            Err(StoreError::NotFound) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let catalog = Arc::new(catalog::list_products(db, shop, false).await?);
+        let view = Arc::new(ShopView {
+            shop: shop_row,
+            catalog,
+        });
+        if let Ok(mut c) = self.cache.lock() {
+            c.insert(shop, (view.clone(), Instant::now()));
+        }
+        Ok(Some(view))
     }
 }
 
@@ -305,12 +325,6 @@ enum AfterCommit {
     },
 }
 
-/// A shop as one batch sees it: read before the write transaction.
-struct ShopView {
-    shop: Shop,
-    catalog: SharedCatalog,
-}
-
 /// One customer during a batch: what the engine reads, kept current in
 /// memory, and what changed in their conversation, written at the end.
 struct Seat {
@@ -321,6 +335,9 @@ struct Seat {
     bot_paused: bool,
     /// `None` until read, and again after any cart change.
     cart: Option<Vec<engine::CartLine>>,
+    /// Read ahead with the batch for the first event, and for the order it
+    /// refers to; used once.
+    orders: Option<(Option<i64>, Vec<OrderSummary>)>,
     state_dirty: bool,
     change: conversations::Change,
     renewed_window: bool,
@@ -411,19 +428,20 @@ impl Pending {
         conversations::insert_messages(tx, &self.messages).await?;
         self.messages.clear();
         let mut renewed = Vec::new();
+        let mut changes = Vec::new();
         for (id, seat) in seats.iter_mut() {
             if std::mem::take(&mut seat.state_dirty) {
                 seat.change.state =
                     Some(serde_json::to_string(&seat.state).unwrap_or_else(|_| "{}".into()));
             }
             if !seat.change.is_empty() {
-                conversations::apply_change(tx, *id, &seat.change, now).await?;
-                seat.change = conversations::Change::default();
+                changes.push((*id, std::mem::take(&mut seat.change)));
             }
             if std::mem::take(&mut seat.renewed_window) {
                 renewed.push(*id);
             }
         }
+        conversations::apply_changes(tx, &changes, now).await?;
         conversations::release_held_many(tx, &renewed, now).await?;
         // Most of a batch finishes the same way: one statement per kind.
         self.finished
@@ -449,7 +467,7 @@ async fn process_batch(state: &AppState, events: &[StoredEvent]) -> Result<(), P
     // Read what the engine may need before taking SQLite's write lock: a
     // task that holds it must never wait for a second pool connection.
     let mut shop_of_account: HashMap<(Channel, &str), Option<ShopId>> = HashMap::new();
-    let mut views: HashMap<ShopId, ShopView> = HashMap::new();
+    let mut views: HashMap<ShopId, Arc<ShopView>> = HashMap::new();
     for stored in events {
         let ev = &stored.event;
         let key = (ev.channel, ev.account_id.as_str());
@@ -463,13 +481,11 @@ async fn process_batch(state: &AppState, events: &[StoredEvent]) -> Result<(), P
         if let Some(id) = found
             && !views.contains_key(&id)
         {
-            match shops::get(&state.db, id).await {
-                Ok(shop) => {
-                    let catalog = state.catalogs.get(&state.db, id).await?;
-                    views.insert(id, ShopView { shop, catalog });
+            match state.shop_views.get(&state.db, id).await? {
+                Some(view) => {
+                    views.insert(id, view);
                 }
-                Err(StoreError::NotFound) => found = None,
-                Err(e) => return Err(e.into()),
+                None => found = None,
             }
         }
         shop_of_account.insert(key, found);
@@ -478,18 +494,27 @@ async fn process_batch(state: &AppState, events: &[StoredEvent]) -> Result<(), P
     let mut tx = state.db.begin().await?;
     let mut pending = Pending::default();
     let mut seats = load_seats(&mut tx, events, &shop_of_account).await?;
-    let customer_of: HashMap<(ShopId, String, String), CustomerId> = seats
-        .values()
-        .map(|s| {
-            let c = &s.customer;
-            (
-                (c.shop_id, c.channel.clone(), c.channel_user_id.clone()),
-                c.id,
-            )
-        })
-        .collect();
+    let customer_of = customer_of_event(events, &shop_of_account, &seats);
     let mut after = Vec::new();
+    read_orders_ahead(&mut tx, events, &customer_of, &mut seats).await?;
+    // Echoes of our own messages, confirmed in one statement per shop.
+    let mut echoes: HashMap<ShopId, Vec<&str>> = HashMap::new();
     for stored in events {
+        let ev = &stored.event;
+        if let InboundKind::Echo {
+            metadata: Some(key),
+            ..
+        } = &ev.kind
+            && let Some(Some(shop)) = shop_of_account.get(&(ev.channel, ev.account_id.as_str()))
+        {
+            echoes.entry(*shop).or_default().push(key);
+        }
+    }
+    let mut ours = HashSet::new();
+    for (shop, keys) in echoes {
+        ours.extend(outbox::mark_delivered_many(&mut tx, shop, &keys, now).await?);
+    }
+    for (stored, customer) in events.iter().zip(&customer_of) {
         let ev = &stored.event;
         let Some(view) = shop_of_account
             .get(&(ev.channel, ev.account_id.as_str()))
@@ -506,13 +531,11 @@ async fn process_batch(state: &AppState, events: &[StoredEvent]) -> Result<(), P
             ));
             continue;
         };
-        let Some(&customer_id) = customer_of.get(&(
-            view.shop.id,
-            ev.channel.as_str().to_string(),
-            ev.sender_id.clone(),
-        )) else {
+        let Some(customer_id) = *customer else {
             return Err(StoreError::Corrupt(format!("no customer for event {}", stored.id)).into());
         };
+        let echo_was_ours =
+            matches!(&ev.kind, InboundKind::Echo { metadata: Some(key), .. } if ours.contains(key));
         process_event(
             state,
             &mut tx,
@@ -520,6 +543,7 @@ async fn process_batch(state: &AppState, events: &[StoredEvent]) -> Result<(), P
             &mut seats,
             customer_id,
             stored,
+            echo_was_ours,
             &mut pending,
             &mut after,
             now,
@@ -535,6 +559,83 @@ async fn process_batch(state: &AppState, events: &[StoredEvent]) -> Result<(), P
     state.outbox_wake.notify_one();
     for job in after {
         run_after_commit(state, job).await;
+    }
+    Ok(())
+}
+
+/// The customer each event belongs to (`None` when no shop owns it).
+fn customer_of_event(
+    events: &[StoredEvent],
+    shop_of_account: &HashMap<(Channel, &str), Option<ShopId>>,
+    seats: &HashMap<CustomerId, Seat>,
+) -> Vec<Option<CustomerId>> {
+    let index: HashMap<(ShopId, &str, &str), CustomerId> = seats
+        .values()
+        .map(|s| {
+            let c = &s.customer;
+            (
+                (c.shop_id, c.channel.as_str(), c.channel_user_id.as_str()),
+                c.id,
+            )
+        })
+        .collect();
+    events
+        .iter()
+        .map(|stored| {
+            let ev = &stored.event;
+            let shop = (*shop_of_account.get(&(ev.channel, ev.account_id.as_str()))?)?;
+            index
+                .get(&(shop, ev.channel.as_str(), ev.sender_id.as_str()))
+                .copied()
+        })
+        .collect()
+}
+
+/// Most events of a batch are each customer's only one; those that look at
+/// orders get them in one read for the whole batch instead of several each.
+async fn read_orders_ahead(
+    tx: &mut Tx,
+    events: &[StoredEvent],
+    customers: &[Option<CustomerId>],
+    seats: &mut HashMap<CustomerId, Seat>,
+) -> Result<(), StoreError> {
+    let mut seen = HashSet::new();
+    let mut wants: HashMap<ShopId, Vec<(CustomerId, Option<i64>)>> = HashMap::new();
+    for (stored, customer) in events.iter().zip(customers) {
+        let Some(customer) = customer else { continue };
+        if !seen.insert(*customer) {
+            continue;
+        }
+        let Some(seat) = seats.get(customer) else {
+            continue;
+        };
+        let kind = &stored.event.kind;
+        let engine_input = !seat.bot_paused
+            && !matches!(
+                kind,
+                InboundKind::Echo { .. }
+                    | InboundKind::Standby { .. }
+                    | InboundKind::Reaction { .. }
+                    | InboundKind::Other { .. }
+                    | InboundKind::Edit { .. }
+            );
+        if engine_input {
+            let input = to_input(kind);
+            if !browsing_only(&input) {
+                wants
+                    .entry(seat.customer.shop_id)
+                    .or_default()
+                    .push((*customer, referenced_order(&input, &seat.state)));
+            }
+        }
+    }
+    for (shop, wanted) in wants {
+        let mut found = orders_of(tx, shop, &wanted).await?;
+        for (customer, also) in wanted {
+            if let Some(seat) = seats.get_mut(&customer) {
+                seat.orders = Some((also, found.remove(&customer).unwrap_or_default()));
+            }
+        }
     }
     Ok(())
 }
@@ -569,6 +670,7 @@ async fn load_seats(
     }
     let ids: Vec<CustomerId> = found.iter().map(|c| c.id).collect();
     let mut conversations = conversations::load_many(tx, &ids).await?;
+    let mut carts = cart::load_many(tx, &ids).await?;
     let mut seats = HashMap::with_capacity(found.len());
     for customer in found {
         let conv = match conversations.remove(&customer.id) {
@@ -596,10 +698,11 @@ async fn load_seats(
             Seat {
                 state: serde_json::from_str(&conv.state).unwrap_or_default(),
                 bot_paused: conv.bot_paused,
+                cart: carts.remove(&customer.id),
+                orders: None,
                 customer,
                 customer_stale: false,
                 state_dirty: false,
-                cart: None,
                 change: conversations::Change::default(),
                 renewed_window: false,
             },
@@ -616,6 +719,7 @@ async fn process_event(
     seats: &mut HashMap<CustomerId, Seat>,
     customer_id: CustomerId,
     stored: &StoredEvent,
+    echo_was_ours: bool,
     pending: &mut Pending,
     after: &mut Vec<AfterCommit>,
     now: Timestamp,
@@ -627,12 +731,8 @@ async fn process_event(
         return Ok(());
     };
     match &ev.kind {
-        InboundKind::Echo { metadata, text, .. } => {
-            let ours = match metadata.as_deref() {
-                Some(key) => outbox::mark_delivered(tx, shop.id, key, now).await?,
-                None => false,
-            };
-            if !ours {
+        InboundKind::Echo { text, .. } => {
+            if !echo_was_ours {
                 // A person answered from the Page inbox: hand over.
                 conversations::set_paused(tx, shop.id, customer_id, true, now).await?;
                 seat.bot_paused = true;
@@ -988,29 +1088,33 @@ async fn load_orders(
     customer: CustomerId,
     also: Option<i64>,
 ) -> Result<Vec<OrderSummary>, StoreError> {
-    let rows = sqlx::query(
-        "select id, created_at from orders where shop_id = $1 and customer_id = $2 and deleted_at is null \
-         and (id in (select id from orders where shop_id = $1 and customer_id = $2 and deleted_at is null order by id desc limit 6) or id = $3) \
-         order by id desc",
-    )
-    .bind(shop.get())
-    .bind(customer.get())
-    .bind(also.unwrap_or(-1))
-    .fetch_all(&mut **tx)
-    .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for r in &rows {
-        use sqlx::Row;
-        let id: i64 = r.try_get("id")?;
-        let created: i64 = r.try_get("created_at")?;
-        let order = orders::load_in(tx, shop, OrderId(id), "").await?;
-        out.push(OrderSummary {
-            order,
-            created_at: Timestamp(created),
-        });
+    let mut many = orders_of(tx, shop, &[(customer, also)]).await?;
+    Ok(many.remove(&customer).unwrap_or_default())
+}
+
+/// Several customers' recent orders (plus the one each refers to) at once.
+/// A referenced order counts only if it is that customer's own.
+async fn orders_of(
+    tx: &mut Tx,
+    shop: ShopId,
+    wants: &[(CustomerId, Option<i64>)],
+) -> Result<HashMap<CustomerId, Vec<OrderSummary>>, StoreError> {
+    let customers: Vec<CustomerId> = wants.iter().map(|(c, _)| *c).collect();
+    let also: Vec<OrderId> = wants.iter().filter_map(|(_, a)| a.map(OrderId)).collect();
+    let mut out: HashMap<CustomerId, Vec<OrderSummary>> =
+        customers.iter().map(|c| (*c, Vec::new())).collect();
+    for (order, created_at) in
+        orders::recent_of_customers(tx, shop, &customers, &also, RECENT_ORDERS).await?
+    {
+        if let Some(list) = out.get_mut(&order.customer_id) {
+            list.push(OrderSummary { order, created_at });
+        }
     }
     Ok(out)
 }
+
+/// Orders the engine shows a customer ("view orders" and the like).
+const RECENT_ORDERS: i64 = 6;
 
 /// Taps whose whole path through the engine ignores the customer's orders.
 fn browsing_only(input: &Input) -> bool {

@@ -70,11 +70,10 @@ pub async fn run_once(state: &AppState) -> Result<usize, StoreError> {
         if row.channel == "webchat" || senders.contains_key(&row.shop_id) {
             continue;
         }
-        let shop = match shops::get(&state.db, row.shop_id).await {
-            Ok(shop) => shop,
-            Err(StoreError::NotFound) => continue,
-            Err(e) => return Err(e),
+        let Some(view) = state.shop_views.get(&state.db, row.shop_id).await? else {
+            continue;
         };
+        let shop = view.shop.clone();
         let account = shops::channels_of(&state.db, row.shop_id)
             .await?
             .into_iter()

@@ -546,6 +546,8 @@ async fn pushes_outside_the_window_use_a_utility_template_or_wait_for_the_custom
     shops::update_settings(&app.db, shop.id, &shop.settings)
         .await
         .unwrap();
+    // Settings reach a running instance within a second; this one at once.
+    app.state().shop_views.forget(shop.id);
     orders::apply(
         &app.db,
         &shop,

@@ -21,6 +21,37 @@ pub async fn load(tx: &mut Tx, customer: CustomerId) -> Result<Vec<CartLine>> {
         .collect()
 }
 
+/// Several customers' carts in one read; a customer with no lines gets an
+/// empty cart.
+pub async fn load_many(
+    tx: &mut Tx,
+    customers: &[CustomerId],
+) -> Result<std::collections::HashMap<CustomerId, Vec<CartLine>>> {
+    let backend = super::backend_of(tx);
+    let mut carts: std::collections::HashMap<CustomerId, Vec<CartLine>> =
+        customers.iter().map(|c| (*c, Vec::new())).collect();
+    for chunk in customers.chunks(500) {
+        let sql = format!(
+            "select customer_id, variant_id, qty from cart_items where customer_id in ({}) order by customer_id, added_at, id",
+            super::placeholders(backend, 0, chunk.len(), 1)
+        );
+        let mut q = sqlx::query(&sql);
+        for id in chunk {
+            q = q.bind(id.get());
+        }
+        for r in q.fetch_all(&mut **tx).await? {
+            carts
+                .entry(CustomerId(col(&r, "customer_id")?))
+                .or_default()
+                .push(CartLine {
+                    variant: VariantId(col(&r, "variant_id")?),
+                    qty: col(&r, "qty")?,
+                });
+        }
+    }
+    Ok(carts)
+}
+
 pub async fn add(
     tx: &mut Tx,
     shop: ShopId,

@@ -90,30 +90,39 @@ impl Change {
     }
 }
 
-pub async fn apply_change(
+/// Writes many conversations' changes in one statement.
+pub async fn apply_changes(
     tx: &mut Tx,
-    customer: CustomerId,
-    change: &Change,
+    changes: &[(CustomerId, Change)],
     now: Timestamp,
 ) -> Result<()> {
-    sqlx::query(
-        "update conversations set state = coalesce($1, state), \
-         version = version + $2, total_messages = total_messages + $3, unread = unread + $4, \
-         last_message_at = coalesce($5, last_message_at), \
-         last_inbound_at = case when $6 is null then last_inbound_at \
-           when last_inbound_at is null or last_inbound_at < $6 then $6 else last_inbound_at end, \
-         updated_at = $7 where customer_id = $8",
-    )
-    .bind(change.state.as_deref())
-    .bind(i64::from(change.state.is_some()))
-    .bind(change.messages)
-    .bind(change.unread)
-    .bind(change.last_message_at.map(|t| t.millis()))
-    .bind(change.last_inbound_at.map(|t| t.millis()))
-    .bind(now.millis())
-    .bind(customer.get())
-    .execute(&mut **tx)
-    .await?;
+    let backend = super::backend_of(tx);
+    for chunk in changes.chunks(100) {
+        // v: customer, state, messages, unread, last message, last inbound.
+        let sql = format!(
+            "update conversations set state = coalesce(v.column2, conversations.state), \
+             version = conversations.version + case when v.column2 is null then 0 else 1 end, \
+             total_messages = conversations.total_messages + v.column3, unread = conversations.unread + v.column4, \
+             last_message_at = coalesce(v.column5, conversations.last_message_at), \
+             last_inbound_at = case when v.column6 is null then conversations.last_inbound_at \
+               when conversations.last_inbound_at is null or conversations.last_inbound_at < v.column6 then v.column6 \
+               else conversations.last_inbound_at end, \
+             updated_at = {} from (values {}) as v where conversations.customer_id = v.column1",
+            placeholders(backend, 0, 1, 1),
+            placeholders(backend, 1, chunk.len(), 6)
+        );
+        let mut q = sqlx::query(&sql).bind(now.millis());
+        for (customer, c) in chunk {
+            q = q
+                .bind(customer.get())
+                .bind(c.state.as_deref())
+                .bind(c.messages)
+                .bind(c.unread)
+                .bind(c.last_message_at.map(|t| t.millis()))
+                .bind(c.last_inbound_at.map(|t| t.millis()));
+        }
+        q.execute(&mut **tx).await?;
+    }
     Ok(())
 }
 

@@ -312,6 +312,12 @@ mod tests {
                 let table = words.next().unwrap_or("").to_string();
                 let column = words.nth(2).unwrap_or("").to_string();
                 tables.push((table, vec![column]));
+            } else if let Some(rest) = line
+                .strip_prefix("create index ")
+                .or_else(|| line.strip_prefix("create unique index "))
+            {
+                // Indexes count too: a query plan must not differ by dialect.
+                tables.push(("index".to_string(), vec![rest.to_string()]));
             } else if let Some(rest) = line.strip_prefix("create table ") {
                 current = Some((rest.trim_end_matches(" (").to_string(), Vec::new()));
             } else if line.starts_with(");") {

@@ -301,6 +301,78 @@ async fn bump_count(
 const ORDER_COLUMNS: &str = "id, shop_id, customer_id, code, currency, fulfilment, payment_status, payment_method, address, \
     shipping_fee, discount, paid, carrier, tracking, version";
 
+fn order_from_row(row: &sqlx::any::AnyRow) -> Result<Order> {
+    let code: String = col(row, "code")?;
+    let currency: String = col(row, "currency")?;
+    let address: Option<String> = col(row, "address")?;
+    let method: Option<String> = col(row, "payment_method")?;
+    Ok(Order {
+        id: OrderId(col(row, "id")?),
+        shop_id: ShopId(col(row, "shop_id")?),
+        customer_id: CustomerId(col(row, "customer_id")?),
+        code: code
+            .parse()
+            .map_err(|_| StoreError::Corrupt(format!("order code {code:?}")))?,
+        currency: currency
+            .parse()
+            .map_err(|_| StoreError::Corrupt(format!("currency {currency:?}")))?,
+        fulfilment: parse_enum(
+            &col::<String>(row, "fulfilment")?,
+            Fulfilment::parse,
+            "fulfilment",
+        )?,
+        payment: parse_enum(
+            &col::<String>(row, "payment_status")?,
+            PaymentStatus::parse,
+            "payment status",
+        )?,
+        method: method
+            .map(|m| parse_enum(&m, PaymentMethod::parse, "payment method"))
+            .transpose()?,
+        lines: Vec::new(),
+        fees: Vec::new(),
+        shipping_fee: col(row, "shipping_fee")?,
+        discount: col(row, "discount")?,
+        paid: col(row, "paid")?,
+        address: address
+            .map(|a| {
+                serde_json::from_str(&a).map_err(|e| StoreError::Corrupt(format!("address: {e}")))
+            })
+            .transpose()?,
+        carrier: col(row, "carrier")?,
+        tracking: col(row, "tracking")?,
+        version: col(row, "version")?,
+    })
+}
+
+const LINE_COLUMNS: &str = "id, order_id, product_id, variant_id, name, variant_name, unit_price, qty, status, proposed_unit_price, proposed_qty";
+
+fn line_from_row(r: &sqlx::any::AnyRow) -> Result<OrderLine> {
+    Ok(OrderLine {
+        id: col(r, "id")?,
+        product_id: ProductId(col(r, "product_id")?),
+        variant_id: VariantId(col(r, "variant_id")?),
+        name: col(r, "name")?,
+        variant_name: col(r, "variant_name")?,
+        unit_price: col(r, "unit_price")?,
+        qty: col(r, "qty")?,
+        status: parse_enum(
+            &col::<String>(r, "status")?,
+            LineStatus::parse,
+            "line status",
+        )?,
+        proposed_unit_price: col(r, "proposed_unit_price")?,
+        proposed_qty: col(r, "proposed_qty")?,
+    })
+}
+
+fn fee_from_row(r: &sqlx::any::AnyRow) -> Result<Fee> {
+    Ok(Fee {
+        label: col(r, "label")?,
+        amount: col(r, "amount")?,
+    })
+}
+
 /// Loads the whole aggregate on one connection (inside a transaction when
 /// it is about to change; `lock` then takes the row lock on PostgreSQL).
 pub async fn load_in(
@@ -317,83 +389,101 @@ pub async fn load_in(
     .fetch_optional(&mut *conn)
     .await?
     .ok_or(StoreError::NotFound)?;
-    let code: String = col(&row, "code")?;
-    let currency: String = col(&row, "currency")?;
-    let address: Option<String> = col(&row, "address")?;
-    let method: Option<String> = col(&row, "payment_method")?;
-    let mut order = Order {
-        id,
-        shop_id: shop,
-        customer_id: CustomerId(col(&row, "customer_id")?),
-        code: code
-            .parse()
-            .map_err(|_| StoreError::Corrupt(format!("order code {code:?}")))?,
-        currency: currency
-            .parse()
-            .map_err(|_| StoreError::Corrupt(format!("currency {currency:?}")))?,
-        fulfilment: parse_enum(
-            &col::<String>(&row, "fulfilment")?,
-            Fulfilment::parse,
-            "fulfilment",
-        )?,
-        payment: parse_enum(
-            &col::<String>(&row, "payment_status")?,
-            PaymentStatus::parse,
-            "payment status",
-        )?,
-        method: method
-            .map(|m| parse_enum(&m, PaymentMethod::parse, "payment method"))
-            .transpose()?,
-        lines: Vec::new(),
-        fees: Vec::new(),
-        shipping_fee: col(&row, "shipping_fee")?,
-        discount: col(&row, "discount")?,
-        paid: col(&row, "paid")?,
-        address: address
-            .map(|a| {
-                serde_json::from_str(&a).map_err(|e| StoreError::Corrupt(format!("address: {e}")))
-            })
-            .transpose()?,
-        carrier: col(&row, "carrier")?,
-        tracking: col(&row, "tracking")?,
-        version: col(&row, "version")?,
-    };
-    let rows = sqlx::query(
-        "select id, product_id, variant_id, name, variant_name, unit_price, qty, status, proposed_unit_price, proposed_qty \
-         from order_lines where order_id = $1 order by position, id",
-    )
+    let mut order = order_from_row(&row)?;
+    let rows = sqlx::query(&format!(
+        "select {LINE_COLUMNS} from order_lines where order_id = $1 order by position, id"
+    ))
     .bind(id.get())
     .fetch_all(&mut *conn)
     .await?;
-    for r in &rows {
-        order.lines.push(OrderLine {
-            id: col(r, "id")?,
-            product_id: ProductId(col(r, "product_id")?),
-            variant_id: VariantId(col(r, "variant_id")?),
-            name: col(r, "name")?,
-            variant_name: col(r, "variant_name")?,
-            unit_price: col(r, "unit_price")?,
-            qty: col(r, "qty")?,
-            status: parse_enum(
-                &col::<String>(r, "status")?,
-                LineStatus::parse,
-                "line status",
-            )?,
-            proposed_unit_price: col(r, "proposed_unit_price")?,
-            proposed_qty: col(r, "proposed_qty")?,
-        });
-    }
+    order.lines = rows.iter().map(line_from_row).collect::<Result<_>>()?;
     let rows = sqlx::query("select label, amount from order_fees where order_id = $1 order by id")
         .bind(id.get())
         .fetch_all(&mut *conn)
         .await?;
-    for r in &rows {
-        order.fees.push(Fee {
-            label: col(r, "label")?,
-            amount: col(r, "amount")?,
-        });
-    }
+    order.fees = rows.iter().map(fee_from_row).collect::<Result<_>>()?;
     Ok(order)
+}
+
+/// The latest `per_customer` orders of each of these customers, plus any
+/// order named in `also`, with when each was placed: three reads in all.
+pub async fn recent_of_customers(
+    tx: &mut Tx,
+    shop: ShopId,
+    customers: &[CustomerId],
+    also: &[OrderId],
+    per_customer: i64,
+) -> Result<Vec<(Order, Timestamp)>> {
+    if customers.is_empty() && also.is_empty() {
+        return Ok(Vec::new());
+    }
+    let backend = super::backend_of(tx);
+    let ph = |start, n| super::placeholders(backend, start, n, 1);
+    let (nc, na) = (customers.len(), also.len());
+    let sql = format!(
+        "select {ORDER_COLUMNS}, created_at from orders where shop_id = {} and deleted_at is null and \
+         (id in (select id from (select id, row_number() over (partition by customer_id order by id desc) as position \
+                 from orders where shop_id = {} and deleted_at is null and customer_id in ({})) t where position <= {}) \
+          or id in ({})) order by id desc",
+        ph(0, 1),
+        ph(1, 1),
+        if nc == 0 {
+            "null".to_string()
+        } else {
+            ph(2, nc)
+        },
+        ph(2 + nc, 1),
+        if na == 0 {
+            "null".to_string()
+        } else {
+            ph(3 + nc, na)
+        },
+    );
+    let mut q = sqlx::query(&sql).bind(shop.get()).bind(shop.get());
+    for c in customers {
+        q = q.bind(c.get());
+    }
+    q = q.bind(per_customer);
+    for id in also {
+        q = q.bind(id.get());
+    }
+    let mut orders = Vec::new();
+    for row in q.fetch_all(&mut **tx).await? {
+        orders.push((order_from_row(&row)?, Timestamp(col(&row, "created_at")?)));
+    }
+    if orders.is_empty() {
+        return Ok(orders);
+    }
+    let ids: Vec<i64> = orders.iter().map(|(o, _)| o.id.get()).collect();
+    let sql = format!(
+        "select {LINE_COLUMNS} from order_lines where order_id in ({}) order by order_id, position, id",
+        ph(0, ids.len())
+    );
+    let mut q = sqlx::query(&sql);
+    for id in &ids {
+        q = q.bind(*id);
+    }
+    for row in q.fetch_all(&mut **tx).await? {
+        let order_id: i64 = col(&row, "order_id")?;
+        if let Some((o, _)) = orders.iter_mut().find(|(o, _)| o.id.get() == order_id) {
+            o.lines.push(line_from_row(&row)?);
+        }
+    }
+    let sql = format!(
+        "select order_id, label, amount from order_fees where order_id in ({}) order by id",
+        ph(0, ids.len())
+    );
+    let mut q = sqlx::query(&sql);
+    for id in &ids {
+        q = q.bind(*id);
+    }
+    for row in q.fetch_all(&mut **tx).await? {
+        let order_id: i64 = col(&row, "order_id")?;
+        if let Some((o, _)) = orders.iter_mut().find(|(o, _)| o.id.get() == order_id) {
+            o.fees.push(fee_from_row(&row)?);
+        }
+    }
+    Ok(orders)
 }
 
 pub async fn load(db: &Db, shop: ShopId, id: OrderId) -> Result<Order> {

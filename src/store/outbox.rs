@@ -126,20 +126,34 @@ pub async fn enqueue_many(tx: &mut Tx, rows: &[NewOutbound], now: Timestamp) -> 
     Ok(())
 }
 
-/// Our own message came back as an echo carrying its key: delivered.
-pub async fn mark_delivered(tx: &mut Tx, shop: ShopId, key: &str, now: Timestamp) -> Result<bool> {
-    let n = sqlx::query(
-        "update outbox_messages set delivered_at = coalesce(delivered_at, $1), \
-         status = case when status in ('pending', 'held') then 'sent' else status end \
-         where idempotency_key = $2 and shop_id = $3",
-    )
-    .bind(now.millis())
-    .bind(key)
-    .bind(shop.get())
-    .execute(&mut **tx)
-    .await?
-    .rows_affected();
-    Ok(n > 0)
+/// Our own messages came back as echoes carrying their keys: delivered.
+/// Returns the keys that were ours.
+pub async fn mark_delivered_many(
+    tx: &mut Tx,
+    shop: ShopId,
+    keys: &[&str],
+    now: Timestamp,
+) -> Result<std::collections::HashSet<String>> {
+    let backend = super::backend_of(tx);
+    let mut ours = std::collections::HashSet::new();
+    for chunk in keys.chunks(500) {
+        let sql = format!(
+            "update outbox_messages set delivered_at = coalesce(delivered_at, {}), \
+             status = case when status in ('pending', 'held') then 'sent' else status end \
+             where shop_id = {} and idempotency_key in ({}) returning idempotency_key",
+            super::placeholders(backend, 0, 1, 1),
+            super::placeholders(backend, 1, 1, 1),
+            super::placeholders(backend, 2, chunk.len(), 1)
+        );
+        let mut q = sqlx::query(&sql).bind(now.millis()).bind(shop.get());
+        for key in chunk {
+            q = q.bind(*key);
+        }
+        for r in q.fetch_all(&mut **tx).await? {
+            ours.insert(col::<String>(&r, "idempotency_key")?);
+        }
+    }
+    Ok(ours)
 }
 
 #[derive(Clone, Debug)]
@@ -227,24 +241,21 @@ pub struct Sent {
     pub parts: i64,
 }
 
-/// Marks a pass's sent messages in one transaction.
+/// Marks a pass's sent messages in one statement.
 pub async fn mark_sent_many(db: &super::Db, sent: &[Sent], now: Timestamp) -> Result<()> {
-    if sent.is_empty() {
-        return Ok(());
+    for chunk in sent.chunks(200) {
+        let sql = format!(
+            "update outbox_messages set status = 'sent', sent_at = {}, external_message_id = v.column2, parts_sent = v.column3, \
+             lease_until = null, last_error = null from (values {}) as v where outbox_messages.id = v.column1",
+            db.placeholders(0, 1, 1),
+            db.placeholders(1, chunk.len(), 3)
+        );
+        let mut q = sqlx::query(&sql).bind(now.millis());
+        for s in chunk {
+            q = q.bind(s.id).bind(s.external_id.as_str()).bind(s.parts);
+        }
+        q.execute(&db.writer).await?;
     }
-    let mut tx = db.begin().await?;
-    for s in sent {
-        sqlx::query(
-            "update outbox_messages set status = 'sent', sent_at = $1, external_message_id = $2, parts_sent = $3, lease_until = null, last_error = null where id = $4",
-        )
-        .bind(now.millis())
-        .bind(s.external_id.as_str())
-        .bind(s.parts)
-        .bind(s.id)
-        .execute(&mut *tx)
-        .await?;
-    }
-    tx.commit().await?;
     Ok(())
 }
 
