@@ -868,13 +868,11 @@ async fn run_engine(
         let orders = if browsing_only(&input) {
             Vec::new()
         } else {
-            load_orders(
-                tx,
-                shop.id,
-                customer_id,
-                referenced_order(&input, &seat.state),
-            )
-            .await?
+            let also = referenced_order(&input, &seat.state);
+            match seat.orders.take() {
+                Some((read_for, list)) if read_for == also => list,
+                _ => load_orders(tx, shop.id, customer_id, also).await?,
+            }
         };
         let customer = seat.customer(tx).await?.clone();
         let default_locale = customer
