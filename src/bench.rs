@@ -478,12 +478,18 @@ pub async fn journey(opts: JourneyOptions) -> Result<JourneyReport, String> {
     let elapsed = started.elapsed();
     // Keep the fake Graph API up until the servers stop sending (late
     // replies, pushes after slips, retries after a crash).
+    // A message claimed by an instance that was then killed waits for its
+    // lease to expire: with the database at hand, wait for the outbox too.
+    let db = match std::env::var("DATABASE_URL") {
+        Ok(url) => crate::store::Db::connect(&url).await.ok(),
+        Err(_) => None,
+    };
     let quiet_deadline = Instant::now() + Duration::from_secs(180);
     let mut last = graph.sends.load(Ordering::Relaxed);
     while Instant::now() < quiet_deadline {
         tokio::time::sleep(Duration::from_secs(3)).await;
         let now = graph.sends.load(Ordering::Relaxed);
-        if now == last {
+        if now == last && outbox_drained(db.as_ref()).await {
             break;
         }
         last = now;
@@ -503,6 +509,19 @@ pub async fn journey(opts: JourneyOptions) -> Result<JourneyReport, String> {
     report.intake.sort();
     report.e2e.sort();
     Ok(report)
+}
+
+async fn outbox_drained(db: Option<&crate::store::Db>) -> bool {
+    use sqlx::Row;
+    let Some(db) = db else { return true };
+    match sqlx::query("select count(*) from outbox_messages where status = 'pending'")
+        .fetch_one(&db.pool)
+        .await
+        .and_then(|r| r.try_get::<i64, _>(0))
+    {
+        Ok(n) => n == 0,
+        Err(_) => true,
+    }
 }
 
 // ---------------------------------------------------------------- check

@@ -191,7 +191,9 @@ impl ShopViews {
 
 // ------------------------------------------------------------------ worker
 
-const LEASE_SECS: i64 = 30;
+/// A pass takes well under a second; a crashed instance's customers wait
+/// this long before another worker may take them.
+const LEASE_SECS: i64 = 10;
 const MAX_EVENT_ATTEMPTS: i64 = 5;
 /// Customers taken per pass, and events per customer. One pass is one
 /// transaction, so these bound how long it holds SQLite's writer.
@@ -494,6 +496,14 @@ async fn process_batch(state: &AppState, events: &[StoredEvent]) -> Result<(), P
     let mut tx = state.db.begin().await?;
     let mut pending = Pending::default();
     let mut seats = load_seats(&mut tx, events, &shop_of_account).await?;
+    let ids: Vec<i64> = events.iter().map(|e| e.id).collect();
+    let still = inbox::still_pending(&mut tx, &ids).await?;
+    let events: Vec<StoredEvent> = events
+        .iter()
+        .filter(|e| still.contains(&e.id))
+        .cloned()
+        .collect();
+    let events = events.as_slice();
     let customer_of = customer_of_event(events, &shop_of_account, &seats);
     let mut after = Vec::new();
     read_orders_ahead(&mut tx, events, &customer_of, &mut seats).await?;

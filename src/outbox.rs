@@ -26,7 +26,11 @@ use tokio::task::JoinHandle;
 pub const MAX_ATTEMPTS: i64 = 8;
 const WINDOW_MS: i64 = 24 * 3_600_000;
 const HUMAN_AGENT_MS: i64 = 7 * 24 * 3_600_000;
-const LEASE_SECS: i64 = 60;
+/// Longer than one pass can take: one round of sends, each bounded by the
+/// client's 15 s timeout. A crashed instance's claims wait this long.
+const LEASE_SECS: i64 = 30;
+/// As many as are sent at once, so a pass is one round.
+const CLAIM: i64 = 16;
 
 pub fn spawn(state: &AppState) -> JoinHandle<()> {
     let state = state.clone();
@@ -63,7 +67,7 @@ struct Sender {
 /// Claims a batch of heads of line and sends them concurrently (they are
 /// all for different customers).
 pub async fn run_once(state: &AppState) -> Result<usize, StoreError> {
-    let rows = outbox::claim(&state.db, clock::now(), LEASE_SECS, 64).await?;
+    let rows = outbox::claim(&state.db, clock::now(), LEASE_SECS, CLAIM).await?;
     let n = rows.len();
     let mut senders: HashMap<ShopId, Arc<Sender>> = HashMap::new();
     for row in &rows {
@@ -101,7 +105,7 @@ pub async fn run_once(state: &AppState) -> Result<usize, StoreError> {
     });
     // Bounded, so a burst cannot take every database connection.
     let sent: Vec<outbox::Sent> = futures_util::stream::iter(sends)
-        .buffer_unordered(16)
+        .buffer_unordered(CLAIM as usize)
         .filter_map(|s| async move { s })
         .collect()
         .await;

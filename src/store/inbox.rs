@@ -162,6 +162,31 @@ pub async fn pending_for_many(
     Ok(out)
 }
 
+/// Which of these events are still pending, read inside the transaction
+/// that will process them (after the customers' rows are locked), so an
+/// overrun lease cannot make two workers apply one event.
+pub async fn still_pending(
+    tx: &mut super::Tx,
+    ids: &[i64],
+) -> Result<std::collections::HashSet<i64>> {
+    let backend = super::backend_of(tx);
+    let mut out = std::collections::HashSet::with_capacity(ids.len());
+    for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "select id from inbox_events where status = 'pending' and id in ({})",
+            super::placeholders(backend, 0, chunk.len(), 1)
+        );
+        let mut q = sqlx::query(&sql);
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        for r in q.fetch_all(&mut **tx).await? {
+            out.insert(col::<i64>(&r, "id")?);
+        }
+    }
+    Ok(out)
+}
+
 /// Marks events finished inside the transaction that applied their
 /// effects, so each takes effect exactly once.
 pub async fn finish_many(
