@@ -478,8 +478,9 @@ pub async fn journey(opts: JourneyOptions) -> Result<JourneyReport, String> {
     let elapsed = started.elapsed();
     // Keep the fake Graph API up until the servers stop sending (late
     // replies, pushes after slips, retries after a crash).
-    // A message claimed by an instance that was then killed waits for its
-    // lease to expire: with the database at hand, wait for the outbox too.
+    // Work claimed by an instance that was then killed waits for its lease
+    // to expire, and slip downloads retry later: with the database at hand,
+    // wait until nothing is left (slips fetch from this process too).
     let db = match std::env::var("DATABASE_URL") {
         Ok(url) => crate::store::Db::connect(&url).await.ok(),
         Err(_) => None,
@@ -489,7 +490,11 @@ pub async fn journey(opts: JourneyOptions) -> Result<JourneyReport, String> {
     while Instant::now() < quiet_deadline {
         tokio::time::sleep(Duration::from_secs(3)).await;
         let now = graph.sends.load(Ordering::Relaxed);
-        if now == last && outbox_drained(db.as_ref()).await {
+        let idle = match &db {
+            Some(db) => work_left(db).await.map_or(true, |n| n == 0),
+            None => true,
+        };
+        if now == last && idle {
             break;
         }
         last = now;
@@ -511,17 +516,16 @@ pub async fn journey(opts: JourneyOptions) -> Result<JourneyReport, String> {
     Ok(report)
 }
 
-async fn outbox_drained(db: Option<&crate::store::Db>) -> bool {
+/// Events, messages and slips still to be worked on (0 when unknown).
+async fn work_left(db: &crate::store::Db) -> Result<i64, sqlx::Error> {
     use sqlx::Row;
-    let Some(db) = db else { return true };
-    match sqlx::query("select count(*) from outbox_messages where status = 'pending'")
-        .fetch_one(&db.pool)
-        .await
-        .and_then(|r| r.try_get::<i64, _>(0))
-    {
-        Ok(n) => n == 0,
-        Err(_) => true,
-    }
+    sqlx::query(
+        "select (select count(*) from inbox_events where status = 'pending') + (select count(*) from outbox_messages where status = 'pending') \
+         + (select count(*) from payments where status = 'fetching')",
+    )
+    .fetch_one(&db.pool)
+    .await?
+    .try_get(0)
 }
 
 // ---------------------------------------------------------------- check
@@ -564,15 +568,7 @@ pub async fn check(
     // Let queued work finish first: nothing pending in the inbox or outbox.
     let deadline = Instant::now() + wait;
     loop {
-        let busy: i64 = sqlx::query(
-            "select (select count(*) from inbox_events where status = 'pending') + (select count(*) from outbox_messages where status = 'pending') \
-             + (select count(*) from payments where status = 'fetching')",
-        )
-        .fetch_one(&db.pool)
-        .await
-        .map_err(|e| e.to_string())?
-        .try_get(0)
-        .map_err(|e| e.to_string())?;
+        let busy = work_left(db).await.map_err(|e| e.to_string())?;
         if busy == 0 || Instant::now() > deadline {
             break;
         }
