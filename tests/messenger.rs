@@ -394,6 +394,101 @@ async fn a_batch_of_50_from_10_customers_is_processed_in_each_customers_order() 
     app.stop().await;
 }
 
+/// Events are processed many customers to a transaction. One event that
+/// cannot be processed (here a database trigger refuses its message) must
+/// not hold back the others in its batch; it is retried, then parked as
+/// failed, and only its own customer's later events wait for that.
+#[tokio::test]
+async fn a_failing_event_is_parked_alone_and_the_rest_of_its_batch_goes_through() {
+    let (app, graph) = app_with_graph(&[]).await;
+    let statements: &[&str] = match common::backend_name() {
+        "postgres" => &[
+            "create function refuse_poison() returns trigger language plpgsql as $$ \
+             begin if new.body = 'poison' then raise exception 'injected failure'; end if; return new; end $$",
+            "create trigger refuse_poison before insert on conversation_messages for each row execute function refuse_poison()",
+        ],
+        _ => &[
+            "create trigger refuse_poison before insert on conversation_messages when new.body = 'poison' \
+             begin select raise(abort, 'injected failure'); end",
+        ],
+    };
+    for sql in statements {
+        sqlx::query(sql).execute(&app.db.pool).await.unwrap();
+    }
+    let (a, b, c) = ("7700000000000001", "7700000000000002", "7700000000000003");
+    let ts = now().millis();
+    let item = |mid: &str, psid: &str, at: i64, text: &str| {
+        serde_json::json!({"sender": {"id": psid}, "recipient": {"id": PAGE}, "timestamp": at,
+            "message": {"mid": mid, "text": text}})
+    };
+    let body =
+        serde_json::json!({"object": "page", "entry": [{"id": PAGE, "time": ts, "messaging": [
+            item("m.a1", a, ts, "poison"),
+            item("m.b1", b, ts + 1, "hello"),
+            item("m.c1", c, ts + 2, "hello"),
+            item("m.a2", a, ts + 3, "hello again"),
+        ]}]})
+        .to_string();
+    assert_eq!(post_signed(&app, &body).await.status(), 200);
+
+    eventually(
+        30,
+        "the poisonous event parked and the rest done",
+        || async {
+            count(
+                &app,
+                "select count(*) from inbox_events where status = 'failed' and message_id = 'm.a1'",
+            )
+            .await
+                == 1
+                && count(
+                    &app,
+                    "select count(*) from inbox_events where status = 'done'",
+                )
+                .await
+                    == 3
+        },
+    )
+    .await;
+    let row = sqlx::query("select attempts, error from inbox_events where message_id = 'm.a1'")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        row.try_get::<i64, _>("attempts").unwrap(),
+        5,
+        "retried, then parked"
+    );
+    let error: String = row.try_get("error").unwrap();
+    assert!(error.contains("injected failure"), "{error}");
+    // The other customers were answered; A's later message waited for the
+    // parked one, then went through.
+    for psid in [b, c, a] {
+        eventually(10, "a reply", || async { !graph.sends_to(psid).is_empty() }).await;
+    }
+    let order: Vec<String> = sqlx::query(
+        "select message_id from inbox_events where sender_id = $1 order by processed_at, id",
+    )
+    .bind(a)
+    .fetch_all(&app.db.pool)
+    .await
+    .unwrap()
+    .iter()
+    .map(|r| r.try_get("message_id").unwrap())
+    .collect();
+    assert_eq!(order, ["m.a1", "m.a2"]);
+    let recorded = count(
+        &app,
+        "select count(*) from conversation_messages where body in ('poison', 'hello again')",
+    )
+    .await;
+    assert_eq!(
+        recorded, 1,
+        "only A's second message is in the seller's inbox"
+    );
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn transient_errors_are_retried_then_succeed_and_permanent_ones_are_surfaced() {
     let (app, graph) = app_with_graph(&[]).await;
