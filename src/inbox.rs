@@ -146,6 +146,8 @@ type SharedCatalog = Arc<Vec<crate::domain::catalog::Product>>;
 pub struct ShopView {
     pub shop: Shop,
     pub catalog: SharedCatalog,
+    /// The Pages and accounts the shop is bound to, for sending.
+    pub accounts: Vec<shops::ChannelAccount>,
 }
 
 #[derive(Default)]
@@ -178,9 +180,11 @@ impl ShopViews {
             Err(e) => return Err(e),
         };
         let catalog = Arc::new(catalog::list_products(db, shop, false).await?);
+        let accounts = shops::channels_of(db, shop).await?;
         let view = Arc::new(ShopView {
             shop: shop_row,
             catalog,
+            accounts,
         });
         if let Ok(mut c) = self.cache.lock() {
             c.insert(shop, (view.clone(), Instant::now()));
@@ -927,7 +931,8 @@ async fn run_engine(
                 }
                 Action::SaveAddress(address) => {
                     customers::save_address(tx, customer_id, &address, now).await?;
-                    seat.customer_stale = true;
+                    seat.customer.phone = Some(address.phone.as_str().to_string());
+                    seat.customer.address = Some(address);
                 }
                 Action::PlaceOrder {
                     address,
@@ -966,9 +971,9 @@ async fn run_engine(
                             queue.push(Input::OrderNotPlaced { reason });
                         }
                     }
+                    // Placing touches stock and the cart, not the customer row.
                     if let Some(seat) = seats.get_mut(&customer_id) {
                         seat.cart = None;
-                        seat.customer_stale = true;
                     }
                 }
                 Action::Order { order, command } => {

@@ -11,12 +11,12 @@ use crate::domain::ShopId;
 use crate::domain::Timestamp;
 use crate::engine::notices::{self, NoticeContext};
 use crate::engine::{Message, Texts};
+use crate::inbox::ShopView;
 use crate::server::AppState;
 use crate::store::StoreError;
 use crate::store::conversations::{self, Author};
 use crate::store::outbox::{self, OutRow, OutboundPayload};
-use crate::store::shops::ChannelAccount;
-use crate::store::shops::{self, Shop};
+use crate::store::shops::Shop;
 use futures_util::StreamExt;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -58,31 +58,19 @@ pub fn spawn(state: &AppState) -> JoinHandle<()> {
     })
 }
 
-/// A shop and its bound Page, read once per pass.
-struct Sender {
-    shop: Shop,
-    account: Option<ChannelAccount>,
-}
-
 /// Claims a batch of heads of line and sends them concurrently (they are
 /// all for different customers).
 pub async fn run_once(state: &AppState) -> Result<usize, StoreError> {
     let rows = outbox::claim(&state.db, clock::now(), LEASE_SECS, CLAIM).await?;
     let n = rows.len();
-    let mut senders: HashMap<ShopId, Arc<Sender>> = HashMap::new();
+    let mut senders: HashMap<ShopId, Arc<ShopView>> = HashMap::new();
     for row in &rows {
         if row.channel == "webchat" || senders.contains_key(&row.shop_id) {
             continue;
         }
-        let Some(view) = state.shop_views.get(&state.db, row.shop_id).await? else {
-            continue;
-        };
-        let shop = view.shop.clone();
-        let account = shops::channels_of(&state.db, row.shop_id)
-            .await?
-            .into_iter()
-            .find(|a| a.channel == "messenger" || a.channel == row.channel);
-        senders.insert(row.shop_id, Arc::new(Sender { shop, account }));
+        if let Some(view) = state.shop_views.get(&state.db, row.shop_id).await? {
+            senders.insert(row.shop_id, view);
+        }
     }
     let sends = rows.into_iter().map(|row| {
         let state = state.clone();
@@ -149,7 +137,7 @@ fn render_payload(payload: &OutboundPayload, shop: &Shop, locale: &str, texts: &
 async fn dispatch(
     state: &AppState,
     row: OutRow,
-    sender: Option<Arc<Sender>>,
+    sender: Option<Arc<ShopView>>,
 ) -> Result<Option<outbox::Sent>, StoreError> {
     let now = clock::now();
     let payload: OutboundPayload = match serde_json::from_str(&row.payload) {
@@ -181,7 +169,11 @@ async fn dispatch(
         .unwrap_or(i64::MAX);
     let inside = since < WINDOW_MS;
 
-    let Some(account) = &sender.account else {
+    let Some(account) = sender
+        .accounts
+        .iter()
+        .find(|a| a.channel == "messenger" || a.channel == row.channel)
+    else {
         return outbox::mark_failed(
             &state.db,
             row.id,

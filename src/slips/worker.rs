@@ -14,7 +14,7 @@ use crate::server::AppState;
 use crate::store::orders::{self, ApplyError};
 use crate::store::outbox::{self, OutboundPayload};
 use crate::store::payments::{self, PaymentRef, SlipRecord};
-use crate::store::shops::{self, Shop};
+use crate::store::shops::Shop;
 use crate::store::{Db, StoreError, Tx};
 use serde_json::json;
 use std::sync::Arc;
@@ -299,7 +299,12 @@ async fn process(
     policy: &FetchPolicy,
     claim: &payments::Claim,
 ) -> Result<(), SlipError> {
-    let shop = shops::get(&state.db, claim.shop_id).await?;
+    let view = state
+        .shop_views
+        .get(&state.db, claim.shop_id)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    let shop = &view.shop;
     let url = claim.source_url.clone().unwrap_or_default();
     let host = fetch::host_of(&url);
     let fetched = if claim.attempts > MAX_CLAIMS {
@@ -339,7 +344,7 @@ async fn process(
         match finish_in_tx(
             &mut tx,
             &state.db,
-            &shop,
+            shop,
             claim.id,
             claim.order_id,
             &outcome,
