@@ -9,8 +9,8 @@
 # every order consistent, every message delivered; exits non-zero otherwise.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --quiet
-BIN=$PWD/target/release/chatbill
+# BIN=path runs a given build instead (to compare two builds side by side).
+if [ -z "${BIN:-}" ]; then cargo build --release --quiet; BIN=$PWD/target/release/chatbill; fi
 dir=$(mktemp -d)
 pids=()
 cleanup() { for p in "${pids[@]}" $(cat "$dir/pid0" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done; [ -n "${sup:-}" ] && kill "$sup" 2>/dev/null || true; rm -rf "$dir"; }
