@@ -27,7 +27,8 @@ pub const MAX_ATTEMPTS: i64 = 8;
 const WINDOW_MS: i64 = 24 * 3_600_000;
 const HUMAN_AGENT_MS: i64 = 7 * 24 * 3_600_000;
 /// Longer than one pass can take: one round of sends, each bounded by the
-/// client's 15 s timeout. A crashed instance's claims wait this long.
+/// client's 15 s timeout (renewed per part of a long message). A crashed
+/// instance's claims wait this long.
 const LEASE_SECS: i64 = 30;
 /// As many as are sent at once, so a pass is one round. They go to different
 /// customers; the dispatcher itself needs the database only after a send.
@@ -283,7 +284,13 @@ async fn dispatch(
                 parts += 1;
                 last_id = mid;
                 if (parts as usize) < bodies.len() {
-                    outbox::mark_progress(&state.db, row.id, parts).await?;
+                    outbox::mark_progress(
+                        &state.db,
+                        row.id,
+                        parts,
+                        clock::now().plus_secs(LEASE_SECS),
+                    )
+                    .await?;
                 }
                 state.metrics.incr("outbox_sent", 1);
             }

@@ -12,20 +12,6 @@ pub struct Conversation {
     pub bot_paused: bool,
 }
 
-pub async fn load(tx: &mut Tx, customer: CustomerId, lock: &str) -> Result<Conversation> {
-    let row = sqlx::query(&format!(
-        "select state, last_inbound_at, bot_paused from conversations where customer_id = $1{lock}"
-    ))
-    .bind(customer.get())
-    .fetch_one(&mut **tx)
-    .await?;
-    Ok(Conversation {
-        state: col(&row, "state")?,
-        last_inbound_at: col::<Option<i64>>(&row, "last_inbound_at")?.map(Timestamp),
-        bot_paused: col::<i64>(&row, "bot_paused")? != 0,
-    })
-}
-
 /// Several customers' conversations at once, locked on PostgreSQL.
 pub async fn load_many(
     tx: &mut Tx,
@@ -123,47 +109,6 @@ pub async fn apply_changes(
         }
         q.execute(&mut **tx).await?;
     }
-    Ok(())
-}
-
-/// When the customer last acted, read outside any transaction.
-pub async fn last_inbound(db: &super::Db, customer: CustomerId) -> Result<Option<Timestamp>> {
-    let row = sqlx::query("select last_inbound_at from conversations where customer_id = $1")
-        .bind(customer.get())
-        .fetch_optional(&db.pool)
-        .await?;
-    Ok(match row {
-        Some(r) => col::<Option<i64>>(&r, "last_inbound_at")?.map(Timestamp),
-        None => None,
-    })
-}
-
-pub async fn save_state(
-    tx: &mut Tx,
-    customer: CustomerId,
-    state: &str,
-    now: Timestamp,
-) -> Result<()> {
-    sqlx::query("update conversations set state = $1, version = version + 1, updated_at = $2 where customer_id = $3")
-        .bind(state)
-        .bind(now.millis())
-        .bind(customer.get())
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
-}
-
-/// The window is measured from the latest customer action; late-arriving
-/// older events never move it back.
-pub async fn touch_inbound(tx: &mut Tx, customer: CustomerId, at: Timestamp) -> Result<()> {
-    sqlx::query(
-        "update conversations set last_inbound_at = case when last_inbound_at is null or last_inbound_at < $1 then $1 else last_inbound_at end \
-         where customer_id = $2",
-    )
-    .bind(at.millis())
-    .bind(customer.get())
-    .execute(&mut **tx)
-    .await?;
     Ok(())
 }
 
@@ -316,16 +261,4 @@ pub async fn release_held_many(
         released += q.execute(&mut **tx).await?.rows_affected();
     }
     Ok(released)
-}
-
-/// The customer wrote: pushes held for the closed window may go now.
-pub async fn release_held(tx: &mut Tx, customer: CustomerId, now: Timestamp) -> Result<u64> {
-    Ok(sqlx::query(
-        "update outbox_messages set status = 'pending', held_reason = null, next_attempt_at = $1 where customer_id = $2 and status = 'held'",
-    )
-    .bind(now.millis())
-    .bind(customer.get())
-    .execute(&mut **tx)
-    .await?
-    .rows_affected())
 }

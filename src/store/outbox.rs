@@ -259,9 +259,17 @@ pub async fn mark_sent_many(db: &super::Db, sent: &[Sent], now: Timestamp) -> Re
     Ok(())
 }
 
-pub async fn mark_progress(db: &super::Db, id: i64, parts: i64) -> Result<()> {
-    sqlx::query("update outbox_messages set parts_sent = $1 where id = $2")
+/// A part went out: remember it, and extend the claim by a part's worth,
+/// so a long multi-part message never outlives its lease mid-send.
+pub async fn mark_progress(
+    db: &super::Db,
+    id: i64,
+    parts: i64,
+    lease_until: Timestamp,
+) -> Result<()> {
+    sqlx::query("update outbox_messages set parts_sent = $1, lease_until = $2 where id = $3")
         .bind(parts)
+        .bind(lease_until.millis())
         .bind(id)
         .execute(&db.writer)
         .await?;
