@@ -423,15 +423,19 @@ pub async fn journey(opts: JourneyOptions) -> Result<JourneyReport, String> {
         .build()
         .map_err(|e| e.to_string())?;
     // Pick a product that sells without a stock limit and has one option.
-    let products: serde_json::Value = client
+    let response = client
         .get(format!("{}/api/v1/products", opts.urls[0]))
         .bearer_auth(&opts.token)
         .send()
         .await
-        .map_err(|e| e.to_string())?
-        .json()
-        .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| format!("listing the shop's products: {e}"))?;
+    let status = response.status();
+    let body = response.text().await.map_err(|e| e.to_string())?;
+    if !status.is_success() {
+        return Err(format!("listing the shop's products: {status}: {body}"));
+    }
+    let products: serde_json::Value =
+        serde_json::from_str(&body).map_err(|e| format!("listing the shop's products: {e}"))?;
     let (product, variant) = products["products"]
         .as_array()
         .into_iter()

@@ -358,6 +358,32 @@ impl Seat {
         Ok(&self.customer)
     }
 
+    /// Keeps the orders the engine just saw, with the one this batch
+    /// placed or changed as written, for the step that follows: its reply
+    /// needs no second read.
+    fn remember_order(
+        &mut self,
+        mut list: Vec<OrderSummary>,
+        order: crate::domain::Order,
+        placed_at: Timestamp,
+        next: &Input,
+    ) {
+        match list.iter_mut().find(|s| s.order.id == order.id) {
+            Some(known) => known.order = order,
+            None => {
+                list.insert(
+                    0,
+                    OrderSummary {
+                        order,
+                        created_at: placed_at,
+                    },
+                );
+                list.truncate(RECENT_ORDERS as usize);
+            }
+        }
+        self.orders = Some((referenced_order(next, &self.state), list));
+    }
+
     async fn cart(&mut self, tx: &mut Tx) -> Result<Vec<engine::CartLine>, StoreError> {
         if self.cart.is_none() {
             self.cart = Some(cart::load(tx, self.customer.id).await?);
@@ -366,9 +392,9 @@ impl Seat {
     }
 }
 
-/// Writes gathered over a batch and issued as a few multi-row statements.
-/// They are flushed before anything that writes the same tables directly
-/// (placing an order queues its own notices), so order holds.
+/// Writes gathered over a batch and issued as a few multi-row statements
+/// at its end; queued replies go first before anything that queues its
+/// own (placing an order queues its notices), so order holds.
 #[derive(Default)]
 struct Pending {
     outbound: Vec<outbox::NewOutbound>,
@@ -421,6 +447,18 @@ impl Pending {
             },
         });
         self.record(seat, Author::Bot, &message.plain(), None, false, now);
+    }
+
+    /// Queues the replies gathered so far. Enough before an action that
+    /// queues messages of its own (an order's notices): replies go out in
+    /// the order they were queued. The rest waits for [`Pending::flush`],
+    /// as nothing else in the batch reads it back from SQL.
+    async fn flush_outbound(&mut self, tx: &mut Tx, now: Timestamp) -> Result<(), StoreError> {
+        if !self.outbound.is_empty() {
+            outbox::enqueue_many(tx, &self.outbound, now).await?;
+            self.outbound.clear();
+        }
+        Ok(())
     }
 
     async fn flush(
@@ -940,7 +978,7 @@ async fn run_engine(
                 } => {
                     // The order queues its own notices: what this batch
                     // said before must be queued first.
-                    pending.flush(tx, seats, now).await?;
+                    pending.flush_outbound(tx, now).await?;
                     let items: Vec<_> = cart_lines.iter().map(|l| (l.variant, l.qty)).collect();
                     let new = NewOrder {
                         customer: customer_id,
@@ -956,7 +994,16 @@ async fn run_engine(
                             Db::savepoint_end(tx, "place_order", true).await?;
                             cart::clear(tx, customer_id).await?;
                             tracing::info!(order = %order.code, "order placed from chat");
-                            queue.push(Input::OrderPlaced { order: order.id });
+                            let next = Input::OrderPlaced { order: order.id };
+                            // Placing empties the cart and leaves the
+                            // customer row alone; a refusal changes nothing.
+                            if let Some(seat) = seats.get_mut(&customer_id) {
+                                seat.cart = Some(Vec::new());
+                                if !browsing_only(&input) {
+                                    seat.remember_order(orders.clone(), order, now, &next);
+                                }
+                            }
+                            queue.push(next);
                         }
                         Err(e) => {
                             Db::savepoint_end(tx, "place_order", false).await?;
@@ -971,13 +1018,9 @@ async fn run_engine(
                             queue.push(Input::OrderNotPlaced { reason });
                         }
                     }
-                    // Placing touches stock and the cart, not the customer row.
-                    if let Some(seat) = seats.get_mut(&customer_id) {
-                        seat.cart = None;
-                    }
                 }
                 Action::Order { order, command } => {
-                    pending.flush(tx, seats, now).await?;
+                    pending.flush_outbound(tx, now).await?;
                     let name = command.to_string();
                     Db::savepoint(tx, "order_command").await?;
                     match orders::apply_in_tx(
@@ -991,12 +1034,20 @@ async fn run_engine(
                     )
                     .await
                     {
-                        Ok(_) => {
+                        Ok(applied) => {
                             Db::savepoint_end(tx, "order_command", true).await?;
-                            queue.push(Input::CommandDone {
+                            let next = Input::CommandDone {
                                 order,
                                 command: name,
-                            });
+                            };
+                            if let Some(seat) = seats.get_mut(&customer_id) {
+                                // Only a ledger entry changes the customer row.
+                                seat.customer_stale |= !applied.plan.ledger.is_empty();
+                                if !browsing_only(&input) {
+                                    seat.remember_order(orders.clone(), applied.order, now, &next);
+                                }
+                            }
+                            queue.push(next);
                         }
                         Err(ApplyError::Store(s)) => {
                             Db::savepoint_end(tx, "order_command", false).await?;
@@ -1010,9 +1061,6 @@ async fn run_engine(
                             });
                         }
                     }
-                    if let Some(seat) = seats.get_mut(&customer_id) {
-                        seat.customer_stale = true;
-                    }
                 }
                 Action::AcceptSlip { order, url } => {
                     if let Some(name) = url.strip_prefix("upload:") {
@@ -1025,7 +1073,7 @@ async fn run_engine(
                             path,
                         });
                     } else {
-                        pending.flush(tx, seats, now).await?;
+                        pending.flush_outbound(tx, now).await?;
                         crate::slips::enqueue_from_url(tx, shop.id, order, customer_id, &url, now)
                             .await?;
                         after.push(AfterCommit::WakeSlips);

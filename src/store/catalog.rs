@@ -205,21 +205,16 @@ pub async fn sale_item(tx: &mut Tx, shop: ShopId, variant: VariantId) -> Result<
 /// Takes `qty` units if they are there. `false` means not enough stock and
 /// nothing changed.
 pub async fn reserve(tx: &mut Tx, variant: VariantId, qty: i64) -> Result<bool> {
-    let n = sqlx::query("update variants set stock = stock - $1 where id = $2 and stock is not null and stock >= $1")
-        .bind(qty)
-        .bind(variant.get())
-        .execute(&mut **tx)
-        .await?
-        .rows_affected();
-    if n == 1 {
-        return Ok(true);
-    }
-    // Unlimited stock needs no reservation.
-    let unlimited = sqlx::query("select id from variants where id = $1 and stock is null")
-        .bind(variant.get())
-        .fetch_optional(&mut **tx)
-        .await?;
-    Ok(unlimited.is_some())
+    // Unlimited stock (null) needs no reservation and stays null.
+    let n = sqlx::query(
+        "update variants set stock = stock - $1 where id = $2 and (stock is null or stock >= $1)",
+    )
+    .bind(qty)
+    .bind(variant.get())
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    Ok(n == 1)
 }
 
 pub async fn release(tx: &mut Tx, variant: VariantId, qty: i64) -> Result<()> {

@@ -129,8 +129,12 @@ impl Db {
                         None,
                     ),
                 };
-                if path != ":memory:"
-                    && let Some(parent) = std::path::Path::new(&path).parent()
+                if path == ":memory:" || query_is_memory(rest.as_deref()) {
+                    return Err(StoreError::Database(sqlx::Error::Configuration(
+                        "an in-memory SQLite database cannot be shared by the server's connections; give a file path, e.g. sqlite://chatbill.db".into(),
+                    )));
+                }
+                if let Some(parent) = std::path::Path::new(&path).parent()
                     && !parent.as_os_str().is_empty()
                 {
                     std::fs::create_dir_all(parent).map_err(|e| {
@@ -141,24 +145,35 @@ impl Db {
                 }
                 let query = rest.unwrap_or_else(|| "mode=rwc".into());
                 let full = format!("sqlite://{path}?{query}");
-                // One writer at a time anyway; the rest serve WAL readers.
-                AnyPoolOptions::new()
-                    .max_connections(8)
-                    .min_connections(1)
-                    .acquire_timeout(Duration::from_secs(10))
-                    .after_connect(|conn, _meta| {
-                        Box::pin(async move {
-                            // WAL lets readers run beside the one writer; FULL
-                            // makes every acknowledged commit survive power loss.
-                            conn.execute("pragma journal_mode = wal").await?;
-                            conn.execute("pragma synchronous = full").await?;
-                            conn.execute("pragma foreign_keys = on").await?;
-                            conn.execute("pragma busy_timeout = 10000").await?;
-                            Ok(())
+                let options = |max| {
+                    AnyPoolOptions::new()
+                        .max_connections(max)
+                        .min_connections(1)
+                        .acquire_timeout(Duration::from_secs(10))
+                        // A local file cannot go stale; a ping per acquire
+                        // would be one more trip to the connection's thread.
+                        .test_before_acquire(false)
+                        .after_connect(|conn, _meta| {
+                            Box::pin(async move {
+                                // WAL lets readers run beside the one writer; FULL
+                                // makes every acknowledged commit survive power loss.
+                                conn.execute("pragma journal_mode = wal").await?;
+                                conn.execute("pragma synchronous = full").await?;
+                                conn.execute("pragma foreign_keys = on").await?;
+                                conn.execute("pragma busy_timeout = 10000").await?;
+                                Ok(())
+                            })
                         })
-                    })
-                    .connect(&full)
-                    .await?
+                };
+                // Readers share a pool; the one writer keeps its own
+                // connection, whose page cache no other writer invalidates.
+                let pool = options(8).connect(&full).await?;
+                let writer = options(1).connect(&full).await?;
+                return Ok(Db {
+                    pool,
+                    writer,
+                    backend,
+                });
             }
             Backend::Postgres => {
                 // One direct attempt first: it fails fast with the real cause
@@ -287,6 +302,10 @@ pub fn placeholders(backend: Backend, start: usize, rows: usize, cols: usize) ->
     sql
 }
 
+fn query_is_memory(query: Option<&str>) -> bool {
+    query.is_some_and(|q| q.split('&').any(|kv| kv == "mode=memory"))
+}
+
 pub(crate) fn col<'r, T>(row: &'r sqlx::any::AnyRow, name: &str) -> Result<T>
 where
     T: sqlx::Decode<'r, Any> + sqlx::Type<Any>,
@@ -330,6 +349,14 @@ mod tests {
             }
         }
         tables
+    }
+
+    #[tokio::test]
+    async fn an_in_memory_sqlite_url_is_refused_with_the_reason() {
+        for url in ["sqlite::memory:", "sqlite://x.db?mode=memory&cache=shared"] {
+            let err = super::Db::connect(url).await.unwrap_err().to_string();
+            assert!(err.contains("give a file path"), "{url}: {err}");
+        }
     }
 
     #[test]

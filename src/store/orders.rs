@@ -298,6 +298,28 @@ async fn bump_count(
     Ok(())
 }
 
+/// An order moved from one tab pair to another: both counters in one
+/// statement (the two keys differ, so neither row is touched twice).
+async fn move_count(
+    tx: &mut Tx,
+    shop: ShopId,
+    from: (Fulfilment, PaymentStatus),
+    to: (Fulfilment, PaymentStatus),
+) -> Result<()> {
+    sqlx::query(
+        "insert into order_status_counts (shop_id, fulfilment, payment_status, n) values ($1, $2, $3, -1), ($1, $4, $5, 1) \
+         on conflict (shop_id, fulfilment, payment_status) do update set n = order_status_counts.n + excluded.n",
+    )
+    .bind(shop.get())
+    .bind(from.0.as_str())
+    .bind(from.1.as_str())
+    .bind(to.0.as_str())
+    .bind(to.1.as_str())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 const ORDER_COLUMNS: &str = "id, shop_id, customer_id, code, currency, fulfilment, payment_status, payment_method, address, \
     shipping_fee, discount, paid, carrier, tracking, version";
 
@@ -687,8 +709,13 @@ pub async fn write_plan(
         })?;
     }
     if (before.fulfilment, before.payment) != (after.fulfilment, after.payment) {
-        bump_count(tx, shop.id, before.fulfilment, before.payment, -1).await?;
-        bump_count(tx, shop.id, after.fulfilment, after.payment, 1).await?;
+        move_count(
+            tx,
+            shop.id,
+            (before.fulfilment, before.payment),
+            (after.fulfilment, after.payment),
+        )
+        .await?;
     }
     for (i, notice) in plan.notices.iter().enumerate() {
         let payload = OutboundPayload::Notice {
@@ -699,7 +726,7 @@ pub async fn write_plan(
         // The version makes the key unique per decision, so a retried
         // request cannot queue the same push twice.
         let key = format!("order:{}:v{}:{}", after.id, before.version + 1, i);
-        outbox::enqueue(tx, shop.id, after.customer_id, &key, &payload, now).await?;
+        outbox::enqueue_to_customer(tx, shop.id, after.customer_id, &key, &payload, now).await?;
     }
     Ok(())
 }

@@ -55,6 +55,34 @@ pub async fn enqueue(
     enqueue_to(tx, shop, customer, &channel, &recipient, key, payload, now).await
 }
 
+/// The same for a customer known to exist (an order's), in one statement:
+/// the channel and recipient are read by the insert itself.
+pub async fn enqueue_to_customer(
+    tx: &mut Tx,
+    shop: ShopId,
+    customer: CustomerId,
+    key: &str,
+    payload: &OutboundPayload,
+    now: Timestamp,
+) -> Result<bool> {
+    let json = serde_json::to_string(payload).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let n = sqlx::query(
+        "insert into outbox_messages (shop_id, customer_id, channel, recipient, idempotency_key, purpose, payload, status, next_attempt_at, created_at) \
+         select shop_id, id, channel, channel_user_id, $1, $2, $3, 'pending', $4, $4 from customers where id = $5 and shop_id = $6 \
+         on conflict (idempotency_key) do nothing",
+    )
+    .bind(key)
+    .bind(payload.purpose())
+    .bind(json)
+    .bind(now.millis())
+    .bind(customer.get())
+    .bind(shop.get())
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    Ok(n == 1)
+}
+
 /// The same, when the caller already knows the customer's channel and id.
 #[allow(clippy::too_many_arguments)]
 pub async fn enqueue_to(
