@@ -7,8 +7,8 @@
 #   DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench bash benches/intake.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --quiet
-BIN=$PWD/target/release/chatbill
+# BIN=path runs a given build instead (to compare two builds side by side).
+if [ -z "${BIN:-}" ]; then cargo build --release --quiet; BIN=$PWD/target/release/chatbill; fi
 dir=$(mktemp -d)
 trap 'kill $pid 2>/dev/null || true; rm -rf "$dir"' EXIT
 export DATABASE_URL=${DATABASE_URL:-sqlite://$dir/bench.db}
