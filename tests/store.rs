@@ -5,7 +5,7 @@ mod common;
 
 use chatbill::domain::ledger::LedgerKind;
 use chatbill::domain::lifecycle::{Actor, Fulfilment, PaymentStatus, Tab};
-use chatbill::domain::order::{Command, Notice, PaymentMethod};
+use chatbill::domain::order::{Command, Fee, Notice, PaymentMethod};
 use chatbill::domain::{Address, Currency, OrderId, PhoneNumber, VariantId};
 use chatbill::store::catalog;
 use chatbill::store::customers;
@@ -770,4 +770,76 @@ async fn an_extra_slip_for_a_paid_order_can_be_rejected_without_moving_the_order
             .await
             .is_err()
     );
+}
+
+#[tokio::test]
+async fn fees_come_back_with_the_order_even_a_zero_one_and_survive_later_steps() {
+    let t = fresh_db().await;
+    let db = &t.db;
+    let (shop, _) = make_shop(db, "A", Currency::THB).await;
+    let tee = product(db, &shop, "Tee", 29_900, None).await;
+    let c = customer(db, &shop, "u1").await;
+    let plain = orders::place(db, &shop, new_order(c, vec![(tee, 1)]), now())
+        .await
+        .unwrap();
+    let order = orders::place(db, &shop, new_order(c, vec![(tee, 1)]), now())
+        .await
+        .unwrap();
+    let fees = vec![
+        Fee {
+            label: "Gift wrap".into(),
+            amount: 2_000,
+        },
+        Fee {
+            label: "Free card".into(),
+            amount: 0,
+        },
+    ];
+    let edit = Command::EditFees {
+        fees: fees.clone(),
+        shipping_fee: None,
+        discount: None,
+    };
+    orders::apply(db, &shop, order.id, edit, &seller(), now())
+        .await
+        .unwrap();
+    // A later step reads the order again and must keep the fees in its total.
+    orders::apply(
+        db,
+        &shop,
+        order.id,
+        Command::ChooseCod,
+        &Actor::Customer,
+        now(),
+    )
+    .await
+    .unwrap();
+    let loaded = orders::load(db, shop.id, order.id).await.unwrap();
+    assert_eq!(loaded.fees, fees);
+    assert_eq!(loaded.totals().service_fees.minor, 2_000);
+    assert_eq!(
+        count(
+            db,
+            &format!("select total from orders where id = {}", order.id)
+        )
+        .await,
+        29_900 + 5_000 + 2_000
+    );
+    // The batch read the engine uses agrees, for orders with and without fees.
+    let mut tx = db.begin().await.unwrap();
+    let recent = orders::recent_of_customers(&mut tx, shop.id, &[c], &[], 6)
+        .await
+        .unwrap();
+    tx.rollback().await.unwrap();
+    let of = |id| {
+        recent
+            .iter()
+            .find(|(o, _)| o.id == id)
+            .unwrap()
+            .0
+            .fees
+            .clone()
+    };
+    assert_eq!(of(order.id), fees);
+    assert!(of(plain.id).is_empty());
 }

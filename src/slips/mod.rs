@@ -88,17 +88,7 @@ pub async fn enqueue_from_url(
     url: &str,
     now: Timestamp,
 ) -> store::Result<i64> {
-    let owner =
-        sqlx::query("select id from orders where id = $1 and shop_id = $2 and customer_id = $3")
-            .bind(order.get())
-            .bind(shop.get())
-            .bind(customer.get())
-            .fetch_optional(&mut **tx)
-            .await?;
-    if owner.is_none() {
-        return Err(StoreError::NotFound);
-    }
-    store::payments::insert_fetching(tx, shop, order, Some(url), now).await
+    store::payments::insert_fetching(tx, shop, order, customer, Some(url), now).await
 }
 
 /// A web-chat upload: the same checks and analysis as a download, then the
@@ -126,19 +116,13 @@ pub async fn accept_upload(
     loop {
         attempt += 1;
         let mut tx = state.db.begin().await?;
-        let owner = sqlx::query(
-            "select id from orders where id = $1 and shop_id = $2 and customer_id = $3",
-        )
-        .bind(order.get())
-        .bind(shop.id.get())
-        .bind(customer.get())
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(StoreError::from)?;
-        if owner.is_none() {
-            return Err(SlipError::OrderNotFound);
-        }
-        let id = store::payments::insert_fetching(&mut tx, shop.id, order, None, now).await?;
+        let id =
+            match store::payments::insert_fetching(&mut tx, shop.id, order, customer, None, now)
+                .await
+            {
+                Err(StoreError::NotFound) => return Err(SlipError::OrderNotFound),
+                other => other?,
+            };
         match finish_in_tx(&mut tx, &state.db, &shop, id, order, &outcome, now).await {
             Ok(()) => {
                 tx.commit().await.map_err(StoreError::from)?;

@@ -320,6 +320,10 @@ async fn move_count(
     Ok(())
 }
 
+/// Whether the order has fee rows at all: most have none, and then their
+/// read is skipped. (The service-fee total cannot tell: a fee may be 0.)
+const HAS_FEES: &str = "cast(case when exists (select 1 from order_fees f where f.order_id = orders.id) then 1 else 0 end as bigint) as has_fees";
+
 const ORDER_COLUMNS: &str = "id, shop_id, customer_id, code, currency, fulfilment, payment_status, payment_method, address, \
     shipping_fee, discount, paid, carrier, tracking, version";
 
@@ -404,7 +408,7 @@ pub async fn load_in(
     lock: &str,
 ) -> Result<Order> {
     let row = sqlx::query(&format!(
-        "select {ORDER_COLUMNS} from orders where id = $1 and shop_id = $2 and deleted_at is null{lock}"
+        "select {ORDER_COLUMNS}, {HAS_FEES} from orders where id = $1 and shop_id = $2 and deleted_at is null{lock}"
     ))
     .bind(id.get())
     .bind(shop.get())
@@ -419,16 +423,19 @@ pub async fn load_in(
     .fetch_all(&mut *conn)
     .await?;
     order.lines = rows.iter().map(line_from_row).collect::<Result<_>>()?;
-    let rows = sqlx::query("select label, amount from order_fees where order_id = $1 order by id")
-        .bind(id.get())
-        .fetch_all(&mut *conn)
-        .await?;
-    order.fees = rows.iter().map(fee_from_row).collect::<Result<_>>()?;
+    if col::<i64>(&row, "has_fees")? != 0 {
+        let rows =
+            sqlx::query("select label, amount from order_fees where order_id = $1 order by id")
+                .bind(id.get())
+                .fetch_all(&mut *conn)
+                .await?;
+        order.fees = rows.iter().map(fee_from_row).collect::<Result<_>>()?;
+    }
     Ok(order)
 }
 
 /// The latest `per_customer` orders of each of these customers, plus any
-/// order named in `also`, with when each was placed: three reads in all.
+/// order named in `also`, with when each was placed: three reads at most.
 pub async fn recent_of_customers(
     tx: &mut Tx,
     shop: ShopId,
@@ -443,7 +450,7 @@ pub async fn recent_of_customers(
     let ph = |start, n| super::placeholders(backend, start, n, 1);
     let (nc, na) = (customers.len(), also.len());
     let sql = format!(
-        "select {ORDER_COLUMNS}, created_at from orders where shop_id = {} and deleted_at is null and \
+        "select {ORDER_COLUMNS}, {HAS_FEES}, created_at from orders where shop_id = {} and deleted_at is null and \
          (id in (select id from (select id, row_number() over (partition by customer_id order by id desc) as position \
                  from orders where shop_id = {} and deleted_at is null and customer_id in ({})) t where position <= {}) \
           or id in ({})) order by id desc",
@@ -470,8 +477,13 @@ pub async fn recent_of_customers(
         q = q.bind(id.get());
     }
     let mut orders = Vec::new();
+    let mut with_fees = Vec::new();
     for row in q.fetch_all(&mut **tx).await? {
-        orders.push((order_from_row(&row)?, Timestamp(col(&row, "created_at")?)));
+        let order = order_from_row(&row)?;
+        if col::<i64>(&row, "has_fees")? != 0 {
+            with_fees.push(order.id.get());
+        }
+        orders.push((order, Timestamp(col(&row, "created_at")?)));
     }
     if orders.is_empty() {
         return Ok(orders);
@@ -491,12 +503,15 @@ pub async fn recent_of_customers(
             o.lines.push(line_from_row(&row)?);
         }
     }
+    if with_fees.is_empty() {
+        return Ok(orders);
+    }
     let sql = format!(
         "select order_id, label, amount from order_fees where order_id in ({}) order by id",
-        ph(0, ids.len())
+        ph(0, with_fees.len())
     );
     let mut q = sqlx::query(&sql);
-    for id in &ids {
+    for id in &with_fees {
         q = q.bind(*id);
     }
     for row in q.fetch_all(&mut **tx).await? {

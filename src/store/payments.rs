@@ -18,7 +18,7 @@ use super::shops::Shop;
 use super::{Db, Result, StoreError, Tx, col};
 use crate::domain::lifecycle::Actor;
 use crate::domain::order::{Command, Notice, OrderError};
-use crate::domain::{OrderId, ShopId, Timestamp};
+use crate::domain::{CustomerId, OrderId, ShopId, Timestamp};
 
 /// A payment as the seller's API and console show it.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -126,32 +126,29 @@ pub async fn list_to_review(db: &Db, shop: ShopId, limit: i64) -> Result<Vec<Pay
     rows.iter().map(view).collect()
 }
 
-/// A new row for the slip worker. The order must belong to the shop.
+/// A new row for the slip worker. The order must be this customer's, in
+/// this shop: `NotFound` otherwise, checked by the insert itself.
 pub async fn insert_fetching(
     tx: &mut Tx,
     shop: ShopId,
     order: OrderId,
+    customer: CustomerId,
     source_url: Option<&str>,
     now: Timestamp,
 ) -> Result<i64> {
-    let exists = sqlx::query("select id from orders where id = $1 and shop_id = $2")
-        .bind(order.get())
-        .bind(shop.get())
-        .fetch_optional(&mut **tx)
-        .await?;
-    if exists.is_none() {
-        return Err(StoreError::NotFound);
-    }
     let row = sqlx::query(
         "insert into payments (shop_id, order_id, method, amount, status, prechecks, source_url, created_at) \
-         values ($1, $2, 'bank_transfer', 0, 'fetching', '{}', $3, $4) returning id",
+         select shop_id, id, 'bank_transfer', 0, 'fetching', '{}', $1, $2 from orders \
+         where id = $3 and shop_id = $4 and customer_id = $5 returning id",
     )
-    .bind(shop.get())
-    .bind(order.get())
     .bind(source_url)
     .bind(now.millis())
-    .fetch_one(&mut **tx)
-    .await?;
+    .bind(order.get())
+    .bind(shop.get())
+    .bind(customer.get())
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or(StoreError::NotFound)?;
     col(&row, "id")
 }
 
