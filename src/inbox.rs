@@ -988,10 +988,18 @@ async fn run_engine(
                         method: None,
                         shipping_fee: Some(shipping_fee),
                     };
-                    Db::savepoint(tx, "place_order").await?;
+                    // A refusal must undo the lines already reserved. With
+                    // one line it is refused before anything is written, and
+                    // a database error fails the whole batch anyway.
+                    let guarded = new.items.len() > 1;
+                    if guarded {
+                        Db::savepoint(tx, "place_order").await?;
+                    }
                     match orders::place_in_tx(tx, shop, new, now).await {
                         Ok(order) => {
-                            Db::savepoint_end(tx, "place_order", true).await?;
+                            if guarded {
+                                Db::savepoint_end(tx, "place_order", true).await?;
+                            }
                             cart::clear(tx, customer_id).await?;
                             tracing::info!(order = %order.code, "order placed from chat");
                             let next = Input::OrderPlaced { order: order.id };
@@ -1006,7 +1014,9 @@ async fn run_engine(
                             queue.push(next);
                         }
                         Err(e) => {
-                            Db::savepoint_end(tx, "place_order", false).await?;
+                            if guarded {
+                                Db::savepoint_end(tx, "place_order", false).await?;
+                            }
                             let reason = match e {
                                 PlaceError::OutOfStock { name, .. } => {
                                     PlaceProblem::OutOfStock { name }

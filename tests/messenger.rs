@@ -839,3 +839,158 @@ async fn the_setup_and_webhook_send_commands_talk_to_the_right_places() {
     .await;
     app.stop().await;
 }
+
+/// Stock runs out between the review and the tap on "Place order": the
+/// store refuses, and a refused two-line order gives back the line it had
+/// already reserved, while others in the same batch still get their orders.
+#[tokio::test]
+async fn an_order_refused_for_stock_at_placing_reserves_nothing_and_the_batch_goes_on() {
+    use chatbill::domain::{Address, CustomerId, PhoneNumber, VariantId};
+    use chatbill::store::{cart, customers};
+    let (app, graph) = app_with_graph(&[]).await;
+    let make = |name: &str, stock: i64| NewProduct {
+        name: name.into(),
+        description: String::new(),
+        category: String::new(),
+        image_url: None,
+        price: 10_000,
+        variants: vec![NewVariant {
+            name: String::new(),
+            price: None,
+            stock: Some(stock),
+        }],
+    };
+    let cap = catalog::create_product(&app.db, app.shop.id, &make("Cap", 5), now())
+        .await
+        .unwrap()
+        .variants[0]
+        .id;
+    let last = catalog::create_product(&app.db, app.shop.id, &make("Last one", 1), now())
+        .await
+        .unwrap()
+        .variants[0]
+        .id;
+    // Three customers with a saved address: X wants a cap and the last one,
+    // Z only the last one, W only a cap.
+    let people: [(&str, Option<VariantId>, VariantId); 3] = [
+        ("7700000000000001", Some(cap), last),
+        ("7700000000000002", None, last),
+        ("7700000000000003", None, cap),
+    ];
+    let mut tx = app.db.begin().await.unwrap();
+    let mut ids = Vec::new();
+    for (psid, extra, _) in &people {
+        let c = customers::upsert(&mut tx, app.shop.id, "messenger", psid, now())
+            .await
+            .unwrap();
+        let address = Address {
+            full_name: "Somchai Jaidee".into(),
+            phone: PhoneNumber::parse("081 234 5678", Some(66)).unwrap(),
+            line: "99/1 Sukhumvit 11".into(),
+            province: "Bangkok".into(),
+            district: "Watthana".into(),
+            postcode: None,
+        };
+        customers::save_address(&mut tx, c.id, &address, now())
+            .await
+            .unwrap();
+        if let Some(v) = extra {
+            cart::add(&mut tx, app.shop.id, c.id, *v, 2, now())
+                .await
+                .unwrap();
+        }
+        ids.push(c.id);
+    }
+    tx.commit().await.unwrap();
+    let ts = now().millis();
+    for (i, (psid, _, buy)) in people.iter().enumerate() {
+        post_signed(
+            &app,
+            &postback(&format!("m_q{i}"), psid, ts, &format!("QTY:{buy}:1:1")),
+        )
+        .await;
+        post_signed(
+            &app,
+            &postback(&format!("m_a{i}"), psid, ts + 1, "ADDR_SAVED"),
+        )
+        .await;
+    }
+    eventually(10, "every review offers Place order", || async {
+        people.iter().all(|(psid, _, _)| {
+            graph
+                .sends_to(psid)
+                .iter()
+                .any(|r| r.body.to_string().contains("\"PLACE\""))
+        })
+    })
+    .await;
+    // The last one is sold elsewhere before anyone taps "Place order".
+    sqlx::query("update variants set stock = 0 where id = $1")
+        .bind(last.get())
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    let before: Vec<usize> = people
+        .iter()
+        .map(|(psid, _, _)| graph.sends_to(psid).len())
+        .collect();
+    for (i, (psid, _, _)) in people.iter().enumerate() {
+        post_signed(&app, &postback(&format!("m_p{i}"), psid, ts + 2, "PLACE")).await;
+    }
+    eventually(10, "every event processed", || async {
+        count(
+            &app,
+            "select count(*) from inbox_events where status <> 'done'",
+        )
+        .await
+            == 0
+    })
+    .await;
+    let orders_of = |c: CustomerId| {
+        let app = &app;
+        async move {
+            count(
+                app,
+                &format!(
+                    "select count(*) from orders where customer_id = {}",
+                    c.get()
+                ),
+            )
+            .await
+        }
+    };
+    assert_eq!(orders_of(ids[0]).await, 0);
+    assert_eq!(orders_of(ids[1]).await, 0);
+    assert_eq!(orders_of(ids[2]).await, 1);
+    let stock = |v: VariantId| {
+        let app = &app;
+        async move {
+            count(
+                app,
+                &format!("select stock from variants where id = {}", v.get()),
+            )
+            .await
+        }
+    };
+    // X's two caps were reserved before the last one failed, then given back.
+    assert_eq!(stock(cap).await, 4);
+    assert_eq!(stock(last).await, 0);
+    // The answers to "Place order": a refusal naming the item, a receipt.
+    let after = |i: usize| {
+        graph.sends_to(people[i].0)[before[i]..]
+            .iter()
+            .map(|r| r.body.to_string())
+            .collect::<String>()
+    };
+    for i in 0..2 {
+        eventually(10, "the refusal names the item", || async {
+            after(i).contains("Last one")
+        })
+        .await;
+    }
+    eventually(10, "a receipt for W", || async {
+        after(2).contains("Cap") && !after(2).contains("Last one")
+    })
+    .await;
+    app.stop().await;
+}
