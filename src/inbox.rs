@@ -1032,8 +1032,7 @@ async fn run_engine(
                 Action::Order { order, command } => {
                     pending.flush_outbound(tx, now).await?;
                     let name = command.to_string();
-                    Db::savepoint(tx, "order_command").await?;
-                    match orders::apply_in_tx(
+                    match orders::apply_in_shared_tx(
                         tx,
                         &state.db,
                         shop,
@@ -1045,7 +1044,6 @@ async fn run_engine(
                     .await
                     {
                         Ok(applied) => {
-                            Db::savepoint_end(tx, "order_command", true).await?;
                             let next = Input::CommandDone {
                                 order,
                                 command: name,
@@ -1059,12 +1057,8 @@ async fn run_engine(
                             }
                             queue.push(next);
                         }
-                        Err(ApplyError::Store(s)) => {
-                            Db::savepoint_end(tx, "order_command", false).await?;
-                            return Err(s.into());
-                        }
+                        Err(ApplyError::Store(s)) => return Err(s.into()),
                         Err(e) => {
-                            Db::savepoint_end(tx, "order_command", false).await?;
                             queue.push(Input::CommandRefused {
                                 order,
                                 reason: e.to_string(),

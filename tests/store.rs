@@ -843,3 +843,40 @@ async fn fees_come_back_with_the_order_even_a_zero_one_and_survive_later_steps()
     assert_eq!(of(order.id), fees);
     assert!(of(plain.id).is_empty());
 }
+
+#[tokio::test]
+async fn a_command_refused_halfway_in_a_shared_transaction_leaves_nothing_behind() {
+    let t = fresh_db().await;
+    let db = &t.db;
+    let (shop, _) = make_shop(db, "A", Currency::THB).await;
+    let cap = product(db, &shop, "Cap", 10_000, Some(2)).await;
+    let c = customer(db, &shop, "u1").await;
+    let order = orders::place(db, &shop, new_order(c, vec![(cap, 1)]), now())
+        .await
+        .unwrap();
+    let line = order.lines[0].id;
+    // The inbox's batch goes on after a refusal and commits the rest.
+    let mut tx = db.begin().await.unwrap();
+    let more = Command::OrderMore {
+        increases: vec![(line, 5)],
+    };
+    let refused =
+        orders::apply_in_shared_tx(&mut tx, db, &shop, order.id, more, &Actor::Customer, now())
+            .await;
+    assert!(
+        matches!(refused, Err(ApplyError::OutOfStock(_))),
+        "{refused:?}"
+    );
+    let more = Command::OrderMore {
+        increases: vec![(line, 1)],
+    };
+    let grown =
+        orders::apply_in_shared_tx(&mut tx, db, &shop, order.id, more, &Actor::Customer, now())
+            .await
+            .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(grown.order.version, 2);
+    let after = orders::load(db, shop.id, order.id).await.unwrap();
+    assert_eq!((after.version, after.lines[0].qty), (2, 2));
+    assert_eq!(stock_of(db, &shop, cap).await, Some(0));
+}

@@ -584,6 +584,45 @@ pub async fn apply_in_tx(
     actor: &Actor,
     now: Timestamp,
 ) -> Result<Applied, ApplyError> {
+    let (before, plan) = decide_in_tx(tx, db, shop, id, command, actor).await?;
+    write_plan(tx, shop, &before, &plan, actor, now).await?;
+    Ok(applied(&before, plan))
+}
+
+/// [`apply_in_tx`] for a transaction that goes on after a refusal (the
+/// inbox's batch): a command refused halfway (stock, balance) leaves
+/// nothing behind. The savepoint that takes is set only for plans that can
+/// be refused after their first write.
+pub async fn apply_in_shared_tx(
+    tx: &mut Tx,
+    db: &Db,
+    shop: &Shop,
+    id: OrderId,
+    command: Command,
+    actor: &Actor,
+    now: Timestamp,
+) -> Result<Applied, ApplyError> {
+    let (before, plan) = decide_in_tx(tx, db, shop, id, command, actor).await?;
+    let guarded = plan.stock.iter().any(|m| m.delta < 0) || !plan.ledger.is_empty();
+    if guarded {
+        Db::savepoint(tx, "order_command").await?;
+    }
+    let written = write_plan(tx, shop, &before, &plan, actor, now).await;
+    if guarded {
+        Db::savepoint_end(tx, "order_command", written.is_ok()).await?;
+    }
+    written?;
+    Ok(applied(&before, plan))
+}
+
+async fn decide_in_tx(
+    tx: &mut Tx,
+    db: &Db,
+    shop: &Shop,
+    id: OrderId,
+    command: Command,
+    actor: &Actor,
+) -> Result<(Order, Plan), ApplyError> {
     let before = load_in(tx, shop.id, id, db.lock_clause()).await?;
     let command = match command {
         Command::PayFromBalance { .. } => {
@@ -599,10 +638,13 @@ pub async fn apply_in_tx(
         other => other,
     };
     let plan = order::decide(&before, command, actor)?;
-    write_plan(tx, shop, &before, &plan, actor, now).await?;
+    Ok((before, plan))
+}
+
+fn applied(before: &Order, plan: Plan) -> Applied {
     let mut order = plan.order.clone();
     order.version = before.version + 1;
-    Ok(Applied { order, plan })
+    Applied { order, plan }
 }
 
 /// Writes a decision. The order row is updated only if nobody changed it
