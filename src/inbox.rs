@@ -1032,7 +1032,7 @@ async fn run_engine(
                 Action::Order { order, command } => {
                     pending.flush_outbound(tx, now).await?;
                     let name = command.to_string();
-                    match orders::apply_in_shared_tx(
+                    match orders::apply_in_tx(
                         tx,
                         &state.db,
                         shop,

@@ -861,8 +861,7 @@ async fn a_command_refused_halfway_in_a_shared_transaction_leaves_nothing_behind
         increases: vec![(line, 5)],
     };
     let refused =
-        orders::apply_in_shared_tx(&mut tx, db, &shop, order.id, more, &Actor::Customer, now())
-            .await;
+        orders::apply_in_tx(&mut tx, db, &shop, order.id, more, &Actor::Customer, now()).await;
     assert!(
         matches!(refused, Err(ApplyError::OutOfStock(_))),
         "{refused:?}"
@@ -870,13 +869,50 @@ async fn a_command_refused_halfway_in_a_shared_transaction_leaves_nothing_behind
     let more = Command::OrderMore {
         increases: vec![(line, 1)],
     };
-    let grown =
-        orders::apply_in_shared_tx(&mut tx, db, &shop, order.id, more, &Actor::Customer, now())
-            .await
-            .unwrap();
+    let grown = orders::apply_in_tx(&mut tx, db, &shop, order.id, more, &Actor::Customer, now())
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     assert_eq!(grown.order.version, 2);
     let after = orders::load(db, shop.id, order.id).await.unwrap();
     assert_eq!((after.version, after.lines[0].qty), (2, 2));
     assert_eq!(stock_of(db, &shop, cap).await, Some(0));
+}
+
+#[tokio::test]
+async fn a_message_is_queued_once_per_key_and_only_for_a_known_customer() {
+    use chatbill::store::outbox::{self, OutboundPayload};
+    let t = fresh_db().await;
+    let db = &t.db;
+    let (shop, _) = make_shop(db, "A", Currency::THB).await;
+    let (other, _) = make_shop(db, "B", Currency::THB).await;
+    let c = customer(db, &shop, "u1").await;
+    let hello = OutboundPayload::SellerText {
+        text: "hello".into(),
+    };
+    let mut tx = db.begin().await.unwrap();
+    assert!(
+        outbox::enqueue(&mut tx, shop.id, c, "k1", &hello, now())
+            .await
+            .unwrap()
+    );
+    assert!(
+        !outbox::enqueue(&mut tx, shop.id, c, "k1", &hello, now())
+            .await
+            .unwrap()
+    );
+    // Another shop's id for the same customer is not theirs to message.
+    assert!(matches!(
+        outbox::enqueue(&mut tx, other.id, c, "k2", &hello, now()).await,
+        Err(StoreError::NotFound)
+    ));
+    tx.commit().await.unwrap();
+    assert_eq!(
+        count(
+            db,
+            "select count(*) from outbox_messages where recipient = 'u1' and channel = 'webchat'"
+        )
+        .await,
+        1
+    );
 }

@@ -352,6 +352,18 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn sqlite_writes_go_through_one_connection_of_their_own() {
+        let dir = std::env::temp_dir().join(format!("chatbill-writer-{}", std::process::id()));
+        let url = format!("sqlite://{}/w.db", dir.display());
+        let db = super::Db::connect(&url).await.unwrap();
+        assert_eq!(db.writer.options().get_max_connections(), 1);
+        assert_eq!(db.pool.options().get_max_connections(), 8);
+        db.pool.close().await;
+        db.writer.close().await;
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[tokio::test]
     async fn an_in_memory_sqlite_url_is_refused_with_the_reason() {
         for url in ["sqlite::memory:", "sqlite://x.db?mode=memory&cache=shared"] {
             let err = super::Db::connect(url).await.unwrap_err().to_string();

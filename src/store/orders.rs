@@ -574,7 +574,11 @@ pub async fn apply(
 
 /// The same inside the caller's transaction (so a payment row, a slip or a
 /// conversation state can change together with the order). `Stale` means
-/// the caller should roll back and retry.
+/// the caller should roll back and retry. A command refused halfway (stock,
+/// balance) leaves nothing behind, so a caller whose transaction goes on
+/// after a refusal (the inbox's batch) keeps only what succeeded; the
+/// savepoint that takes is set only for plans that can be refused after
+/// their first write.
 pub async fn apply_in_tx(
     tx: &mut Tx,
     db: &Db,
@@ -584,45 +588,6 @@ pub async fn apply_in_tx(
     actor: &Actor,
     now: Timestamp,
 ) -> Result<Applied, ApplyError> {
-    let (before, plan) = decide_in_tx(tx, db, shop, id, command, actor).await?;
-    write_plan(tx, shop, &before, &plan, actor, now).await?;
-    Ok(applied(&before, plan))
-}
-
-/// [`apply_in_tx`] for a transaction that goes on after a refusal (the
-/// inbox's batch): a command refused halfway (stock, balance) leaves
-/// nothing behind. The savepoint that takes is set only for plans that can
-/// be refused after their first write.
-pub async fn apply_in_shared_tx(
-    tx: &mut Tx,
-    db: &Db,
-    shop: &Shop,
-    id: OrderId,
-    command: Command,
-    actor: &Actor,
-    now: Timestamp,
-) -> Result<Applied, ApplyError> {
-    let (before, plan) = decide_in_tx(tx, db, shop, id, command, actor).await?;
-    let guarded = plan.stock.iter().any(|m| m.delta < 0) || !plan.ledger.is_empty();
-    if guarded {
-        Db::savepoint(tx, "order_command").await?;
-    }
-    let written = write_plan(tx, shop, &before, &plan, actor, now).await;
-    if guarded {
-        Db::savepoint_end(tx, "order_command", written.is_ok()).await?;
-    }
-    written?;
-    Ok(applied(&before, plan))
-}
-
-async fn decide_in_tx(
-    tx: &mut Tx,
-    db: &Db,
-    shop: &Shop,
-    id: OrderId,
-    command: Command,
-    actor: &Actor,
-) -> Result<(Order, Plan), ApplyError> {
     let before = load_in(tx, shop.id, id, db.lock_clause()).await?;
     let command = match command {
         Command::PayFromBalance { .. } => {
@@ -638,13 +603,18 @@ async fn decide_in_tx(
         other => other,
     };
     let plan = order::decide(&before, command, actor)?;
-    Ok((before, plan))
-}
-
-fn applied(before: &Order, plan: Plan) -> Applied {
+    let guarded = plan.stock.iter().any(|m| m.delta < 0) || !plan.ledger.is_empty();
+    if guarded {
+        Db::savepoint(tx, "order_command").await?;
+    }
+    let written = write_plan(tx, shop, &before, &plan, actor, now).await;
+    if guarded {
+        Db::savepoint_end(tx, "order_command", written.is_ok()).await?;
+    }
+    written?;
     let mut order = plan.order.clone();
     order.version = before.version + 1;
-    Applied { order, plan }
+    Ok(Applied { order, plan })
 }
 
 /// Writes a decision. The order row is updated only if nobody changed it
@@ -783,7 +753,7 @@ pub async fn write_plan(
         // The version makes the key unique per decision, so a retried
         // request cannot queue the same push twice.
         let key = format!("order:{}:v{}:{}", after.id, before.version + 1, i);
-        outbox::enqueue_to_customer(tx, shop.id, after.customer_id, &key, &payload, now).await?;
+        outbox::enqueue(tx, shop.id, after.customer_id, &key, &payload, now).await?;
     }
     Ok(())
 }

@@ -32,32 +32,11 @@ impl OutboundPayload {
     }
 }
 
-/// Queues one message for a customer. `key` makes the enqueue idempotent:
-/// the same key twice is stored once.
+/// Queues one message for a customer, in one statement: the insert reads
+/// the channel and recipient itself. `key` makes the enqueue idempotent: the
+/// same key twice is stored once (`false`). An unknown customer is
+/// `NotFound`.
 pub async fn enqueue(
-    tx: &mut Tx,
-    shop: ShopId,
-    customer: CustomerId,
-    key: &str,
-    payload: &OutboundPayload,
-    now: Timestamp,
-) -> Result<bool> {
-    let row = sqlx::query(
-        "select channel, channel_user_id from customers where id = $1 and shop_id = $2",
-    )
-    .bind(customer.get())
-    .bind(shop.get())
-    .fetch_optional(&mut **tx)
-    .await?
-    .ok_or(StoreError::NotFound)?;
-    let channel: String = col(&row, "channel")?;
-    let recipient: String = col(&row, "channel_user_id")?;
-    enqueue_to(tx, shop, customer, &channel, &recipient, key, payload, now).await
-}
-
-/// The same for a customer known to exist (an order's), in one statement:
-/// the channel and recipient are read by the insert itself.
-pub async fn enqueue_to_customer(
     tx: &mut Tx,
     shop: ShopId,
     customer: CustomerId,
@@ -80,38 +59,17 @@ pub async fn enqueue_to_customer(
     .execute(&mut **tx)
     .await?
     .rows_affected();
-    Ok(n == 1)
-}
-
-/// The same, when the caller already knows the customer's channel and id.
-#[allow(clippy::too_many_arguments)]
-pub async fn enqueue_to(
-    tx: &mut Tx,
-    shop: ShopId,
-    customer: CustomerId,
-    channel: &str,
-    recipient: &str,
-    key: &str,
-    payload: &OutboundPayload,
-    now: Timestamp,
-) -> Result<bool> {
-    let json = serde_json::to_string(payload).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    let n = sqlx::query(
-        "insert into outbox_messages (shop_id, customer_id, channel, recipient, idempotency_key, purpose, payload, status, next_attempt_at, created_at) \
-         values ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $8) on conflict (idempotency_key) do nothing",
-    )
-    .bind(shop.get())
-    .bind(customer.get())
-    .bind(channel)
-    .bind(recipient)
-    .bind(key)
-    .bind(payload.purpose())
-    .bind(json)
-    .bind(now.millis())
-    .execute(&mut **tx)
-    .await?
-    .rows_affected();
-    Ok(n == 1)
+    if n == 1 {
+        return Ok(true);
+    }
+    // Nothing inserted: already queued, or no such customer (rare; read only then).
+    sqlx::query("select id from customers where id = $1 and shop_id = $2")
+        .bind(customer.get())
+        .bind(shop.get())
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    Ok(false)
 }
 
 /// A message to queue with others in one statement.
