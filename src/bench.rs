@@ -122,17 +122,61 @@ use tokio::sync::{Mutex as AsyncMutex, mpsc};
 type ReplyTx = mpsc::UnboundedSender<(Instant, serde_json::Value)>;
 
 /// A fast fake Graph API inside the load tool: records each Send API call
-/// and hands it to the customer task waiting for it.
+/// and hands it to the customer task waiting for it. With a limit it acts
+/// like Meta: more than `limit` calls to a Page within a second are
+/// refused with error 613.
 #[derive(Clone, Default)]
 struct Graph {
     waiting: Arc<std::sync::Mutex<HashMap<String, ReplyTx>>>,
     sends: Arc<AtomicU64>,
     /// Every outbox key seen in `metadata`, with how often it arrived.
     keys: Arc<std::sync::Mutex<HashMap<String, u32>>>,
+    limit: Option<usize>,
+    /// Accepted calls of the last second, per Page.
+    recent: Arc<std::sync::Mutex<HashMap<String, std::collections::VecDeque<Instant>>>>,
+    refused: Arc<AtomicU64>,
+    /// The most calls accepted for one Page within any one second.
+    busiest_second: Arc<AtomicU64>,
 }
 
-async fn graph_send(AxState(g): AxState<Graph>, body: Bytes) -> axum::Json<serde_json::Value> {
+impl Graph {
+    /// Whether Meta would take one more call for this Page now.
+    fn admit(&self, page: &str, at: Instant) -> bool {
+        let Ok(mut recent) = self.recent.lock() else {
+            return true;
+        };
+        let window = recent.entry(page.to_string()).or_default();
+        while window
+            .front()
+            .is_some_and(|t| at.duration_since(*t) >= Duration::from_secs(1))
+        {
+            window.pop_front();
+        }
+        if self.limit.is_some_and(|l| window.len() >= l) {
+            return false;
+        }
+        window.push_back(at);
+        self.busiest_second
+            .fetch_max(window.len() as u64, Ordering::Relaxed);
+        true
+    }
+}
+
+async fn graph_send(
+    AxState(g): AxState<Graph>,
+    uri: axum::http::Uri,
+    body: Bytes,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
     let at = Instant::now();
+    // /v25.0/{page}/messages
+    let page = uri.path().split('/').nth(2).unwrap_or("").to_string();
+    if !g.admit(&page, at) {
+        g.refused.fetch_add(1, Ordering::Relaxed);
+        let error = serde_json::json!({"error": {"message": "(#613) Calls to this API have exceeded the rate limit.",
+            "type": "OAuthException", "code": 613, "fbtrace_id": "BENCH"}});
+        return (axum::http::StatusCode::BAD_REQUEST, axum::Json(error)).into_response();
+    }
     let n = g.sends.fetch_add(1, Ordering::Relaxed);
     if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&body) {
         if let Some(key) = v["message"]["metadata"].as_str()
@@ -148,6 +192,7 @@ async fn graph_send(AxState(g): AxState<Graph>, body: Bytes) -> axum::Json<serde
         }
     }
     axum::Json(serde_json::json!({"recipient_id": "r", "message_id": format!("m_sent_{n}")}))
+        .into_response()
 }
 
 /// A tiny PNG the slip worker can download as a "slip".
@@ -175,6 +220,9 @@ pub struct JourneyOptions {
     pub acked_file: Option<std::path::PathBuf>,
     pub duplicate_percent: u64,
     pub echo_percent: u64,
+    /// Refuse more than this many calls per Page per second, as Meta does
+    /// (300); `None` takes everything.
+    pub graph_limit: Option<usize>,
 }
 
 #[derive(Default)]
@@ -187,6 +235,10 @@ pub struct JourneyReport {
     pub replies_missing: u64,
     pub sends: u64,
     pub duplicate_sends: u64,
+    /// Calls the fake Graph API refused for the Page's rate.
+    pub rate_limited: u64,
+    /// The most calls it accepted for the Page within one second.
+    pub busiest_second: u64,
     pub elapsed: Duration,
     pub intake: Vec<Duration>,
     pub e2e: Vec<Duration>,
@@ -394,7 +446,10 @@ async fn customer(s: Arc<Shared>, index: usize, product: i64, variant: i64) {
 }
 
 pub async fn journey(opts: JourneyOptions) -> Result<JourneyReport, String> {
-    let graph = Graph::default();
+    let graph = Graph {
+        limit: opts.graph_limit,
+        ..Graph::default()
+    };
     let png = Arc::new(slip_png());
     let app = Router::new()
         .route(
@@ -510,6 +565,8 @@ pub async fn journey(opts: JourneyOptions) -> Result<JourneyReport, String> {
     let mut report = std::mem::take(&mut *shared.report.lock().await);
     report.elapsed = elapsed;
     report.sends = graph.sends.load(Ordering::Relaxed);
+    report.rate_limited = graph.refused.load(Ordering::Relaxed);
+    report.busiest_second = graph.busiest_second.load(Ordering::Relaxed);
     report.duplicate_sends = graph
         .keys
         .lock()

@@ -1,6 +1,7 @@
 //! Configuration from the environment. A missing or invalid setting stops
 //! start-up with one line that names it.
 
+use crate::domain::send_budget::{DEFAULT_SEND_RATE, SendRate};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -23,6 +24,8 @@ pub struct Config {
     pub workers: bool,
     /// Overrides for the embedded message templates (`<locale>.txt`).
     pub templates_dir: Option<PathBuf>,
+    /// Send API calls per second per Page, shared by all instances.
+    pub send_rate: SendRate,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -148,6 +151,23 @@ impl Config {
 
         let templates_dir = var("CHATBILL_TEMPLATES_DIR").map(PathBuf::from);
 
+        // Meta allows 300 calls/s per Page; "off" is for a Graph API stand-in.
+        let send_rate = match var("CHATBILL_SEND_RATE").as_deref() {
+            None => SendRate::per_second(DEFAULT_SEND_RATE),
+            Some("off") | Some("0") => SendRate::UNLIMITED,
+            Some(v) => v
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=100_000).contains(n))
+                .map(SendRate::per_second)
+                .ok_or_else(|| {
+                    err(
+                        "CHATBILL_SEND_RATE",
+                        format!("{v:?} is not calls per second (1 to 100000, or off)"),
+                    )
+                })?,
+        };
+
         Ok(Config {
             templates_dir,
             database_url,
@@ -161,6 +181,7 @@ impl Config {
             attachment_hosts,
             max_body_bytes,
             workers,
+            send_rate,
         })
     }
 }
@@ -185,6 +206,18 @@ mod tests {
         assert_eq!(c.bind.to_string(), "127.0.0.1:8080");
         assert_eq!(c.public_url, "http://127.0.0.1:8080");
         assert_eq!(c.meta_graph_url, "https://graph.facebook.com/v25.0");
+        assert_eq!(c.send_rate, SendRate::per_second(250));
+    }
+
+    #[test]
+    fn the_send_rate_is_calls_per_second_or_off() {
+        let rate = |v| cfg(&[("CHATBILL_SEND_RATE", v)], Secrets::Optional).map(|c| c.send_rate);
+        assert_eq!(rate("120"), Ok(SendRate::per_second(120)));
+        assert_eq!(rate("off"), Ok(SendRate::UNLIMITED));
+        assert_eq!(rate("0"), Ok(SendRate::UNLIMITED));
+        for bad in ["-5", "fast", "1000000"] {
+            assert_eq!(rate(bad).unwrap_err().name, "CHATBILL_SEND_RATE");
+        }
     }
 
     #[test]

@@ -124,6 +124,10 @@ enum BenchCommand {
         duplicate_percent: u64,
         #[arg(long, default_value_t = 30)]
         echo_percent: u64,
+        /// Make the fake Graph API refuse (error 613) more than this many
+        /// calls per Page per second, as Meta does at 300.
+        #[arg(long)]
+        graph_limit: Option<usize>,
     },
     /// Checks the database after a run (uses DATABASE_URL): acknowledged
     /// events processed, orders consistent, outbox delivered.
@@ -468,6 +472,7 @@ async fn run(cli: Cli) -> Result<(), String> {
                     acked_file,
                     duplicate_percent,
                     echo_percent,
+                    graph_limit,
                 },
         } => {
             let mut config = Config::from_env(Secrets::Optional).map_err(|e| e.to_string())?;
@@ -488,6 +493,7 @@ async fn run(cli: Cli) -> Result<(), String> {
                 acked_file,
                 duplicate_percent,
                 echo_percent,
+                graph_limit,
             })
             .await?;
             use chatbill::bench::JourneyReport as R;
@@ -512,6 +518,12 @@ async fn run(cli: Cli) -> Result<(), String> {
                 r.sends as f64 / r.elapsed.as_secs_f64(),
                 r.duplicate_sends,
                 r.replies_missing
+            );
+            println!(
+                "Page rate: busiest second {} accepted calls; {} refused with 613{}",
+                r.busiest_second,
+                r.rate_limited,
+                graph_limit.map_or(String::new(), |l| format!(" (limit {l}/s)"))
             );
             Ok(())
         }

@@ -1,6 +1,7 @@
 //! The outbox dispatcher: renders queued messages for their channel and
 //! delivers them strictly in order per customer, with retries and backoff,
-//! respecting the 24-hour window. Safe on several instances at once.
+//! respecting the 24-hour window and each Page's send rate (Meta's limit,
+//! shared by all instances). Safe on several instances at once.
 
 use crate::channels::messenger::{
     render,
@@ -16,6 +17,7 @@ use crate::server::AppState;
 use crate::store::StoreError;
 use crate::store::conversations::{self, Author};
 use crate::store::outbox::{self, OutRow, OutboundPayload};
+use crate::store::send_budgets;
 use crate::store::shops::Shop;
 use futures_util::StreamExt;
 use std::collections::HashMap;
@@ -42,17 +44,30 @@ pub fn spawn(state: &AppState) -> JoinHandle<()> {
             if *stopping.borrow() {
                 break;
             }
-            let n = match run_once(&state).await {
-                Ok(n) => n,
+            let pass = match run_once(&state).await {
+                Ok(pass) => pass,
                 Err(e) => {
                     tracing::warn!(error = %e, "outbox pass failed");
-                    0
+                    Pass::default()
                 }
             };
-            if n == 0 {
+            if pass.deferred > 0 {
+                // A Page is out of budget: wait for it rather than claim and
+                // put back the same messages in a loop.
+                let until =
+                    pass.wake_at.map_or(IDLE_WAIT, |at| {
+                        Duration::from_millis(
+                            (at.millis() - clock::now().millis()).clamp(1, 250) as u64
+                        )
+                    });
+                tokio::select! {
+                    _ = tokio::time::sleep(until) => {}
+                    _ = stopping.changed() => {}
+                }
+            } else if pass.claimed == 0 {
                 tokio::select! {
                     _ = state.outbox_wake.notified() => {}
-                    _ = tokio::time::sleep(Duration::from_millis(250)) => {}
+                    _ = tokio::time::sleep(IDLE_WAIT) => {}
                     _ = stopping.changed() => {}
                 }
             }
@@ -60,11 +75,67 @@ pub fn spawn(state: &AppState) -> JoinHandle<()> {
     })
 }
 
-/// Claims a batch of heads of line and sends them concurrently (they are
-/// all for different customers).
-pub async fn run_once(state: &AppState) -> Result<usize, StoreError> {
+const IDLE_WAIT: Duration = Duration::from_millis(250);
+
+/// What one pass did.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Pass {
+    pub claimed: usize,
+    /// Put back unsent because their Page is out of budget or paused.
+    pub deferred: usize,
+    /// When the earliest of those may go.
+    pub wake_at: Option<Timestamp>,
+}
+
+/// A message ready for the Send API: rendered, with its Page and how it may
+/// go given the window.
+struct Outgoing {
+    row: OutRow,
+    page_key: String,
+    page_id: String,
+    token: String,
+    messaging_type: &'static str,
+    tag: Option<&'static str>,
+    bodies: Vec<serde_json::Value>,
+}
+
+impl Outgoing {
+    /// Send API calls still to make (a long message goes in parts).
+    fn calls(&self) -> u32 {
+        (self.bodies.len() as u32)
+            .saturating_sub(self.row.parts_sent as u32)
+            .max(1)
+    }
+}
+
+enum Prepared {
+    /// Nothing for the Graph API: shown by the web chat, or held, or failed.
+    Finished(Option<outbox::Sent>),
+    Send(Box<Outgoing>),
+}
+
+enum Delivery {
+    Sent(outbox::Sent),
+    /// Meta limits the Page: the message goes back, its attempt not spent.
+    Throttled {
+        id: i64,
+        page_key: String,
+        wait_ms: Option<i64>,
+        error: String,
+    },
+    /// Retried later, held or failed; already written.
+    Settled,
+}
+
+/// Claims a batch of heads of line, takes each Page's share from its send
+/// budget, and sends those concurrently (they are all for different
+/// customers). The rest go back, due when their Page has room again.
+pub async fn run_once(state: &AppState) -> Result<Pass, StoreError> {
     let rows = outbox::claim(&state.db, clock::now(), LEASE_SECS, CLAIM).await?;
-    let n = rows.len();
+    let mut pass = Pass {
+        claimed: rows.len(),
+        ..Pass::default()
+    };
     let mut senders: HashMap<ShopId, Arc<ShopView>> = HashMap::new();
     for row in &rows {
         if row.channel == "webchat" || senders.contains_key(&row.shop_id) {
@@ -74,14 +145,74 @@ pub async fn run_once(state: &AppState) -> Result<usize, StoreError> {
             senders.insert(row.shop_id, view);
         }
     }
-    let sends = rows.into_iter().map(|row| {
+    // Rendering and the window rules, each in its own task: a panic here
+    // must not stop the dispatcher.
+    let prepares = rows.into_iter().map(|row| {
         let state = state.clone();
         let sender = senders.get(&row.shop_id).cloned();
+        let id = row.id;
         async move {
-            let id = row.id;
-            // Own task: a panic here must not stop the dispatcher.
-            match tokio::spawn(async move { dispatch(&state, row, sender).await }).await {
-                Ok(Ok(sent)) => sent,
+            match tokio::spawn(async move { prepare(&state, row, sender).await }).await {
+                Ok(Ok(p)) => Some(p),
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, outbox = id, "dispatch failed; the lease will expire and it is retried");
+                    None
+                }
+                Err(join) => {
+                    tracing::error!(error = %join, outbox = id, "dispatch panicked; the lease will expire and it is retried");
+                    None
+                }
+            }
+        }
+    });
+    let prepared: Vec<Prepared> = futures_util::future::join_all(prepares)
+        .await
+        .into_iter()
+        .flatten()
+        .collect();
+    let mut sent = Vec::new();
+    let mut by_page: Vec<(String, Vec<Outgoing>)> = Vec::new();
+    for p in prepared {
+        match p {
+            Prepared::Finished(s) => sent.extend(s),
+            Prepared::Send(out) => match by_page.iter_mut().find(|(k, _)| *k == out.page_key) {
+                Some((_, list)) => list.push(*out),
+                None => by_page.push((out.page_key.clone(), vec![*out])),
+            },
+        }
+    }
+
+    // Each Page's budget, shared with every other instance.
+    let rate = state.config.send_rate;
+    let mut go = Vec::new();
+    let now = clock::now();
+    for (page_key, mut list) in by_page {
+        if rate.is_unlimited() {
+            go.extend(list);
+            continue;
+        }
+        list.sort_by_key(|o| o.row.id);
+        let calls: Vec<u32> = list.iter().map(Outgoing::calls).collect();
+        let grant = send_budgets::take(&state.db, &page_key, now, rate, &calls).await?;
+        let rest = list.split_off(grant.messages);
+        go.extend(list);
+        if let (false, Some(at)) = (rest.is_empty(), grant.retry_at) {
+            let ids: Vec<i64> = rest.iter().map(|o| o.row.id).collect();
+            outbox::defer(&state.db, &ids, at, None).await?;
+            state
+                .metrics
+                .incr("outbox_deferred_for_rate", ids.len() as u64);
+            pass.deferred += ids.len();
+            pass.wake_at = Some(pass.wake_at.map_or(at, |w| w.min(at)));
+        }
+    }
+
+    let sends = go.into_iter().map(|out| {
+        let state = state.clone();
+        let id = out.row.id;
+        async move {
+            match tokio::spawn(async move { deliver(&state, out).await }).await {
+                Ok(Ok(d)) => Some(d),
                 Ok(Err(e)) => {
                     tracing::warn!(error = %e, outbox = id, "dispatch failed; the lease will expire and it is retried");
                     None
@@ -94,18 +225,47 @@ pub async fn run_once(state: &AppState) -> Result<usize, StoreError> {
         }
     });
     // All at once: one round per pass keeps the pass within its lease.
-    let sent: Vec<outbox::Sent> = futures_util::stream::iter(sends)
+    let deliveries: Vec<Delivery> = futures_util::stream::iter(sends)
         .buffer_unordered(CLAIM as usize)
-        .filter_map(|s| async move { s })
+        .filter_map(|d| async move { d })
         .collect()
         .await;
+    let mut throttled: Vec<(String, Option<i64>, Vec<i64>, String)> = Vec::new();
+    for d in deliveries {
+        match d {
+            Delivery::Sent(s) => sent.push(s),
+            Delivery::Settled => {}
+            Delivery::Throttled {
+                id,
+                page_key,
+                wait_ms,
+                error,
+            } => match throttled.iter_mut().find(|t| t.0 == page_key) {
+                Some(t) => {
+                    t.1 = t.1.max(wait_ms);
+                    t.2.push(id);
+                }
+                None => throttled.push((page_key, wait_ms, vec![id], error)),
+            },
+        }
+    }
     // One commit for the pass: a crash before it re-sends these, which the
     // crash runs count (the Send API has no idempotency key).
     outbox::mark_sent_many(&state.db, &sent, clock::now()).await?;
-    if n > 0 {
+    for (page_key, wait_ms, ids, error) in throttled {
+        let now = clock::now();
+        let until = send_budgets::pause(&state.db, &page_key, now, rate, wait_ms).await?;
+        tracing::warn!(page = %page_key, pause_ms = until.millis() - now.millis(), error = %error,
+            "Meta rate-limited the Page: its sends pause");
+        state.metrics.incr("outbox_page_throttled", 1);
+        outbox::defer(&state.db, &ids, until, Some(&error)).await?;
+        pass.deferred += ids.len();
+        pass.wake_at = Some(pass.wake_at.map_or(until, |w| w.min(until)));
+    }
+    if pass.claimed > 0 {
         state.webchat_wake.notify_waiters();
     }
-    Ok(n)
+    Ok(pass)
 }
 
 fn backoff(attempts: i64) -> i64 {
@@ -136,32 +296,33 @@ fn render_payload(payload: &OutboundPayload, shop: &Shop, locale: &str, texts: &
     }
 }
 
-async fn dispatch(
+/// Decides how a claimed message goes out: the web chat's are done here,
+/// others are rendered for the Send API, or held until the customer
+/// writes, or failed when they never can go.
+async fn prepare(
     state: &AppState,
     row: OutRow,
     sender: Option<Arc<ShopView>>,
-) -> Result<Option<outbox::Sent>, StoreError> {
+) -> Result<Prepared, StoreError> {
     let now = clock::now();
     let payload: OutboundPayload = match serde_json::from_str(&row.payload) {
         Ok(p) => p,
         Err(e) => {
-            return outbox::mark_failed(&state.db, row.id, &format!("unreadable payload: {e}"))
-                .await
-                .map(|()| None);
+            outbox::mark_failed(&state.db, row.id, &format!("unreadable payload: {e}")).await?;
+            return Ok(Prepared::Finished(None));
         }
     };
     if row.channel == "webchat" {
         // The browser reads sent rows over its event stream.
-        return Ok(Some(outbox::Sent {
+        return Ok(Prepared::Finished(Some(outbox::Sent {
             id: row.id,
             external_id: String::new(),
             parts: 1,
-        }));
+        })));
     }
     let Some(sender) = sender else {
-        return outbox::mark_failed(&state.db, row.id, "the shop no longer exists")
-            .await
-            .map(|()| None);
+        outbox::mark_failed(&state.db, row.id, "the shop no longer exists").await?;
+        return Ok(Prepared::Finished(None));
     };
     let shop = &sender.shop;
     let locale = row.locale.clone().unwrap_or_else(|| shop.locale.clone());
@@ -176,24 +337,21 @@ async fn dispatch(
         .iter()
         .find(|a| a.channel == "messenger" || a.channel == row.channel)
     else {
-        return outbox::mark_failed(
+        outbox::mark_failed(
             &state.db,
             row.id,
             "the shop has no Page bound for this channel",
         )
-        .await
-        .map(|()| None);
-    };
-    let token = account.access_token.clone().unwrap_or_default();
-    let graph = Graph {
-        http: state.http.clone(),
-        base: state.config.meta_graph_url.clone(),
+        .await?;
+        return Ok(Prepared::Finished(None));
     };
 
     // How this message may go out, given the window.
-    let (messaging_type, tag, bodies): (&str, Option<&str>, Vec<serde_json::Value>) = match (
-        &payload, inside,
-    ) {
+    let (messaging_type, tag, bodies): (
+        &'static str,
+        Option<&'static str>,
+        Vec<serde_json::Value>,
+    ) = match (&payload, inside) {
         (OutboundPayload::Message { .. }, true) => (
             "RESPONSE",
             None,
@@ -232,18 +390,18 @@ async fn dispatch(
                         _ => "en_US",
                     };
                     let message = serde_json::json!({"template": {"name": template, "language": {"code": lang},
-                        "components": [{"type": "body", "parameters": params}]}});
+                            "components": [{"type": "body", "parameters": params}]}});
                     ("UTILITY", None, vec![message])
                 }
                 None => {
                     tracing::info!(outbox = row.id, "push held until the customer writes again");
-                    return outbox::hold(
+                    outbox::hold(
                         &state.db,
                         row.id,
                         "waiting for the customer to write (outside the 24-hour window)",
                     )
-                    .await
-                    .map(|()| None);
+                    .await?;
+                    return Ok(Prepared::Finished(None));
                 }
             }
         }
@@ -256,26 +414,44 @@ async fn dispatch(
             )
         }
         (_, false) => {
-            return outbox::hold(
+            outbox::hold(
                 &state.db,
                 row.id,
                 "waiting for the customer to write (outside the 24-hour window)",
             )
-            .await
-            .map(|()| None);
+            .await?;
+            return Ok(Prepared::Finished(None));
         }
     };
+    Ok(Prepared::Send(Box::new(Outgoing {
+        page_key: send_budgets::page_key(&account.channel, &account.external_id),
+        page_id: account.external_id.clone(),
+        token: account.access_token.clone().unwrap_or_default(),
+        messaging_type,
+        tag,
+        bodies,
+        row,
+    })))
+}
 
+/// Sends the parts still unsent, in order, and settles the message.
+async fn deliver(state: &AppState, out: Outgoing) -> Result<Delivery, StoreError> {
+    let now = clock::now();
+    let row = &out.row;
+    let graph = Graph {
+        http: state.http.clone(),
+        base: state.config.meta_graph_url.clone(),
+    };
     let mut parts = row.parts_sent;
     let mut last_id = String::new();
-    for body in bodies.iter().skip(row.parts_sent as usize) {
+    for body in out.bodies.iter().skip(row.parts_sent as usize) {
         match graph
             .send(
-                &account.external_id,
-                &token,
+                &out.page_id,
+                &out.token,
                 &row.recipient,
-                messaging_type,
-                tag,
+                out.messaging_type,
+                out.tag,
                 body,
             )
             .await
@@ -283,7 +459,7 @@ async fn dispatch(
             Ok(mid) => {
                 parts += 1;
                 last_id = mid;
-                if (parts as usize) < bodies.len() {
+                if (parts as usize) < out.bodies.len() {
                     outbox::mark_progress(
                         &state.db,
                         row.id,
@@ -294,38 +470,46 @@ async fn dispatch(
                 }
                 state.metrics.incr("outbox_sent", 1);
             }
+            Err(SendError::PageThrottled { wait_ms, message }) => {
+                return Ok(Delivery::Throttled {
+                    id: row.id,
+                    page_key: out.page_key.clone(),
+                    wait_ms,
+                    error: message,
+                });
+            }
             Err(SendError::Transient(e)) => {
                 state.metrics.incr("outbox_retries", 1);
                 if row.attempts >= MAX_ATTEMPTS {
-                    return give_up(
+                    give_up(
                         state,
-                        &row,
+                        row,
                         &format!("gave up after {} attempts: {e}", row.attempts),
                         now,
                     )
-                    .await
-                    .map(|()| None);
+                    .await?;
+                    return Ok(Delivery::Settled);
                 }
                 let at = Timestamp(now.millis() + backoff(row.attempts));
-                return outbox::retry_later(&state.db, row.id, at, &e)
-                    .await
-                    .map(|()| None);
+                outbox::retry_later(&state.db, row.id, at, &e).await?;
+                return Ok(Delivery::Settled);
             }
             Err(SendError::OutsideWindow(e)) => {
-                return outbox::hold(
+                outbox::hold(
                     &state.db,
                     row.id,
                     &format!("outside the 24-hour window: {e}"),
                 )
-                .await
-                .map(|()| None);
+                .await?;
+                return Ok(Delivery::Settled);
             }
             Err(SendError::Permanent(e)) => {
-                return give_up(state, &row, &e, now).await.map(|()| None);
+                give_up(state, row, &e, now).await?;
+                return Ok(Delivery::Settled);
             }
         }
     }
-    Ok(Some(outbox::Sent {
+    Ok(Delivery::Sent(outbox::Sent {
         id: row.id,
         external_id: last_id,
         parts,

@@ -994,3 +994,181 @@ async fn an_order_refused_for_stock_at_placing_reserves_nothing_and_the_batch_go
     .await;
     app.stop().await;
 }
+
+/// Calls that arrived within any one second, at most.
+fn busiest_second(times: &[std::time::Instant]) -> usize {
+    let mut times = times.to_vec();
+    times.sort();
+    (0..times.len())
+        .map(|i| {
+            times[i..]
+                .iter()
+                .take_while(|t| t.duration_since(times[i]) < std::time::Duration::from_secs(1))
+                .count()
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+#[tokio::test]
+async fn a_page_s_sends_keep_to_its_rate_across_two_instances() {
+    // 10 calls a second for the Page, shared by both servers.
+    let (app, graph) = app_with_graph(&[("CHATBILL_SEND_RATE", "10")]).await;
+    let second = chatbill::server::start(
+        common::test_config(&[
+            ("META_GRAPH_URL", graph.url.as_str()),
+            ("CHATBILL_SEND_RATE", "10"),
+        ]),
+        app.db.clone(),
+    )
+    .await
+    .unwrap();
+    let second_url = format!("http://{}/webhooks/messenger", second.addr);
+    let customers: Vec<String> = (0..24).map(|i| format!("77001000000{i:05}")).collect();
+    let started = std::time::Instant::now();
+    for (i, psid) in customers.iter().enumerate() {
+        let body = postback(&format!("m_rate_{i}"), psid, now().millis(), "GET_STARTED");
+        if i % 2 == 0 {
+            post_signed(&app, &body).await;
+        } else {
+            let sig = sign(APP_SECRET.as_bytes(), body.as_bytes());
+            let r = app
+                .client
+                .post(&second_url)
+                .header("content-type", "application/json")
+                .header("x-hub-signature-256", sig)
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200);
+        }
+    }
+    eventually(60, "every customer answered", || async {
+        count(
+            &app,
+            "select count(*) from outbox_messages where status <> 'sent'",
+        )
+        .await
+            == 0
+            && customers.iter().all(|p| !graph.sends_to(p).is_empty())
+    })
+    .await;
+    let times: Vec<_> = graph.requests().iter().map(|r| r.at).collect();
+    let calls = times.len();
+    assert!(calls >= 24, "{calls} calls");
+    // 10/s, a burst of 1, and up to two more for a message in parts; one
+    // spare for arrival jitter on the loopback.
+    let busiest = busiest_second(&times);
+    assert!(busiest <= 14, "{busiest} calls in one second at 10/s");
+    let took = started.elapsed().as_secs_f64();
+    assert!(
+        took >= (calls as f64 - 3.0) / 10.0,
+        "{calls} calls in {took:.1} s is faster than 10/s"
+    );
+    // Waiting for room is not a failed attempt.
+    assert_eq!(
+        count(
+            &app,
+            "select count(*) from outbox_messages where attempts <> 1"
+        )
+        .await,
+        0
+    );
+    second.shutdown().await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_rate_limit_answer_pauses_the_whole_page_and_spends_no_attempts() {
+    let (app, graph) = app_with_graph(&[]).await;
+    graph.script(vec![Reply::RateLimited {
+        regain_minutes: None,
+    }]);
+    let (a, b, c) = ("7700200000000001", "7700200000000002", "7700200000000003");
+    post_signed(&app, &postback("m_t1", a, now().millis(), "GET_STARTED")).await;
+    eventually(10, "the first send is refused", || async {
+        !graph.requests().is_empty()
+    })
+    .await;
+    eventually(5, "the message waits and says why", || async {
+        count(
+            &app,
+            "select count(*) from outbox_messages where status = 'pending' and last_error like '%613%' and attempts = 0",
+        )
+        .await
+            == 1
+    })
+    .await;
+    // Other customers write while the Page is paused.
+    post_signed(&app, &postback("m_t2", b, now().millis(), "GET_STARTED")).await;
+    post_signed(&app, &postback("m_t3", c, now().millis(), "GET_STARTED")).await;
+    eventually(30, "all three answered", || async {
+        [a, b, c]
+            .iter()
+            // The first customer's reply went twice: refused, then sent.
+            .all(|p| graph.sends_to(p).len() == if *p == a { 2 } else { 1 })
+    })
+    .await;
+    let requests = graph.requests();
+    let refused = requests[0].at;
+    assert_eq!(requests[0].body["recipient"]["id"], a);
+    for r in &requests[1..] {
+        let after = r.at.duration_since(refused);
+        assert!(
+            after >= std::time::Duration::from_millis(1900),
+            "a call {after:?} after the rate-limit answer: the Page was not paused"
+        );
+    }
+    let first = graph.sends_to(a);
+    assert_eq!(
+        first[0].body, first[1].body,
+        "the refused message went again"
+    );
+    let row = sqlx::query(
+        "select attempts, status from outbox_messages o join customers c on c.id = o.customer_id \
+         where c.channel_user_id = $1 order by o.id limit 1",
+    )
+    .bind(a)
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        row.get::<i64, _>("attempts"),
+        1,
+        "the refusal spent no attempt"
+    );
+    assert_eq!(row.get::<String, _>("status"), "sent");
+
+    // Meta names a wait in its usage header: the Page waits that long.
+    let d = "7700200000000004";
+    graph.script(vec![Reply::RateLimited {
+        regain_minutes: Some(3),
+    }]);
+    let before = now().millis();
+    post_signed(&app, &postback("m_t4", d, now().millis(), "GET_STARTED")).await;
+    eventually(10, "the send is refused", || async {
+        graph.sends_to(d).len() == 1
+    })
+    .await;
+    eventually(10, "the message waits for Meta's estimate", || async {
+        count(
+            &app,
+            &format!(
+                "select count(*) from outbox_messages where status = 'pending' and lease_until is null \
+                 and next_attempt_at >= {} and attempts = 0",
+                before + 3 * 60_000
+            ),
+        )
+        .await
+            == 1
+    })
+    .await;
+    let paused: i64 = sqlx::query("select paused_until from send_budgets")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap()
+        .get(0);
+    assert!(paused >= before + 3 * 60_000 && paused <= now().millis() + 3 * 60_000);
+    app.stop().await;
+}

@@ -916,3 +916,80 @@ async fn a_message_is_queued_once_per_key_and_only_for_a_known_customer() {
         1
     );
 }
+
+#[tokio::test]
+async fn twenty_instances_asking_a_page_s_budget_at_once_get_exactly_its_burst() {
+    use chatbill::domain::Timestamp;
+    use chatbill::domain::send_budget::SendRate;
+    use chatbill::store::send_budgets;
+    let t = fresh_db().await;
+    let db = &t.db;
+    let rate = SendRate::per_second(50);
+    let at = now();
+    let handles: Vec<_> = (0..20)
+        .map(|_| {
+            let db = db.clone();
+            tokio::spawn(async move {
+                send_budgets::take(&db, "messenger:42", at, rate, &[1])
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut granted = 0;
+    let mut told_when = 0;
+    for h in handles {
+        let g = h.await.unwrap();
+        granted += g.messages;
+        if let Some(retry) = g.retry_at {
+            assert!(
+                retry > at && retry.millis() <= at.millis() + 20,
+                "{retry:?}"
+            );
+            told_when += 1;
+        }
+    }
+    assert_eq!(
+        granted,
+        rate.burst() as usize,
+        "a tenth of a second's worth"
+    );
+    assert_eq!(told_when, 20 - granted);
+
+    // Another Page has a budget of its own.
+    let other = send_budgets::take(db, "messenger:43", at, rate, &[1; 3])
+        .await
+        .unwrap();
+    assert_eq!(other.messages, 3);
+
+    // A pause holds every instance back until it ends, then the Page resumes.
+    let until = send_budgets::pause(db, "messenger:42", at, rate, None)
+        .await
+        .unwrap();
+    assert!(until > at);
+    let during = send_budgets::take(
+        db,
+        "messenger:42",
+        Timestamp(until.millis() - 1),
+        rate,
+        &[1],
+    )
+    .await
+    .unwrap();
+    assert_eq!((during.messages, during.retry_at), (0, Some(until)));
+    let after = send_budgets::take(
+        db,
+        "messenger:42",
+        Timestamp(until.millis() + 1000),
+        rate,
+        &[1],
+    )
+    .await
+    .unwrap();
+    assert_eq!(after.messages, 1);
+    let stored = send_budgets::get(db, "messenger:42")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.paused_until, until);
+}

@@ -10,6 +10,7 @@ pub mod lifecycle;
 pub mod money;
 pub mod order;
 pub mod phone;
+pub mod send_budget;
 pub mod shop;
 
 pub use address::Address;

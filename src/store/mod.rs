@@ -22,6 +22,7 @@ pub mod orders;
 pub mod outbox;
 pub mod payments;
 pub mod seller_inbox;
+pub mod send_budgets;
 pub mod shops;
 pub mod tokens;
 
@@ -91,10 +92,10 @@ macro_rules! embed_migrations {
 fn migrator(backend: Backend) -> Migrator {
     let migrations = match backend {
         Backend::Sqlite => {
-            embed_migrations!("sqlite": 1 "init" "0001_init.sql", 2 "inbox outbox" "0002_inbox_outbox.sql", 3 "slip indexes" "0003_slip_indexes.sql")
+            embed_migrations!("sqlite": 1 "init" "0001_init.sql", 2 "inbox outbox" "0002_inbox_outbox.sql", 3 "slip indexes" "0003_slip_indexes.sql", 4 "send budgets" "0004_send_budgets.sql")
         }
         Backend::Postgres => {
-            embed_migrations!("postgres": 1 "init" "0001_init.sql", 2 "inbox outbox" "0002_inbox_outbox.sql", 3 "slip indexes" "0003_slip_indexes.sql")
+            embed_migrations!("postgres": 1 "init" "0001_init.sql", 2 "inbox outbox" "0002_inbox_outbox.sql", 3 "slip indexes" "0003_slip_indexes.sql", 4 "send budgets" "0004_send_budgets.sql")
         }
     };
     Migrator {

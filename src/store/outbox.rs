@@ -272,6 +272,27 @@ pub async fn retry_later(db: &super::Db, id: i64, at: Timestamp, error: &str) ->
     Ok(())
 }
 
+/// Claimed but not sent because the Page had no room: back in line, due at
+/// `at`, and the attempt the claim counted is given back (a Page's rate is
+/// no fault of the message's, so a long throttle never makes it give up).
+pub async fn defer(db: &super::Db, ids: &[i64], at: Timestamp, error: Option<&str>) -> Result<()> {
+    for chunk in ids.chunks(500) {
+        let sql = format!(
+            "update outbox_messages set lease_until = null, attempts = attempts - 1, next_attempt_at = {}, \
+             last_error = coalesce({}, last_error) where id in ({})",
+            db.placeholders(0, 1, 1),
+            db.placeholders(1, 1, 1),
+            db.placeholders(2, chunk.len(), 1)
+        );
+        let mut q = sqlx::query(&sql).bind(at.millis()).bind(error);
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        q.execute(&db.writer).await?;
+    }
+    Ok(())
+}
+
 pub async fn mark_failed(db: &super::Db, id: i64, error: &str) -> Result<()> {
     sqlx::query("update outbox_messages set status = 'failed', lease_until = null, last_error = $1 where id = $2")
         .bind(error)

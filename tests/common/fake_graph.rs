@@ -16,6 +16,8 @@ pub struct Recorded {
     pub path: String,
     pub auth: Option<String>,
     pub body: serde_json::Value,
+    /// When it arrived.
+    pub at: std::time::Instant,
 }
 
 #[derive(Clone, Debug)]
@@ -27,6 +29,11 @@ pub enum Reply {
         subcode: Option<i64>,
     },
     Delay(Duration),
+    /// Meta's rate-limit answer (code 613), with its usage header naming a
+    /// wait in minutes when given.
+    RateLimited {
+        regain_minutes: Option<i64>,
+    },
 }
 
 #[derive(Clone, Default)]
@@ -55,6 +62,7 @@ async fn handle(
             .and_then(|v| v.to_str().ok())
             .map(str::to_string),
         body,
+        at: std::time::Instant::now(),
     });
     let reply = inner
         .script
@@ -80,6 +88,24 @@ async fn handle(
                 axum::Json(serde_json::json!({"error": err})),
             )
                 .into_response();
+        }
+        Reply::RateLimited { regain_minutes } => {
+            let err = serde_json::json!({"message": "(#613) Calls to this API have exceeded the rate limit.",
+                "type": "OAuthException", "code": 613, "fbtrace_id": "FAKE"});
+            let mut response = (
+                StatusCode::BAD_REQUEST,
+                axum::Json(serde_json::json!({"error": err})),
+            )
+                .into_response();
+            if let Some(m) = regain_minutes {
+                let usage = serde_json::json!({"1234567890": [{"type": "messenger", "call_count": 100,
+                    "total_cputime": 4, "total_time": 6, "estimated_time_to_regain_access": m}]});
+                response.headers_mut().insert(
+                    "x-business-use-case-usage",
+                    usage.to_string().parse().unwrap(),
+                );
+            }
+            return response;
         }
         Reply::Ok => {}
     }

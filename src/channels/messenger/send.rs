@@ -6,8 +6,16 @@ use std::time::Duration;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SendError {
-    /// Worth retrying later (transport, 5xx, codes 1/2/1200, rate limits).
+    /// Worth retrying later (transport, 5xx, codes 1/2/1200).
     Transient(String),
+    /// Meta limits this Page for now (rate limits 4/17/32/613/80006, HTTP
+    /// 429, or the Page restricted from sending, 10/1893063): everything
+    /// for the Page waits, and the message's attempts are not spent.
+    /// `wait_ms` is Meta's own estimate when it gave one.
+    PageThrottled {
+        wait_ms: Option<i64>,
+        message: String,
+    },
     /// The customer's window is closed (10 / 2018278): hold, don't retry.
     OutsideWindow(String),
     /// Will never succeed as is (bad recipient, token, permission, policy).
@@ -18,11 +26,17 @@ impl std::fmt::Display for SendError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             SendError::Transient(m) => write!(f, "transient: {m}"),
+            SendError::PageThrottled { message, .. } => write!(f, "page throttled: {message}"),
             SendError::OutsideWindow(m) => write!(f, "outside the 24-hour window: {m}"),
             SendError::Permanent(m) => write!(f, "permanent: {m}"),
         }
     }
 }
+
+/// How long Meta said to wait before a restricted Page may send again is
+/// not given; this long, then the sends try again (and pause again if the
+/// restriction still holds).
+const RESTRICTED_PAUSE_MS: i64 = 10 * 60_000;
 
 /// Classifies a Graph error body.
 pub fn classify(status: u16, body: &str) -> SendError {
@@ -38,19 +52,27 @@ pub fn classify(status: u16, body: &str) -> SendError {
         err["fbtrace_id"].as_str().unwrap_or("-")
     );
     match (code, sub) {
-        (None, _) if status >= 500 || status == 429 => {
-            SendError::Transient(format!("HTTP {status}"))
-        }
+        (None, _) if status == 429 => SendError::PageThrottled {
+            wait_ms: None,
+            message: format!("HTTP {status}"),
+        },
+        (None, _) if status >= 500 => SendError::Transient(format!("HTTP {status}")),
         (None, _) => SendError::Permanent(format!(
             "HTTP {status}: {}",
             body.chars().take(200).collect::<String>()
         )),
         (Some(10), Some(2018278)) | (Some(10), Some(2534022)) => SendError::OutsideWindow(msg),
-        // Page temporarily restricted: everything for it waits, with a long backoff.
-        (Some(10), Some(1893063)) => SendError::Transient(msg),
+        // Page temporarily restricted: everything for it waits, long.
+        (Some(10), Some(1893063)) => SendError::PageThrottled {
+            wait_ms: Some(RESTRICTED_PAUSE_MS),
+            message: msg,
+        },
         (Some(1), _) | (Some(2), _) | (Some(1200), _) => SendError::Transient(msg),
         (Some(4), _) | (Some(17), _) | (Some(32), _) | (Some(613), _) | (Some(80006), _) => {
-            SendError::Transient(msg)
+            SendError::PageThrottled {
+                wait_ms: None,
+                message: msg,
+            }
         }
         _ => SendError::Permanent(msg),
     }
@@ -96,6 +118,11 @@ impl Graph {
             .await
             .map_err(|e| SendError::Transient(format!("transport: {e}")))?;
         let status = response.status().as_u16();
+        let regain_ms = ["x-business-use-case-usage", "x-app-usage", "x-page-usage"]
+            .iter()
+            .filter_map(|h| response.headers().get(*h)?.to_str().ok())
+            .filter_map(regain_access_ms)
+            .max();
         let text = response
             .text()
             .await
@@ -104,8 +131,41 @@ impl Graph {
             let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
             return Ok(v["message_id"].as_str().unwrap_or("").to_string());
         }
-        Err(classify(status, &text))
+        Err(match classify(status, &text) {
+            SendError::PageThrottled { wait_ms, message } => SendError::PageThrottled {
+                wait_ms: wait_ms.max(regain_ms),
+                message,
+            },
+            other => other,
+        })
     }
+}
+
+/// Meta's usage headers carry `estimated_time_to_regain_access` in minutes,
+/// nested per business (`{"<id>": [{..., "estimated_time_to_regain_access":
+/// 5}]}`) or flat; the longest one found, in milliseconds.
+pub fn regain_access_ms(header: &str) -> Option<i64> {
+    fn walk(v: &Value, best: &mut Option<i64>) {
+        match v {
+            Value::Object(m) => {
+                for (k, val) in m {
+                    if k == "estimated_time_to_regain_access"
+                        && let Some(minutes) = val.as_i64().filter(|m| *m > 0)
+                    {
+                        *best = (*best).max(Some(minutes.saturating_mul(60_000)));
+                    } else {
+                        walk(val, best);
+                    }
+                }
+            }
+            Value::Array(a) => a.iter().for_each(|x| walk(x, best)),
+            _ => {}
+        }
+    }
+    let v: Value = serde_json::from_str(header).ok()?;
+    let mut best = None;
+    walk(&v, &mut best);
+    best
 }
 
 #[cfg(test)]
@@ -124,8 +184,23 @@ mod tests {
             classify(400, &body)
         };
         assert!(matches!(e(10, Some(2018278)), SendError::OutsideWindow(_)));
-        assert!(matches!(e(613, None), SendError::Transient(_)));
-        assert!(matches!(e(4, None), SendError::Transient(_)));
+        for code in [4, 17, 32, 613, 80006] {
+            assert!(
+                matches!(
+                    e(code, None),
+                    SendError::PageThrottled { wait_ms: None, .. }
+                ),
+                "code {code} throttles the Page"
+            );
+        }
+        assert!(matches!(
+            e(10, Some(1893063)),
+            SendError::PageThrottled {
+                wait_ms: Some(600_000),
+                ..
+            }
+        ));
+        assert!(matches!(classify(429, ""), SendError::PageThrottled { .. }));
         assert!(matches!(e(1200, None), SendError::Transient(_)));
         assert!(matches!(e(551, Some(1545041)), SendError::Permanent(_)));
         assert!(matches!(e(190, Some(463)), SendError::Permanent(_)));
@@ -135,5 +210,18 @@ mod tests {
             SendError::Transient(_)
         ));
         assert!(matches!(classify(403, "nope"), SendError::Permanent(_)));
+    }
+
+    #[test]
+    fn meta_s_wait_estimate_is_read_from_the_usage_headers() {
+        let buc = r#"{"112233": [{"type": "messenger", "call_count": 100, "total_cputime": 5, "total_time": 9, "estimated_time_to_regain_access": 5}],
+                      "445566": [{"type": "pages", "call_count": 20, "estimated_time_to_regain_access": 0}]}"#;
+        assert_eq!(regain_access_ms(buc), Some(5 * 60_000));
+        assert_eq!(
+            regain_access_ms(r#"{"call_count": 98, "estimated_time_to_regain_access": 2}"#),
+            Some(120_000)
+        );
+        assert_eq!(regain_access_ms(r#"{"call_count": 12}"#), None);
+        assert_eq!(regain_access_ms("not json"), None);
     }
 }
