@@ -5,6 +5,10 @@
 #   bash benches/journey.sh                  # SQLite, server on core 0, load on core 1
 #   CRASHES=20 bash benches/journey.sh       # kill -9 the server 20 times during the run
 #   INSTANCES=2 DATABASE_URL=postgres://postgres@127.0.0.1:5432/chatbill_journey bash benches/journey.sh
+#   SEND_RATE=250 GRAPH_LIMIT=300 bash benches/journey.sh   # a flood against Meta's per-Page limit
+# SEND_RATE is the servers' CHATBILL_SEND_RATE (default off here: the run
+# measures capacity, not Meta's cap); GRAPH_LIMIT makes the fake Graph API
+# refuse (613) beyond that many calls per Page per second, as Meta does.
 # Ends with `chatbill bench check`: every acknowledged event processed once,
 # every order consistent, every message delivered; exits non-zero otherwise.
 set -euo pipefail
@@ -19,6 +23,7 @@ trap cleanup EXIT
 export DATABASE_URL=${DATABASE_URL:-sqlite://$dir/journey.db}
 export META_APP_SECRET=bench-app-secret META_VERIFY_TOKEN=bench-verify-token
 export CHATBILL_SECRET_KEY=bench-secret-key-0123456789abcdef0123456789
+export CHATBILL_SEND_RATE=${SEND_RATE:-off}
 export CHATBILL_LOG=${CHATBILL_LOG:-warn} CHATBILL_MEDIA_DIR=$dir/media CHATBILL_ATTACHMENT_HOSTS=127.0.0.1
 GRAPH_PORT=${GRAPH_PORT:-18600}
 export META_GRAPH_URL=http://127.0.0.1:$GRAPH_PORT/v25.0
@@ -43,7 +48,7 @@ for i in $(seq 0 $((INSTANCES - 1))); do
     pids[$i]=$(start "$i"); wait_up "$i"
     urls="$urls,http://127.0.0.1:$((18701 + i))"
 done
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); database: ${DATABASE_URL%%:*}; instances: $INSTANCES; crashes: $CRASHES"
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); database: ${DATABASE_URL%%:*}; instances: $INSTANCES; crashes: $CRASHES; send rate: $CHATBILL_SEND_RATE; Graph limit: ${GRAPH_LIMIT:-none}"
 
 if [ "$CRASHES" -gt 0 ]; then
     # Kill -9 instance 0 at random moments and restart it, $CRASHES times.
@@ -61,7 +66,8 @@ fi
 
 cpu0=$(awk '{print $14+$15}' /proc/${pids[0]}/stat)
 /usr/bin/time -f "load generator CPU: %P" ${PIN_LOAD:-taskset -c 1} "$BIN" bench journey --urls "${urls#,}" --page-id "$page" --token "$token" \
-    --customers "${CUSTOMERS:-1000}" --concurrency "${CONCURRENCY:-64}" --graph-port "$GRAPH_PORT" --acked-file "$dir/acked.txt"
+    --customers "${CUSTOMERS:-1000}" --concurrency "${CONCURRENCY:-64}" --graph-port "$GRAPH_PORT" --acked-file "$dir/acked.txt" \
+    ${GRAPH_LIMIT:+--graph-limit "$GRAPH_LIMIT"}
 if [ "$CRASHES" -eq 0 ]; then
     cpu1=$(awk '{print $14+$15}' /proc/${pids[0]}/stat)
     echo "server 0 CPU time: $(( (cpu1 - cpu0) * 1000 / $(getconf CLK_TCK) )) ms; peak RSS $(( $(awk '/VmHWM/ {print $2}' /proc/${pids[0]}/status) / 1024 )) MiB"

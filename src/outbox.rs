@@ -40,17 +40,19 @@ pub fn spawn(state: &AppState) -> JoinHandle<()> {
     let state = state.clone();
     tokio::spawn(async move {
         let mut stopping = state.stopping.clone();
+        let mut claim = CLAIM;
         loop {
             if *stopping.borrow() {
                 break;
             }
-            let pass = match run_once(&state).await {
+            let pass = match run_once(&state, claim).await {
                 Ok(pass) => pass,
                 Err(e) => {
                     tracing::warn!(error = %e, "outbox pass failed");
                     Pass::default()
                 }
             };
+            claim = pass.next_claim.unwrap_or(CLAIM);
             if pass.deferred > 0 {
                 // A Page is out of budget: wait for it rather than claim and
                 // put back the same messages in a loop.
@@ -85,6 +87,10 @@ pub struct Pass {
     pub deferred: usize,
     /// When the earliest of those may go.
     pub wake_at: Option<Timestamp>,
+    /// How many to claim next time: when the only Page in the pass ran out
+    /// of budget, about what it will have by `wake_at`, so the next pass
+    /// does not claim and render messages only to put them back.
+    pub next_claim: Option<i64>,
 }
 
 /// A message ready for the Send API: rendered, with its Page and how it may
@@ -130,8 +136,8 @@ enum Delivery {
 /// Claims a batch of heads of line, takes each Page's share from its send
 /// budget, and sends those concurrently (they are all for different
 /// customers). The rest go back, due when their Page has room again.
-pub async fn run_once(state: &AppState) -> Result<Pass, StoreError> {
-    let rows = outbox::claim(&state.db, clock::now(), LEASE_SECS, CLAIM).await?;
+pub async fn run_once(state: &AppState, limit: i64) -> Result<Pass, StoreError> {
+    let rows = outbox::claim(&state.db, clock::now(), LEASE_SECS, limit.clamp(1, CLAIM)).await?;
     let mut pass = Pass {
         claimed: rows.len(),
         ..Pass::default()
@@ -186,6 +192,7 @@ pub async fn run_once(state: &AppState) -> Result<Pass, StoreError> {
     let rate = state.config.send_rate;
     let mut go = Vec::new();
     let now = clock::now();
+    let pages = by_page.len();
     for (page_key, mut list) in by_page {
         if rate.is_unlimited() {
             go.extend(list);
@@ -196,7 +203,14 @@ pub async fn run_once(state: &AppState) -> Result<Pass, StoreError> {
         let grant = send_budgets::take(&state.db, &page_key, now, rate, &calls).await?;
         let rest = list.split_off(grant.messages);
         go.extend(list);
-        if let (false, Some(at)) = (rest.is_empty(), grant.retry_at) {
+        if let (false, Some(retry_at)) = (rest.is_empty(), grant.retry_at) {
+            // Wait for half a burst: a pass then sends several at once, and
+            // the bucket is not yet full, so no budget is lost to its cap.
+            let at = retry_at.max(Timestamp(now.millis() + rate.refill_ms() / 2));
+            if pages == 1 {
+                let by_then = i64::from(rate.get()) * (at.millis() - now.millis()) / 1000;
+                pass.next_claim = Some(by_then + 1);
+            }
             let ids: Vec<i64> = rest.iter().map(|o| o.row.id).collect();
             outbox::defer(&state.db, &ids, at, None).await?;
             state

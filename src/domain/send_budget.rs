@@ -42,6 +42,17 @@ impl SendRate {
     pub fn burst(self) -> i64 {
         (i64::from(self.per_second) / 10).max(1)
     }
+
+    /// How long an empty bucket takes to refill a whole burst. A sender out
+    /// of budget waits this long, so it claims and renders a burst's worth of
+    /// messages per pass instead of one message per token.
+    pub fn refill_ms(self) -> i64 {
+        if self.is_unlimited() {
+            return 0;
+        }
+        let per_second = i64::from(self.per_second);
+        (self.burst() * 1000 + per_second - 1) / per_second
+    }
 }
 
 /// One Page's budget. Counted in thousandths of a call, so a refill at any
@@ -169,6 +180,7 @@ mod tests {
         let (b, g) = b.take(T0, rate, &[1; 40]);
         assert_eq!(g.messages, 25, "a tenth of a second's worth at once");
         assert_eq!(g.retry_at, Some(at(4)), "one call every 4 ms after that");
+        assert_eq!(rate.refill_ms(), 100, "a whole burst again after 100 ms");
         let (b, g) = b.take(at(3), rate, &[1; 15]);
         assert_eq!(g.messages, 0);
         assert_eq!(g.retry_at, Some(at(4)));
