@@ -6,5 +6,6 @@ create table send_budgets (
     milli_calls bigint not null,
     refilled_at bigint not null,
     paused_until bigint not null,
-    last_pause_ms bigint not null
+    last_pause_ms bigint not null,
+    throttled_rate bigint not null
 );

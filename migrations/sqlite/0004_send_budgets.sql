@@ -6,5 +6,6 @@ create table send_budgets (
     milli_calls integer not null,
     refilled_at integer not null,
     paused_until integer not null,
-    last_pause_ms integer not null
+    last_pause_ms integer not null,
+    throttled_rate integer not null
 );

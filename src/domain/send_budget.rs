@@ -18,9 +18,18 @@ pub struct SendRate {
 pub const DEFAULT_SEND_RATE: u32 = 250;
 
 /// The first pause after a rate-limit answer that names no wait; a repeat
-/// soon after doubles it, up to [`MAX_PAUSE_MS`].
+/// soon after doubles it, up to [`MAX_BLIND_PAUSE_MS`]. Meta's own estimate
+/// may pause longer, up to [`MAX_PAUSE_MS`].
 pub const FIRST_PAUSE_MS: i64 = 2_000;
+/// Without Meta's estimate the limit is most likely the per-second one, so
+/// doubling on and on would only idle the Page for nothing.
+pub const MAX_BLIND_PAUSE_MS: i64 = 60_000;
 pub const MAX_PAUSE_MS: i64 = 15 * 60_000;
+/// After a rate-limit answer the Page resumes at three quarters of the rate
+/// it had, and climbs back to the configured rate over this long: when Meta
+/// allows a Page less than configured, the rate settles below that instead
+/// of tripping the limit on every resume.
+pub const RECOVERY_MS: i64 = 5 * 60_000;
 
 impl SendRate {
     /// No pacing at all: for a Graph API stand-in, or a Page Meta allows more.
@@ -65,6 +74,9 @@ pub struct Bucket {
     /// How long the last pause was; a rate-limit answer soon after it ended
     /// doubles it.
     pub last_pause_ms: i64,
+    /// Calls per second the Page resumed at after its last rate-limit
+    /// answer (0: never limited); see [`RECOVERY_MS`].
+    pub throttled_rate: i64,
 }
 
 /// How many of the queued messages may go now, and when to ask again for
@@ -82,7 +94,19 @@ impl Bucket {
             refilled_at: now,
             paused_until: Timestamp(0),
             last_pause_ms: 0,
+            throttled_rate: 0,
         }
+    }
+
+    /// Calls per second this Page may use now: the configured rate, or less
+    /// while it recovers from a rate-limit answer.
+    pub fn current_rate(&self, now: Timestamp, rate: SendRate) -> i64 {
+        let full = i64::from(rate.get());
+        if self.throttled_rate <= 0 || self.throttled_rate >= full {
+            return full;
+        }
+        let since = (now.millis() - self.paused_until.millis()).clamp(0, RECOVERY_MS);
+        self.throttled_rate + (full - self.throttled_rate) * since / RECOVERY_MS
     }
 
     /// Grants messages in queue order; `calls[i]` is how many Send API calls
@@ -106,14 +130,15 @@ impl Bucket {
             };
             return (self, grant);
         }
-        let per_second = i64::from(rate.get());
+        let per_second = self.current_rate(now, rate).max(1);
+        let burst = (per_second / 10).max(1);
         let mut bucket = self;
         // Instances' clocks differ a little: time never runs backwards here.
         let elapsed = (now.millis() - bucket.refilled_at.millis()).max(0);
         bucket.milli_calls = bucket
             .milli_calls
             .saturating_add(elapsed.saturating_mul(per_second))
-            .min(rate.burst() * 1000);
+            .min(burst * 1000);
         bucket.refilled_at = Timestamp(bucket.refilled_at.millis().max(now.millis()));
         let mut messages = 0;
         for &n in calls {
@@ -132,9 +157,10 @@ impl Bucket {
     }
 
     /// Meta answered with a rate limit: nothing goes to this Page for a
-    /// while. `suggested_ms` is Meta's own estimate when it gave one. Several
-    /// answers to one burst (sends in flight together) pause once.
-    pub fn pause(self, now: Timestamp, suggested_ms: Option<i64>) -> Bucket {
+    /// while, and then it goes slower for a while. `suggested_ms` is Meta's
+    /// own estimate when it gave one. Several answers to one burst (sends in
+    /// flight together) pause once.
+    pub fn pause(self, now: Timestamp, rate: SendRate, suggested_ms: Option<i64>) -> Bucket {
         let suggested = suggested_ms.unwrap_or(0).clamp(0, MAX_PAUSE_MS);
         if now < self.paused_until {
             let wanted = Timestamp(now.millis() + suggested);
@@ -148,16 +174,22 @@ impl Bucket {
         let soon_again = self.last_pause_ms > 0
             && now.millis() < self.paused_until.millis() + 2 * self.last_pause_ms;
         let ours = if soon_again {
-            (self.last_pause_ms * 2).min(MAX_PAUSE_MS)
+            (self.last_pause_ms * 2).min(MAX_BLIND_PAUSE_MS)
         } else {
             FIRST_PAUSE_MS
         };
         let pause = ours.max(suggested);
+        let throttled_rate = if rate.is_unlimited() {
+            0
+        } else {
+            (self.current_rate(now, rate) * 3 / 4).max(1)
+        };
         Bucket {
             milli_calls: 0,
             refilled_at: Timestamp(now.millis() + pause),
             paused_until: Timestamp(now.millis() + pause),
             last_pause_ms: pause,
+            throttled_rate,
         }
     }
 }
@@ -213,41 +245,80 @@ mod tests {
     #[test]
     fn a_rate_limit_answer_pauses_the_page_and_a_repeat_doubles_the_pause() {
         let rate = SendRate::per_second(250);
-        let b = Bucket::full(rate, T0).pause(T0, None);
+        let b = Bucket::full(rate, T0).pause(T0, rate, None);
         assert_eq!(b.paused_until, at(FIRST_PAUSE_MS));
         let (_, g) = b.take(at(1000), rate, &[1]);
         assert_eq!(g.messages, 0);
         assert_eq!(g.retry_at, Some(at(FIRST_PAUSE_MS)));
 
         // More answers from the same burst do not stretch it.
-        let same = b.pause(at(10), None);
+        let same = b.pause(at(10), rate, None);
         assert_eq!(same.paused_until, b.paused_until);
 
-        // After the pause the bucket fills again from empty.
+        // After the pause the bucket fills again from empty, at 187/s.
         let (b2, g) = b.take(at(FIRST_PAUSE_MS), rate, &[1]);
         assert_eq!(g.messages, 0, "resumes from an empty bucket");
-        let (_, g) = b2.take(at(FIRST_PAUSE_MS + 4), rate, &[1]);
+        assert_eq!(g.retry_at, Some(at(FIRST_PAUSE_MS + 6)));
+        let (_, g) = b2.take(at(FIRST_PAUSE_MS + 6), rate, &[1]);
         assert_eq!(g.messages, 1);
 
         // Throttled again right after resuming: twice as long.
-        let again = b.pause(at(FIRST_PAUSE_MS + 100), None);
+        let again = b.pause(at(FIRST_PAUSE_MS + 100), rate, None);
         assert_eq!(again.last_pause_ms, 2 * FIRST_PAUSE_MS);
         // Much later, a fresh episode starts from the first pause again.
-        let later = b.pause(at(10 * 60_000), None);
+        let later = b.pause(at(10 * 60_000), rate, None);
         assert_eq!(later.last_pause_ms, FIRST_PAUSE_MS);
+
+        // Throttled on every resume: the pause stops growing at a minute.
+        let mut b = Bucket::full(rate, T0);
+        let mut now = T0;
+        for _ in 0..12 {
+            b = b.pause(now, rate, None);
+            now = b.paused_until;
+        }
+        assert_eq!(b.last_pause_ms, MAX_BLIND_PAUSE_MS);
     }
 
     #[test]
     fn meta_s_own_estimate_wins_when_longer_and_pauses_are_capped() {
         let rate = SendRate::per_second(250);
-        let b = Bucket::full(rate, T0).pause(T0, Some(5 * 60_000));
+        let b = Bucket::full(rate, T0).pause(T0, rate, Some(5 * 60_000));
         assert_eq!(b.paused_until, at(5 * 60_000));
-        let b = Bucket::full(rate, T0).pause(T0, Some(24 * 3_600_000));
+        let b = Bucket::full(rate, T0).pause(T0, rate, Some(24 * 3_600_000));
         assert_eq!(b.paused_until, at(MAX_PAUSE_MS));
         // A longer estimate during a pause extends it.
-        let short = Bucket::full(rate, T0).pause(T0, None);
-        let longer = short.pause(at(100), Some(60_000));
+        let short = Bucket::full(rate, T0).pause(T0, rate, None);
+        let longer = short.pause(at(100), rate, Some(60_000));
         assert_eq!(longer.paused_until, at(60_100));
+    }
+
+    #[test]
+    fn a_limited_page_resumes_slower_and_climbs_back_to_its_rate() {
+        let rate = SendRate::per_second(200);
+        let b = Bucket::full(rate, T0).pause(T0, rate, None);
+        let resume = b.paused_until;
+        assert_eq!(b.current_rate(resume, rate), 150);
+        let halfway = Timestamp(resume.millis() + RECOVERY_MS / 2);
+        assert_eq!(b.current_rate(halfway, rate), 175);
+        let after = Timestamp(resume.millis() + RECOVERY_MS);
+        assert_eq!(b.current_rate(after, rate), 200);
+
+        // Limited again while still slow: slower still, never below 1/s.
+        let again = b.pause(halfway, rate, None);
+        assert_eq!(again.throttled_rate, 175 * 3 / 4);
+        let mut slow = Bucket::full(rate, T0);
+        let mut now = T0;
+        for _ in 0..40 {
+            slow = slow.pause(now, rate, None);
+            now = slow.paused_until;
+        }
+        assert_eq!(slow.current_rate(now, rate), 1);
+        let (_, g) = slow.take(Timestamp(now.millis() + 1000), rate, &[1, 1]);
+        assert_eq!(g.messages, 1, "one call a second");
+
+        // Without pacing there is no rate to lower.
+        let off = Bucket::full(SendRate::UNLIMITED, T0).pause(T0, SendRate::UNLIMITED, None);
+        assert_eq!(off.throttled_rate, 0);
     }
 
     #[test]

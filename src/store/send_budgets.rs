@@ -33,7 +33,7 @@ pub async fn pause(
     suggested_ms: Option<i64>,
 ) -> Result<Timestamp> {
     update(db, page_key, now, rate, |b| {
-        let paused = b.pause(now, suggested_ms);
+        let paused = b.pause(now, rate, suggested_ms);
         (paused, paused.paused_until)
     })
     .await
@@ -42,7 +42,7 @@ pub async fn pause(
 /// The bucket as stored, if the Page has sent anything yet.
 pub async fn get(db: &Db, page_key: &str) -> Result<Option<Bucket>> {
     let row = sqlx::query(
-        "select milli_calls, refilled_at, paused_until, last_pause_ms from send_budgets where page_key = $1",
+        "select milli_calls, refilled_at, paused_until, last_pause_ms, throttled_rate from send_budgets where page_key = $1",
     )
     .bind(page_key)
     .fetch_optional(&db.pool)
@@ -56,6 +56,7 @@ fn bucket_from_row(r: &sqlx::any::AnyRow) -> Result<Bucket> {
         refilled_at: Timestamp(col(r, "refilled_at")?),
         paused_until: Timestamp(col(r, "paused_until")?),
         last_pause_ms: col(r, "last_pause_ms")?,
+        throttled_rate: col(r, "throttled_rate")?,
     })
 }
 
@@ -72,18 +73,19 @@ async fn update<T>(
     // from full.
     let full = Bucket::full(rate, now);
     sqlx::query(
-        "insert into send_budgets (page_key, milli_calls, refilled_at, paused_until, last_pause_ms) \
-         values ($1, $2, $3, $4, $5) on conflict (page_key) do nothing",
+        "insert into send_budgets (page_key, milli_calls, refilled_at, paused_until, last_pause_ms, throttled_rate) \
+         values ($1, $2, $3, $4, $5, $6) on conflict (page_key) do nothing",
     )
     .bind(page_key)
     .bind(full.milli_calls)
     .bind(full.refilled_at.millis())
     .bind(full.paused_until.millis())
     .bind(full.last_pause_ms)
+    .bind(full.throttled_rate)
     .execute(&mut *tx)
     .await?;
     let row = sqlx::query(&format!(
-        "select milli_calls, refilled_at, paused_until, last_pause_ms from send_budgets where page_key = $1{}",
+        "select milli_calls, refilled_at, paused_until, last_pause_ms, throttled_rate from send_budgets where page_key = $1{}",
         db.lock_clause()
     ))
     .bind(page_key)
@@ -93,12 +95,14 @@ async fn update<T>(
     let (after, out) = change(before);
     if after != before {
         sqlx::query(
-            "update send_budgets set milli_calls = $1, refilled_at = $2, paused_until = $3, last_pause_ms = $4 where page_key = $5",
+            "update send_budgets set milli_calls = $1, refilled_at = $2, paused_until = $3, last_pause_ms = $4, throttled_rate = $5 \
+             where page_key = $6",
         )
         .bind(after.milli_calls)
         .bind(after.refilled_at.millis())
         .bind(after.paused_until.millis())
         .bind(after.last_pause_ms)
+        .bind(after.throttled_rate)
         .bind(page_key)
         .execute(&mut *tx)
         .await?;
