@@ -156,20 +156,7 @@ pub async fn run_once(state: &AppState, limit: i64) -> Result<Pass, StoreError> 
     let prepares = rows.into_iter().map(|row| {
         let state = state.clone();
         let sender = senders.get(&row.shop_id).cloned();
-        let id = row.id;
-        async move {
-            match tokio::spawn(async move { prepare(&state, row, sender).await }).await {
-                Ok(Ok(p)) => Some(p),
-                Ok(Err(e)) => {
-                    tracing::warn!(error = %e, outbox = id, "dispatch failed; the lease will expire and it is retried");
-                    None
-                }
-                Err(join) => {
-                    tracing::error!(error = %join, outbox = id, "dispatch panicked; the lease will expire and it is retried");
-                    None
-                }
-            }
-        }
+        isolated(row.id, async move { prepare(&state, row, sender).await })
     });
     let prepared: Vec<Prepared> = futures_util::future::join_all(prepares)
         .await
@@ -223,20 +210,7 @@ pub async fn run_once(state: &AppState, limit: i64) -> Result<Pass, StoreError> 
 
     let sends = go.into_iter().map(|out| {
         let state = state.clone();
-        let id = out.row.id;
-        async move {
-            match tokio::spawn(async move { deliver(&state, out).await }).await {
-                Ok(Ok(d)) => Some(d),
-                Ok(Err(e)) => {
-                    tracing::warn!(error = %e, outbox = id, "dispatch failed; the lease will expire and it is retried");
-                    None
-                }
-                Err(join) => {
-                    tracing::error!(error = %join, outbox = id, "dispatch panicked; the lease will expire and it is retried");
-                    None
-                }
-            }
-        }
+        isolated(out.row.id, async move { deliver(&state, out).await })
     });
     // All at once: one round per pass keeps the pass within its lease.
     let deliveries: Vec<Delivery> = futures_util::stream::iter(sends)
@@ -280,6 +254,26 @@ pub async fn run_once(state: &AppState, limit: i64) -> Result<Pass, StoreError> 
         state.webchat_wake.notify_waiters();
     }
     Ok(pass)
+}
+
+/// Runs one message's work in its own task: an error or a panic is logged
+/// and leaves the message leased, so it is retried when the lease expires,
+/// and the rest of the pass goes on.
+async fn isolated<T: Send + 'static>(
+    id: i64,
+    work: impl std::future::Future<Output = Result<T, StoreError>> + Send + 'static,
+) -> Option<T> {
+    match tokio::spawn(work).await {
+        Ok(Ok(done)) => Some(done),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, outbox = id, "dispatch failed; the lease will expire and it is retried");
+            None
+        }
+        Err(join) => {
+            tracing::error!(error = %join, outbox = id, "dispatch panicked; the lease will expire and it is retried");
+            None
+        }
+    }
 }
 
 fn backoff(attempts: i64) -> i64 {
