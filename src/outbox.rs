@@ -123,14 +123,17 @@ enum Prepared {
 enum Delivery {
     Sent(outbox::Sent),
     /// Meta limits the Page: the message goes back, its attempt not spent.
-    Throttled {
-        id: i64,
-        page_key: String,
-        wait_ms: Option<i64>,
-        error: String,
-    },
+    Throttled(Throttled),
     /// Retried later, held or failed; already written.
     Settled,
+}
+
+/// Messages Meta refused for their Page's rate, and Meta's wait estimate.
+struct Throttled {
+    page_key: String,
+    wait_ms: Option<i64>,
+    ids: Vec<i64>,
+    error: String,
 }
 
 /// Claims a batch of heads of line, takes each Page's share from its send
@@ -175,39 +178,7 @@ pub async fn run_once(state: &AppState, limit: i64) -> Result<Pass, StoreError> 
         }
     }
 
-    // Each Page's budget, shared with every other instance.
-    let rate = state.config.send_rate;
-    let mut go = Vec::new();
-    let now = clock::now();
-    let pages = by_page.len();
-    for (page_key, mut list) in by_page {
-        if rate.is_unlimited() {
-            go.extend(list);
-            continue;
-        }
-        list.sort_by_key(|o| o.row.id);
-        let calls: Vec<u32> = list.iter().map(Outgoing::calls).collect();
-        let grant = send_budgets::take(&state.db, &page_key, now, rate, &calls).await?;
-        let rest = list.split_off(grant.messages);
-        go.extend(list);
-        if let (false, Some(retry_at)) = (rest.is_empty(), grant.retry_at) {
-            // Wait for half a burst: a pass then sends several at once, and
-            // the bucket is not yet full, so no budget is lost to its cap.
-            let at = retry_at.max(Timestamp(now.millis() + rate.refill_ms() / 2));
-            if pages == 1 {
-                let by_then = i64::from(rate.get()) * (at.millis() - now.millis()) / 1000;
-                pass.next_claim = Some(by_then + 1);
-            }
-            let ids: Vec<i64> = rest.iter().map(|o| o.row.id).collect();
-            outbox::defer(&state.db, &ids, at, None).await?;
-            state
-                .metrics
-                .incr("outbox_deferred_for_rate", ids.len() as u64);
-            pass.deferred += ids.len();
-            pass.wake_at = Some(pass.wake_at.map_or(at, |w| w.min(at)));
-        }
-    }
-
+    let go = take_budgets(state, by_page, &mut pass).await?;
     let sends = go.into_iter().map(|out| {
         let state = state.clone();
         isolated(out.row.id, async move { deliver(&state, out).await })
@@ -218,42 +189,94 @@ pub async fn run_once(state: &AppState, limit: i64) -> Result<Pass, StoreError> 
         .filter_map(|d| async move { d })
         .collect()
         .await;
-    let mut throttled: Vec<(String, Option<i64>, Vec<i64>, String)> = Vec::new();
+    let mut throttled: Vec<Throttled> = Vec::new();
     for d in deliveries {
         match d {
             Delivery::Sent(s) => sent.push(s),
             Delivery::Settled => {}
-            Delivery::Throttled {
-                id,
-                page_key,
-                wait_ms,
-                error,
-            } => match throttled.iter_mut().find(|t| t.0 == page_key) {
-                Some(t) => {
-                    t.1 = t.1.max(wait_ms);
-                    t.2.push(id);
+            Delivery::Throttled(t) => match throttled.iter_mut().find(|p| p.page_key == t.page_key)
+            {
+                Some(page) => {
+                    page.wait_ms = page.wait_ms.max(t.wait_ms);
+                    page.ids.extend(t.ids);
                 }
-                None => throttled.push((page_key, wait_ms, vec![id], error)),
+                None => throttled.push(t),
             },
         }
     }
     // One commit for the pass: a crash before it re-sends these, which the
     // crash runs count (the Send API has no idempotency key).
     outbox::mark_sent_many(&state.db, &sent, clock::now()).await?;
-    for (page_key, wait_ms, ids, error) in throttled {
-        let now = clock::now();
-        let until = send_budgets::pause(&state.db, &page_key, now, rate, wait_ms).await?;
-        tracing::warn!(page = %page_key, pause_ms = until.millis() - now.millis(), error = %error,
-            "Meta rate-limited the Page: its sends pause");
-        state.metrics.incr("outbox_page_throttled", 1);
-        outbox::defer(&state.db, &ids, until, Some(&error)).await?;
-        pass.deferred += ids.len();
-        pass.wake_at = Some(pass.wake_at.map_or(until, |w| w.min(until)));
+    for page in throttled {
+        pause_page(state, page, &mut pass).await?;
     }
     if pass.claimed > 0 {
         state.webchat_wake.notify_waiters();
     }
     Ok(pass)
+}
+
+/// Takes each Page's share of its messages from the Page's budget (shared
+/// with every other instance) and puts the rest back, due when it has room.
+/// Returns what may be sent now.
+async fn take_budgets(
+    state: &AppState,
+    by_page: Vec<(String, Vec<Outgoing>)>,
+    pass: &mut Pass,
+) -> Result<Vec<Outgoing>, StoreError> {
+    let rate = state.config.send_rate;
+    if rate.is_unlimited() {
+        return Ok(by_page.into_iter().flat_map(|(_, list)| list).collect());
+    }
+    let mut go = Vec::new();
+    let now = clock::now();
+    let pages = by_page.len();
+    for (page_key, mut list) in by_page {
+        list.sort_by_key(|o| o.row.id);
+        let calls: Vec<u32> = list.iter().map(Outgoing::calls).collect();
+        let grant = send_budgets::take(&state.db, &page_key, now, rate, &calls).await?;
+        let rest = list.split_off(grant.messages);
+        go.extend(list);
+        let (false, Some(retry_at)) = (rest.is_empty(), grant.retry_at) else {
+            continue;
+        };
+        // Wait for half a burst: a pass then sends several at once, and the
+        // bucket is not yet full, so no budget is lost to its cap.
+        let at = retry_at.max(Timestamp(now.millis() + rate.refill_ms() / 2));
+        if pages == 1 {
+            let by_then = i64::from(rate.get()) * (at.millis() - now.millis()) / 1000;
+            pass.next_claim = Some(by_then + 1);
+        }
+        let ids: Vec<i64> = rest.iter().map(|o| o.row.id).collect();
+        outbox::defer(&state.db, &ids, at, None).await?;
+        state
+            .metrics
+            .incr("outbox_deferred_for_rate", ids.len() as u64);
+        pass.deferred += ids.len();
+        pass.wake_at = Some(pass.wake_at.map_or(at, |w| w.min(at)));
+    }
+    Ok(go)
+}
+
+/// Meta refused sends for a Page's rate: pause the Page for every
+/// instance and put its messages back until then.
+async fn pause_page(state: &AppState, page: Throttled, pass: &mut Pass) -> Result<(), StoreError> {
+    let now = clock::now();
+    let until = send_budgets::pause(
+        &state.db,
+        &page.page_key,
+        now,
+        state.config.send_rate,
+        page.wait_ms,
+    )
+    .await?;
+    tracing::warn!(page = %page.page_key, pause_ms = until.millis() - now.millis(), error = %page.error,
+        "Meta rate-limited the Page: its sends pause");
+    state.metrics.incr("outbox_page_throttled", 1);
+    outbox::defer(&state.db, &page.ids, until, Some(&page.error)).await?;
+    pass.deferred += page.ids.len();
+    pass.wake_at = Some(pass.wake_at.map_or(until, |w| w.min(until)));
+    Ok(())
 }
 
 /// Runs one message's work in its own task: an error or a panic is logged
@@ -479,12 +502,12 @@ async fn deliver(state: &AppState, out: Outgoing) -> Result<Delivery, StoreError
                 state.metrics.incr("outbox_sent", 1);
             }
             Err(SendError::PageThrottled { wait_ms, message }) => {
-                return Ok(Delivery::Throttled {
-                    id: row.id,
+                return Ok(Delivery::Throttled(Throttled {
                     page_key: out.page_key.clone(),
                     wait_ms,
+                    ids: vec![row.id],
                     error: message,
-                });
+                }));
             }
             Err(SendError::Transient(e)) => {
                 state.metrics.incr("outbox_retries", 1);
