@@ -1,8 +1,8 @@
 //! One send budget per Page, shared by every instance: each read-modify-
-//! write runs in one transaction under the row's lock (PostgreSQL) or the
-//! single writer (SQLite). The arithmetic is `domain::send_budget`.
+//! write is a compare and swap on the Page's row, so two instances never
+//! spend the same calls. The arithmetic is `domain::send_budget`.
 
-use super::{Db, Result, col};
+use super::{Db, Result, StoreError, col};
 use crate::domain::Timestamp;
 use crate::domain::send_budget::{Bucket, Grant, SendRate};
 
@@ -41,11 +41,15 @@ pub async fn pause(
 
 /// The bucket as stored, if the Page has sent anything yet.
 pub async fn get(db: &Db, page_key: &str) -> Result<Option<Bucket>> {
+    get_from(&db.pool, page_key).await
+}
+
+async fn get_from(pool: &sqlx::AnyPool, page_key: &str) -> Result<Option<Bucket>> {
     let row = sqlx::query(
         "select milli_calls, refilled_at, paused_until, last_pause_ms, throttled_rate from send_budgets where page_key = $1",
     )
     .bind(page_key)
-    .fetch_optional(&db.pool)
+    .fetch_optional(pool)
     .await?;
     row.as_ref().map(bucket_from_row).transpose()
 }
@@ -60,43 +64,42 @@ fn bucket_from_row(r: &sqlx::any::AnyRow) -> Result<Bucket> {
     })
 }
 
+/// Read, decide, then write only if nobody wrote in between (compare and
+/// swap on the whole row); on a lost race, read again. Two statements, no
+/// transaction: this runs once per dispatcher pass, and a transaction there
+/// would be one more commit on SQLite's single writer.
 async fn update<T>(
     db: &Db,
     page_key: &str,
     now: Timestamp,
     rate: SendRate,
-    change: impl FnOnce(Bucket) -> (Bucket, T),
+    change: impl Fn(Bucket) -> (Bucket, T),
 ) -> Result<T> {
-    let mut tx = db.begin().await?;
-    // The first send to a Page starts from a full bucket; inserting it first
-    // gives the lock below a row to hold, so two instances cannot both start
-    // from full.
-    let full = Bucket::full(rate, now);
-    sqlx::query(
-        "insert into send_budgets (page_key, milli_calls, refilled_at, paused_until, last_pause_ms, throttled_rate) \
-         values ($1, $2, $3, $4, $5, $6) on conflict (page_key) do nothing",
-    )
-    .bind(page_key)
-    .bind(full.milli_calls)
-    .bind(full.refilled_at.millis())
-    .bind(full.paused_until.millis())
-    .bind(full.last_pause_ms)
-    .bind(full.throttled_rate)
-    .execute(&mut *tx)
-    .await?;
-    let row = sqlx::query(&format!(
-        "select milli_calls, refilled_at, paused_until, last_pause_ms, throttled_rate from send_budgets where page_key = $1{}",
-        db.lock_clause()
-    ))
-    .bind(page_key)
-    .fetch_one(&mut *tx)
-    .await?;
-    let before = bucket_from_row(&row)?;
-    let (after, out) = change(before);
-    if after != before {
-        sqlx::query(
+    for _ in 0..50 {
+        let Some(before) = get_from(&db.pool, page_key).await? else {
+            // The first send to a Page starts from a full bucket.
+            let full = Bucket::full(rate, now);
+            sqlx::query(
+                "insert into send_budgets (page_key, milli_calls, refilled_at, paused_until, last_pause_ms, throttled_rate) \
+                 values ($1, $2, $3, $4, $5, $6) on conflict (page_key) do nothing",
+            )
+            .bind(page_key)
+            .bind(full.milli_calls)
+            .bind(full.refilled_at.millis())
+            .bind(full.paused_until.millis())
+            .bind(full.last_pause_ms)
+            .bind(full.throttled_rate)
+            .execute(&db.writer)
+            .await?;
+            continue;
+        };
+        let (after, out) = change(before);
+        if after == before {
+            return Ok(out);
+        }
+        let swapped = sqlx::query(
             "update send_budgets set milli_calls = $1, refilled_at = $2, paused_until = $3, last_pause_ms = $4, throttled_rate = $5 \
-             where page_key = $6",
+             where page_key = $6 and milli_calls = $7 and refilled_at = $8 and paused_until = $9 and last_pause_ms = $10 and throttled_rate = $11",
         )
         .bind(after.milli_calls)
         .bind(after.refilled_at.millis())
@@ -104,9 +107,17 @@ async fn update<T>(
         .bind(after.last_pause_ms)
         .bind(after.throttled_rate)
         .bind(page_key)
-        .execute(&mut *tx)
-        .await?;
+        .bind(before.milli_calls)
+        .bind(before.refilled_at.millis())
+        .bind(before.paused_until.millis())
+        .bind(before.last_pause_ms)
+        .bind(before.throttled_rate)
+        .execute(&db.writer)
+        .await?
+        .rows_affected();
+        if swapped == 1 {
+            return Ok(out);
+        }
     }
-    tx.commit().await?;
-    Ok(out)
+    Err(StoreError::Stale)
 }
