@@ -8,7 +8,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # BIN=path runs a given build instead (to compare two builds side by side).
-if [ -z "${BIN:-}" ]; then cargo build --release --quiet; BIN=$PWD/target/release/chatbill; fi
+if [ -z "${BIN:-}" ]; then cargo build --release --quiet -p chatbill; BIN=$PWD/target/release/chatbill; fi
+# The load generator and its fake Graph API are a separate binary (LOAD=path
+# to reuse one build against several servers).
+if [ -z "${LOAD:-}" ]; then cargo build --release --quiet -p chatbill-load; LOAD=$PWD/target/release/chatbill-load; fi
 dir=$(mktemp -d)
 trap 'kill $pid 2>/dev/null || true; rm -rf "$dir"' EXIT
 export DATABASE_URL=${DATABASE_URL:-sqlite://$dir/bench.db}
@@ -18,12 +21,12 @@ export CHATBILL_BIND=127.0.0.1:18555 CHATBILL_LOG=warn CHATBILL_WORKERS=${WORKER
 export CHATBILL_MEDIA_DIR=$dir/media
 page=$((RANDOM * 100000 + RANDOM))
 "$BIN" shop create --name bench --currency THB --page-id "$page" --page-token bench >/dev/null
-if [ "${PIN:-1}" = 1 ]; then server=(taskset -c 0 "$BIN"); load=(taskset -c 1 "$BIN"); else server=("$BIN"); load=("$BIN"); fi
+if [ "${PIN:-1}" = 1 ]; then server=(taskset -c 0 "$BIN"); load=(taskset -c 1 "$LOAD"); else server=("$BIN"); load=("$LOAD"); fi
 "${server[@]}" serve & pid=$!
 for _ in $(seq 1 100); do curl -fs "http://$CHATBILL_BIND/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); database: ${DATABASE_URL%%:*}; workers: $CHATBILL_WORKERS; pinned: ${PIN:-1}"
 cpu_before=$(awk '{print $14+$15}' /proc/$pid/stat)
-/usr/bin/time -f "load generator CPU: %P" "${load[@]}" bench intake --url "http://$CHATBILL_BIND/webhooks/messenger" --page-id "$page" \
+/usr/bin/time -f "load generator CPU: %P" "${load[@]}" intake --url "http://$CHATBILL_BIND/webhooks/messenger" --page-id "$page" \
     --concurrency "${CONCURRENCY:-64}" --seconds "${SECONDS_RUN:-10}"
 cpu_after=$(awk '{print $14+$15}' /proc/$pid/stat)
 echo "server CPU: $(( (cpu_after - cpu_before) * 100 / $(getconf CLK_TCK) / ${SECONDS_RUN:-10} ))% of one core"

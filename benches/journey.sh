@@ -9,12 +9,15 @@
 # SEND_RATE is the servers' CHATBILL_SEND_RATE (default off here: the run
 # measures capacity, not Meta's cap); GRAPH_LIMIT makes the fake Graph API
 # refuse (613) beyond that many calls per Page per second, as Meta does.
-# Ends with `chatbill bench check`: every acknowledged event processed once,
+# Ends with `chatbill-load check`: every acknowledged event processed once,
 # every order consistent, every message delivered; exits non-zero otherwise.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # BIN=path runs a given build instead (to compare two builds side by side).
-if [ -z "${BIN:-}" ]; then cargo build --release --quiet; BIN=$PWD/target/release/chatbill; fi
+if [ -z "${BIN:-}" ]; then cargo build --release --quiet -p chatbill; BIN=$PWD/target/release/chatbill; fi
+# The load generator and its fake Graph API are a separate binary (LOAD=path
+# to reuse one build against several servers).
+if [ -z "${LOAD:-}" ]; then cargo build --release --quiet -p chatbill-load; LOAD=$PWD/target/release/chatbill-load; fi
 dir=$(mktemp -d)
 pids=()
 cleanup() { for p in "${pids[@]}" $(cat "$dir/pid0" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done; [ -n "${sup:-}" ] && kill "$sup" 2>/dev/null || true; rm -rf "$dir"; }
@@ -65,7 +68,7 @@ if [ "$CRASHES" -gt 0 ]; then
 fi
 
 cpu0=$(awk '{print $14+$15}' /proc/${pids[0]}/stat)
-/usr/bin/time -f "load generator CPU: %P" ${PIN_LOAD:-taskset -c 1} "$BIN" bench journey --urls "${urls#,}" --page-id "$page" --token "$token" \
+/usr/bin/time -f "load generator CPU: %P" ${PIN_LOAD:-taskset -c 1} "$LOAD" journey --urls "${urls#,}" --page-id "$page" --token "$token" \
     --customers "${CUSTOMERS:-1000}" --concurrency "${CONCURRENCY:-64}" --graph-port "$GRAPH_PORT" --acked-file "$dir/acked.txt" \
     ${GRAPH_LIMIT:+--graph-limit "$GRAPH_LIMIT"}
 if [ "$CRASHES" -eq 0 ]; then
@@ -77,4 +80,4 @@ else
 fi
 # Let the last replies and slips settle, then check the database.
 sleep "${SETTLE:-5}"
-"$BIN" bench check --acked-file "$dir/acked.txt"
+"$LOAD" check --acked-file "$dir/acked.txt"

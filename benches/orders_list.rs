@@ -20,7 +20,7 @@ const CUSTOMERS: i64 = 20_000;
 async fn scalar(db: &Db, sql: &str) -> i64 {
     use sqlx::Row;
     sqlx::query(sql)
-        .fetch_one(&db.pool)
+        .fetch_one(db.pool())
         .await
         .and_then(|r| r.try_get::<i64, _>(0))
         .unwrap_or(0)
@@ -60,7 +60,7 @@ async fn generate(db: &Db, n: i64) {
          select 1, 'messenger', 'psid' || {pad}, {names}, '+66810' || {pad}, 0, {t0}, {t0} from ({}) q",
         series(CUSTOMERS)
     ))
-    .execute(&db.pool)
+    .execute(db.pool())
     .await
     .expect("customers");
     // States by i % 100: mostly completed, a realistic tail of the rest.
@@ -91,7 +91,7 @@ async fn generate(db: &Db, n: i64) {
              from (select i + {done} as i from ({}) q) q2",
             series(upto)
         ))
-        .execute(&db.pool)
+        .execute(db.pool())
         .await
         .expect("orders");
         done += upto;
@@ -101,11 +101,11 @@ async fn generate(db: &Db, n: i64) {
         "insert into order_status_counts (shop_id, fulfilment, payment_status, n) \
          select shop_id, fulfilment, payment_status, count(*) from orders group by shop_id, fulfilment, payment_status",
     )
-    .execute(&db.pool)
+    .execute(db.pool())
     .await
     .expect("counts");
     sqlx::query("analyze")
-        .execute(&db.pool)
+        .execute(db.pool())
         .await
         .expect("analyze");
     eprintln!(
@@ -139,11 +139,11 @@ async fn main() {
             .await;
             if exists == 0 {
                 sqlx::query("create database chatbill_bench")
-                    .execute(&a.pool)
+                    .execute(a.pool())
                     .await
                     .expect("create db");
             }
-            a.pool.close().await;
+            a.pool().close().await;
             let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
             format!("{base}/chatbill_bench")
         }
@@ -273,7 +273,7 @@ async fn main() {
         db.backend
     );
     sqlx::query("delete from api_tokens where label = 'bench'")
-        .execute(&db.pool)
+        .execute(db.pool())
         .await
         .ok();
     running.shutdown().await;

@@ -2,10 +2,6 @@
 //! [`InboundEvent`]s and renders the engine's actions within its own limits.
 
 pub mod messenger;
-pub mod webchat;
-
-use crate::server::AppState;
-use axum::Router;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -177,10 +173,4 @@ impl InboundEvent {
             self.sender_id
         )
     }
-}
-
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .merge(messenger::routes())
-        .merge(webchat::routes())
 }

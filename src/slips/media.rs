@@ -135,3 +135,13 @@ mod tests {
         assert!(public_qr_path(d, &"0".repeat(32)).is_some());
     }
 }
+
+/// Where an uploaded slip waits for the worker; only hex names are valid.
+pub fn upload_path(media_dir: &Path, name: &str) -> PathBuf {
+    let safe: String = name
+        .chars()
+        .filter(|c| c.is_ascii_hexdigit())
+        .take(64)
+        .collect();
+    media_dir.join("uploads").join(format!("{safe}.bin"))
+}

@@ -2,8 +2,8 @@
 //! exact amount (PromptPay for THB, VietQR for VND), rendered to PNG.
 
 use super::emvco::{TlvError, tlv, with_crc};
+use crate::domain::shop::PaymentQr;
 use crate::domain::{Currency, Money};
-use crate::store::shops::PaymentQr;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PaymentQrError {

@@ -150,20 +150,19 @@ impl Author {
     }
 }
 
-/// Records a message for the seller's inbox. `needs_seller` marks it new
-/// (unread) for the shop.
-#[allow(clippy::too_many_arguments)]
-pub async fn record(
-    tx: &mut Tx,
-    shop: ShopId,
-    customer: CustomerId,
-    author: Author,
-    body: &str,
-    attachment_url: Option<&str>,
-    order_id: Option<i64>,
-    needs_seller: bool,
-    now: Timestamp,
-) -> Result<()> {
+/// Records one message for the seller's inbox and counts it in its
+/// conversation. `needs_seller` marks it new (unread) for the shop.
+pub async fn record(tx: &mut Tx, m: &NewMessage, order_id: Option<i64>) -> Result<()> {
+    let NewMessage {
+        shop,
+        customer,
+        author,
+        ref body,
+        ref attachment_url,
+        needs_seller,
+        at: now,
+    } = *m;
+    let attachment_url = attachment_url.as_deref();
     let direction = if author == Author::Customer {
         "in"
     } else {

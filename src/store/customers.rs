@@ -184,21 +184,36 @@ pub enum BalanceError {
     Store(#[from] StoreError),
 }
 
+/// One movement of a customer's shop balance.
+pub struct LedgerPost<'a> {
+    pub shop: ShopId,
+    pub customer: CustomerId,
+    pub kind: LedgerKind,
+    /// Positive; the kind says which way it moves.
+    pub amount: i64,
+    pub order: Option<OrderId>,
+    pub note: Option<&'a str>,
+    pub actor: &'a str,
+    pub allow_negative: bool,
+}
+
 /// Appends one ledger entry and moves the cached balance with it, guarded by
 /// the balance it read so concurrent posts cannot both spend the same money.
-#[allow(clippy::too_many_arguments)]
 pub async fn post(
     tx: &mut Tx,
-    shop: ShopId,
-    customer: CustomerId,
-    kind: LedgerKind,
-    amount: i64,
-    order: Option<OrderId>,
-    note: Option<&str>,
-    actor: &str,
-    allow_negative: bool,
+    p: &LedgerPost<'_>,
     now: Timestamp,
 ) -> Result<LedgerRow, BalanceError> {
+    let LedgerPost {
+        shop,
+        customer,
+        kind,
+        amount,
+        order,
+        note,
+        actor,
+        allow_negative,
+    } = *p;
     let row = sqlx::query("select balance from customers where id = $1 and shop_id = $2")
         .bind(customer.get())
         .bind(shop.get())
@@ -273,4 +288,32 @@ pub async fn ledger(db: &Db, shop: ShopId, customer: CustomerId) -> Result<Vec<L
             })
         })
         .collect()
+}
+
+/// The customer a channel's user id belongs to, if they ever wrote.
+pub async fn find_id(
+    db: &Db,
+    shop: ShopId,
+    channel: &str,
+    channel_user_id: &str,
+) -> Result<Option<CustomerId>> {
+    let row = sqlx::query(
+        "select id from customers where shop_id = $1 and channel = $2 and channel_user_id = $3",
+    )
+    .bind(shop.get())
+    .bind(channel)
+    .bind(channel_user_id)
+    .fetch_optional(&db.pool)
+    .await?;
+    row.map(|r| col(&r, "id").map(CustomerId)).transpose()
+}
+
+/// What a customer holds in the shop, read inside the transaction that
+/// will spend it.
+pub async fn balance_in(tx: &mut Tx, customer: CustomerId) -> Result<i64> {
+    let row = sqlx::query("select balance from customers where id = $1")
+        .bind(customer.get())
+        .fetch_one(&mut **tx)
+        .await?;
+    col(&row, "balance")
 }

@@ -88,3 +88,21 @@ pub async fn purge(db: &Db, before: Timestamp) -> Result<u64> {
             .rows_affected(),
     )
 }
+
+/// Records a key and its answer after the fact, in a transaction of its
+/// own; a key someone already recorded is left as it was.
+pub async fn remember(
+    db: &Db,
+    shop: ShopId,
+    key: &str,
+    request_hash: &str,
+    response: &str,
+    now: Timestamp,
+) -> Result<()> {
+    let mut tx = db.begin().await?;
+    if claim(&mut tx, shop, key, request_hash, now).await? {
+        complete(&mut tx, shop, key, 200, response).await?;
+        super::commit(tx).await?;
+    }
+    Ok(())
+}

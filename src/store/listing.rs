@@ -7,7 +7,7 @@
 //! one of the `orders (shop_id, ...)` indexes, so the first page of a tab is
 //! an index range scan however many orders the shop has.
 
-use super::{Db, Result, StoreError, col, parse_enum};
+use super::{Db, Result, StoreError, Tx, col, parse_enum};
 use crate::domain::lifecycle::{Fulfilment, PaymentStatus, Tab};
 use crate::domain::{CustomerId, OrderCode, OrderId, ProductId, ShopId, Timestamp, VariantId};
 
@@ -280,7 +280,16 @@ pub struct OrderMeta {
     pub updated_at: Timestamp,
 }
 
-pub async fn order_meta<'e, E>(exec: E, shop: ShopId, id: OrderId) -> Result<OrderMeta>
+pub async fn order_meta(db: &Db, shop: ShopId, id: OrderId) -> Result<OrderMeta> {
+    order_meta_on(&db.pool, shop, id).await
+}
+
+/// The same inside a transaction (it sees the transaction's own writes).
+pub async fn order_meta_in(tx: &mut Tx, shop: ShopId, id: OrderId) -> Result<OrderMeta> {
+    order_meta_on(&mut **tx, shop, id).await
+}
+
+async fn order_meta_on<'e, E>(exec: E, shop: ShopId, id: OrderId) -> Result<OrderMeta>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {

@@ -11,8 +11,10 @@
 //! version column, unique keys, and row locks on PostgreSQL. Nothing here
 //! relies on an in-process lock.
 
+pub mod audit;
 pub mod cart;
 pub mod catalog;
+pub mod complaints;
 pub mod conversations;
 pub mod customers;
 pub mod idempotency;
@@ -21,9 +23,11 @@ pub mod listing;
 pub mod orders;
 pub mod outbox;
 pub mod payments;
+pub mod queues;
 pub mod seller_inbox;
 pub mod send_budgets;
 pub mod shops;
+pub mod timers;
 pub mod tokens;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
@@ -42,12 +46,12 @@ pub enum Backend {
 
 #[derive(Clone, Debug)]
 pub struct Db {
-    pub pool: AnyPool,
+    pool: AnyPool,
     /// Where transactions and hot writes go. On SQLite one connection: the
     /// file has one writer anyway, and waiting in this pool's FIFO queue
     /// beats SQLite's busy handler, which sleeps up to 100 ms between
     /// tries. On PostgreSQL the same pool as `pool`.
-    pub writer: AnyPool,
+    writer: AnyPool,
     pub backend: Backend,
 }
 
@@ -76,34 +80,46 @@ impl StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
-/// Migrations are embedded, one folder per dialect with the same versions.
-macro_rules! embed_migrations {
-    ($dir:literal: $($version:literal $name:literal $file:literal),* $(,)?) => {
-        vec![$(Migration::new(
-            $version,
-            Cow::Borrowed($name),
-            MigrationType::Simple,
-            Cow::Borrowed(include_str!(concat!("../../migrations/", $dir, "/", $file))),
-            false,
-        )),*]
-    };
-}
+// `SQLITE` and `POSTGRES`: (version, description, SQL) of every file in
+// migrations/<dialect>/, found by build.rs.
+include!(concat!(env!("OUT_DIR"), "/migrations.rs"));
 
+/// Migrations are embedded, one folder per dialect with the same versions.
 fn migrator(backend: Backend) -> Migrator {
-    let migrations = match backend {
-        Backend::Sqlite => {
-            embed_migrations!("sqlite": 1 "init" "0001_init.sql", 2 "inbox outbox" "0002_inbox_outbox.sql", 3 "slip indexes" "0003_slip_indexes.sql", 4 "send budgets" "0004_send_budgets.sql")
-        }
-        Backend::Postgres => {
-            embed_migrations!("postgres": 1 "init" "0001_init.sql", 2 "inbox outbox" "0002_inbox_outbox.sql", 3 "slip indexes" "0003_slip_indexes.sql", 4 "send budgets" "0004_send_budgets.sql")
-        }
+    let files = match backend {
+        Backend::Sqlite => SQLITE,
+        Backend::Postgres => POSTGRES,
     };
+    let migrations = files
+        .iter()
+        .map(|(version, description, sql)| {
+            Migration::new(
+                *version,
+                Cow::Borrowed(*description),
+                MigrationType::Simple,
+                Cow::Borrowed(*sql),
+                false,
+            )
+        })
+        .collect();
     Migrator {
         migrations: Cow::Owned(migrations),
         ignore_missing: false,
         locking: true,
         no_tx: false,
     }
+}
+
+/// The versions each dialect's build embedded, for the test that checks
+/// every migration file on disk is applied.
+pub fn embedded_migrations(backend: Backend) -> Vec<i64> {
+    match backend {
+        Backend::Sqlite => SQLITE,
+        Backend::Postgres => POSTGRES,
+    }
+    .iter()
+    .map(|m| m.0)
+    .collect()
 }
 
 impl Db {
@@ -216,11 +232,24 @@ impl Db {
     }
 
     /// `for update` on PostgreSQL; SQLite's single writer already serialises.
-    pub fn lock_clause(&self) -> &'static str {
+    pub(crate) fn lock_clause(&self) -> &'static str {
+        lock_clause(self.backend)
+    }
+
+    /// What an operator should know about this kind of database.
+    pub fn deployment_note(&self) -> Option<&'static str> {
         match self.backend {
-            Backend::Sqlite => "",
-            Backend::Postgres => " for update",
+            Backend::Sqlite => Some(
+                "SQLite database: run exactly one chatbill process on it; use PostgreSQL to scale out",
+            ),
+            Backend::Postgres => None,
         }
+    }
+
+    /// The read pool, for tests and benchmarks that look at rows directly.
+    /// The product itself reaches the database only through this module.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
     }
 
     /// Runs the next statements of `tx` so they can be undone alone: the
@@ -245,11 +274,11 @@ impl Db {
     }
 
     /// See [`placeholders`].
-    pub fn placeholders(&self, start: usize, rows: usize, cols: usize) -> String {
+    pub(crate) fn placeholders(&self, start: usize, rows: usize, cols: usize) -> String {
         placeholders(self.backend, start, rows, cols)
     }
 
-    pub fn skip_locked_clause(&self) -> &'static str {
+    pub(crate) fn skip_locked_clause(&self) -> &'static str {
         match self.backend {
             Backend::Sqlite => "",
             Backend::Postgres => " for update skip locked",
@@ -257,7 +286,19 @@ impl Db {
     }
 }
 
-/// Reads a column, naming it in the error.
+/// Commits a transaction opened with [`Db::begin`].
+pub async fn commit(tx: Tx) -> Result<()> {
+    Ok(tx.commit().await?)
+}
+
+/// `for update` on PostgreSQL; SQLite's single writer already serialises.
+pub(crate) fn lock_clause(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => "",
+        Backend::Postgres => " for update",
+    }
+}
+
 /// Which database a transaction runs on.
 pub fn backend_of(tx: &Tx) -> Backend {
     use std::ops::Deref;

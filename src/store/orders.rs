@@ -90,7 +90,7 @@ pub async fn place(
 ) -> Result<Order, PlaceError> {
     let mut tx = db.begin().await?;
     let order = place_in_tx(&mut tx, shop, new, now).await?;
-    tx.commit().await?;
+    super::commit(tx).await?;
     Ok(order)
 }
 
@@ -399,13 +399,24 @@ fn fee_from_row(r: &sqlx::any::AnyRow) -> Result<Fee> {
     })
 }
 
-/// Loads the whole aggregate on one connection (inside a transaction when
-/// it is about to change; `lock` then takes the row lock on PostgreSQL).
-pub async fn load_in(
+/// Loads the whole aggregate inside a transaction.
+pub async fn load_in(tx: &mut Tx, shop: ShopId, id: OrderId) -> Result<Order> {
+    load_on(&mut **tx, shop, id, "").await
+}
+
+/// Loads it to change it: on PostgreSQL its row stays locked until the
+/// transaction ends (SQLite's single writer already serialises).
+pub async fn load_locked(tx: &mut Tx, shop: ShopId, id: OrderId) -> Result<Order> {
+    let lock = super::lock_clause(super::backend_of(tx));
+    load_on(&mut **tx, shop, id, lock).await
+}
+
+/// The whole aggregate on one connection: order, lines and fees.
+async fn load_on(
     conn: &mut AnyConnection,
     shop: ShopId,
     id: OrderId,
-    lock: &str,
+    lock: &'static str,
 ) -> Result<Order> {
     let row = sqlx::query(&format!(
         "select {ORDER_COLUMNS}, {HAS_FEES} from orders where id = $1 and shop_id = $2 and deleted_at is null{lock}"
@@ -525,7 +536,7 @@ pub async fn recent_of_customers(
 
 pub async fn load(db: &Db, shop: ShopId, id: OrderId) -> Result<Order> {
     let mut conn = db.pool.acquire().await?;
-    load_in(&mut conn, shop, id, "").await
+    load_on(&mut conn, shop, id, "").await
 }
 
 pub async fn find_by_code(db: &Db, shop: ShopId, code: &OrderCode) -> Result<Order> {
@@ -545,76 +556,6 @@ pub async fn find_by_code(db: &Db, shop: ShopId, code: &OrderCode) -> Result<Ord
 pub struct Applied {
     pub order: Order,
     pub plan: Plan,
-}
-
-/// Runs `command` against the stored order in one transaction. A concurrent
-/// change is retried from a fresh read, so no update is lost.
-pub async fn apply(
-    db: &Db,
-    shop: &Shop,
-    id: OrderId,
-    command: Command,
-    actor: &Actor,
-    now: Timestamp,
-) -> Result<Applied, ApplyError> {
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        let mut tx = db.begin().await?;
-        match apply_in_tx(&mut tx, db, shop, id, command.clone(), actor, now).await {
-            Ok(applied) => {
-                tx.commit().await?;
-                return Ok(applied);
-            }
-            Err(ApplyError::Store(StoreError::Stale)) if attempt < 5 => continue,
-            Err(e) => return Err(e),
-        }
-    }
-}
-
-/// The same inside the caller's transaction (so a payment row, a slip or a
-/// conversation state can change together with the order). `Stale` means
-/// the caller should roll back and retry. A command refused halfway (stock,
-/// balance) leaves nothing behind, so a caller whose transaction goes on
-/// after a refusal (the inbox's batch) keeps only what succeeded; the
-/// savepoint that takes is set only for plans that can be refused after
-/// their first write.
-pub async fn apply_in_tx(
-    tx: &mut Tx,
-    db: &Db,
-    shop: &Shop,
-    id: OrderId,
-    command: Command,
-    actor: &Actor,
-    now: Timestamp,
-) -> Result<Applied, ApplyError> {
-    let before = load_in(tx, shop.id, id, db.lock_clause()).await?;
-    let command = match command {
-        Command::PayFromBalance { .. } => {
-            let row = sqlx::query("select balance from customers where id = $1")
-                .bind(before.customer_id.get())
-                .fetch_one(&mut **tx)
-                .await?;
-            Command::PayFromBalance {
-                available: col(&row, "balance")?,
-                allow_negative: shop.settings.allow_negative_balance,
-            }
-        }
-        other => other,
-    };
-    let plan = order::decide(&before, command, actor)?;
-    let guarded = plan.stock.iter().any(|m| m.delta < 0) || !plan.ledger.is_empty();
-    if guarded {
-        Db::savepoint(tx, "order_command").await?;
-    }
-    let written = write_plan(tx, shop, &before, &plan, actor, now).await;
-    if guarded {
-        Db::savepoint_end(tx, "order_command", written.is_ok()).await?;
-    }
-    written?;
-    let mut order = plan.order.clone();
-    order.version = before.version + 1;
-    Ok(Applied { order, plan })
 }
 
 /// Writes a decision. The order row is updated only if nobody changed it
@@ -717,20 +658,17 @@ pub async fn write_plan(
         }
     }
     for l in &plan.ledger {
-        customers::post(
-            tx,
-            shop.id,
-            after.customer_id,
-            l.kind,
-            l.amount,
-            Some(after.id),
-            Some(after.code.as_str()),
-            &actor.to_db(),
-            shop.settings.allow_negative_balance,
-            now,
-        )
-        .await
-        .map_err(|e| match e {
+        let post = customers::LedgerPost {
+            shop: shop.id,
+            customer: after.customer_id,
+            kind: l.kind,
+            amount: l.amount,
+            order: Some(after.id),
+            note: Some(after.code.as_str()),
+            actor: &actor.to_db(),
+            allow_negative: shop.settings.allow_negative_balance,
+        };
+        customers::post(tx, &post, now).await.map_err(|e| match e {
             BalanceError::Store(s) => ApplyError::Store(s),
             other => ApplyError::Balance(other),
         })?;

@@ -1,5 +1,5 @@
 //! Outbound messages, written in the same transaction as the change that
-//! caused them. The dispatcher (crate::outbox) sends them.
+//! caused them. The dispatcher (`workers::outbox`) sends them.
 
 use super::{Result, StoreError, Tx, col};
 use crate::domain::order::Notice;

@@ -13,11 +13,8 @@
 //! decided. (Dedicated `lease_until` / `attempts` columns would be cleaner;
 //! see the slips module notes.)
 
-use super::orders::{self, Applied, ApplyError};
-use super::shops::Shop;
 use super::{Db, Result, StoreError, Tx, col};
 use crate::domain::lifecycle::Actor;
-use crate::domain::order::{Command, Notice, OrderError};
 use crate::domain::{CustomerId, OrderId, ShopId, Timestamp};
 
 /// A payment as the seller's API and console show it.
@@ -398,16 +395,11 @@ pub async fn record_failure(
     }
 }
 
-fn not_decidable(status: &str) -> ApplyError {
-    ApplyError::Rejected(OrderError::Policy(format!(
-        "this payment is {status}; only a pending or flagged slip can be confirmed or rejected"
-    )))
-}
-
-async fn lock_payment(tx: &mut Tx, db: &Db, shop: ShopId, id: i64) -> Result<(OrderId, String)> {
+/// The payment's order and status, its row locked until the transaction ends.
+pub async fn lock(tx: &mut Tx, shop: ShopId, id: i64) -> Result<(OrderId, String)> {
+    let lock = super::lock_clause(super::backend_of(tx));
     let row = sqlx::query(&format!(
-        "select order_id, status from payments where id = $1 and shop_id = $2{}",
-        db.lock_clause()
+        "select order_id, status from payments where id = $1 and shop_id = $2{lock}"
     ))
     .bind(id)
     .bind(shop.get())
@@ -417,153 +409,38 @@ async fn lock_payment(tx: &mut Tx, db: &Db, shop: ShopId, id: i64) -> Result<(Or
     Ok((OrderId(col(&row, "order_id")?), col(&row, "status")?))
 }
 
-/// The seller confirms a slip: payment confirmed and the order paid (or
-/// partly paid with `amount`), with the customer's push, in one transaction.
-pub async fn confirm(
-    db: &Db,
-    shop: &Shop,
-    payment_id: i64,
-    amount: Option<i64>,
+/// Marks a slip rejected (or confirmed, with the amount the order took)
+/// by a seller's decision.
+pub async fn set_decision(
+    tx: &mut Tx,
+    shop: ShopId,
+    id: i64,
+    decision: &SlipDecision<'_>,
     actor: &Actor,
     now: Timestamp,
-) -> Result<Applied, ApplyError> {
-    decide(db, shop, payment_id, actor, now, Decision::Confirm(amount)).await
-}
-
-/// The seller rejects a slip with a reason; the customer hears the reason
-/// and is asked for a new slip (the domain's `PaymentRejected` notice).
-pub async fn reject(
-    db: &Db,
-    shop: &Shop,
-    payment_id: i64,
-    reason: &str,
-    actor: &Actor,
-    now: Timestamp,
-) -> Result<Applied, ApplyError> {
-    decide(
-        db,
-        shop,
-        payment_id,
-        actor,
-        now,
-        Decision::Reject(reason.to_string()),
+) -> Result<()> {
+    let (status, amount, reason) = match decision {
+        SlipDecision::Confirmed { amount } => ("confirmed", *amount, None),
+        SlipDecision::Rejected { reason } => ("rejected", 0, Some(*reason)),
+    };
+    sqlx::query(
+        "update payments set status = $1, amount = case when $2 > 0 then $2 else amount end, \
+         reject_reason = coalesce($3, reject_reason), decided_at = $4, decided_by = $5 \
+         where id = $6 and shop_id = $7",
     )
-    .await
+    .bind(status)
+    .bind(amount)
+    .bind(reason)
+    .bind(now.millis())
+    .bind(actor.to_db())
+    .bind(id)
+    .bind(shop.get())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
-enum Decision {
-    Confirm(Option<i64>),
-    Reject(String),
-}
-
-async fn decide(
-    db: &Db,
-    shop: &Shop,
-    payment_id: i64,
-    actor: &Actor,
-    now: Timestamp,
-    decision: Decision,
-) -> Result<Applied, ApplyError> {
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        let mut tx = db.begin().await?;
-        let (order_id, status) = lock_payment(&mut tx, db, shop.id, payment_id).await?;
-        if !matches!(status.as_str(), "pending" | "flagged") {
-            return Err(not_decidable(&status));
-        }
-        let command = match &decision {
-            Decision::Confirm(amount) => Command::ConfirmPayment { amount: *amount },
-            Decision::Reject(reason) => Command::RejectPayment {
-                reason: reason.clone(),
-            },
-        };
-        // A slip that arrived for an order no longer waiting for money (paid,
-        // cancelled, ...) is rejected on its own: the order does not move,
-        // and the customer still hears why.
-        if let Decision::Reject(reason) = &decision {
-            let order = orders::load_in(&mut tx, shop.id, order_id, db.lock_clause()).await?;
-            if order.payment != crate::domain::PaymentStatus::PendingReview {
-                let reason = reason.trim().to_string();
-                if reason.is_empty() {
-                    return Err(ApplyError::Rejected(OrderError::BadInput(
-                        "a reason is required to reject a slip".into(),
-                    )));
-                }
-                let notice = Notice::PaymentRejected {
-                    reason: reason.clone(),
-                };
-                super::outbox::enqueue(
-                    &mut tx,
-                    shop.id,
-                    order.customer_id,
-                    &format!("payment:{payment_id}:rejected"),
-                    &super::outbox::OutboundPayload::Notice {
-                        order_id,
-                        order_code: order.code.clone(),
-                        notice: notice.clone(),
-                    },
-                    now,
-                )
-                .await?;
-                sqlx::query(
-                    "update payments set status = 'rejected', reject_reason = $1, decided_at = $2, decided_by = $3 where id = $4 and shop_id = $5",
-                )
-                .bind(&reason)
-                .bind(now.millis())
-                .bind(actor.to_db())
-                .bind(payment_id)
-                .bind(shop.id.get())
-                .execute(&mut *tx)
-                .await?;
-                tx.commit().await?;
-                let plan = crate::domain::order::Plan {
-                    order: order.clone(),
-                    transitions: Vec::new(),
-                    stock: Vec::new(),
-                    ledger: Vec::new(),
-                    notices: vec![notice],
-                    reason: Some(reason),
-                };
-                return Ok(Applied { order, plan });
-            }
-        }
-        let applied =
-            match orders::apply_in_tx(&mut tx, db, shop, order_id, command, actor, now).await {
-                Ok(a) => a,
-                Err(ApplyError::Store(StoreError::Stale)) if attempt < 5 => continue,
-                Err(e) => return Err(e),
-            };
-        let (new_status, amount, reason) = match &decision {
-            Decision::Confirm(_) => {
-                let amount = applied
-                    .plan
-                    .notices
-                    .iter()
-                    .find_map(|n| match n {
-                        Notice::PaymentConfirmed { amount, .. } => Some(*amount),
-                        _ => None,
-                    })
-                    .unwrap_or(0);
-                ("confirmed", amount, None)
-            }
-            Decision::Reject(reason) => ("rejected", 0, Some(reason.trim().to_string())),
-        };
-        sqlx::query(
-            "update payments set status = $1, amount = case when $2 > 0 then $2 else amount end, \
-             reject_reason = coalesce($3, reject_reason), decided_at = $4, decided_by = $5 \
-             where id = $6 and shop_id = $7",
-        )
-        .bind(new_status)
-        .bind(amount)
-        .bind(reason)
-        .bind(now.millis())
-        .bind(actor.to_db())
-        .bind(payment_id)
-        .bind(shop.id.get())
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        return Ok(applied);
-    }
+pub enum SlipDecision<'a> {
+    Confirmed { amount: i64 },
+    Rejected { reason: &'a str },
 }

@@ -1,0 +1,112 @@
+//! `chatbill demo`: a demo shop on the embedded database, nothing to set up.
+
+use crate::app::demo;
+use crate::clock::{self, random_token};
+use crate::config::{Config, Secrets};
+use crate::store::shops;
+use crate::store::tokens::{self, Role};
+use std::path::Path;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Bind the demo shop to this Facebook Page id.
+    #[arg(long, requires = "page_token")]
+    page_id: Option<String>,
+    /// The Page access token for --page-id.
+    #[arg(long, requires = "page_id")]
+    page_token: Option<String>,
+    /// Create the demo shop, print its token, and exit (for benchmarks).
+    #[arg(long)]
+    setup_only: bool,
+}
+
+pub async fn run(args: Args) -> Result<(), String> {
+    let mut config = Config::from_env(Secrets::Optional).map_err(|e| e.to_string())?;
+    fill_demo_secrets(&mut config)?;
+    let db = super::connect(&config).await?;
+    let now = clock::now();
+    let (shop, created) = demo::ensure_demo_shop(&db, now)
+        .await
+        .map_err(|e| e.to_string())?;
+    if let (Some(id), Some(token)) = (&args.page_id, &args.page_token) {
+        shops::bind_channel(&db, shop, "messenger", id, Some(token), now)
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    let (token, _) = tokens::create(&db, shop, "demo", Role::Owner, now)
+        .await
+        .map_err(|e| e.to_string())?;
+    if args.setup_only {
+        println!("shop {shop}\ntoken {token}");
+        return Ok(());
+    }
+    let running = crate::startup::start(config.clone(), db)
+        .await
+        .map_err(|e| format!("CHATBILL_BIND: cannot listen on {}: {e}", config.bind))?;
+    let base = if config.public_url == format!("http://{}", config.bind) {
+        format!("http://{}", running.addr)
+    } else {
+        config.public_url.clone()
+    };
+    println!();
+    println!(
+        "chatbill demo is running ({} shop #{shop}).",
+        if created { "new" } else { "existing" }
+    );
+    println!("  Chat as a customer:  {base}/chat/{shop}");
+    println!("  Seller console:      {base}/admin   (sign in with the token below)");
+    println!("  Admin API:           {base}/api/v1  (Authorization: Bearer <token>)");
+    println!("  Admin token:         {token}");
+    println!(
+        "  Messenger webhook:   {base}/webhooks/messenger  (verify token: {})",
+        config.meta_verify_token
+    );
+    if let Some(id) = args.page_id {
+        println!("  Facebook Page:       {id} is bound to the demo shop");
+    }
+    println!("  Health and metrics:  {base}/healthz  {base}/metrics");
+    println!(
+        "  Database:            {}",
+        super::redact(&config.database_url)
+    );
+    println!("Press Ctrl-C to stop.");
+    super::serve_until_signal(running).await;
+    Ok(())
+}
+
+/// The demo keeps its generated secrets next to its database so web-chat
+/// cookies and the verify token survive a restart.
+pub fn fill_demo_secrets(config: &mut Config) -> Result<(), String> {
+    let path = Path::new("data/demo-secrets.json");
+    let mut saved: serde_json::Value = std::fs::read_to_string(path)
+        .ok()
+        .and_then(|s| serde_json::from_str(&s).ok())
+        .unwrap_or_else(|| serde_json::json!({}));
+    let mut changed = false;
+    for (field, slot) in [
+        ("meta_app_secret", &mut config.meta_app_secret),
+        ("meta_verify_token", &mut config.meta_verify_token),
+        ("secret_key", &mut config.secret_key),
+    ] {
+        if !slot.is_empty() {
+            continue;
+        }
+        match saved.get(field).and_then(|v| v.as_str()) {
+            Some(v) => *slot = v.to_string(),
+            None => {
+                *slot = random_token("");
+                saved[field] = serde_json::Value::String(slot.clone());
+                changed = true;
+            }
+        }
+    }
+    if changed {
+        std::fs::create_dir_all("data").map_err(|e| format!("cannot create ./data: {e}"))?;
+        std::fs::write(
+            path,
+            serde_json::to_string_pretty(&saved).unwrap_or_default(),
+        )
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,126 @@
+//! The `chatbill` command line: one file per command. Each parses its
+//! flags, opens what it needs, calls the application and prints.
+
+mod demo;
+mod messenger;
+mod migrate;
+mod serve;
+mod shop;
+mod token;
+mod webhook;
+
+use crate::config::Config;
+use crate::store::Db;
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "chatbill",
+    version,
+    about = "Sell inside a chat app without a person answering every message"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Migrate the database, then serve the webhooks, web chat, admin API and workers.
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Run with a demo shop and catalog; prints where to chat and where the seller works.
+    Demo(demo::Args),
+    /// Manage shops.
+    Shop {
+        #[command(subcommand)]
+        command: shop::Command,
+    },
+    /// Manage admin API tokens.
+    Token {
+        #[command(subcommand)]
+        command: token::Command,
+    },
+    /// Try the webhook by hand.
+    Webhook {
+        #[command(subcommand)]
+        command: webhook::Command,
+    },
+    /// Messenger Page set-up.
+    Messenger {
+        #[command(subcommand)]
+        command: messenger::Command,
+    },
+}
+
+/// Parses the command line, runs the command, and turns an error into one
+/// line on stderr and a failing exit code.
+pub async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    let result = match cli.command {
+        Command::Serve => serve::run().await,
+        Command::Migrate => migrate::run().await,
+        Command::Demo(args) => demo::run(args).await,
+        Command::Shop { command } => shop::run(command).await,
+        Command::Token { command } => token::run(command).await,
+        Command::Webhook { command } => webhook::run(command).await,
+        Command::Messenger { command } => messenger::run(command).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(line) => {
+            eprintln!("chatbill: {line}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("CHATBILL_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+/// Opens the configured database and brings its schema up to date.
+async fn connect(config: &Config) -> Result<Db, String> {
+    let db = Db::connect(&config.database_url).await.map_err(|e| {
+        format!(
+            "DATABASE_URL: cannot open {}: {e}",
+            redact(&config.database_url)
+        )
+    })?;
+    db.migrate()
+        .await
+        .map_err(|e| format!("DATABASE_URL: migration failed: {e}"))?;
+    if let Some(note) = db.deployment_note() {
+        tracing::info!("{note}");
+    }
+    Ok(db)
+}
+
+/// Hides a password in a database URL before printing it.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// Serves until Ctrl-C or SIGTERM, then stops gracefully.
+async fn serve_until_signal(running: crate::startup::Running) {
+    crate::startup::termination_signal().await;
+    tracing::info!("stopping: finishing in-flight requests and work");
+    running.shutdown().await;
+}

@@ -1,0 +1,180 @@
+//! `Authorization: Bearer <token>`: the token names the shop and the role;
+//! every handler is scoped by it. Failed attempts are counted per client and
+//! a client that keeps guessing is told to wait (429), valid token or not.
+
+use super::error::ApiError;
+use crate::app::AppState;
+use crate::store::shops::{self, Shop};
+use crate::store::tokens::{self, Role, TokenInfo};
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Failures allowed per client in one window before it must wait.
+pub const MAX_FAILURES: u32 = 10;
+pub const WINDOW: Duration = Duration::from_secs(60);
+
+/// Counts failed logins per client (by peer address when the server records
+/// it, otherwise one bucket for all). Lives with the router, not globally.
+#[derive(Default)]
+pub struct FailureLimiter {
+    buckets: Mutex<HashMap<String, (Instant, u32)>>,
+}
+
+impl FailureLimiter {
+    /// Seconds to wait if `client` is locked out.
+    pub fn locked(&self, client: &str) -> Option<u64> {
+        let map = self.buckets.lock().ok()?;
+        let (start, n) = map.get(client)?;
+        let elapsed = start.elapsed();
+        (*n >= MAX_FAILURES && elapsed < WINDOW).then(|| (WINDOW - elapsed).as_secs().max(1))
+    }
+    pub fn fail(&self, client: &str) {
+        if let Ok(mut map) = self.buckets.lock() {
+            if map.len() > 10_000 {
+                map.retain(|_, (s, _)| s.elapsed() < WINDOW);
+            }
+            let e = map.entry(client.to_string()).or_insert((Instant::now(), 0));
+            if e.0.elapsed() >= WINDOW {
+                *e = (Instant::now(), 0);
+            }
+            e.1 += 1;
+        }
+    }
+}
+
+/// The authenticated caller: the token's shop and role.
+#[derive(Clone, Debug)]
+pub struct Auth {
+    pub shop: Shop,
+    pub token: TokenInfo,
+}
+
+impl Auth {
+    pub fn actor(&self) -> crate::domain::Actor {
+        crate::domain::Actor::Seller(self.token.label.clone())
+    }
+    pub fn require_owner(&self) -> Result<(), ApiError> {
+        if self.token.role == Role::Owner {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden("this needs an owner token".into()))
+        }
+    }
+}
+
+pub fn client_key(parts: &Parts) -> String {
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_else(|| "any".into())
+}
+
+pub fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
+    let raw = headers
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| ApiError::Unauthorized("missing Authorization: Bearer <token>".into()))?
+        .to_str()
+        .map_err(|_| ApiError::Unauthorized("the Authorization header is not text".into()))?;
+    let (scheme, token) = raw
+        .split_once(' ')
+        .ok_or_else(|| ApiError::Unauthorized("expected Authorization: Bearer <token>".into()))?;
+    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+        return Err(ApiError::Unauthorized(
+            "expected Authorization: Bearer <token>".into(),
+        ));
+    }
+    Ok(token.trim())
+}
+
+/// Checks a token, counting failures against `client`.
+pub async fn check_token(
+    state: &AppState,
+    limiter: &FailureLimiter,
+    client: &str,
+    token: &str,
+) -> Result<Auth, ApiError> {
+    if let Some(wait) = limiter.locked(client) {
+        return Err(ApiError::TooManyRequests {
+            message: format!("too many failed attempts; try again in {wait} s"),
+            retry_after_secs: wait,
+        });
+    }
+    match tokens::authenticate(&state.db, token).await? {
+        Some(info) => {
+            let shop = shops::get(&state.db, info.shop_id).await?;
+            Ok(Auth { shop, token: info })
+        }
+        None => {
+            limiter.fail(client);
+            Err(ApiError::Unauthorized("unknown or revoked token".into()))
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Auth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let limiter = parts
+            .extensions
+            .get::<Arc<FailureLimiter>>()
+            .cloned()
+            .ok_or(ApiError::Internal)?;
+        let client = client_key(parts);
+        let token = match bearer(&parts.headers) {
+            Ok(t) => t.to_string(),
+            Err(e) => {
+                if parts.headers.contains_key(header::AUTHORIZATION) {
+                    limiter.fail(&client);
+                }
+                return Err(e);
+            }
+        };
+        check_token(state, &limiter, &client, &token).await
+    }
+}
+
+/// The rate limiter's key for this request (see [`client_key`]).
+pub struct ClientKey(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientKey {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientKey(client_key(parts)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_client_is_locked_after_the_allowed_failures_and_others_are_not() {
+        let l = FailureLimiter::default();
+        for _ in 0..MAX_FAILURES - 1 {
+            l.fail("1.2.3.4");
+        }
+        assert_eq!(l.locked("1.2.3.4"), None);
+        l.fail("1.2.3.4");
+        let wait = l.locked("1.2.3.4").expect("locked");
+        assert!((1..=WINDOW.as_secs()).contains(&wait));
+        assert_eq!(l.locked("5.6.7.8"), None);
+    }
+
+    #[test]
+    fn bearer_parsing_names_the_problem() {
+        let mut h = HeaderMap::new();
+        assert!(bearer(&h).is_err());
+        h.insert(header::AUTHORIZATION, "Basic abc".parse().unwrap());
+        assert!(bearer(&h).is_err());
+        h.insert(header::AUTHORIZATION, "bearer  cbk_x ".parse().unwrap());
+        assert_eq!(bearer(&h).unwrap(), "cbk_x");
+    }
+}

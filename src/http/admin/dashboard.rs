@@ -1,0 +1,34 @@
+//! The shop's dashboard figures: orders and revenue per day, pending slips.
+
+use super::auth::Auth;
+use super::error::ApiResult;
+use crate::app::AppState;
+use crate::store::listing;
+use axum::Json;
+use axum::extract::{Query, State};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+#[derive(Debug, Default, Deserialize)]
+pub struct DashQuery {
+    pub days: Option<i64>,
+}
+
+/// `GET /api/v1/dashboard?days=14`.
+pub async fn summary(
+    State(state): State<AppState>,
+    auth: Auth,
+    Query(q): Query<DashQuery>,
+) -> ApiResult<Json<Value>> {
+    let d = listing::dashboard(
+        &state.db,
+        auth.shop.id,
+        q.days.unwrap_or(14),
+        auth.shop.settings.utc_offset_minutes,
+        crate::clock::now(),
+    )
+    .await?;
+    Ok(Json(
+        json!({ "currency": auth.shop.currency.code(), "dashboard": d }),
+    ))
+}

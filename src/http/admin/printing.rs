@@ -1,0 +1,188 @@
+//! Printable bill and shipping note, one order or a batch (HTML to print
+//! from the browser).
+
+use super::auth::Auth;
+use super::error::{ApiError, ApiResult};
+use super::templates::render;
+use crate::app::AppState;
+use crate::domain::{Money, Order, OrderId};
+use crate::store::listing;
+use crate::store::{StoreError, customers, orders};
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use minijinja::context;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+pub const MAX_BATCH: usize = 200;
+
+async fn order_context(state: &AppState, auth: &Auth, id: OrderId) -> ApiResult<Value> {
+    let o: Order = orders::load(&state.db, auth.shop.id, id)
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => ApiError::not_found("order"),
+            other => other.into(),
+        })?;
+    let meta = listing::order_meta(&state.db, auth.shop.id, id).await?;
+    let customer = customers::get(&state.db, auth.shop.id, o.customer_id).await?;
+    let loc = auth.shop.locale.as_str();
+    let m = |minor: i64| Money::new(minor, o.currency).display(loc);
+    let t = o.totals();
+    let offset = auth.shop.settings.utc_offset_minutes;
+    Ok(json!({
+        "code": o.code.as_str(),
+        "date": meta.created_at.display_date_time(offset),
+        "customer": customer.display_name,
+        "address": o.address.as_ref().map(|a| a.one_line()),
+        "address_name": o.address.as_ref().map(|a| a.full_name.clone()),
+        "address_phone": o.address.as_ref().map(|a| a.phone.as_str().to_string()),
+        "lines": o.lines.iter().map(|l| json!({
+            "name": l.name, "variant": l.variant_name, "qty": l.qty, "status": l.status.as_str(),
+            "price": m(l.unit_price), "amount": m(l.unit_price.saturating_mul(l.qty)),
+        })).collect::<Vec<_>>(),
+        "fees": o.fees.iter().map(|f| json!({"label": f.label, "amount": m(f.amount)})).collect::<Vec<_>>(),
+        "subtotal": m(t.subtotal.minor),
+        "shipping_fee": m(t.shipping_fee.minor),
+        "has_discount": t.discount.minor != 0,
+        "discount": m(t.discount.minor),
+        "total": m(t.total.minor),
+        "paid": m(t.paid.minor),
+        "remaining": m(t.remaining.minor),
+        "collect": o.payment == crate::domain::PaymentStatus::CodPending && t.remaining.minor > 0,
+        "payment": o.payment.as_str(),
+        "method": o.method.map(|x| x.as_str()),
+        "fulfilment": o.fulfilment.as_str(),
+        "carrier": o.carrier,
+        "tracking": o.tracking,
+    }))
+}
+
+pub async fn render_batch(
+    state: &AppState,
+    auth: &Auth,
+    template: &str,
+    ids: &[OrderId],
+) -> ApiResult<Response> {
+    let mut orders = Vec::with_capacity(ids.len());
+    for id in ids {
+        orders.push(order_context(state, auth, *id).await?);
+    }
+    let html = render(
+        template,
+        context! { shop => auth.shop.name.clone(), locale => auth.shop.locale.clone(), orders => orders },
+    )?;
+    Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response())
+}
+
+/// `GET /api/v1/orders/{id}/bill`.
+pub async fn bill(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<i64>,
+) -> ApiResult<Response> {
+    render_batch(&state, &auth, "bill.html", &[OrderId(id)]).await
+}
+
+/// `GET /api/v1/orders/{id}/shipping-note`.
+pub async fn shipping_note(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<i64>,
+) -> ApiResult<Response> {
+    render_batch(&state, &auth, "shipping_note.html", &[OrderId(id)]).await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct BatchQuery {
+    /// Comma-separated order ids.
+    pub ids: String,
+}
+
+pub fn parse_ids(s: &str) -> ApiResult<Vec<OrderId>> {
+    let ids: Vec<OrderId> = s
+        .split(',')
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
+        .map(|x| {
+            x.parse::<i64>()
+                .map(OrderId)
+                .map_err(|_| ApiError::BadRequest(format!("not an order id: {x:?}")))
+        })
+        .collect::<ApiResult<_>>()?;
+    if ids.is_empty() || ids.len() > MAX_BATCH {
+        return Err(ApiError::BadRequest(format!(
+            "give 1 to {MAX_BATCH} order ids as ids=1,2,3"
+        )));
+    }
+    Ok(ids)
+}
+
+/// `GET /api/v1/print/bills?ids=1,2,3`.
+pub async fn bills(
+    State(state): State<AppState>,
+    auth: Auth,
+    Query(q): Query<BatchQuery>,
+) -> ApiResult<Response> {
+    render_batch(&state, &auth, "bill.html", &parse_ids(&q.ids)?).await
+}
+
+/// `GET /api/v1/print/shipping-notes?ids=1,2,3`.
+pub async fn shipping_notes(
+    State(state): State<AppState>,
+    auth: Auth,
+    Query(q): Query<BatchQuery>,
+) -> ApiResult<Response> {
+    render_batch(&state, &auth, "shipping_note.html", &parse_ids(&q.ids)?).await
+}
+
+/// Streams a payment's slip or thumbnail after the shop check.
+pub async fn slip_file(
+    state: &AppState,
+    auth: &Auth,
+    payment: i64,
+    kind: crate::slips::media::MediaKind,
+) -> ApiResult<Response> {
+    let p = crate::store::payments::get(&state.db, auth.shop.id, payment)
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => ApiError::not_found("payment"),
+            o => o.into(),
+        })?;
+    let sha = match kind {
+        crate::slips::media::MediaKind::Original => p.original_media,
+        crate::slips::media::MediaKind::Thumbnail => p.thumbnail_media,
+    }
+    .ok_or_else(|| ApiError::not_found("slip"))?;
+    let file = crate::slips::media::open(&state.config, &sha, kind)
+        .ok_or_else(|| ApiError::not_found("slip file"))?;
+    let bytes = tokio::fs::read(&file.path)
+        .await
+        .map_err(|_| ApiError::not_found("slip file"))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, file.content_type),
+            (header::CACHE_CONTROL, "private, max-age=3600"),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+/// `GET /api/v1/payments/{id}/slip`.
+pub async fn slip(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<i64>,
+) -> ApiResult<Response> {
+    slip_file(&state, &auth, id, crate::slips::media::MediaKind::Original).await
+}
+
+/// `GET /api/v1/payments/{id}/thumbnail`.
+pub async fn thumbnail(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<i64>,
+) -> ApiResult<Response> {
+    slip_file(&state, &auth, id, crate::slips::media::MediaKind::Thumbnail).await
+}

@@ -1,0 +1,64 @@
+//! API tokens over the API (the CLI has the same): owner only.
+
+use super::auth::Auth;
+use super::error::{ApiError, ApiResult};
+use crate::app::AppState;
+use crate::store::StoreError;
+use crate::store::tokens::{self, Role};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+/// `GET /api/v1/tokens`.
+pub async fn list(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<Value>> {
+    auth.require_owner()?;
+    Ok(Json(
+        json!({ "tokens": tokens::list(&state.db, auth.shop.id).await? }),
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewToken {
+    pub label: String,
+    pub role: Role,
+}
+
+/// `POST /api/v1/tokens`: the plaintext token is in this answer only.
+pub async fn create(
+    State(state): State<AppState>,
+    auth: Auth,
+    Json(b): Json<NewToken>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    auth.require_owner()?;
+    let label = b.label.trim();
+    if label.is_empty() || label.len() > 100 {
+        return Err(ApiError::Unprocessable(
+            "label must be 1 to 100 characters".into(),
+        ));
+    }
+    let (token, info) =
+        tokens::create(&state.db, auth.shop.id, label, b.role, crate::clock::now()).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "token": token, "info": info })),
+    ))
+}
+
+/// `DELETE /api/v1/tokens/{id}`: revokes at once.
+pub async fn revoke(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<i64>,
+) -> ApiResult<StatusCode> {
+    auth.require_owner()?;
+    tokens::revoke(&state.db, auth.shop.id, id, crate::clock::now())
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => ApiError::not_found("token"),
+            o => o.into(),
+        })?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,132 @@
+//! Wiring: builds the application state, binds the listener (port 0
+//! works), spawns the workers, and stops them all gracefully.
+
+use crate::app::{AppInner, AppState};
+use crate::config::Config;
+use crate::metrics::Metrics;
+use crate::store::Db;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::sync::{Notify, watch};
+use tokio::task::JoinHandle;
+
+pub struct Running {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    stop: watch::Sender<bool>,
+    server: JoinHandle<std::io::Result<()>>,
+    workers: Vec<JoinHandle<()>>,
+}
+
+impl Running {
+    /// Stops accepting, lets in-flight requests finish, then stops workers.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        let _ = self.server.await;
+        for w in self.workers {
+            let _ = w.await;
+        }
+    }
+
+    /// Stops at once, mid-work, like a process that was killed: nothing is
+    /// finished or flushed. Tests use it to prove recovery.
+    pub fn abort(self) {
+        self.server.abort();
+        for w in self.workers {
+            w.abort();
+        }
+    }
+
+    /// Waits until the server ends by itself (it does not, until stopped).
+    pub async fn wait(self) {
+        let Running {
+            stop,
+            server,
+            workers,
+            ..
+        } = self;
+        let _ = server.await;
+        let _ = stop.send(true);
+        for w in workers {
+            let _ = w.await;
+        }
+    }
+}
+
+/// Binds and serves, with workers unless the config turns them off.
+pub async fn start(config: Config, db: Db) -> std::io::Result<Running> {
+    let listener = tokio::net::TcpListener::bind(config.bind).await?;
+    let addr = listener.local_addr()?;
+    let (stop, stopping) = watch::channel(false);
+    let http = reqwest::Client::builder()
+        .connect_timeout(std::time::Duration::from_secs(5))
+        .timeout(std::time::Duration::from_secs(20))
+        .build()
+        .map_err(std::io::Error::other)?;
+    let inbox_wake = Arc::new(Notify::new());
+    let (intake, _writer) = crate::app::intake::Intake::start(db.clone(), inbox_wake.clone());
+    let texts = Arc::new(crate::engine::Texts::load(config.templates_dir.as_deref()));
+    let state = AppState(Arc::new(AppInner {
+        db,
+        config: Arc::new(config),
+        metrics: Arc::new(Metrics::default()),
+        http,
+        stopping: stopping.clone(),
+        instance_id: crate::clock::hex(&crate::clock::random_bytes::<6>()),
+        texts,
+        intake,
+        accounts: Arc::new(crate::app::shop_views::Accounts::default()),
+        shop_views: crate::app::shop_views::ShopViews::default(),
+        inbox_wake,
+        outbox_wake: Arc::new(Notify::new()),
+        webchat_wake: Arc::new(Notify::new()),
+        slips_wake: Arc::new(Notify::new()),
+        passes_running: Default::default(),
+    }));
+    let workers = if state.config.workers {
+        crate::workers::spawn_all(&state)
+    } else {
+        Vec::new()
+    };
+    let app = crate::http::router(state.clone());
+    let mut shutdown_rx = stopping.clone();
+    let server = tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = shutdown_rx.wait_for(|s| *s).await;
+        })
+        .await
+    });
+    Ok(Running {
+        addr,
+        state,
+        stop,
+        server,
+        workers,
+    })
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn termination_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

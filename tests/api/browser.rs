@@ -1,0 +1,706 @@
+//! The console in headless Chromium, driven over the W3C WebDriver protocol
+//! (chromedriver) with the HTTP client the crate already has: log in, open
+//! the orders list (screenshot), open a pending order (screenshot), confirm
+//! the payment, and see the badge turn green.
+//!
+//! `UPDATE_SCREENSHOTS=1 cargo test --test browser` refreshes the pictures
+//! in docs/; otherwise they land in target/screenshots/.
+//!
+//! Needs `chromium` and `chromedriver` (Debian: chromium, chromium-driver;
+//! .ci/run installs them). Where they are absent the test prints why and
+//! passes without running.
+
+use crate::common;
+
+use chatbill::app::orders as app_orders;
+use chatbill::domain::lifecycle::Actor;
+use chatbill::domain::order::Command;
+use chatbill::domain::{Address, PhoneNumber};
+use chatbill::store::catalog::{self, NewProduct, NewVariant};
+use chatbill::store::customers;
+use chatbill::store::orders::{self, NewOrder};
+use common::{TestApp, now};
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command as Proc, Stdio};
+use std::time::Duration;
+
+fn find(names: &[&str]) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    for dir in std::env::split_paths(&path) {
+        for n in names {
+            let p = dir.join(n);
+            if p.is_file() {
+                return Some(p);
+            }
+        }
+    }
+    None
+}
+
+struct Driver {
+    child: Child,
+    base: String,
+    session: String,
+    http: reqwest::Client,
+    profile: PathBuf,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.profile);
+    }
+}
+
+impl Driver {
+    async fn start(chromium: &Path, chromedriver: &Path) -> Result<Driver, String> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map_err(|e| e.to_string())?
+            .port();
+        let child = Proc::new(chromedriver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("chromedriver: {e}"))?;
+        let profile = std::env::temp_dir().join(format!(
+            "chatbill-chromium-{}",
+            chatbill::clock::hex(&chatbill::clock::random_bytes::<6>())
+        ));
+        let mut d = Driver {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+            session: String::new(),
+            http: reqwest::Client::new(),
+            profile,
+        };
+        let mut ready = false;
+        for _ in 0..100 {
+            if let Ok(r) = d.http.get(format!("{}/status", d.base)).send().await
+                && r.status().is_success()
+            {
+                ready = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        if !ready {
+            return Err("chromedriver did not start".into());
+        }
+        let caps = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": chromium.to_string_lossy(),
+                "args": [
+                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                    "--disable-dev-shm-usage", "--window-size=1100,900",
+                    format!("--user-data-dir={}", d.profile.display()),
+                ]
+            }
+        }}});
+        let v = d.raw("POST", "/session", Some(caps)).await?;
+        d.session = v["sessionId"]
+            .as_str()
+            .ok_or_else(|| format!("no session: {v}"))?
+            .to_string();
+        Ok(d)
+    }
+
+    async fn raw(&self, method: &str, path: &str, body: Option<Value>) -> Result<Value, String> {
+        let url = format!("{}{}", self.base, path);
+        let rb = match method {
+            "GET" => self.http.get(url),
+            "DELETE" => self.http.delete(url),
+            _ => self.http.post(url).json(&body.unwrap_or(json!({}))),
+        };
+        let r = rb.send().await.map_err(|e| e.to_string())?;
+        let v: Value = r.json().await.map_err(|e| e.to_string())?;
+        if v["value"]["error"].is_string() {
+            return Err(format!("webdriver {path}: {}", v["value"]));
+        }
+        Ok(if v.get("sessionId").is_some() {
+            v
+        } else {
+            v["value"].clone()
+        })
+    }
+
+    async fn cmd(&self, method: &str, path: &str, body: Option<Value>) -> Result<Value, String> {
+        self.raw(method, &format!("/session/{}{}", self.session, path), body)
+            .await
+    }
+
+    async fn goto(&self, url: &str) -> Result<(), String> {
+        self.cmd("POST", "/url", Some(json!({"url": url})))
+            .await
+            .map(|_| ())
+    }
+
+    async fn find(&self, css: &str) -> Result<String, String> {
+        let v = self
+            .cmd(
+                "POST",
+                "/element",
+                Some(json!({"using": "css selector", "value": css})),
+            )
+            .await?;
+        v.as_object()
+            .and_then(|o| o.values().next())
+            .and_then(|x| x.as_str())
+            .map(str::to_string)
+            .ok_or_else(|| format!("no element {css}"))
+    }
+
+    async fn attr(&self, el: &str, name: &str) -> Result<Value, String> {
+        self.cmd("GET", &format!("/element/{el}/attribute/{name}"), None)
+            .await
+    }
+
+    async fn click(&self, css: &str) -> Result<(), String> {
+        let el = self.find(css).await?;
+        self.cmd("POST", &format!("/element/{el}/click"), None)
+            .await
+            .map(|_| ())
+    }
+
+    async fn type_into(&self, css: &str, text: &str) -> Result<(), String> {
+        let el = self.find(css).await?;
+        self.cmd(
+            "POST",
+            &format!("/element/{el}/value"),
+            Some(json!({"text": text})),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    async fn screenshot(&self, to: &Path) -> Result<(), String> {
+        let v = self.cmd("GET", "/screenshot", None).await?;
+        let b64 = v.as_str().ok_or("no screenshot")?;
+        std::fs::write(to, base64_decode(b64)?).map_err(|e| e.to_string())
+    }
+
+    async fn quit(&self) {
+        let _ = self.cmd("DELETE", "", None).await;
+    }
+}
+
+fn base64_decode(s: &str) -> Result<Vec<u8>, String> {
+    let val = |c: u8| -> Result<u32, String> {
+        Ok(match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return Err(format!("bad base64 byte {c}")),
+        } as u32)
+    };
+    let bytes: Vec<u8> = s
+        .bytes()
+        .filter(|b| !b.is_ascii_whitespace() && *b != b'=')
+        .collect();
+    let mut out = Vec::with_capacity(bytes.len() * 3 / 4);
+    for chunk in bytes.chunks(4) {
+        let mut n = 0u32;
+        for (i, c) in chunk.iter().enumerate() {
+            n |= val(*c)? << (18 - 6 * i);
+        }
+        out.push((n >> 16) as u8);
+        if chunk.len() > 2 {
+            out.push((n >> 8) as u8);
+        }
+        if chunk.len() > 3 {
+            out.push(n as u8);
+        }
+    }
+    Ok(out)
+}
+
+#[test]
+fn base64_round_trip() {
+    assert_eq!(base64_decode("aGVsbG8gd29ybGQ=").unwrap(), b"hello world");
+    assert_eq!(base64_decode("YQ==").unwrap(), b"a");
+}
+
+#[tokio::test]
+async fn console_confirms_a_payment_in_chromium() {
+    let Some(chromium) = find(&["chromium", "chromium-browser", "google-chrome"]) else {
+        println!(
+            "SKIPPED console_confirms_a_payment_in_chromium: no chromium on PATH (apt-get install chromium chromium-driver)"
+        );
+        return;
+    };
+    let Some(chromedriver) = find(&["chromedriver"]) else {
+        println!(
+            "SKIPPED console_confirms_a_payment_in_chromium: no chromedriver on PATH (apt-get install chromium-driver)"
+        );
+        return;
+    };
+    let media = std::env::temp_dir().join(format!(
+        "chatbill-media-{}",
+        chatbill::clock::hex(&chatbill::clock::random_bytes::<6>())
+    ));
+    let media_s = media.to_string_lossy().to_string();
+    let app = TestApp::spawn_with(&[("CHATBILL_MEDIA_DIR", media_s.as_str())]).await;
+    let (db, shop) = (&app.db, &app.shop);
+    // A small shop: a few orders in different states, one waiting for review.
+    let mut variants = Vec::new();
+    for (name, price) in [
+        ("Linen shirt", 59_000),
+        ("Canvas tote", 25_000),
+        ("Cap", 19_900),
+    ] {
+        let p = catalog::create_product(
+            db,
+            shop.id,
+            &NewProduct {
+                name: name.into(),
+                description: String::new(),
+                category: "Shop".into(),
+                image_url: None,
+                price,
+                variants: vec![NewVariant {
+                    name: String::new(),
+                    price: None,
+                    stock: Some(50),
+                }],
+            },
+            now(),
+        )
+        .await
+        .unwrap();
+        variants.push(p.variants[0].id);
+    }
+    let mut pending = None;
+    for (i, who) in ["Nok Srisuk", "Anan Chai", "Mai Tran", "Ploy K."]
+        .iter()
+        .enumerate()
+    {
+        let mut tx = db.begin().await.unwrap();
+        let c = customers::upsert(&mut tx, shop.id, "messenger", &format!("psid{i}"), now())
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        customers::set_profile(db, c.id, who, None, now())
+            .await
+            .unwrap();
+        let o = orders::place(
+            db,
+            shop,
+            NewOrder {
+                customer: c.id,
+                channel: "messenger".into(),
+                items: vec![(variants[i % 3], 1 + i as i64 % 2)],
+                address: Some(Address {
+                    full_name: who.to_string(),
+                    phone: PhoneNumber::parse("081 234 5678", Some(66)).unwrap(),
+                    line: "99/1 Sukhumvit 11".into(),
+                    province: "Bangkok".into(),
+                    district: "Watthana".into(),
+                    postcode: Some("10110".into()),
+                }),
+                method: None,
+                shipping_fee: Some(5_000),
+            },
+            now(),
+        )
+        .await
+        .unwrap();
+        let seller = Actor::Seller("owner".into());
+        match i {
+            0 => {
+                app_orders::apply(
+                    db,
+                    shop,
+                    o.id,
+                    Command::SubmitSlip { suspicious: false },
+                    &Actor::Customer,
+                    now(),
+                )
+                .await
+                .unwrap();
+                let (png, jpeg) = mock_slip();
+                let sha = chatbill::clock::hex(&<sha2::Sha256 as sha2::Digest>::digest(&png));
+                let (orig, thumb) =
+                    chatbill::slips::media::store_slip(&app_config(&media_s), &sha, &png, &jpeg)
+                        .await
+                        .unwrap();
+                sqlx::query(
+                    "insert into payments (shop_id, order_id, method, amount, status, prechecks, slip_sha256, slip_path, thumb_path, created_at) \
+                     values ($1, $2, 'bank_transfer', 64000, 'pending', $7, $3, $4, $5, $6)",
+                )
+                .bind(shop.id.get())
+                .bind(o.id.get())
+                .bind(sha)
+                .bind(orig)
+                .bind(thumb)
+                .bind(now().millis())
+                .bind(json!({"suspicious": false, "flags": [], "slip_qr": {"status": "ok", "checksum_ok": true, "bank": "004", "bank_name": "KASIKORNBANK", "trans_ref": "015321140318BPM04822"}, "similar_images": []}).to_string())
+                .execute(db.pool())
+                .await
+                .unwrap();
+                pending = Some(o.clone());
+            }
+            1 => {
+                app_orders::apply(
+                    db,
+                    shop,
+                    o.id,
+                    Command::ConfirmPayment { amount: None },
+                    &seller,
+                    now(),
+                )
+                .await
+                .unwrap();
+            }
+            2 => {
+                app_orders::apply(db, shop, o.id, Command::ChooseCod, &Actor::Customer, now())
+                    .await
+                    .unwrap();
+                app_orders::apply(db, shop, o.id, Command::Confirm, &seller, now())
+                    .await
+                    .unwrap();
+                app_orders::apply(
+                    db,
+                    shop,
+                    o.id,
+                    Command::Ship {
+                        carrier: "Kerry".into(),
+                        tracking: Some("KER123".into()),
+                    },
+                    &seller,
+                    now(),
+                )
+                .await
+                .unwrap();
+            }
+            _ => {}
+        }
+    }
+    let pending = pending.unwrap();
+
+    let driver = match Driver::start(&chromium, &chromedriver).await {
+        Ok(d) => d,
+        Err(e) => {
+            println!(
+                "SKIPPED console_confirms_a_payment_in_chromium: the browser did not start: {e}"
+            );
+            app.stop().await;
+            return;
+        }
+    };
+    // Screenshots go to target/ unless asked for docs/ (UPDATE_SCREENSHOTS=1).
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let docs = if std::env::var("UPDATE_SCREENSHOTS").is_ok_and(|v| v == "1") {
+        root.join("docs")
+    } else {
+        root.join("target").join("screenshots")
+    };
+    let _ = std::fs::create_dir_all(&docs);
+    let run = async {
+        driver.goto(&app.url("/admin/login")).await?;
+        driver.type_into("#token", &app.token).await?;
+        driver.click("#login").await?;
+        wait_for_element(&driver, "#tabs", 10).await?;
+        let row = driver
+            .find(&format!("tr[data-order='{}'] .badge", pending.code))
+            .await?;
+        let cls = driver.attr(&row, "class").await?;
+        if !cls.as_str().unwrap_or("").contains("review") {
+            return Err(format!("the list badge is {cls}, not review"));
+        }
+        driver.screenshot(&docs.join("console-orders.png")).await?;
+        driver
+            .click(&format!("tr[data-order='{}'] a", pending.code))
+            .await?;
+        wait_for_element(&driver, "#payment-badge", 10).await?;
+        let badge = driver.find("#payment-badge").await?;
+        let first = driver.attr(&badge, "data-badge").await?;
+        if first != json!("review") {
+            return Err(format!("the order badge is {first}, not review"));
+        }
+        driver.screenshot(&docs.join("console-order.png")).await?;
+        // The same page on a phone-sized screen.
+        driver
+            .cmd(
+                "POST",
+                "/window/rect",
+                Some(json!({"width": 390, "height": 844})),
+            )
+            .await?;
+        driver
+            .screenshot(&docs.join("console-order-phone.png"))
+            .await?;
+        driver
+            .cmd(
+                "POST",
+                "/window/rect",
+                Some(json!({"width": 1100, "height": 900})),
+            )
+            .await?;
+        driver.click("#confirm-payment").await?;
+        // Wait for the redirect back to the order page.
+        let mut badge_now = Value::Null;
+        for _ in 0..50 {
+            if let Ok(b) = driver.find("#payment-badge").await
+                && let Ok(v) = driver.attr(&b, "data-badge").await
+            {
+                badge_now = v;
+                if badge_now == json!("confirmed") {
+                    break;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        if badge_now != json!("confirmed") {
+            let err = match driver.find("#flash-error").await {
+                Ok(e) => {
+                    driver
+                        .cmd("GET", &format!("/element/{e}/text"), None)
+                        .await?
+                }
+                Err(_) => Value::Null,
+            };
+            return Err(format!(
+                "the badge is {badge_now}, not confirmed; error: {err}"
+            ));
+        }
+        driver
+            .find("#flash-ok")
+            .await
+            .map_err(|_| "no confirmation notice".to_string())?;
+        driver
+            .screenshot(&docs.join("console-order-confirmed.png"))
+            .await?;
+        Ok::<(), String>(())
+    };
+    let result = run.await;
+    driver.quit().await;
+    drop(driver);
+    result.unwrap();
+    let o = orders::load(db, shop.id, pending.id).await.unwrap();
+    assert_eq!(o.payment, chatbill::domain::PaymentStatus::Paid);
+    app.stop().await;
+    let _ = std::fs::remove_dir_all(&media);
+}
+
+fn app_config(media: &str) -> chatbill::config::Config {
+    common::test_config(&[("CHATBILL_MEDIA_DIR", media)])
+}
+
+/// A bank-slip-like picture: header band, amount box, lines of "text".
+fn mock_slip() -> (Vec<u8>, Vec<u8>) {
+    use image::{DynamicImage, ImageFormat, Rgb, RgbImage};
+    let (w, h) = (480u32, 800u32);
+    let mut img = RgbImage::from_pixel(w, h, Rgb([250, 250, 247]));
+    let mut rect = |x0: u32, y0: u32, x1: u32, y1: u32, c: [u8; 3]| {
+        for y in y0..y1.min(h) {
+            for x in x0..x1.min(w) {
+                img.put_pixel(x, y, Rgb(c));
+            }
+        }
+    };
+    rect(0, 0, 480, 110, [16, 122, 62]);
+    rect(30, 35, 110, 85, [255, 255, 255]);
+    rect(140, 45, 380, 65, [220, 240, 228]);
+    rect(40, 150, 200, 165, [60, 60, 60]);
+    rect(230, 190, 450, 250, [16, 122, 62]);
+    for (i, len) in [300u32, 260, 340, 220, 280, 180].iter().enumerate() {
+        let y = 300 + i as u32 * 45;
+        rect(40, y, 40 + len, y + 14, [120, 120, 120]);
+    }
+    for qy in 0..10u32 {
+        for qx in 0..10u32 {
+            if (qx * 7 + qy * 3) % 5 < 2 || qx == 0 || qy == 0 || qx == 9 || qy == 9 {
+                rect(
+                    170 + qx * 14,
+                    600 + qy * 14,
+                    184 + qx * 14,
+                    614 + qy * 14,
+                    [20, 20, 20],
+                );
+            }
+        }
+    }
+    let dynimg = DynamicImage::ImageRgb8(img);
+    let mut png = std::io::Cursor::new(Vec::new());
+    dynimg.write_to(&mut png, ImageFormat::Png).unwrap();
+    let mut jpeg = std::io::Cursor::new(Vec::new());
+    dynimg
+        .thumbnail(160, 260)
+        .write_to(&mut jpeg, ImageFormat::Jpeg)
+        .unwrap();
+    (png.into_inner(), jpeg.into_inner())
+}
+
+/// Text the page shows, for waiting on a message.
+async fn page_text(driver: &Driver) -> String {
+    driver
+        .cmd(
+            "POST",
+            "/execute/sync",
+            Some(json!({"script": "return document.body.innerText", "args": []})),
+        )
+        .await
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+async fn wait_for_element(driver: &Driver, css: &str, secs: u64) -> Result<(), String> {
+    for _ in 0..secs * 10 {
+        if driver.find(css).await.is_ok() {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Err(format!(
+        "no {css} after {secs} s; the page shows:\n{}",
+        page_text(driver).await
+    ))
+}
+
+async fn wait_for_text(driver: &Driver, needle: &str, secs: u64) -> Result<(), String> {
+    for _ in 0..secs * 10 {
+        if page_text(driver).await.contains(needle) {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Err(format!(
+        "the page never showed {needle:?}; it shows:\n{}",
+        page_text(driver).await
+    ))
+}
+
+/// The customer chats in one tab; the seller confirms the slip in the
+/// console in another; the chat shows "Payment confirmed" without a reload.
+#[tokio::test]
+async fn the_web_chat_receives_the_payment_confirmation_live() {
+    let (Some(chromium), Some(chromedriver)) = (
+        find(&["chromium", "chromium-browser", "google-chrome"]),
+        find(&["chromedriver"]),
+    ) else {
+        println!(
+            "SKIPPED the_web_chat_receives_the_payment_confirmation_live: chromium or chromedriver not on PATH"
+        );
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let driver = match Driver::start(&chromium, &chromedriver).await {
+        Ok(d) => d,
+        Err(e) => {
+            println!(
+                "SKIPPED the_web_chat_receives_the_payment_confirmation_live: the browser did not start: {e}"
+            );
+            app.stop().await;
+            return;
+        }
+    };
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let shots = if std::env::var("UPDATE_SCREENSHOTS").is_ok_and(|v| v == "1") {
+        root.join("docs")
+    } else {
+        root.join("target").join("screenshots")
+    };
+    let _ = std::fs::create_dir_all(&shots);
+    let (db, shop) = (&app.db, &app.shop);
+    let run = async {
+        // The customer opens the chat; the page greets them by itself.
+        driver.goto(&app.url(&format!("/chat/{}", shop.id))).await?;
+        let chat_tab = driver.cmd("GET", "/window", None).await?;
+        wait_for_text(&driver, "Welcome to Test shop", 10).await?;
+        // They have an order with a slip under review.
+        let customer: i64 = {
+            use sqlx::Row;
+            sqlx::query("select id from customers where channel = 'webchat'")
+                .fetch_one(db.pool())
+                .await
+                .map_err(|e| e.to_string())?
+                .try_get(0)
+                .map_err(|e| e.to_string())?
+        };
+        let variant = common::product(db, shop, "Canvas tote", 25_000, None).await;
+        let order = orders::place(
+            db,
+            shop,
+            NewOrder {
+                customer: chatbill::domain::CustomerId(customer),
+                channel: "webchat".into(),
+                items: vec![(variant, 1)],
+                address: None,
+                method: None,
+                shipping_fee: Some(5_000),
+            },
+            now(),
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+        app_orders::apply(
+            db,
+            shop,
+            order.id,
+            Command::SubmitSlip { suspicious: false },
+            &Actor::Customer,
+            now(),
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+        wait_for_text(&driver, "Payment confirmation: pending", 10).await?;
+        // The seller, in another tab, confirms it in the console.
+        let console = driver
+            .cmd("POST", "/window/new", Some(json!({"type": "tab"})))
+            .await?;
+        driver
+            .cmd(
+                "POST",
+                "/window",
+                Some(json!({"handle": console["handle"]})),
+            )
+            .await?;
+        driver.goto(&app.url("/admin/login")).await?;
+        driver.type_into("#token", &app.token).await?;
+        driver.click("#login").await?;
+        // Signed in once the orders page is there (the cookie is set by then).
+        wait_for_element(&driver, "#tabs", 10).await?;
+        driver
+            .goto(&app.url(&format!("/admin/orders/{}", order.id)))
+            .await?;
+        wait_for_element(&driver, "#confirm-payment", 10).await?;
+        driver.click("#confirm-payment").await?;
+        let mut confirmed = false;
+        for _ in 0..50 {
+            // The page reloads after the POST: a stale element just means "look again".
+            if let Ok(b) = driver.find("#payment-badge").await
+                && let Ok(v) = driver.attr(&b, "data-badge").await
+                && v == json!("confirmed")
+            {
+                confirmed = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        if !confirmed {
+            return Err("the console badge did not turn green".to_string());
+        }
+        // Back in the customer's tab, untouched since: the push is there.
+        driver
+            .cmd("POST", "/window", Some(json!({"handle": chat_tab})))
+            .await?;
+        wait_for_text(&driver, "Payment confirmed", 10).await?;
+        driver
+            .screenshot(&shots.join("webchat-payment-confirmed.png"))
+            .await?;
+        Ok::<(), String>(())
+    };
+    let result = run.await;
+    driver.quit().await;
+    drop(driver);
+    result.unwrap();
+    app.stop().await;
+}

@@ -1,0 +1,22 @@
+//! chatbill's integration tests, in one binary: each module starts the
+//! real server on a random port with a fresh database (SQLite by default,
+//! PostgreSQL with TEST_DATABASE_URL) and, where chat is involved, the
+//! fake Graph API from `chatbill-load`.
+#![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
+
+mod common;
+mod slips_support;
+
+mod admin_api;
+mod browser;
+mod cli;
+mod fuzz_props;
+mod http;
+mod load;
+mod messenger;
+mod migrations;
+mod security;
+mod slips;
+mod store;
+mod timers;
+mod webchat;
