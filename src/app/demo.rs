@@ -33,6 +33,7 @@ pub fn demo_settings() -> ShopSettings {
         free_shipping_over: Some(100_000),
         allow_negative_balance: false,
         utc_offset_minutes: 7 * 60,
+        time_zone: Some("Asia/Bangkok".into()),
         utility_templates: Default::default(),
     }
 }

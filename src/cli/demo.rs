@@ -40,6 +40,7 @@ pub async fn run(args: Args) -> Result<(), String> {
         println!("shop {shop}\ntoken {token}");
         return Ok(());
     }
+    let stop = crate::startup::termination_signal();
     let running = crate::startup::start(config.clone(), db)
         .await
         .map_err(|e| format!("CHATBILL_BIND: cannot listen on {}: {e}", config.bind))?;
@@ -70,7 +71,7 @@ pub async fn run(args: Args) -> Result<(), String> {
         super::redact(&config.database_url)
     );
     println!("Press Ctrl-C to stop.");
-    super::serve_until_signal(running).await;
+    super::serve_until_signal(running, stop).await;
     Ok(())
 }
 

@@ -118,9 +118,13 @@ pub fn redact(url: &str) -> String {
     }
 }
 
-/// Serves until Ctrl-C or SIGTERM, then stops gracefully.
-async fn serve_until_signal(running: crate::startup::Running) {
-    crate::startup::termination_signal().await;
+/// Serves until Ctrl-C or SIGTERM (listened for since `stop` was made),
+/// then stops gracefully.
+async fn serve_until_signal(
+    running: crate::startup::Running,
+    stop: impl std::future::Future<Output = ()>,
+) {
+    stop.await;
     tracing::info!("stopping: finishing in-flight requests and work");
     running.shutdown().await;
 }

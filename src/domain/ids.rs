@@ -34,39 +34,6 @@ impl Timestamp {
     pub fn plus_secs(self, secs: i64) -> Timestamp {
         Timestamp(self.0.saturating_add(secs.saturating_mul(1000)))
     }
-    /// (year, month, day, hour, minute) in UTC shifted by `offset_minutes`.
-    pub fn civil(self, offset_minutes: i32) -> (i64, u32, u32, u32, u32) {
-        let ms = self.0 + i64::from(offset_minutes) * 60_000;
-        let secs = ms.div_euclid(1000);
-        let days = secs.div_euclid(86_400);
-        let rem = secs.rem_euclid(86_400);
-        let (y, m, d) = civil_from_days(days);
-        (y, m, d, (rem / 3600) as u32, ((rem % 3600) / 60) as u32)
-    }
-    /// `dd.mm.yyyy hh:mm`, the format the seeds' order pages use.
-    pub fn display_date_time(self, offset_minutes: i32) -> String {
-        let (y, m, d, hh, mm) = self.civil(offset_minutes);
-        format!("{d:02}.{m:02}.{y:04} {hh:02}:{mm:02}")
-    }
-    /// `yyyy-mm-dd` for day buckets.
-    pub fn iso_date(self, offset_minutes: i32) -> String {
-        let (y, m, d, _, _) = self.civil(offset_minutes);
-        format!("{y:04}-{m:02}-{d:02}")
-    }
-}
-
-/// Howard Hinnant's days-to-civil algorithm.
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
 /// Public order reference a customer can read over the phone: a prefix and
@@ -164,15 +131,5 @@ mod tests {
         );
         assert!("CB-1234567U".parse::<OrderCode>().is_err());
         assert!("'; drop table orders; --".parse::<OrderCode>().is_err());
-    }
-
-    #[test]
-    fn civil_dates() {
-        assert_eq!(Timestamp(0).iso_date(0), "1970-01-01");
-        // 2026-11-22 00:55 UTC, shown in Bangkok (UTC+7).
-        let t = Timestamp(1_795_308_900_000);
-        assert_eq!(t.display_date_time(0), "22.11.2026 00:55");
-        assert_eq!(t.display_date_time(7 * 60), "22.11.2026 07:55");
-        assert_eq!(Timestamp(951_782_400_000).iso_date(0), "2000-02-29");
     }
 }

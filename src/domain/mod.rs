@@ -3,6 +3,7 @@
 //! the clock; callers pass `now` in.
 
 pub mod address;
+pub mod calendar;
 pub mod catalog;
 pub mod ids;
 pub mod ledger;

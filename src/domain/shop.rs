@@ -36,7 +36,10 @@ pub struct ShopSettings {
     pub shipping_flat_fee: i64,
     pub free_shipping_over: Option<i64>,
     pub allow_negative_balance: bool,
+    /// Used when `time_zone` is not set (or not a zone this build knows).
     pub utc_offset_minutes: i32,
+    /// The shop's IANA time zone, e.g. `Asia/Bangkok`: its days and dates.
+    pub time_zone: Option<String>,
     /// Approved Utility Message template names by notice kind, used to reach
     /// a customer outside the 24-hour window.
     pub utility_templates: std::collections::BTreeMap<String, String>,
@@ -54,6 +57,7 @@ impl Default for ShopSettings {
             free_shipping_over: None,
             allow_negative_balance: false,
             utc_offset_minutes: 0,
+            time_zone: None,
             utility_templates: Default::default(),
         }
     }
@@ -65,5 +69,12 @@ impl ShopSettings {
             Some(limit) if subtotal >= limit => 0,
             _ => self.shipping_flat_fee,
         }
+    }
+}
+
+impl ShopSettings {
+    /// The shop's days and dates.
+    pub fn calendar(&self) -> super::calendar::Calendar {
+        super::calendar::Calendar::new(self.time_zone.as_deref(), self.utc_offset_minutes)
     }
 }

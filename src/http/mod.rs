@@ -9,15 +9,59 @@ pub mod webhooks;
 use crate::app::AppState;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::{HeaderName, HeaderValue};
 use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use std::time::Instant;
+use std::time::{Duration, Instant};
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
 use tracing::Instrument;
 
+/// A request that has not produced its response by then gets a 408; a
+/// stuck database call must not hold a connection forever. (A stream such
+/// as the web chat's events has its response long before.)
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Random request ids: 12 hex digits, enough to find one request in logs.
+#[derive(Clone, Copy)]
+struct RandomRequestId;
+
+impl MakeRequestId for RandomRequestId {
+    fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
+        let id = crate::clock::hex(&crate::clock::random_bytes::<6>());
+        HeaderValue::from_str(&id).ok().map(RequestId::new)
+    }
+}
+
+/// Headers every answer carries: no MIME sniffing, no framing of the
+/// console by another site, no order or slip URLs leaking as referrers.
+fn security_headers<S>(router: Router<S>) -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
+    [
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::REFERRER_POLICY, "no-referrer"),
+    ]
+    .into_iter()
+    .fold(router, |r, (name, value)| {
+        r.layer(SetResponseHeaderLayer::if_not_present(
+            name,
+            HeaderValue::from_static(value),
+        ))
+    })
+}
+
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let routes = Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .merge(webhooks::routes())
@@ -26,10 +70,17 @@ pub fn router(state: AppState) -> Router {
         .merge(media::routes())
         .layer(middleware::from_fn_with_state(state.clone(), refuse_nul))
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             trace_requests,
-        ))
+        ));
+    security_headers(routes)
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
+        .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), RandomRequestId))
         .with_state(state)
 }
 
@@ -120,7 +171,13 @@ async fn trace_requests(State(state): State<AppState>, req: Request, next: Next)
         .map(|m| m.as_str().to_string())
         .unwrap_or_else(|| "unmatched".into());
     let method = req.method().clone();
-    let span = tracing::info_span!("http", %method, route = %route, status = tracing::field::Empty);
+    let request_id = req
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let span = tracing::info_span!("http", %method, route = %route, request_id = %request_id, status = tracing::field::Empty);
     let started = Instant::now();
     let response = next.run(req).instrument(span.clone()).await;
     let status = response.status().as_u16();

@@ -8,6 +8,7 @@
 //! an index range scan however many orders the shop has.
 
 use super::{Db, Result, StoreError, Tx, col, parse_enum};
+use crate::domain::calendar::Calendar;
 use crate::domain::lifecycle::{Fulfilment, PaymentStatus, Tab};
 use crate::domain::{CustomerId, OrderCode, OrderId, ProductId, ShopId, Timestamp, VariantId};
 
@@ -560,7 +561,7 @@ pub async fn search_customers(
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct DayFigures {
-    /// Days since the epoch (UTC), and the same as `YYYY-MM-DD`.
+    /// When the local day starts (epoch ms); `date` is the same as `YYYY-MM-DD`.
     pub day: i64,
     pub date: String,
     pub orders: i64,
@@ -575,51 +576,47 @@ pub struct Dashboard {
     pub orders_total: i64,
 }
 
-const DAY_MS: i64 = 86_400_000;
-
-/// Figures per local day (`utc_offset_minutes` of the shop).
+/// Figures per local day of the shop's calendar. Orders are counted in
+/// quarter-hour buckets, which every time zone's midnight falls between,
+/// and the buckets are summed into the shop's days (of 23, 24 or 25 hours).
 pub async fn dashboard(
     db: &Db,
     shop: ShopId,
     days: i64,
-    utc_offset_minutes: i32,
+    calendar: &Calendar,
     now: Timestamp,
 ) -> Result<Dashboard> {
-    let offset = i64::from(utc_offset_minutes) * 60_000;
-    let days = days.clamp(1, 90);
-    let today = (now.millis() + offset).div_euclid(DAY_MS);
-    let since = (today - days + 1) * DAY_MS - offset;
+    const QUARTER_MS: i64 = 900_000;
+    let days = calendar.last_days(now, days.clamp(1, 90));
+    let since = days.first().map_or(now.millis(), |d| d.1.millis());
     let rows = sqlx::query(
-        "select (created_at + $3) / 86400000 as day, count(*) as n, \
+        "select created_at / 900000 as quarter, count(*) as n, \
          cast(sum(case when fulfilment = 'cancelled' then 0 else total end) as bigint) as revenue \
          from orders where shop_id = $1 and created_at >= $2 and deleted_at is null group by 1 order by 1",
     )
     .bind(shop.get())
     .bind(since)
-    .bind(offset)
     .fetch_all(&db.pool)
     .await?;
-    let mut by_day = std::collections::HashMap::new();
-    for r in &rows {
-        by_day.insert(
-            col::<i64>(r, "day")?,
-            (
-                col::<i64>(r, "n")?,
-                col::<Option<i64>>(r, "revenue")?.unwrap_or(0),
-            ),
-        );
-    }
-    let out = (today - days + 1..=today)
-        .map(|d| {
-            let (orders, revenue) = by_day.get(&d).copied().unwrap_or((0, 0));
-            DayFigures {
-                day: d,
-                date: Timestamp(d * DAY_MS).iso_date(0),
-                orders,
-                revenue,
-            }
+    let mut out: Vec<DayFigures> = days
+        .iter()
+        .map(|(date, start, _)| DayFigures {
+            day: start.millis(),
+            date: date.to_string(),
+            orders: 0,
+            revenue: 0,
         })
         .collect();
+    for r in &rows {
+        let at = col::<i64>(r, "quarter")? * QUARTER_MS;
+        if let Some(i) = days
+            .iter()
+            .position(|(_, s, e)| s.millis() <= at && at < e.millis())
+        {
+            out[i].orders += col::<i64>(r, "n")?;
+            out[i].revenue += col::<Option<i64>>(r, "revenue")?.unwrap_or(0);
+        }
+    }
     let r = sqlx::query(
         "select cast(coalesce(sum(n), 0) as bigint) as total, \
          cast(coalesce(sum(case when payment_status = 'pending_review' then n else 0 end), 0) as bigint) as pending \

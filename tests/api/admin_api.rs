@@ -1397,3 +1397,65 @@ async fn console_login_order_page_and_confirm_form() {
     }
     app.stop().await;
 }
+
+#[tokio::test]
+async fn dates_and_daily_figures_follow_the_shop_s_time_zone() {
+    let app = TestApp::spawn().await;
+    let db = &app.db;
+    let mut shop = chatbill::store::shops::get(db, app.shop.id).await.unwrap();
+    shop.settings.time_zone = Some("Asia/Bangkok".into());
+    chatbill::store::shops::update_settings(db, shop.id, &shop.settings)
+        .await
+        .unwrap();
+    let v = product(db, &shop, "Mug", 10_000, None).await;
+    let c = customer(db, &shop, "u-tz", "Nok").await;
+    let late = place(db, &shop, c, v, 1).await;
+    let early = place(db, &shop, c, v, 1).await;
+    // 2026-12-01 18:30 UTC is already 2 December in Bangkok (01:30);
+    // 2026-12-01 16:30 UTC is still 1 December there (23:30).
+    let at = |h: i64, m: i64| 1_796_083_200_000 + (h * 60 + m) * 60_000;
+    for (o, t) in [(late.id, at(18, 30)), (early.id, at(16, 30))] {
+        sqlx::query("update orders set created_at = $1 where id = $2")
+            .bind(t)
+            .bind(o.get())
+            .execute(db.pool())
+            .await
+            .unwrap();
+    }
+    let a = api(&app);
+    let ids = |body: &Value| -> Vec<i64> {
+        body["orders"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["id"].as_i64().unwrap())
+            .collect()
+    };
+    let (_, body) = a.get("/api/v1/orders?from=2026-12-02&to=2026-12-02").await;
+    assert_eq!(ids(&body), vec![late.id.get()], "{body}");
+    let (_, body) = a.get("/api/v1/orders?from=2026-12-01&to=2026-12-01").await;
+    assert_eq!(ids(&body), vec![early.id.get()], "{body}");
+
+    // The order page shows Bangkok's clock, in the seeds' format.
+    let bill = app
+        .client
+        .get(app.url(&format!("/api/v1/orders/{}/bill", late.id)))
+        .bearer_auth(&app.token)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(bill.contains("02.12.2026 01:30"), "{bill}");
+
+    // Daily figures count each order on its Bangkok day.
+    let now = chatbill::domain::Timestamp(at(23, 0));
+    let cal = shop.settings.calendar();
+    let d = chatbill::store::listing::dashboard(db, shop.id, 2, &cal, now)
+        .await
+        .unwrap();
+    let days: Vec<(&str, i64)> = d.days.iter().map(|x| (x.date.as_str(), x.orders)).collect();
+    assert_eq!(days, vec![("2026-12-01", 1), ("2026-12-02", 1)]);
+    app.stop().await;
+}

@@ -79,3 +79,27 @@ async fn graceful_shutdown_finishes_and_stops_listening() {
         "no longer listening"
     );
 }
+
+#[tokio::test]
+async fn every_answer_has_a_request_id_and_security_headers() {
+    let app = TestApp::spawn().await;
+    for path in ["/healthz", "/admin/login", "/api/v1/orders", "/nope"] {
+        let r = app.client.get(app.url(path)).send().await.unwrap();
+        let h = r.headers();
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(h["x-frame-options"], "DENY", "{path}");
+        assert_eq!(h["referrer-policy"], "no-referrer", "{path}");
+        let id = h["x-request-id"].to_str().unwrap();
+        assert_eq!(id.len(), 12, "{path}: {id}");
+    }
+    // A caller's own request id is kept, so a proxy's id follows the request.
+    let r = app
+        .client
+        .get(app.url("/healthz"))
+        .header("x-request-id", "lb-7f3a")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["x-request-id"], "lb-7f3a");
+    app.stop().await;
+}

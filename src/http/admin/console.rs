@@ -188,7 +188,7 @@ async fn orders_page(
     Console(auth): Console,
     Query(q): Query<ListQuery>,
 ) -> Response {
-    let filter = match api_orders::parse_filter(&q) {
+    let filter = match api_orders::parse_filter(&q, &auth.shop.settings.calendar()) {
         Ok(f) => f,
         Err(e) => return page_error(e),
     };
@@ -201,7 +201,7 @@ async fn orders_page(
         (Ok(p), Ok(c)) => (p, c),
         (Err(e), _) | (_, Err(e)) => return page_error(e.into()),
     };
-    let offset = auth.shop.settings.utc_offset_minutes;
+    let cal = auth.shop.settings.calendar();
     let tabs: Vec<Value> = counts
         .iter()
         .map(|(t, n)| json!({"tab": t.as_str(), "label": tab_label(*t), "count": n}))
@@ -214,7 +214,7 @@ async fn orders_page(
                 "id": o.id, "code": o.code, "customer_name": o.customer_name, "channel": o.channel,
                 "total": money(&auth, o.total), "fulfilment": o.fulfilment.as_str(),
                 "payment_status": o.payment_status.as_str(), "badge": api_orders::badge(o.payment_status),
-                "created": o.created_at.display_date_time(offset),
+                "created": cal.date_time(o.created_at),
             })
         })
         .collect();
@@ -346,7 +346,7 @@ async fn order_page(
     })
     .map(|(slug, label, class)| json!({"slug": slug, "label": label, "class": class}))
     .collect();
-    let offset = auth.shop.settings.utc_offset_minutes;
+    let cal = auth.shop.settings.calendar();
     let history: Vec<Value> = detail["history"]
         .as_array()
         .map(|h| {
@@ -354,8 +354,7 @@ async fn order_page(
                 .map(|r| {
                     let mut r = r.clone();
                     r["at"] = json!(
-                        crate::domain::Timestamp(r["at"].as_i64().unwrap_or(0))
-                            .display_date_time(offset)
+                        cal.date_time(crate::domain::Timestamp(r["at"].as_i64().unwrap_or(0)))
                     );
                     r
                 })
@@ -370,8 +369,9 @@ async fn order_page(
                 .map(|a| a.one_line())
         })
         .flatten();
-    let created =
-        crate::domain::Timestamp(o["created_at"].as_i64().unwrap_or(0)).display_date_time(offset);
+    let created = cal.date_time(crate::domain::Timestamp(
+        o["created_at"].as_i64().unwrap_or(0),
+    ));
     let unread = unread_total(&state, &auth).await;
     page(
         "admin/order.html",
@@ -518,11 +518,11 @@ async fn chat_page(
         Err(StoreError::NotFound) => return page_error(ApiError::not_found("conversation")),
         Err(e) => return page_error(e.into()),
     };
-    let offset = auth.shop.settings.utc_offset_minutes;
+    let cal = auth.shop.settings.calendar();
     let messages: Vec<Value> = match seller_inbox::messages(&state.db, auth.shop.id, c, 200).await {
         Ok(ms) => ms
             .iter()
-            .map(|m| json!({"direction": m.direction, "author": m.author, "body": m.body, "at": m.created_at.display_date_time(offset)}))
+            .map(|m| json!({"direction": m.direction, "author": m.author, "body": m.body, "at": cal.date_time(m.created_at)}))
             .collect(),
         Err(e) => return page_error(e.into()),
     };

@@ -24,7 +24,7 @@ pub async fn summary(
         &state.db,
         auth.shop.id,
         q.days.unwrap_or(14),
-        auth.shop.settings.utc_offset_minutes,
+        &auth.shop.settings.calendar(),
         crate::clock::now(),
     )
     .await?;

@@ -107,12 +107,12 @@ fn list_parameters() -> Vec<Value> {
         q(
             "from",
             t("string"),
-            "Created at or after: epoch ms or YYYY-MM-DD (UTC)",
+            "Created at or after: epoch ms, or YYYY-MM-DD from the start of that day in the shop's time zone",
         ),
         q(
             "to",
             t("string"),
-            "Created before: epoch ms or YYYY-MM-DD (UTC)",
+            "Created before: epoch ms, or YYYY-MM-DD through the end of that day in the shop's time zone",
         ),
         q("customer", t(INT), "Customer id"),
         q(

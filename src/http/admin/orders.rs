@@ -6,6 +6,7 @@ use super::error::{ApiError, ApiResult};
 use crate::app::AppState;
 use crate::app::orders as app_orders;
 use crate::app::payments::{self as app_payments, Decision};
+use crate::domain::calendar::Calendar;
 use crate::domain::lifecycle::{Fulfilment, PaymentStatus, Tab};
 use crate::domain::order::{self, Command, Fee, Order};
 use crate::domain::{Actor, Address, CustomerId, OrderId, Timestamp};
@@ -189,38 +190,24 @@ pub struct ListQuery {
     pub limit: Option<i64>,
 }
 
-fn parse_instant(s: &str, what: &str) -> ApiResult<Timestamp> {
+/// Epoch milliseconds, or a date in the shop's time zone: a seller's
+/// "from 1 December" means their midnight, and "to 1 December" takes in
+/// the whole of that day.
+fn parse_instant(s: &str, what: &str, cal: &Calendar) -> ApiResult<Timestamp> {
     if let Ok(ms) = s.parse::<i64>() {
         return Ok(Timestamp(ms));
     }
-    let bad = || ApiError::BadRequest(format!("{what}: expected epoch milliseconds or YYYY-MM-DD"));
-    let mut it = s.split('-');
-    let (y, m, d) = (
-        it.next()
-            .and_then(|x| x.parse::<i64>().ok())
-            .ok_or_else(bad)?,
-        it.next()
-            .and_then(|x| x.parse::<i64>().ok())
-            .ok_or_else(bad)?,
-        it.next()
-            .and_then(|x| x.parse::<i64>().ok())
-            .ok_or_else(bad)?,
-    );
-    if it.next().is_some() || !(1..=12).contains(&m) || !(1..=31).contains(&d) {
-        return Err(bad());
-    }
-    // Days from civil (Howard Hinnant's algorithm).
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    Ok(Timestamp(days * 86_400_000))
+    let day = if what == "to" {
+        cal.parse_day_end(s)
+    } else {
+        cal.parse_day(s)
+    };
+    day.ok_or_else(|| {
+        ApiError::BadRequest(format!("{what}: expected epoch milliseconds or YYYY-MM-DD"))
+    })
 }
 
-pub fn parse_filter(q: &ListQuery) -> ApiResult<OrderFilter> {
+pub fn parse_filter(q: &ListQuery, cal: &Calendar) -> ApiResult<OrderFilter> {
     let tab = match q.tab.as_deref() {
         None | Some("") => None,
         Some(t) => Some(Tab::parse(t).ok_or_else(|| {
@@ -276,13 +263,13 @@ pub fn parse_filter(q: &ListQuery) -> ApiResult<OrderFilter> {
             .from
             .as_deref()
             .filter(|s| !s.is_empty())
-            .map(|s| parse_instant(s, "from"))
+            .map(|s| parse_instant(s, "from", cal))
             .transpose()?,
         to: q
             .to
             .as_deref()
             .filter(|s| !s.is_empty())
-            .map(|s| parse_instant(s, "to"))
+            .map(|s| parse_instant(s, "to", cal))
             .transpose()?,
         customer: q.customer.map(CustomerId),
         search: q.q.clone().filter(|s| !s.trim().is_empty()),
@@ -306,7 +293,7 @@ pub async fn list(
     auth: Auth,
     Query(q): Query<ListQuery>,
 ) -> ApiResult<Json<Value>> {
-    let filter = parse_filter(&q)?;
+    let filter = parse_filter(&q, &auth.shop.settings.calendar())?;
     let (page, tabs) = tokio::try_join!(
         async {
             listing::list_orders(&state.db, auth.shop.id, &filter)

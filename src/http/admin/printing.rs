@@ -29,10 +29,10 @@ async fn order_context(state: &AppState, auth: &Auth, id: OrderId) -> ApiResult<
     let loc = auth.shop.locale.as_str();
     let m = |minor: i64| Money::new(minor, o.currency).display(loc);
     let t = o.totals();
-    let offset = auth.shop.settings.utc_offset_minutes;
+    let cal = auth.shop.settings.calendar();
     Ok(json!({
         "code": o.code.as_str(),
-        "date": meta.created_at.display_date_time(offset),
+        "date": cal.date_time(meta.created_at),
         "customer": customer.display_name,
         "address": o.address.as_ref().map(|a| a.one_line()),
         "address_name": o.address.as_ref().map(|a| a.full_name.clone()),

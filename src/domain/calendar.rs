@@ -1,0 +1,163 @@
+//! A shop's calendar: its time zone (an IANA name such as Asia/Bangkok, or
+//! a fixed UTC offset), its days, and the dates sellers read. The time-zone
+//! rules come from jiff's bundled database, so no I/O happens here.
+
+use super::Timestamp;
+use jiff::civil::Date;
+use jiff::tz::{Offset, TimeZone};
+
+#[derive(Clone, Debug)]
+pub struct Calendar {
+    zone: TimeZone,
+}
+
+impl Calendar {
+    /// The shop's zone: `time_zone` when it names one, else the fixed offset.
+    pub fn new(time_zone: Option<&str>, utc_offset_minutes: i32) -> Calendar {
+        let zone = time_zone
+            .and_then(|name| TimeZone::get(name).ok())
+            .or_else(|| {
+                Offset::from_seconds(utc_offset_minutes.saturating_mul(60))
+                    .ok()
+                    .map(TimeZone::fixed)
+            })
+            .unwrap_or(TimeZone::UTC);
+        Calendar { zone }
+    }
+
+    /// Whether `name` is a time zone this build knows (for validating a
+    /// seller's setting).
+    pub fn knows(name: &str) -> bool {
+        TimeZone::get(name).is_ok()
+    }
+
+    fn date_of(&self, t: Timestamp) -> Option<jiff::Zoned> {
+        jiff::Timestamp::from_millisecond(t.millis())
+            .ok()
+            .map(|ts| ts.to_zoned(self.zone.clone()))
+    }
+
+    /// `dd.mm.yyyy hh:mm`, the format the seeds' order pages use.
+    pub fn date_time(&self, t: Timestamp) -> String {
+        self.date_of(t)
+            .map(|z| z.strftime("%d.%m.%Y %H:%M").to_string())
+            .unwrap_or_default()
+    }
+
+    /// `yyyy-mm-dd` of the local day `t` falls on.
+    pub fn iso_date(&self, t: Timestamp) -> String {
+        self.date_of(t)
+            .map(|z| z.date().to_string())
+            .unwrap_or_default()
+    }
+
+    /// The instant a local day starts (midnight, or the first instant after
+    /// a gap where a zone skips midnight).
+    pub fn start_of(&self, day: Date) -> Option<Timestamp> {
+        day.to_zoned(self.zone.clone())
+            .ok()
+            .map(|z| Timestamp(z.timestamp().as_millisecond()))
+    }
+
+    /// `YYYY-MM-DD` read as the start of that day in the shop's zone.
+    pub fn parse_day(&self, s: &str) -> Option<Timestamp> {
+        let day: Date = s.parse().ok()?;
+        self.start_of(day)
+    }
+
+    /// The end of the local day `YYYY-MM-DD`: the start of the next one.
+    pub fn parse_day_end(&self, s: &str) -> Option<Timestamp> {
+        let day: Date = s.parse().ok()?;
+        self.start_of(day.tomorrow().ok()?)
+    }
+
+    /// The last `n` local days up to the one `now` falls on, oldest first,
+    /// each with the instant it starts and the instant the next one starts.
+    pub fn last_days(&self, now: Timestamp, n: i64) -> Vec<(Date, Timestamp, Timestamp)> {
+        let Some(today) = self.date_of(now).map(|z| z.date()) else {
+            return Vec::new();
+        };
+        let mut days = Vec::new();
+        let mut day = today;
+        for _ in 0..n.max(1) {
+            if let (Some(start), Some(end)) = (
+                self.start_of(day),
+                day.tomorrow().ok().and_then(|d| self.start_of(d)),
+            ) {
+                days.push((day, start, end));
+            }
+            match day.yesterday() {
+                Ok(d) => day = d,
+                Err(_) => break,
+            }
+        }
+        days.reverse();
+        days
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOON_UTC_2026_12_01: i64 = 1_796_126_400_000;
+
+    #[test]
+    fn dates_as_sellers_read_them() {
+        let utc = Calendar::new(None, 0);
+        assert_eq!(utc.iso_date(Timestamp(0)), "1970-01-01");
+        assert_eq!(utc.iso_date(Timestamp(951_782_400_000)), "2000-02-29");
+        // 2026-11-22 00:55 UTC, shown in UTC and in Bangkok (UTC+7).
+        let t = Timestamp(1_795_308_900_000);
+        assert_eq!(utc.date_time(t), "22.11.2026 00:55");
+        assert_eq!(Calendar::new(None, 7 * 60).date_time(t), "22.11.2026 07:55");
+    }
+
+    #[test]
+    fn bangkok_by_name_and_by_offset_agree() {
+        let by_name = Calendar::new(Some("Asia/Bangkok"), 0);
+        let by_offset = Calendar::new(None, 7 * 60);
+        let t = Timestamp(NOON_UTC_2026_12_01);
+        assert_eq!(by_name.date_time(t), "01.12.2026 19:00");
+        assert_eq!(by_offset.date_time(t), "01.12.2026 19:00");
+        // 18:00 UTC is already the next day in Bangkok.
+        let late = Timestamp(NOON_UTC_2026_12_01 + 6 * 3_600_000);
+        assert_eq!(by_name.iso_date(late), "2026-12-02");
+    }
+
+    #[test]
+    fn a_day_starts_at_local_midnight() {
+        let cal = Calendar::new(Some("Asia/Ho_Chi_Minh"), 0);
+        let start = cal.parse_day("2026-12-01").unwrap();
+        assert_eq!(start.millis(), NOON_UTC_2026_12_01 - 19 * 3_600_000);
+        assert_eq!(
+            cal.parse_day_end("2026-12-01").unwrap().millis() - start.millis(),
+            86_400_000
+        );
+        assert!(cal.parse_day("2026-13-01").is_none());
+        assert!(cal.parse_day("yesterday").is_none());
+    }
+
+    #[test]
+    fn days_across_a_daylight_saving_change_have_their_real_length() {
+        // Europe/Berlin leaves summer time on 2026-10-25: a 25-hour day.
+        let cal = Calendar::new(Some("Europe/Berlin"), 0);
+        let now = cal.parse_day("2026-10-26").unwrap();
+        let days = cal.last_days(now, 3);
+        let lengths: Vec<i64> = days
+            .iter()
+            .map(|(_, s, e)| (e.millis() - s.millis()) / 3_600_000)
+            .collect();
+        assert_eq!(lengths, vec![24, 25, 24]);
+    }
+
+    #[test]
+    fn an_unknown_zone_name_falls_back_to_the_offset() {
+        assert!(!Calendar::knows("Mars/Olympus"));
+        let cal = Calendar::new(Some("Mars/Olympus"), 7 * 60);
+        assert_eq!(
+            cal.date_time(Timestamp(NOON_UTC_2026_12_01)),
+            "01.12.2026 19:00"
+        );
+    }
+}
