@@ -220,15 +220,16 @@ async fn every_sample_payload_is_accepted_and_handled() {
         let status = r.status();
         assert_eq!(status, 200, "{f}: {}", r.text().await.unwrap_or_default());
     }
-    eventually(20, "all stored events processed", || async {
+    app.drain().await;
+    assert!(
         count(
             &app,
             "select count(*) from inbox_events where status = 'pending'",
         )
         .await
-            == 0
-    })
-    .await;
+            == 0,
+        "all stored events processed"
+    );
     // Reads and deliveries are never stored; everything else is, once.
     assert_eq!(
         count(
@@ -258,15 +259,18 @@ async fn every_sample_payload_is_accepted_and_handled() {
         1
     );
     // Each of the 10 batch customers was answered.
-    eventually(20, "batch customers answered", || async {
-        let psids: std::collections::HashSet<String> = graph
-            .requests()
-            .iter()
-            .filter_map(|r| r.body["recipient"]["id"].as_str().map(str::to_string))
-            .collect();
-        (0..10).all(|c| psids.contains(&format!("77001122334{c:05}")))
-    })
-    .await;
+    app.drain().await;
+    assert!(
+        {
+            let psids: std::collections::HashSet<String> = graph
+                .requests()
+                .iter()
+                .filter_map(|r| r.body["recipient"]["id"].as_str().map(str::to_string))
+                .collect();
+            (0..10).all(|c| psids.contains(&format!("77001122334{c:05}")))
+        },
+        "batch customers answered"
+    );
     app.stop().await;
 }
 
@@ -277,11 +281,8 @@ async fn a_redelivered_message_is_processed_once() {
     for _ in 0..3 {
         assert_eq!(post_signed(&app, &body).await.status(), 200);
     }
-    eventually(10, "the reply", || async {
-        !graph.sends_to(PSID).is_empty()
-    })
-    .await;
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    app.drain().await;
+    assert!({ !graph.sends_to(PSID).is_empty() }, "the reply");
     assert_eq!(count(&app, "select count(*) from inbox_events").await, 1);
     assert_eq!(graph.sends_to(PSID).len(), 1, "one welcome, not three");
     let sent = &graph.sends_to(PSID)[0];
@@ -311,10 +312,8 @@ async fn echoes_are_never_answered_and_ours_confirm_delivery() {
         &postback("m_hello", PSID, now().millis(), "GET_STARTED"),
     )
     .await;
-    eventually(10, "the welcome", || async {
-        graph.sends_to(PSID).len() == 1
-    })
-    .await;
+    app.drain().await;
+    assert!({ graph.sends_to(PSID).len() == 1 }, "the welcome");
     let key = graph.sends_to(PSID)[0].body["message"]["metadata"]
         .as_str()
         .unwrap()
@@ -324,16 +323,16 @@ async fn echoes_are_never_answered_and_ours_confirm_delivery() {
          "message": {"mid": "m_echo_ours", "is_echo": true, "app_id": 1520000123456789_i64, "metadata": key, "text": "Hi!"}}]}]})
     .to_string();
     post_signed(&app, &echo).await;
-    eventually(10, "delivery confirmed", || async {
+    app.drain().await;
+    assert!(
         count(
             &app,
             "select count(*) from outbox_messages where delivered_at is not null",
         )
         .await
-            == 1
-    })
-    .await;
-    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+            == 1,
+        "delivery confirmed"
+    );
     assert_eq!(graph.sends_to(PSID).len(), 1, "the echo got no answer");
     assert_eq!(
         count(&app, "select bot_paused from conversations").await,
@@ -347,26 +346,27 @@ async fn echoes_are_never_answered_and_ours_confirm_delivery() {
 async fn a_person_answering_from_the_page_inbox_pauses_the_bot() {
     let (app, graph) = app_with_graph(&[]).await;
     post_signed(&app, &sample("echo_page_inbox.json")).await;
-    eventually(10, "the handover", || async {
+    app.drain().await;
+    assert!(
         count(
             &app,
             "select count(*) from conversations where bot_paused = 1",
         )
         .await
-            == 1
-    })
-    .await;
+            == 1,
+        "the handover"
+    );
     post_signed(&app, &text_event("m_after", PSID, now().millis(), "hello?")).await;
-    eventually(10, "the message processed", || async {
+    app.drain().await;
+    assert!(
         count(
             &app,
             "select count(*) from inbox_events where status = 'done'",
         )
         .await
-            == 2
-    })
-    .await;
-    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+            == 2,
+        "the message processed"
+    );
     assert!(
         graph.sends_to(PSID).is_empty(),
         "the bot stays silent while paused"
@@ -383,15 +383,16 @@ async fn a_person_answering_from_the_page_inbox_pauses_the_bot() {
 async fn a_batch_of_50_from_10_customers_is_processed_in_each_customers_order() {
     let (app, _graph) = app_with_graph(&[]).await;
     assert_eq!(post_signed(&app, &sample("batch.json")).await.status(), 200);
-    eventually(30, "the batch processed", || async {
+    app.drain().await;
+    assert!(
         count(
             &app,
             "select count(*) from inbox_events where status = 'done'",
         )
         .await
-            == 50
-    })
-    .await;
+            == 50,
+        "the batch processed"
+    );
     for c in 0..10 {
         let psid = format!("77001122334{c:05}");
         let rows = sqlx::query(
@@ -448,25 +449,22 @@ async fn a_failing_event_is_parked_alone_and_the_rest_of_its_batch_goes_through(
         .to_string();
     assert_eq!(post_signed(&app, &body).await.status(), 200);
 
-    eventually(
-        30,
-        "the poisonous event parked and the rest done",
-        || async {
-            count(
+    app.drain().await;
+    assert!(
+        count(
+            &app,
+            "select count(*) from inbox_events where status = 'failed' and message_id = 'm.a1'",
+        )
+        .await
+            == 1
+            && count(
                 &app,
-                "select count(*) from inbox_events where status = 'failed' and message_id = 'm.a1'",
+                "select count(*) from inbox_events where status = 'done'",
             )
             .await
-                == 1
-                && count(
-                    &app,
-                    "select count(*) from inbox_events where status = 'done'",
-                )
-                .await
-                    == 3
-        },
-    )
-    .await;
+                == 3,
+        "the poisonous event parked and the rest done"
+    );
     let row = sqlx::query("select attempts, error from inbox_events where message_id = 'm.a1'")
         .fetch_one(app.db.pool())
         .await
@@ -481,7 +479,8 @@ async fn a_failing_event_is_parked_alone_and_the_rest_of_its_batch_goes_through(
     // The other customers were answered; A's later message waited for the
     // parked one, then went through.
     for psid in [b, c, a] {
-        eventually(10, "a reply", || async { !graph.sends_to(psid).is_empty() }).await;
+        app.drain().await;
+        assert!({ !graph.sends_to(psid).is_empty() }, "a reply");
     }
     let order: Vec<String> = sqlx::query(
         "select message_id from inbox_events where sender_id = $1 order by processed_at, id",
@@ -540,15 +539,16 @@ async fn transient_errors_are_retried_then_succeed_and_permanent_ones_are_surfac
         &postback("m_r2", other, now().millis(), "GET_STARTED"),
     )
     .await;
-    eventually(20, "marked failed", || async {
+    app.drain().await;
+    assert!(
         count(
             &app,
             "select count(*) from outbox_messages where status = 'failed'",
         )
         .await
-            == 1
-    })
-    .await;
+            == 1,
+        "marked failed"
+    );
     assert_eq!(
         graph.sends_to(other).len(),
         1,
@@ -615,7 +615,8 @@ async fn order_for_customer(app: &TestApp) -> chatbill::domain::Order {
 async fn pushes_outside_the_window_use_a_utility_template_or_wait_for_the_customer() {
     let (app, graph) = app_with_graph(&[]).await;
     post_signed(&app, &postback("m_w1", PSID, now().millis(), "GET_STARTED")).await;
-    eventually(10, "welcome", || async { graph.sends_to(PSID).len() == 1 }).await;
+    app.drain().await;
+    assert!({ graph.sends_to(PSID).len() == 1 }, "welcome");
     let order = order_for_customer(&app).await;
     // The customer's last message was two days ago.
     sqlx::query("update conversations set last_inbound_at = $1")
@@ -635,15 +636,16 @@ async fn pushes_outside_the_window_use_a_utility_template_or_wait_for_the_custom
     )
     .await
     .unwrap();
-    eventually(10, "held", || async {
+    app.drain().await;
+    assert!(
         count(
             &app,
             "select count(*) from outbox_messages where status = 'held'",
         )
         .await
-            == 1
-    })
-    .await;
+            == 1,
+        "held"
+    );
     assert_eq!(
         graph.sends_to(PSID).len(),
         1,
@@ -673,10 +675,8 @@ async fn pushes_outside_the_window_use_a_utility_template_or_wait_for_the_custom
     )
     .await
     .unwrap();
-    eventually(10, "utility push", || async {
-        graph.sends_to(PSID).len() == 2
-    })
-    .await;
+    app.drain().await;
+    assert!({ graph.sends_to(PSID).len() == 2 }, "utility push");
     let utility = &graph.sends_to(PSID)[1];
     assert_eq!(utility.body["messaging_type"], "UTILITY");
     assert_eq!(
@@ -698,19 +698,18 @@ async fn pushes_outside_the_window_use_a_utility_template_or_wait_for_the_custom
         &text_event("m_w2", PSID, now().millis(), "hello again"),
     )
     .await;
-    eventually(10, "held push delivered", || async {
+    app.drain().await;
+    assert!(
         count(
             &app,
             "select count(*) from outbox_messages where status = 'held'",
         )
         .await
-            == 0
-    })
-    .await;
-    eventually(10, "reply too", || async {
-        graph.sends_to(PSID).len() >= 4
-    })
-    .await;
+            == 0,
+        "held push delivered"
+    );
+    app.drain().await;
+    assert!({ graph.sends_to(PSID).len() >= 4 }, "reply too");
     let sends = graph.sends_to(PSID);
     assert!(
         sends[2].body["message"]["text"]
@@ -760,17 +759,18 @@ async fn an_event_acknowledged_before_a_crash_is_processed_once_after_restart() 
     );
     // Killed before any worker touched it; a new process takes over.
     let app = app.restart(&[("META_GRAPH_URL", graph.url.as_str())]).await;
-    eventually(10, "processed after restart", || async {
-        graph.sends_to(PSID).len() == 1
-    })
-    .await;
+    app.drain().await;
+    assert!(
+        { graph.sends_to(PSID).len() == 1 },
+        "processed after restart"
+    );
     // Meta redelivers the same event after the crash: still once.
     post_signed(
         &app,
         &postback("m_crash", PSID, now().millis(), "GET_STARTED"),
     )
     .await;
-    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    app.drain().await;
     assert_eq!(graph.sends_to(PSID).len(), 1);
     assert_eq!(
         count(
@@ -850,10 +850,8 @@ async fn the_setup_and_webhook_send_commands_talk_to_the_right_places() {
         );
     }
     assert_eq!(count(&app, "select count(*) from inbox_events").await, 2);
-    eventually(10, "both answered", || async {
-        graph.sends_to(PSID).len() == 2
-    })
-    .await;
+    app.drain().await;
+    assert!({ graph.sends_to(PSID).len() == 2 }, "both answered");
     app.stop().await;
 }
 
@@ -932,15 +930,16 @@ async fn an_order_refused_for_stock_at_placing_reserves_nothing_and_the_batch_go
         )
         .await;
     }
-    eventually(10, "every review offers Place order", || async {
+    app.drain().await;
+    assert!(
         people.iter().all(|(psid, _, _)| {
             graph
                 .sends_to(psid)
                 .iter()
                 .any(|r| r.body.to_string().contains("\"PLACE\""))
-        })
-    })
-    .await;
+        }),
+        "every review offers Place order"
+    );
     // The last one is sold elsewhere before anyone taps "Place order".
     sqlx::query("update variants set stock = 0 where id = $1")
         .bind(last.get())
@@ -954,15 +953,16 @@ async fn an_order_refused_for_stock_at_placing_reserves_nothing_and_the_batch_go
     for (i, (psid, _, _)) in people.iter().enumerate() {
         post_signed(&app, &postback(&format!("m_p{i}"), psid, ts + 2, "PLACE")).await;
     }
-    eventually(10, "every event processed", || async {
+    app.drain().await;
+    assert!(
         count(
             &app,
             "select count(*) from inbox_events where status <> 'done'",
         )
         .await
-            == 0
-    })
-    .await;
+            == 0,
+        "every event processed"
+    );
     let orders_of = |c: CustomerId| {
         let app = &app;
         async move {
@@ -1000,15 +1000,17 @@ async fn an_order_refused_for_stock_at_placing_reserves_nothing_and_the_batch_go
             .collect::<String>()
     };
     for i in 0..2 {
-        eventually(10, "the refusal names the item", || async {
-            after(i).contains("Last one")
-        })
-        .await;
+        app.drain().await;
+        assert!(
+            { after(i).contains("Last one") },
+            "the refusal names the item"
+        );
     }
-    eventually(10, "a receipt for W", || async {
-        after(2).contains("Cap") && !after(2).contains("Last one")
-    })
-    .await;
+    app.drain().await;
+    assert!(
+        { after(2).contains("Cap") && !after(2).contains("Last one") },
+        "a receipt for W"
+    );
     app.stop().await;
 }
 

@@ -549,7 +549,10 @@ impl World {
         id
     }
 
+    /// The payment once the slip worker is done with it. A download that
+    /// failed for now is retried later, so this also waits past a drain.
     async fn settled(&self, id: i64) -> PaymentView {
+        let _ = chatbill::workers::drain(&self.state, Duration::from_secs(30)).await;
         for _ in 0..400 {
             let p = payments::get(self.db(), self.shop.id, id).await.unwrap();
             if p.status != "fetching" {

@@ -7,7 +7,6 @@ use chatbill::app::orders as app_orders;
 use chatbill::domain::lifecycle::Actor;
 use chatbill::domain::order::Command;
 use chatbill::store::orders;
-use common::eventually;
 use common::{TestApp, now};
 use sqlx::Row;
 
@@ -105,10 +104,8 @@ async fn a_visitor_chats_and_gets_replies_live() {
         .await,
         202
     );
-    eventually(10, "two replies", || async {
-        messages(&app, &v, 0).await.len() >= 2
-    })
-    .await;
+    app.drain().await;
+    assert!({ messages(&app, &v, 0).await.len() >= 2 }, "two replies");
     let got = messages(&app, &v, 0).await;
     assert!(
         got[0]["text"]
@@ -211,16 +208,17 @@ async fn a_seller_push_reaches_the_web_chat_without_reloading() {
         serde_json::json!({"payload": "GET_STARTED", "client_id": "c1"}),
     )
     .await;
-    eventually(10, "customer exists", || async {
+    app.drain().await;
+    assert!(
         sqlx::query("select count(*) from customers where channel = 'webchat'")
             .fetch_one(app.db.pool())
             .await
             .unwrap()
             .try_get::<i64, _>(0)
             .unwrap()
-            == 1
-    })
-    .await;
+            == 1,
+        "customer exists"
+    );
     let customer: i64 = sqlx::query("select id from customers")
         .fetch_one(app.db.pool())
         .await
@@ -267,17 +265,15 @@ async fn a_seller_push_reaches_the_web_chat_without_reloading() {
     )
     .await
     .unwrap();
-    eventually(10, "payment confirmed push", || {
-        let (app, v) = (&app, &v);
-        async move {
-            messages(app, v, 0).await.iter().any(|m| {
-                m["text"]
-                    .as_str()
-                    .unwrap_or("")
-                    .contains("Payment confirmed")
-            })
-        }
-    })
-    .await;
+    app.drain().await;
+    assert!(
+        messages(&app, &v, 0).await.iter().any(|m| {
+            m["text"]
+                .as_str()
+                .unwrap_or("")
+                .contains("Payment confirmed")
+        }),
+        "payment confirmed push"
+    );
     app.stop().await;
 }
