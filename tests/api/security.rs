@@ -21,7 +21,6 @@ use chatbill::store::shops::{self, Shop};
 use chatbill::store::tokens::{self, Role};
 use chatbill::store::{Db, customers};
 use chatbill_load::fake_graph::FakeGraph;
-use common::eventually;
 use common::{APP_SECRET, TestApp, make_shop, now, product};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
