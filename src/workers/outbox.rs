@@ -334,7 +334,6 @@ async fn prepare(
         .last_inbound_at
         .map(|t| now.millis() - t.millis())
         .unwrap_or(i64::MAX);
-    let inside = since < WINDOW_MS;
 
     let Some(account) = sender
         .accounts
@@ -350,83 +349,29 @@ async fn prepare(
         return Ok(Prepared::Finished(None));
     };
 
-    // How this message may go out, given the window.
-    let (messaging_type, tag, bodies): (
-        &'static str,
-        Option<&'static str>,
-        Vec<serde_json::Value>,
-    ) = match (&payload, inside) {
-        (OutboundPayload::Message { .. }, true) => (
-            "RESPONSE",
-            None,
-            rendered(&payload, shop, &locale, state, &row.key),
-        ),
-        (_, true) => (
-            "UPDATE",
-            None,
-            rendered(&payload, shop, &locale, state, &row.key),
-        ),
-        (
-            OutboundPayload::Notice {
-                order_id,
-                order_code,
-                notice,
-            },
-            false,
-        ) => {
-            let kind = notices::kind(notice);
-            match shop.settings.utility_templates.get(kind) {
-                Some(template) => {
-                    let ctx = NoticeContext {
-                        order_id: *order_id,
-                        order_code: order_code.as_str(),
-                        currency: shop.currency,
-                        locale: &locale,
-                        texts: &state.texts,
-                    };
-                    let params: Vec<_> = notices::template_parameters(notice, &ctx)
-                        .into_iter()
-                        .map(|p| serde_json::json!({"type": "text", "text": p}))
-                        .collect();
-                    let lang = match locale.as_str() {
-                        "th" => "th_TH",
-                        "vi" => "vi_VN",
-                        _ => "en_US",
-                    };
-                    let message = serde_json::json!({"template": {"name": template, "language": {"code": lang},
-                            "components": [{"type": "body", "parameters": params}]}});
-                    ("UTILITY", None, vec![message])
-                }
-                None => {
-                    tracing::info!(outbox = row.id, "push held until the customer writes again");
-                    outbox::hold(
-                        &state.db,
-                        row.id,
-                        "waiting for the customer to write (outside the 24-hour window)",
-                    )
-                    .await?;
-                    return Ok(Prepared::Finished(None));
-                }
-            }
-        }
-        (OutboundPayload::SellerText { .. }, false) if since < HUMAN_AGENT_MS => {
+    let rendered = || rendered(&payload, shop, &locale, state, &row.key);
+    let (messaging_type, tag, bodies) =
+        match route(&payload, since, &shop.settings.utility_templates) {
+            Route::Respond => ("RESPONSE", None, rendered()),
+            Route::Update => ("UPDATE", None, rendered()),
             // A person's reply may use the human-agent tag; bot messages never do.
-            (
-                "MESSAGE_TAG",
-                Some("HUMAN_AGENT"),
-                rendered(&payload, shop, &locale, state, &row.key),
-            )
-        }
-        (_, false) => {
-            outbox::hold(
-                &state.db,
-                row.id,
-                "waiting for the customer to write (outside the 24-hour window)",
-            )
-            .await?;
-            return Ok(Prepared::Finished(None));
-        }
-    };
+            Route::HumanAgent => ("MESSAGE_TAG", Some("HUMAN_AGENT"), rendered()),
+            Route::Utility(template) => (
+                "UTILITY",
+                None,
+                vec![utility_message(&payload, template, shop, &locale, state)],
+            ),
+            Route::Hold => {
+                tracing::info!(outbox = row.id, "push held until the customer writes again");
+                outbox::hold(
+                    &state.db,
+                    row.id,
+                    "waiting for the customer to write (outside the 24-hour window)",
+                )
+                .await?;
+                return Ok(Prepared::Finished(None));
+            }
+        };
     Ok(Prepared::Send(Box::new(Outgoing {
         page_key: send_budgets::page_key(&account.channel, &account.external_id),
         page_id: account.external_id.clone(),
@@ -436,6 +381,74 @@ async fn prepare(
         bodies,
         row,
     })))
+}
+
+/// How a message may go out, given Meta's 24-hour window.
+#[derive(Debug, PartialEq, Eq)]
+enum Route<'a> {
+    /// A reply inside the window.
+    Respond,
+    /// A push inside the window.
+    Update,
+    /// A push outside the window, as the shop's approved template.
+    Utility(&'a str),
+    /// A person's reply within 7 days.
+    HumanAgent,
+    /// Nothing may go now: wait for the customer to write.
+    Hold,
+}
+
+fn route<'a>(
+    payload: &OutboundPayload,
+    since_customer_wrote_ms: i64,
+    templates: &'a std::collections::BTreeMap<String, String>,
+) -> Route<'a> {
+    if since_customer_wrote_ms < WINDOW_MS {
+        return match payload {
+            OutboundPayload::Message { .. } => Route::Respond,
+            _ => Route::Update,
+        };
+    }
+    match payload {
+        OutboundPayload::Notice { notice, .. } => templates
+            .get(notices::kind(notice))
+            .map_or(Route::Hold, |t| Route::Utility(t)),
+        OutboundPayload::SellerText { .. } if since_customer_wrote_ms < HUMAN_AGENT_MS => {
+            Route::HumanAgent
+        }
+        _ => Route::Hold,
+    }
+}
+
+/// A notice as the shop's approved Utility template, its parameters
+/// filled in the customer's language.
+fn utility_message(
+    payload: &OutboundPayload,
+    template: &str,
+    shop: &Shop,
+    locale: &str,
+    state: &AppState,
+) -> serde_json::Value {
+    let OutboundPayload::Notice {
+        order_id,
+        order_code,
+        notice,
+    } = payload
+    else {
+        return serde_json::Value::Null;
+    };
+    let ctx = NoticeContext {
+        order_id: *order_id,
+        order_code: order_code.as_str(),
+        currency: shop.currency,
+        locale,
+        texts: &state.texts,
+    };
+    render::utility_template(
+        template,
+        locale,
+        &notices::template_parameters(notice, &ctx),
+    )
 }
 
 /// Sends the parts still unsent, in order, and settles the message.
@@ -535,4 +548,48 @@ fn rendered(
         b["metadata"] = serde_json::json!(key);
     }
     bodies
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::order::Notice;
+    use crate::domain::{OrderCode, OrderId};
+
+    #[test]
+    fn the_window_decides_how_a_message_goes() {
+        const HOUR: i64 = 3_600_000;
+        let reply = OutboundPayload::Message {
+            message: crate::engine::Message::text("hi".to_string()),
+        };
+        let push = OutboundPayload::Notice {
+            order_id: OrderId(1),
+            order_code: "CB-00000001".parse::<OrderCode>().unwrap(),
+            notice: Notice::OrderConfirmed,
+        };
+        let person = OutboundPayload::SellerText { text: "hi".into() };
+        let none = std::collections::BTreeMap::new();
+        let mut approved = std::collections::BTreeMap::new();
+        approved.insert(
+            notices::kind(&Notice::OrderConfirmed).to_string(),
+            "t1".to_string(),
+        );
+        let table = [
+            (&reply, HOUR, &none, Route::Respond),
+            (&push, HOUR, &none, Route::Update),
+            (&person, HOUR, &none, Route::Update),
+            (&reply, 25 * HOUR, &approved, Route::Hold),
+            (&push, 25 * HOUR, &none, Route::Hold),
+            (&push, 25 * HOUR, &approved, Route::Utility("t1")),
+            (&person, 25 * HOUR, &none, Route::HumanAgent),
+            (&person, 8 * 24 * HOUR, &none, Route::Hold),
+        ];
+        for (payload, since, templates, want) in table {
+            assert_eq!(
+                route(payload, since, templates),
+                want,
+                "{payload:?} after {since} ms"
+            );
+        }
+    }
 }

@@ -193,6 +193,22 @@ pub fn render(message: &Message) -> Vec<Value> {
     }
 }
 
+/// A Utility Message template with its body parameters, in Meta's
+/// language code for the customer's locale.
+pub fn utility_template(name: &str, locale: &str, parameters: &[String]) -> Value {
+    let lang = match locale {
+        "th" => "th_TH",
+        "vi" => "vi_VN",
+        _ => "en_US",
+    };
+    let params: Vec<Value> = parameters
+        .iter()
+        .map(|p| json!({"type": "text", "text": p}))
+        .collect();
+    json!({"template": {"name": name, "language": {"code": lang},
+        "components": [{"type": "body", "parameters": params}]}})
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

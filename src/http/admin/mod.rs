@@ -11,6 +11,7 @@ pub mod customers;
 pub mod dashboard;
 pub mod error;
 pub mod openapi;
+pub mod order_actions;
 pub mod orders;
 pub mod printing;
 pub mod products;

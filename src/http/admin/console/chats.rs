@@ -1,0 +1,131 @@
+//! The console's chats: read, reply, pause or resume the bot.
+
+use super::{Console, Flash, back_to, page, page_error, unread_total};
+use crate::app::AppState;
+use crate::domain::CustomerId;
+use crate::http::admin::auth::Auth;
+use crate::http::admin::error::ApiError;
+use crate::store::{StoreError, seller_inbox};
+use axum::extract::{Form, Path, Query, State};
+use axum::response::Response;
+use minijinja::context;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+
+pub(super) async fn chats_page(State(state): State<AppState>, Console(auth): Console) -> Response {
+    match seller_inbox::list(&state.db, auth.shop.id, false, 100).await {
+        Ok(list) => {
+            let unread: i64 = list.iter().map(|c| c.unread).sum();
+            page(
+                "admin/chat.html",
+                context! { shop => auth.shop.name.clone(), unread => unread, conversations => list },
+            )
+        }
+        Err(e) => page_error(e.into()),
+    }
+}
+
+pub(super) async fn chat_page(
+    State(state): State<AppState>,
+    Console(auth): Console,
+    Path(customer): Path<i64>,
+    Query(f): Query<Flash>,
+) -> Response {
+    let c = CustomerId(customer);
+    let conv = match seller_inbox::get(&state.db, auth.shop.id, c).await {
+        Ok(conv) => conv,
+        Err(StoreError::NotFound) => return page_error(ApiError::not_found("conversation")),
+        Err(e) => return page_error(e.into()),
+    };
+    let cal = auth.shop.settings.calendar();
+    let messages: Vec<Value> = match seller_inbox::messages(&state.db, auth.shop.id, c, 200).await {
+        Ok(ms) => ms
+            .iter()
+            .map(|m| json!({"direction": m.direction, "author": m.author, "body": m.body, "at": cal.date_time(m.created_at)}))
+            .collect(),
+        Err(e) => return page_error(e.into()),
+    };
+    let _ = seller_inbox::mark_read(&state.db, auth.shop.id, c, crate::clock::now()).await;
+    let unread = unread_total(&state, &auth).await;
+    page(
+        "admin/chat.html",
+        context! {
+            shop => auth.shop.name.clone(), unread => unread, conv => conv, messages => messages,
+            idem => crate::clock::hex(&crate::clock::random_bytes::<8>()),
+            error => f.error, notice => f.notice,
+        },
+    )
+}
+
+pub(super) async fn chat_reply(
+    State(state): State<AppState>,
+    Console(auth): Console,
+    Path(customer): Path<i64>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let back = form
+        .get("back")
+        .filter(|b| b.starts_with("/admin/") && !b.contains("//"))
+        .cloned()
+        .unwrap_or_else(|| format!("/admin/chats/{customer}"));
+    let text = form.get("text").map(|t| t.trim()).unwrap_or("");
+    if text.is_empty() || text.chars().count() > 2000 {
+        return back_to(&back, "error", "A message is 1 to 2000 characters");
+    }
+    let key = form.get("idem").map(|k| format!("console:{k}"));
+    match seller_inbox::reply(
+        &state.db,
+        auth.shop.id,
+        CustomerId(customer),
+        text,
+        key.as_deref(),
+        crate::clock::now(),
+    )
+    .await
+    {
+        Ok(_) => back_to(&back, "notice", "Sent"),
+        Err(StoreError::Conflict(_)) => back_to(&back, "notice", "Sent"),
+        Err(e) => back_to(&back, "error", &ApiError::from(e).message()),
+    }
+}
+
+pub(super) async fn set_paused(
+    state: &AppState,
+    auth: &Auth,
+    customer: i64,
+    paused: bool,
+) -> Response {
+    let back = format!("/admin/chats/{customer}");
+    match seller_inbox::set_bot_paused(
+        &state.db,
+        auth.shop.id,
+        CustomerId(customer),
+        paused,
+        crate::clock::now(),
+    )
+    .await
+    {
+        Ok(()) => back_to(
+            &back,
+            "notice",
+            if paused { "Bot paused" } else { "Bot resumed" },
+        ),
+        Err(e) => back_to(&back, "error", &ApiError::from(e).message()),
+    }
+}
+
+pub(super) async fn chat_pause(
+    State(state): State<AppState>,
+    Console(auth): Console,
+    Path(c): Path<i64>,
+) -> Response {
+    set_paused(&state, &auth, c, true).await
+}
+
+pub(super) async fn chat_resume(
+    State(state): State<AppState>,
+    Console(auth): Console,
+    Path(c): Path<i64>,
+) -> Response {
+    set_paused(&state, &auth, c, false).await
+}

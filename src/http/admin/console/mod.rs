@@ -1,0 +1,199 @@
+//! The web console at `/admin`: server-rendered pages and plain forms (no
+//! front-end build). Log in with an API token (kept in an HttpOnly,
+//! SameSite=Strict cookie); every page and form goes through the same
+//! store and action code as the JSON API.
+
+mod chats;
+mod orders;
+mod products;
+
+use super::auth::{self, Auth, FailureLimiter};
+use super::error::ApiError;
+use super::templates::render;
+use crate::app::AppState;
+use crate::domain::Money;
+use crate::domain::lifecycle::Tab;
+use crate::store::seller_inbox;
+use axum::extract::{Form, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Router};
+use minijinja::context;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+const COOKIE: &str = "cb_admin";
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/admin", get(|| async { Redirect::to("/admin/orders") }))
+        .route("/admin/login", get(login_page).post(login))
+        .route("/admin/logout", post(logout))
+        .route("/admin/orders", get(orders::orders_page))
+        .route("/admin/orders/{id}", get(orders::order_page))
+        .route("/admin/orders/{id}/bill", get(orders::print_bill))
+        .route("/admin/orders/{id}/shipping-note", get(orders::print_note))
+        .route("/admin/orders/{id}/{action}", post(orders::order_action))
+        .route("/admin/payments/{id}/slip", get(orders::slip))
+        .route("/admin/chats", get(chats::chats_page))
+        .route("/admin/chats/{customer}", get(chats::chat_page))
+        .route("/admin/chats/{customer}/reply", post(chats::chat_reply))
+        .route("/admin/chats/{customer}/pause", post(chats::chat_pause))
+        .route("/admin/chats/{customer}/resume", post(chats::chat_resume))
+        .route(
+            "/admin/products",
+            get(products::products_page).post(products::product_create),
+        )
+        .route("/admin/variants/{id}/stock", post(products::variant_stock))
+}
+
+/// The console's login: the token cookie, or off to the login page.
+pub struct Console(pub Auth);
+
+fn cookie_token(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == COOKIE)
+        .map(|(_, v)| v.to_string())
+}
+
+impl axum::extract::FromRequestParts<AppState> for Console {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let Some(token) = cookie_token(&parts.headers) else {
+            return Err(Redirect::to("/admin/login").into_response());
+        };
+        let limiter = parts
+            .extensions
+            .get::<Arc<FailureLimiter>>()
+            .cloned()
+            .ok_or_else(|| ApiError::Internal.into_response())?;
+        let client = auth::client_key(parts);
+        match auth::check_token(state, &limiter, &client, &token).await {
+            Ok(a) => Ok(Console(a)),
+            Err(ApiError::Unauthorized(_)) => {
+                Err(Redirect::to("/admin/login?expired=1").into_response())
+            }
+            Err(e) => Err(page_error(e)),
+        }
+    }
+}
+
+pub(super) fn page_error(e: ApiError) -> Response {
+    let status = e.status();
+    let html = render("admin/base.html", context! { error => e.message() })
+        .unwrap_or_else(|_| e.message());
+    (status, Html(html)).into_response()
+}
+
+pub(super) fn page(name: &str, ctx: minijinja::Value) -> Response {
+    match render(name, ctx) {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => page_error(e),
+    }
+}
+
+pub(super) fn money(auth: &Auth, minor: i64) -> String {
+    Money::new(minor, auth.shop.currency).display(&auth.shop.locale)
+}
+
+pub(super) fn tab_label(t: Tab) -> &'static str {
+    match t {
+        Tab::All => "All",
+        Tab::PendingPayment => "Pending payment",
+        Tab::PendingReview => "To review",
+        Tab::Paid => "Paid",
+        Tab::Shipping => "Shipping",
+        Tab::AwaitingCod => "Wait for COD",
+        Tab::Complete => "Complete",
+        Tab::Failed => "Failed to ship",
+        Tab::Returned => "Returned",
+        Tab::Cancelled => "Cancelled",
+    }
+}
+
+pub(super) async fn unread_total(state: &AppState, auth: &Auth) -> i64 {
+    seller_inbox::list(&state.db, auth.shop.id, true, 200)
+        .await
+        .map(|v| v.iter().map(|c| c.unread).sum())
+        .unwrap_or(0)
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub(super) struct Flash {
+    error: Option<String>,
+    notice: Option<String>,
+    expired: Option<String>,
+}
+
+async fn login_page(Query(f): Query<Flash>) -> Response {
+    let error = f
+        .expired
+        .map(|_| "Your token is unknown or was revoked; log in again.".to_string())
+        .or(f.error);
+    page("admin/login.html", context! { error => error })
+}
+
+async fn login(
+    State(state): State<AppState>,
+    Extension(limiter): Extension<Arc<FailureLimiter>>,
+    auth::ClientKey(client): auth::ClientKey,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let token = form.get("token").map(|t| t.trim()).unwrap_or("");
+    // Failures count against the same bucket as the API's.
+    match auth::check_token(&state, &limiter, &client, token).await {
+        Ok(_) => {
+            let secure = if state.config.public_url.starts_with("https://") {
+                "; Secure"
+            } else {
+                ""
+            };
+            let cookie = format!(
+                "{COOKIE}={token}; Path=/admin; HttpOnly; SameSite=Strict; Max-Age=2592000{secure}"
+            );
+            (
+                [(header::SET_COOKIE, cookie)],
+                Redirect::to("/admin/orders"),
+            )
+                .into_response()
+        }
+        Err(e) => (
+            e.status(),
+            Html(
+                render("admin/login.html", context! { error => e.message() })
+                    .unwrap_or_else(|_| e.message()),
+            ),
+        )
+            .into_response(),
+    }
+}
+
+async fn logout() -> Response {
+    (
+        [(
+            header::SET_COOKIE,
+            format!("{COOKIE}=; Path=/admin; HttpOnly; SameSite=Strict; Max-Age=0"),
+        )],
+        Redirect::to("/admin/login"),
+    )
+        .into_response()
+}
+
+pub(super) fn back_to(path: &str, key: &str, msg: &str) -> Response {
+    let enc: String = msg
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    Redirect::to(&format!("{path}?{key}={enc}")).into_response()
+}

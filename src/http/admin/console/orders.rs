@@ -1,0 +1,318 @@
+//! The console's orders: tabs, one order with its slip and actions, printing.
+
+use super::{Console, Flash, back_to, money, page, page_error, tab_label, unread_total};
+use crate::app::AppState;
+use crate::domain::OrderId;
+use crate::domain::lifecycle::Tab;
+use crate::http::admin::error::ApiError;
+use crate::http::admin::orders::{self as api_orders, Action, ActionBody, ListQuery};
+use crate::store::{listing, orders};
+use axum::extract::{Form, Path, Query, State};
+use axum::response::{IntoResponse, Response};
+use minijinja::context;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+
+pub(super) async fn orders_page(
+    State(state): State<AppState>,
+    Console(auth): Console,
+    Query(q): Query<ListQuery>,
+) -> Response {
+    let filter = match api_orders::parse_filter(&q, &auth.shop.settings.calendar()) {
+        Ok(f) => f,
+        Err(e) => return page_error(e),
+    };
+    let tab = filter.tab.unwrap_or(Tab::All);
+    let (page_res, counts) = tokio::join!(
+        listing::list_orders(&state.db, auth.shop.id, &filter),
+        orders::tab_counts(&state.db, auth.shop.id)
+    );
+    let (page_data, counts) = match (page_res, counts) {
+        (Ok(p), Ok(c)) => (p, c),
+        (Err(e), _) | (_, Err(e)) => return page_error(e.into()),
+    };
+    let cal = auth.shop.settings.calendar();
+    let tabs: Vec<Value> = counts
+        .iter()
+        .map(|(t, n)| json!({"tab": t.as_str(), "label": tab_label(*t), "count": n}))
+        .collect();
+    let rows: Vec<Value> = page_data
+        .orders
+        .iter()
+        .map(|o| {
+            json!({
+                "id": o.id, "code": o.code, "customer_name": o.customer_name, "channel": o.channel,
+                "total": money(&auth, o.total), "fulfilment": o.fulfilment.as_str(),
+                "payment_status": o.payment_status.as_str(), "badge": api_orders::badge(o.payment_status),
+                "created": cal.date_time(o.created_at),
+            })
+        })
+        .collect();
+    let unread = unread_total(&state, &auth).await;
+    page(
+        "admin/orders.html",
+        context! {
+            shop => auth.shop.name.clone(), unread => unread, tabs => tabs, tab => tab.as_str(),
+            q => q.q.clone().unwrap_or_default(), orders => rows, next => page_data.next_cursor,
+        },
+    )
+}
+
+/// The slip worker's pre-checks as chips: green when fine, red when the
+/// seller should look twice (see `slips::worker` for the shape).
+pub fn precheck_flags(prechecks: &Value, flagged: bool) -> Vec<Value> {
+    let chip = |label: String, class: &str| json!({"label": label, "class": class});
+    let mut out = Vec::new();
+    let suspicious = prechecks["suspicious"].as_bool().unwrap_or(false) || flagged;
+    if suspicious {
+        out.push(chip("needs a check".into(), "warn"));
+    } else if prechecks.get("suspicious").is_some() {
+        out.push(chip("checks passed".into(), "good"));
+    }
+    if let Some(flags) = prechecks["flags"].as_array() {
+        for f in flags.iter().filter_map(|f| f.as_str()) {
+            out.push(chip(f.replace('_', " "), "warn"));
+        }
+    }
+    let qr = &prechecks["slip_qr"];
+    match qr["status"].as_str() {
+        Some("ok") => out.push(chip(
+            format!(
+                "slip QR verified{}{}",
+                qr["bank_name"]
+                    .as_str()
+                    .map(|b| format!(" · {b}"))
+                    .unwrap_or_default(),
+                qr["trans_ref"]
+                    .as_str()
+                    .map(|r| format!(" · ref {r}"))
+                    .unwrap_or_default()
+            ),
+            "good",
+        )),
+        Some(other) => out.push(chip(
+            format!("slip QR: {}", other.replace('_', " ")),
+            "warn",
+        )),
+        None => {}
+    }
+    if let Some(code) = prechecks["reused_from"]["order_code"].as_str() {
+        out.push(chip(format!("slip already used for {code}"), "warn"));
+    }
+    if let Some(similar) = prechecks["similar_images"].as_array()
+        && !similar.is_empty()
+    {
+        out.push(chip(
+            format!("{} similar earlier slip(s) (hint)", similar.len()),
+            "",
+        ));
+    }
+    if let Some(p) = prechecks["problem"].as_str() {
+        out.push(chip(format!("problem: {}", p.replace('_', " ")), "warn"));
+    }
+    out
+}
+
+pub(super) async fn order_page(
+    State(state): State<AppState>,
+    Console(auth): Console,
+    Path(id): Path<i64>,
+    Query(f): Query<Flash>,
+) -> Response {
+    let detail = match api_orders::detail_json(&state, &auth, OrderId(id)).await {
+        Ok(d) => d,
+        Err(e) => return page_error(e),
+    };
+    let o = &detail["order"];
+    let m = |k: &str| money(&auth, o[k].as_i64().unwrap_or(0));
+    let t = json!({
+        "subtotal": m("subtotal"), "shipping_fee": m("shipping_fee"), "service_fees": m("service_fees"),
+        "discount": m("discount"), "total": m("total"), "paid": m("paid"), "remaining": m("remaining"),
+    });
+    let lines: Vec<Value> = o["lines"]
+        .as_array()
+        .map(|ls| {
+            ls.iter()
+                .map(|l| json!({
+                    "name": l["name"], "variant": l["variant_name"], "qty": l["qty"], "status": l["status"],
+                    "amount": money(&auth, l["amount"].as_i64().unwrap_or(0)),
+                }))
+                .collect()
+        })
+        .unwrap_or_default();
+    let payments: Vec<Value> = detail["payments"]
+        .as_array()
+        .map(|ps| {
+            ps.iter()
+                .map(|p| {
+                    let status = p["status"].as_str().unwrap_or("");
+                    json!({
+                        "id": p["id"], "method": p["method"], "amount": money(&auth, p["amount"].as_i64().unwrap_or(0)),
+                        "status": if matches!(status, "pending" | "flagged") { "pending_review" } else { status },
+                        "has_slip": p["original_media"].is_string(),
+                        "flags": precheck_flags(&p["prechecks"], p["flagged"].as_bool().unwrap_or(false)),
+                        "reject_reason": p["reject_reason"],
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let pending_slip = payments.iter().any(|p| p["status"] == "pending_review");
+    let actions: Vec<&str> = o["actions"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|x| x.as_str()).collect())
+        .unwrap_or_default();
+    let simple: Vec<Value> = [
+        ("complete", "Complete", "ok"),
+        ("fail-delivery", "Failed to ship", "bad"),
+        ("return-to-stock", "Return to stock", ""),
+        ("collect-cod", "Collect COD", "ok"),
+        ("pay-from-balance", "Pay from balance", ""),
+    ]
+    .iter()
+    .filter(|(slug, _, _)| actions.contains(slug))
+    .filter(|(slug, _, _)| {
+        *slug != "pay-from-balance" || detail["customer"]["balance"].as_i64().unwrap_or(0) > 0
+    })
+    .map(|(slug, label, class)| json!({"slug": slug, "label": label, "class": class}))
+    .collect();
+    let cal = auth.shop.settings.calendar();
+    let history: Vec<Value> = detail["history"]
+        .as_array()
+        .map(|h| {
+            h.iter()
+                .map(|r| {
+                    let mut r = r.clone();
+                    r["at"] = json!(
+                        cal.date_time(crate::domain::Timestamp(r["at"].as_i64().unwrap_or(0)))
+                    );
+                    r
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let address = o["address"]
+        .is_object()
+        .then(|| {
+            serde_json::from_value::<crate::domain::Address>(o["address"].clone())
+                .ok()
+                .map(|a| a.one_line())
+        })
+        .flatten();
+    let created = cal.date_time(crate::domain::Timestamp(
+        o["created_at"].as_i64().unwrap_or(0),
+    ));
+    let unread = unread_total(&state, &auth).await;
+    page(
+        "admin/order.html",
+        context! {
+            shop => auth.shop.name.clone(), unread => unread, o => o.clone(), t => t, lines => lines,
+            payments => payments, pending_slip => pending_slip, simple_actions => simple,
+            history => history, address => address, created => created,
+            customer => detail["customer"].clone(), balance => money(&auth, detail["customer"]["balance"].as_i64().unwrap_or(0)),
+            conversation => detail["conversation"].clone(), messages => detail["messages"].clone(),
+            idem => crate::clock::hex(&crate::clock::random_bytes::<8>()),
+            error => f.error, notice => f.notice,
+        },
+    )
+}
+
+pub(super) async fn order_action(
+    State(state): State<AppState>,
+    Console(auth): Console,
+    Path((id, action)): Path<(i64, String)>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let back = format!("/admin/orders/{id}");
+    if action == "delete" {
+        return match listing::delete_order(
+            &state.db,
+            auth.shop.id,
+            OrderId(id),
+            crate::clock::now(),
+        )
+        .await
+        {
+            Ok(()) => back_to("/admin/orders", "notice", "Order deleted"),
+            Err(e) => back_to(&back, "error", &ApiError::from(e).message()),
+        };
+    }
+    let Some(action) = Action::parse(&action) else {
+        return page_error(ApiError::not_found("action"));
+    };
+    let get = |k: &str| {
+        form.get(k)
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+    };
+    let num = |k: &str| -> Result<Option<i64>, ApiError> {
+        get(k)
+            .map(|s| {
+                s.parse::<i64>()
+                    .map_err(|_| ApiError::Unprocessable(format!("{k} must be a whole number")))
+            })
+            .transpose()
+    };
+    let body = (|| -> Result<ActionBody, ApiError> {
+        Ok(ActionBody {
+            payment_id: num("payment_id")?,
+            amount: num("amount")?,
+            reason: get("reason"),
+            carrier: get("carrier"),
+            tracking: get("tracking"),
+            ship_now: get("ship_now").map(|v| v == "true"),
+            person: get("person"),
+            ..Default::default()
+        })
+    })();
+    let body = match body {
+        Ok(b) => b,
+        Err(e) => return back_to(&back, "error", &e.message()),
+    };
+    let key = get("idem").map(|k| format!("console:{k}"));
+    let hash = api_orders::request_hash(&[
+        b"console",
+        id.to_string().as_bytes(),
+        action.slug().as_bytes(),
+    ]);
+    match api_orders::perform(&state, &auth, OrderId(id), action, body, key, hash).await {
+        Ok(resp) if resp.status().is_success() => back_to(&back, "notice", "Done"),
+        Ok(resp) => back_to(&back, "error", &format!("failed ({})", resp.status())),
+        Err(e) => back_to(&back, "error", &e.message()),
+    }
+}
+
+pub(super) async fn print_bill(
+    State(state): State<AppState>,
+    Console(auth): Console,
+    Path(id): Path<i64>,
+) -> Response {
+    crate::http::admin::printing::render_batch(&state, &auth, "bill.html", &[OrderId(id)])
+        .await
+        .unwrap_or_else(page_error)
+}
+
+pub(super) async fn print_note(
+    State(state): State<AppState>,
+    Console(auth): Console,
+    Path(id): Path<i64>,
+) -> Response {
+    crate::http::admin::printing::render_batch(&state, &auth, "shipping_note.html", &[OrderId(id)])
+        .await
+        .unwrap_or_else(page_error)
+}
+
+pub(super) async fn slip(
+    State(state): State<AppState>,
+    Console(auth): Console,
+    Path(id): Path<i64>,
+) -> Response {
+    crate::http::admin::printing::slip_file(
+        &state,
+        &auth,
+        id,
+        crate::slips::media::MediaKind::Original,
+    )
+    .await
+    .unwrap_or_else(|e| e.into_response())
+}

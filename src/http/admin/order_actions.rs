@@ -1,0 +1,376 @@
+//! Every seller action on an order as a POST that returns the new order or
+//! a 409 naming its state; an `Idempotency-Key` makes a double submit one
+//! action and one push.
+
+use super::auth::Auth;
+use super::error::{ApiError, ApiResult};
+use super::orders::order_view;
+use crate::app::AppState;
+use crate::app::orders as app_orders;
+use crate::app::payments::{self as app_payments, Decision};
+use crate::domain::order::{Command, Fee};
+use crate::domain::{Address, OrderId};
+use crate::store::listing;
+use crate::store::orders;
+use crate::store::{StoreError, idempotency};
+use axum::Json;
+use axum::body::Bytes;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    Confirm,
+    ConfirmPayment,
+    RejectPayment,
+    Ship,
+    Complete,
+    FailDelivery,
+    ReturnToStock,
+    CollectCod,
+    Cancel,
+    PayFromBalance,
+    EditAddress,
+    EditFees,
+    EditLine,
+}
+
+impl Action {
+    pub const ALL: &'static [Action] = &[
+        Action::Confirm,
+        Action::ConfirmPayment,
+        Action::RejectPayment,
+        Action::Ship,
+        Action::Complete,
+        Action::FailDelivery,
+        Action::ReturnToStock,
+        Action::CollectCod,
+        Action::Cancel,
+        Action::PayFromBalance,
+        Action::EditAddress,
+        Action::EditFees,
+        Action::EditLine,
+    ];
+    pub fn slug(self) -> &'static str {
+        match self {
+            Action::Confirm => "confirm",
+            Action::ConfirmPayment => "confirm-payment",
+            Action::RejectPayment => "reject-payment",
+            Action::Ship => "ship",
+            Action::Complete => "complete",
+            Action::FailDelivery => "fail-delivery",
+            Action::ReturnToStock => "return-to-stock",
+            Action::CollectCod => "collect-cod",
+            Action::Cancel => "cancel",
+            Action::PayFromBalance => "pay-from-balance",
+            Action::EditAddress => "edit-address",
+            Action::EditFees => "edit-fees",
+            Action::EditLine => "edit-line",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Action> {
+        Action::ALL.iter().copied().find(|a| a.slug() == s)
+    }
+    pub fn summary(self) -> &'static str {
+        match self {
+            Action::Confirm => "Confirm the order (COD or manual validation)",
+            Action::ConfirmPayment => {
+                "Confirm a payment: body {payment_id?, amount?}; without payment_id a manual confirmation"
+            }
+            Action::RejectPayment => "Reject the slip: body {reason, payment_id?}",
+            Action::Ship => {
+                "Ship: body {carrier, tracking?} or {ship_now: true, person} for a person delivering it"
+            }
+            Action::Complete => "Delivered (a COD order then awaits the carrier's remittance)",
+            Action::FailDelivery => "The carrier could not deliver",
+            Action::ReturnToStock => "The goods came back: restock",
+            Action::CollectCod => "Record the carrier's COD remittance: body {amount?}",
+            Action::Cancel => "Cancel: body {reason}; paid money goes to the customer's balance",
+            Action::PayFromBalance => "Pay the order from the customer's shop balance",
+            Action::EditAddress => "Edit the delivery address before shipping: body {address}",
+            Action::EditFees => {
+                "Edit extra services, shipping fee, discount before shipping: body {fees?, shipping_fee?, discount?}"
+            }
+            Action::EditLine => {
+                "Change a line's price or quantity before shipping: body {line_id, unit_price, qty}; the customer confirms in chat"
+            }
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActionBody {
+    pub payment_id: Option<i64>,
+    pub amount: Option<i64>,
+    pub reason: Option<String>,
+    pub carrier: Option<String>,
+    pub tracking: Option<String>,
+    pub ship_now: Option<bool>,
+    pub person: Option<String>,
+    pub address: Option<Address>,
+    pub fees: Option<Vec<Fee>>,
+    pub shipping_fee: Option<i64>,
+    pub discount: Option<i64>,
+    pub line_id: Option<i64>,
+    pub unit_price: Option<i64>,
+    pub qty: Option<i64>,
+}
+
+fn required<T>(v: Option<T>, what: &str) -> ApiResult<T> {
+    v.ok_or_else(|| ApiError::Unprocessable(format!("{what} is required")))
+}
+
+pub fn command_for(action: Action, b: ActionBody) -> ApiResult<Command> {
+    Ok(match action {
+        Action::Confirm => Command::Confirm,
+        Action::ConfirmPayment => Command::ConfirmPayment { amount: b.amount },
+        Action::RejectPayment => Command::RejectPayment {
+            reason: required(b.reason, "reason")?,
+        },
+        Action::Ship => {
+            if b.ship_now == Some(true) {
+                let person = required(b.person.or(b.carrier), "person")?;
+                Command::Ship {
+                    carrier: person,
+                    tracking: None,
+                }
+            } else {
+                Command::Ship {
+                    carrier: required(b.carrier, "carrier")?,
+                    tracking: b.tracking,
+                }
+            }
+        }
+        Action::Complete => Command::Complete,
+        Action::FailDelivery => Command::FailDelivery,
+        Action::ReturnToStock => Command::ReturnToStock,
+        Action::CollectCod => Command::CollectCod { amount: b.amount },
+        Action::Cancel => Command::Cancel {
+            reason: b.reason.unwrap_or_default(),
+        },
+        Action::PayFromBalance => Command::PayFromBalance {
+            available: 0,
+            allow_negative: false,
+        },
+        Action::EditAddress => Command::EditAddress {
+            address: required(b.address, "address")?,
+        },
+        Action::EditFees => {
+            if b.fees.is_none() && b.shipping_fee.is_none() && b.discount.is_none() {
+                return Err(ApiError::Unprocessable(
+                    "give fees, shipping_fee or discount".into(),
+                ));
+            }
+            Command::EditFees {
+                fees: b.fees.unwrap_or_default(),
+                shipping_fee: b.shipping_fee,
+                discount: b.discount,
+            }
+        }
+        Action::EditLine => Command::ProposeLineChange {
+            line_id: required(b.line_id, "line_id")?,
+            unit_price: required(b.unit_price, "unit_price")?,
+            qty: required(b.qty, "qty")?,
+        },
+    })
+}
+
+pub fn idempotency_key(headers: &HeaderMap) -> ApiResult<Option<String>> {
+    match headers.get("idempotency-key") {
+        None => Ok(None),
+        Some(v) => {
+            let k = v
+                .to_str()
+                .map_err(|_| ApiError::BadRequest("Idempotency-Key must be text".into()))?
+                .trim();
+            if k.is_empty() || k.len() > 200 {
+                return Err(ApiError::BadRequest(
+                    "Idempotency-Key must be 1 to 200 characters".into(),
+                ));
+            }
+            Ok(Some(k.to_string()))
+        }
+    }
+}
+
+pub fn request_hash(parts: &[&[u8]]) -> String {
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update((p.len() as u64).to_be_bytes());
+        h.update(p);
+    }
+    crate::clock::hex(&h.finalize())
+}
+
+/// Replays the stored answer for a used key.
+pub async fn replay(state: &AppState, auth: &Auth, key: &str, hash: &str) -> ApiResult<Response> {
+    let stored = idempotency::find(&state.db, auth.shop.id, key)
+        .await?
+        .ok_or_else(|| ApiError::conflict("the Idempotency-Key is in use; retry"))?;
+    if stored.request_hash != hash {
+        return Err(ApiError::Unprocessable(
+            "this Idempotency-Key was used for a different request".into(),
+        ));
+    }
+    let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);
+    let body: Value = serde_json::from_str(&stored.response).unwrap_or(Value::Null);
+    let mut resp = (status, Json(body)).into_response();
+    resp.headers_mut()
+        .insert("idempotent-replayed", HeaderValue::from_static("true"));
+    Ok(resp)
+}
+
+/// Runs one seller action. The idempotency key is claimed and answered in
+/// the action's own transaction, so a double submit changes the order once
+/// and queues one push.
+pub async fn perform(
+    state: &AppState,
+    auth: &Auth,
+    id: OrderId,
+    action: Action,
+    body: ActionBody,
+    key: Option<String>,
+    hash: String,
+) -> ApiResult<Response> {
+    let payment_id = body.payment_id;
+    let command = command_for(action, body)?;
+    let shop = &auth.shop;
+    let actor = auth.actor();
+    if let Some(pid) = payment_id {
+        return decide_payment(state, auth, id, pid, command, key, hash).await;
+    }
+    let shop_id = shop.id;
+    let idempotency = key.map(|key| app_orders::Idempotency {
+        key,
+        request_hash: hash.clone(),
+    });
+    let acted = app_orders::act(
+        &state.db,
+        shop,
+        id,
+        command,
+        &actor,
+        idempotency.as_ref(),
+        move |tx, applied| {
+            Box::pin(async move {
+                let meta = listing::order_meta_in(tx, shop_id, applied.order.id).await?;
+                let view = order_view(&applied.order, &meta);
+                let body = json!({ "order": view, "notices": applied.plan.notices.len() });
+                let stored = body.to_string();
+                Ok((body, stored))
+            })
+        },
+    )
+    .await;
+    match acted {
+        Ok(app_orders::Acted::Done(body)) => Ok((StatusCode::OK, Json(body)).into_response()),
+        Ok(app_orders::Acted::Replay) => match &idempotency {
+            Some(k) => replay(state, auth, &k.key, &hash).await,
+            None => Err(ApiError::conflict(
+                "the request was already made".to_string(),
+            )),
+        },
+        Err(e) => Err(conflict_with_order(state, auth, id, e).await),
+    }
+}
+
+/// A 409 names the order's current state, so the caller sees why.
+async fn conflict_with_order(
+    state: &AppState,
+    auth: &Auth,
+    id: OrderId,
+    e: app_orders::ApplyError,
+) -> ApiError {
+    let err = ApiError::from(e);
+    if let ApiError::Conflict { message, .. } = &err
+        && let Ok(o) = orders::load(&state.db, auth.shop.id, id).await
+    {
+        return ApiError::order_conflict(message.clone(), &o);
+    }
+    err
+}
+
+/// A decision on one slip moves the payment row and the order in one
+/// transaction. The key is checked before and recorded after; a concurrent
+/// double submit is stopped by the payment's own state.
+async fn decide_payment(
+    state: &AppState,
+    auth: &Auth,
+    id: OrderId,
+    payment_id: i64,
+    command: Command,
+    key: Option<String>,
+    hash: String,
+) -> ApiResult<Response> {
+    use crate::store::payments;
+    let shop = &auth.shop;
+    if let Some(k) = &key
+        && idempotency::find(&state.db, shop.id, k).await?.is_some()
+    {
+        return replay(state, auth, k, &hash).await;
+    }
+    let p = payments::get(&state.db, shop.id, payment_id)
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => ApiError::not_found("payment"),
+            o => o.into(),
+        })?;
+    if p.order_id != id {
+        return Err(ApiError::not_found("payment"));
+    }
+    let now = crate::clock::now();
+    let actor = auth.actor();
+    let decision = match command {
+        Command::ConfirmPayment { amount } => Decision::Confirm(amount),
+        Command::RejectPayment { reason } => Decision::Reject(reason),
+        _ => {
+            return Err(ApiError::Unprocessable(
+                "payment_id only goes with confirm-payment or reject-payment".into(),
+            ));
+        }
+    };
+    match app_payments::decide(&state.db, shop, payment_id, &decision, &actor, now).await {
+        Ok(applied) => {
+            let meta = listing::order_meta(&state.db, shop.id, id).await?;
+            let body = json!({ "order": order_view(&applied.order, &meta), "notices": applied.plan.notices.len() });
+            if let Some(k) = &key {
+                idempotency::remember(&state.db, shop.id, k, &hash, &body.to_string(), now).await?;
+            }
+            Ok((StatusCode::OK, Json(body)).into_response())
+        }
+        Err(e) => Err(conflict_with_order(state, auth, id, e).await),
+    }
+}
+
+pub fn parse_body(bytes: &Bytes) -> ApiResult<ActionBody> {
+    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+        return Ok(ActionBody::default());
+    }
+    serde_json::from_slice(bytes).map_err(|e| {
+        ApiError::BadRequest(format!("the body is not valid JSON for this action: {e}"))
+    })
+}
+
+/// `POST /api/v1/orders/{id}/{action}`.
+pub async fn act(
+    state: AppState,
+    auth: Auth,
+    id: i64,
+    action: Action,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> ApiResult<Response> {
+    let body = parse_body(&bytes)?;
+    let key = idempotency_key(&headers)?;
+    let hash = request_hash(&[
+        b"order-action",
+        id.to_string().as_bytes(),
+        action.slug().as_bytes(),
+        &bytes,
+    ]);
+    perform(&state, &auth, OrderId(id), action, body, key, hash).await
+}
