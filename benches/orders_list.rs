@@ -189,7 +189,7 @@ async fn main() {
     .into_iter()
     .collect();
     let config = Config::from_lookup(|k| vars.get(k).cloned(), Secrets::Required).expect("config");
-    let running = chatbill::server::start(config, db.clone())
+    let running = chatbill::startup::start(config, db.clone())
         .await
         .expect("server");
     let base = format!("http://{}", running.addr);

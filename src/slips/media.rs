@@ -118,6 +118,16 @@ pub fn public_qr_path(media_dir: &Path, name: &str) -> Option<PathBuf> {
     })
 }
 
+/// Where an uploaded slip waits for the worker; only hex names are valid.
+pub fn upload_path(media_dir: &Path, name: &str) -> PathBuf {
+    let safe: String = name
+        .chars()
+        .filter(|c| c.is_ascii_hexdigit())
+        .take(64)
+        .collect();
+    media_dir.join("uploads").join(format!("{safe}.bin"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -134,14 +144,4 @@ mod tests {
         assert!(public_qr_path(d, "..%2f").is_none());
         assert!(public_qr_path(d, &"0".repeat(32)).is_some());
     }
-}
-
-/// Where an uploaded slip waits for the worker; only hex names are valid.
-pub fn upload_path(media_dir: &Path, name: &str) -> PathBuf {
-    let safe: String = name
-        .chars()
-        .filter(|c| c.is_ascii_hexdigit())
-        .take(64)
-        .collect();
-    media_dir.join("uploads").join(format!("{safe}.bin"))
 }
