@@ -54,120 +54,28 @@ impl Config {
         Self::from_lookup(|k| std::env::var(k).ok(), secrets)
     }
 
+    /// Settings are read in a fixed order, so with several wrong the first
+    /// one named is always the same.
     pub fn from_lookup(
         get: impl Fn(&str) -> Option<String>,
         secrets: Secrets,
     ) -> Result<Config, ConfigError> {
-        let var = |k: &str| {
-            get(k)
-                .map(|v| v.trim().to_string())
-                .filter(|v| !v.is_empty())
-        };
-
-        let database_url = var("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into());
-        if !(database_url.starts_with("sqlite:")
-            || database_url.starts_with("postgres://")
-            || database_url.starts_with("postgresql://"))
-        {
-            return Err(err(
-                "DATABASE_URL",
-                format!("{database_url:?} is neither sqlite:… nor postgres://…"),
-            ));
-        }
-
-        let bind_raw = var("CHATBILL_BIND").unwrap_or_else(|| "127.0.0.1:8080".into());
-        let bind: SocketAddr = bind_raw
-            .parse()
-            .map_err(|_| err("CHATBILL_BIND", format!("{bind_raw:?} is not host:port")))?;
-
-        let public_url = match var("CHATBILL_PUBLIC_URL") {
-            Some(u) if u.starts_with("http://") || u.starts_with("https://") => {
-                u.trim_end_matches('/').to_string()
-            }
-            Some(u) => {
-                return Err(err(
-                    "CHATBILL_PUBLIC_URL",
-                    format!("{u:?} must start with http:// or https://"),
-                ));
-            }
-            None => format!("http://{bind}"),
-        };
-
-        let media_dir =
-            PathBuf::from(var("CHATBILL_MEDIA_DIR").unwrap_or_else(|| "data/media".into()));
-
-        let meta_graph_url = var("META_GRAPH_URL").unwrap_or_else(|| DEFAULT_GRAPH_URL.into());
-        if !(meta_graph_url.starts_with("http://") || meta_graph_url.starts_with("https://")) {
-            return Err(err(
-                "META_GRAPH_URL",
-                format!("{meta_graph_url:?} is not a URL"),
-            ));
-        }
-        let meta_graph_url = meta_graph_url.trim_end_matches('/').to_string();
-
-        let required = |name: &'static str, min_len: usize| -> Result<String, ConfigError> {
-            match var(name) {
-                Some(v) if v.len() >= min_len => Ok(v),
-                Some(_) => Err(err(
-                    name,
-                    format!("too short (at least {min_len} characters)"),
-                )),
-                None if secrets == Secrets::Optional => Ok(String::new()),
-                None => Err(err(name, "is not set (required for serve)")),
-            }
-        };
-        let meta_app_secret = required("META_APP_SECRET", 8)?;
-        let meta_verify_token = required("META_VERIFY_TOKEN", 8)?;
-        let secret_key = required("CHATBILL_SECRET_KEY", 32)?;
-
-        let attachment_hosts = var("CHATBILL_ATTACHMENT_HOSTS")
-            .map(|v| {
-                v.split(',')
-                    .map(|h| h.trim().to_ascii_lowercase())
-                    .filter(|h| !h.is_empty())
-                    .collect()
-            })
-            .unwrap_or_default();
-
-        let max_body_bytes = match var("CHATBILL_MAX_BODY_BYTES") {
-            Some(v) => v
-                .parse::<usize>()
-                .ok()
-                .filter(|n| *n >= 1024)
-                .ok_or_else(|| {
-                    err(
-                        "CHATBILL_MAX_BODY_BYTES",
-                        format!("{v:?} is not a size ≥ 1024"),
-                    )
-                })?,
-            None => 1024 * 1024,
-        };
-
-        let workers = match var("CHATBILL_WORKERS").as_deref() {
-            None | Some("on") | Some("1") | Some("true") => true,
-            Some("off") | Some("0") | Some("false") => false,
-            Some(v) => return Err(err("CHATBILL_WORKERS", format!("{v:?} is not on/off"))),
-        };
-
-        let templates_dir = var("CHATBILL_TEMPLATES_DIR").map(PathBuf::from);
-
-        // Meta allows 300 calls/s per Page; "off" is for a Graph API stand-in.
-        let send_rate = match var("CHATBILL_SEND_RATE").as_deref() {
-            None => SendRate::per_second(DEFAULT_SEND_RATE),
-            Some("off") | Some("0") => SendRate::UNLIMITED,
-            Some(v) => v
-                .parse::<u32>()
-                .ok()
-                .filter(|n| (1..=100_000).contains(n))
-                .map(SendRate::per_second)
-                .ok_or_else(|| {
-                    err(
-                        "CHATBILL_SEND_RATE",
-                        format!("{v:?} is not calls per second (1 to 100000, or off)"),
-                    )
-                })?,
-        };
-
+        let vars = Vars(&get);
+        let database_url = database_url(&vars)?;
+        let (bind, public_url) = addresses(&vars)?;
+        let media_dir = PathBuf::from(
+            vars.get("CHATBILL_MEDIA_DIR")
+                .unwrap_or_else(|| "data/media".into()),
+        );
+        let meta_graph_url = graph_url(&vars)?;
+        let meta_app_secret = secret(&vars, secrets, "META_APP_SECRET", 8)?;
+        let meta_verify_token = secret(&vars, secrets, "META_VERIFY_TOKEN", 8)?;
+        let secret_key = secret(&vars, secrets, "CHATBILL_SECRET_KEY", 32)?;
+        let attachment_hosts = attachment_hosts(&vars);
+        let max_body_bytes = max_body_bytes(&vars)?;
+        let workers = workers(&vars)?;
+        let templates_dir = vars.get("CHATBILL_TEMPLATES_DIR").map(PathBuf::from);
+        let send_rate = send_rate(&vars)?;
         Ok(Config {
             templates_dir,
             database_url,
@@ -183,6 +91,143 @@ impl Config {
             workers,
             send_rate,
         })
+    }
+}
+
+/// The lookup, trimmed; an empty value counts as unset.
+struct Vars<'a>(&'a dyn Fn(&str) -> Option<String>);
+
+impl Vars<'_> {
+    fn get(&self, k: &str) -> Option<String> {
+        (self.0)(k)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    }
+}
+
+fn database_url(vars: &Vars) -> Result<String, ConfigError> {
+    let database_url = vars
+        .get("DATABASE_URL")
+        .unwrap_or_else(|| DEFAULT_DATABASE_URL.into());
+    if !(database_url.starts_with("sqlite:")
+        || database_url.starts_with("postgres://")
+        || database_url.starts_with("postgresql://"))
+    {
+        return Err(err(
+            "DATABASE_URL",
+            format!("{database_url:?} is neither sqlite:… nor postgres://…"),
+        ));
+    }
+    Ok(database_url)
+}
+
+/// Where to listen, and the address the outside world uses (links, media
+/// and QR URLs); it defaults to the listening one.
+fn addresses(vars: &Vars) -> Result<(SocketAddr, String), ConfigError> {
+    let bind_raw = vars
+        .get("CHATBILL_BIND")
+        .unwrap_or_else(|| "127.0.0.1:8080".into());
+    let bind: SocketAddr = bind_raw
+        .parse()
+        .map_err(|_| err("CHATBILL_BIND", format!("{bind_raw:?} is not host:port")))?;
+    let public_url = match vars.get("CHATBILL_PUBLIC_URL") {
+        Some(u) if u.starts_with("http://") || u.starts_with("https://") => {
+            u.trim_end_matches('/').to_string()
+        }
+        Some(u) => {
+            return Err(err(
+                "CHATBILL_PUBLIC_URL",
+                format!("{u:?} must start with http:// or https://"),
+            ));
+        }
+        None => format!("http://{bind}"),
+    };
+    Ok((bind, public_url))
+}
+
+fn graph_url(vars: &Vars) -> Result<String, ConfigError> {
+    let meta_graph_url = vars
+        .get("META_GRAPH_URL")
+        .unwrap_or_else(|| DEFAULT_GRAPH_URL.into());
+    if !(meta_graph_url.starts_with("http://") || meta_graph_url.starts_with("https://")) {
+        return Err(err(
+            "META_GRAPH_URL",
+            format!("{meta_graph_url:?} is not a URL"),
+        ));
+    }
+    Ok(meta_graph_url.trim_end_matches('/').to_string())
+}
+
+/// A secret of at least `min_len` bytes; unset is allowed only when the
+/// command does not insist (it then reads as empty).
+fn secret(
+    vars: &Vars,
+    secrets: Secrets,
+    name: &'static str,
+    min_len: usize,
+) -> Result<String, ConfigError> {
+    match vars.get(name) {
+        Some(v) if v.len() >= min_len => Ok(v),
+        Some(_) => Err(err(
+            name,
+            format!("too short (at least {min_len} characters)"),
+        )),
+        None if secrets == Secrets::Optional => Ok(String::new()),
+        None => Err(err(name, "is not set (required for serve)")),
+    }
+}
+
+fn attachment_hosts(vars: &Vars) -> Vec<String> {
+    vars.get("CHATBILL_ATTACHMENT_HOSTS")
+        .map(|v| {
+            v.split(',')
+                .map(|h| h.trim().to_ascii_lowercase())
+                .filter(|h| !h.is_empty())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn max_body_bytes(vars: &Vars) -> Result<usize, ConfigError> {
+    match vars.get("CHATBILL_MAX_BODY_BYTES") {
+        Some(v) => v
+            .parse::<usize>()
+            .ok()
+            .filter(|n| *n >= 1024)
+            .ok_or_else(|| {
+                err(
+                    "CHATBILL_MAX_BODY_BYTES",
+                    format!("{v:?} is not a size ≥ 1024"),
+                )
+            }),
+        None => Ok(1024 * 1024),
+    }
+}
+
+fn workers(vars: &Vars) -> Result<bool, ConfigError> {
+    match vars.get("CHATBILL_WORKERS").as_deref() {
+        None | Some("on") | Some("1") | Some("true") => Ok(true),
+        Some("off") | Some("0") | Some("false") => Ok(false),
+        Some(v) => Err(err("CHATBILL_WORKERS", format!("{v:?} is not on/off"))),
+    }
+}
+
+fn send_rate(vars: &Vars) -> Result<SendRate, ConfigError> {
+    // Meta allows 300 calls/s per Page; "off" is for a Graph API stand-in.
+    match vars.get("CHATBILL_SEND_RATE").as_deref() {
+        None => Ok(SendRate::per_second(DEFAULT_SEND_RATE)),
+        Some("off") | Some("0") => Ok(SendRate::UNLIMITED),
+        Some(v) => v
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=100_000).contains(n))
+            .map(SendRate::per_second)
+            .ok_or_else(|| {
+                err(
+                    "CHATBILL_SEND_RATE",
+                    format!("{v:?} is not calls per second (1 to 100000, or off)"),
+                )
+            }),
     }
 }
 

@@ -96,165 +96,175 @@ enum Arg {
     S(String),
 }
 
-fn in_list(
-    sql: &mut String,
-    args: &mut Vec<Arg>,
-    column: &str,
-    values: impl Iterator<Item = &'static str>,
-) {
-    let mut parts = Vec::new();
-    for v in values {
-        args.push(Arg::S(v.to_string()));
-        parts.push(format!("${}", args.len()));
+/// SQL text with its arguments; placeholders are numbered as they are added.
+struct Query {
+    sql: String,
+    args: Vec<Arg>,
+}
+
+impl Query {
+    /// Adds an argument and returns its placeholder number.
+    fn arg(&mut self, a: Arg) -> usize {
+        self.args.push(a);
+        self.args.len()
     }
-    sql.push_str(&format!(" and {column} in ({})", parts.join(", ")));
+
+    fn and_in(&mut self, column: &str, values: impl Iterator<Item = &'static str>) {
+        let mut parts = Vec::new();
+        for v in values {
+            let n = self.arg(Arg::S(v.to_string()));
+            parts.push(format!("${n}"));
+        }
+        self.sql
+            .push_str(&format!(" and {column} in ({})", parts.join(", ")));
+    }
 }
 
 /// One page of the shop's orders, newest first.
 pub async fn list_orders(db: &Db, shop: ShopId, f: &OrderFilter) -> Result<OrderPage> {
-    let sort = f.sort.column();
-    let mut args: Vec<Arg> = vec![Arg::I(shop.get())];
-    let mut sql = String::from(
-        "select o.id, o.code, o.customer_id, o.channel, o.currency, o.fulfilment, o.payment_status, o.payment_method, \
-         o.total, o.paid, o.remaining, o.created_at, o.updated_at, \
-         (select c.display_name from customers c where c.id = o.customer_id) as customer_name \
-         from orders o where o.shop_id = $1 and o.deleted_at is null",
-    );
-    if let Some(tab) = f.tab {
-        let (fs, ps) = tab.filter();
-        if let Some(fs) = fs {
-            in_list(
-                &mut sql,
-                &mut args,
-                "o.fulfilment",
-                fs.iter().map(|x| x.as_str()),
-            );
-        }
-        if let Some(ps) = ps {
-            in_list(
-                &mut sql,
-                &mut args,
-                "o.payment_status",
-                ps.iter().map(|x| x.as_str()),
-            );
-        }
-    }
-    if let Some(x) = f.fulfilment {
-        in_list(
-            &mut sql,
-            &mut args,
-            "o.fulfilment",
-            [x.as_str()].into_iter(),
-        );
-    }
-    if let Some(x) = f.payment {
-        in_list(
-            &mut sql,
-            &mut args,
-            "o.payment_status",
-            [x.as_str()].into_iter(),
-        );
-    }
-    if let Some(ch) = &f.channel {
-        args.push(Arg::S(ch.clone()));
-        sql.push_str(&format!(" and o.channel = ${}", args.len()));
-    }
-    if let Some(t) = f.from {
-        args.push(Arg::I(t.millis()));
-        sql.push_str(&format!(" and o.created_at >= ${}", args.len()));
-    }
-    if let Some(t) = f.to {
-        args.push(Arg::I(t.millis()));
-        sql.push_str(&format!(" and o.created_at < ${}", args.len()));
-    }
-    if let Some(c) = f.customer {
-        args.push(Arg::I(c.get()));
-        sql.push_str(&format!(" and o.customer_id = ${}", args.len()));
-    }
-    if let Some(q) = f.search.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-        match q.parse::<OrderCode>() {
-            Ok(code) => {
-                args.push(Arg::S(code.as_str().to_string()));
-                sql.push_str(&format!(" and o.code = ${}", args.len()));
-            }
-            Err(_) => {
-                let escaped: String = q
-                    .to_lowercase()
-                    .chars()
-                    .filter(|c| !matches!(c, '%' | '_' | '\\'))
-                    .collect();
-                // Phones are stored international (+66812345678); a local
-                // number's trunk 0 is dropped so "081 234" finds it.
-                let digits: String = q.chars().filter(|c| c.is_ascii_digit()).collect();
-                let digits = digits.trim_start_matches('0').to_string();
-                args.push(Arg::S(format!("%{escaped}%")));
-                let name = args.len();
-                // A phone is matched on its digits; too few digits match nothing.
-                args.push(Arg::S(if digits.len() >= 4 {
-                    format!("%{digits}%")
-                } else {
-                    "\u{1}".into()
-                }));
-                let phone = args.len();
-                sql.push_str(&format!(
-                    " and o.customer_id in (select c.id from customers c where c.shop_id = $1 \
-                     and (lower(c.display_name) like ${name} or c.phone like ${phone}))"
-                ));
-            }
-        }
-    }
-    if let Some(c) = f.after {
-        args.push(Arg::I(c.at));
-        let a = args.len();
-        args.push(Arg::I(c.id));
-        let b = args.len();
-        sql.push_str(&format!(" and (o.{sort}, o.id) < (${a}, ${b})"));
-    }
     let limit = f.limit.clamp(1, 200);
-    sql.push_str(&format!(
-        " order by o.{sort} desc, o.id desc limit {}",
-        limit + 1
-    ));
-    let mut q = sqlx::query(&sql);
-    for a in args {
+    let query = list_query(shop, f, limit);
+    let mut q = sqlx::query(&query.sql);
+    for a in query.args {
         q = match a {
             Arg::I(i) => q.bind(i),
             Arg::S(s) => q.bind(s),
         };
     }
     let rows = q.fetch_all(&db.pool).await?;
-    let mut orders = Vec::with_capacity(rows.len());
-    for r in &rows {
-        orders.push(OrderRow {
-            id: OrderId(col(r, "id")?),
-            code: col(r, "code")?,
-            customer_id: CustomerId(col(r, "customer_id")?),
-            customer_name: col::<Option<String>>(r, "customer_name")?.unwrap_or_default(),
-            channel: col(r, "channel")?,
-            currency: col(r, "currency")?,
-            fulfilment: parse_enum(
-                &col::<String>(r, "fulfilment")?,
-                Fulfilment::parse,
-                "fulfilment",
-            )?,
-            payment_status: parse_enum(
-                &col::<String>(r, "payment_status")?,
-                PaymentStatus::parse,
-                "payment status",
-            )?,
-            payment_method: col(r, "payment_method")?,
-            total: col(r, "total")?,
-            paid: col(r, "paid")?,
-            remaining: col(r, "remaining")?,
-            created_at: Timestamp(col(r, "created_at")?),
-            updated_at: Timestamp(col(r, "updated_at")?),
-        });
+    let orders = rows.iter().map(order_row).collect::<Result<Vec<_>>>()?;
+    Ok(page(orders, limit, f.sort))
+}
+
+/// The page's query: the filters, then the keyset cursor, then one row more
+/// than `limit` so the caller knows whether a next page exists.
+fn list_query(shop: ShopId, f: &OrderFilter, limit: i64) -> Query {
+    let sort = f.sort.column();
+    let mut q = Query {
+        sql: String::from(
+            "select o.id, o.code, o.customer_id, o.channel, o.currency, o.fulfilment, o.payment_status, o.payment_method, \
+             o.total, o.paid, o.remaining, o.created_at, o.updated_at, \
+             (select c.display_name from customers c where c.id = o.customer_id) as customer_name \
+             from orders o where o.shop_id = $1 and o.deleted_at is null",
+        ),
+        args: vec![Arg::I(shop.get())],
+    };
+    filter_states(&mut q, f);
+    if let Some(ch) = &f.channel {
+        let n = q.arg(Arg::S(ch.clone()));
+        q.sql.push_str(&format!(" and o.channel = ${n}"));
     }
+    if let Some(t) = f.from {
+        let n = q.arg(Arg::I(t.millis()));
+        q.sql.push_str(&format!(" and o.created_at >= ${n}"));
+    }
+    if let Some(t) = f.to {
+        let n = q.arg(Arg::I(t.millis()));
+        q.sql.push_str(&format!(" and o.created_at < ${n}"));
+    }
+    if let Some(c) = f.customer {
+        let n = q.arg(Arg::I(c.get()));
+        q.sql.push_str(&format!(" and o.customer_id = ${n}"));
+    }
+    if let Some(text) = f.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        filter_search(&mut q, text);
+    }
+    if let Some(c) = f.after {
+        let a = q.arg(Arg::I(c.at));
+        let b = q.arg(Arg::I(c.id));
+        q.sql
+            .push_str(&format!(" and (o.{sort}, o.id) < (${a}, ${b})"));
+    }
+    q.sql.push_str(&format!(
+        " order by o.{sort} desc, o.id desc limit {}",
+        limit + 1
+    ));
+    q
+}
+
+/// The tab's states, then an explicit state on top of it (both must hold).
+fn filter_states(q: &mut Query, f: &OrderFilter) {
+    if let Some(tab) = f.tab {
+        let (fs, ps) = tab.filter();
+        if let Some(fs) = fs {
+            q.and_in("o.fulfilment", fs.iter().map(|x| x.as_str()));
+        }
+        if let Some(ps) = ps {
+            q.and_in("o.payment_status", ps.iter().map(|x| x.as_str()));
+        }
+    }
+    if let Some(x) = f.fulfilment {
+        q.and_in("o.fulfilment", [x.as_str()].into_iter());
+    }
+    if let Some(x) = f.payment {
+        q.and_in("o.payment_status", [x.as_str()].into_iter());
+    }
+}
+
+/// An order code finds that order; anything else is part of a customer's
+/// name or phone.
+fn filter_search(q: &mut Query, text: &str) {
+    if let Ok(code) = text.parse::<OrderCode>() {
+        let n = q.arg(Arg::S(code.as_str().to_string()));
+        q.sql.push_str(&format!(" and o.code = ${n}"));
+        return;
+    }
+    let escaped: String = text
+        .to_lowercase()
+        .chars()
+        .filter(|c| !matches!(c, '%' | '_' | '\\'))
+        .collect();
+    // Phones are stored international (+66812345678); a local
+    // number's trunk 0 is dropped so "081 234" finds it.
+    let digits: String = text.chars().filter(|c| c.is_ascii_digit()).collect();
+    let digits = digits.trim_start_matches('0').to_string();
+    let name = q.arg(Arg::S(format!("%{escaped}%")));
+    // A phone is matched on its digits; too few digits match nothing.
+    let phone = q.arg(Arg::S(if digits.len() >= 4 {
+        format!("%{digits}%")
+    } else {
+        "\u{1}".into()
+    }));
+    q.sql.push_str(&format!(
+        " and o.customer_id in (select c.id from customers c where c.shop_id = $1 \
+         and (lower(c.display_name) like ${name} or c.phone like ${phone}))"
+    ));
+}
+
+fn order_row(r: &sqlx::any::AnyRow) -> Result<OrderRow> {
+    Ok(OrderRow {
+        id: OrderId(col(r, "id")?),
+        code: col(r, "code")?,
+        customer_id: CustomerId(col(r, "customer_id")?),
+        customer_name: col::<Option<String>>(r, "customer_name")?.unwrap_or_default(),
+        channel: col(r, "channel")?,
+        currency: col(r, "currency")?,
+        fulfilment: parse_enum(
+            &col::<String>(r, "fulfilment")?,
+            Fulfilment::parse,
+            "fulfilment",
+        )?,
+        payment_status: parse_enum(
+            &col::<String>(r, "payment_status")?,
+            PaymentStatus::parse,
+            "payment status",
+        )?,
+        payment_method: col(r, "payment_method")?,
+        total: col(r, "total")?,
+        paid: col(r, "paid")?,
+        remaining: col(r, "remaining")?,
+        created_at: Timestamp(col(r, "created_at")?),
+        updated_at: Timestamp(col(r, "updated_at")?),
+    })
+}
+
+/// Cuts the extra row off and, if there was one, points past the last kept.
+fn page(mut orders: Vec<OrderRow>, limit: i64, sort: Sort) -> OrderPage {
     let mut next_cursor = None;
     if orders.len() as i64 > limit {
         orders.truncate(limit as usize);
         if let Some(last) = orders.last() {
-            let at = match f.sort {
+            let at = match sort {
                 Sort::Created => last.created_at,
                 Sort::Updated => last.updated_at,
             };
@@ -267,10 +277,10 @@ pub async fn list_orders(db: &Db, shop: ShopId, f: &OrderFilter) -> Result<Order
             );
         }
     }
-    Ok(OrderPage {
+    OrderPage {
         orders,
         next_cursor,
-    })
+    }
 }
 
 /// The order's channel and timestamps, which the aggregate does not carry.

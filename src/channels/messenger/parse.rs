@@ -95,6 +95,57 @@ pub fn parse(body: &[u8]) -> Result<Parsed, NotJson> {
     Ok(out)
 }
 
+/// Who an item is between and when: what every event from it shares.
+struct Envelope {
+    channel: Channel,
+    account_id: String,
+    customer: String,
+    timestamp: i64,
+}
+
+impl Envelope {
+    /// `None` when the item does not say which account and customer it is
+    /// between.
+    fn of(
+        channel: Channel,
+        entry: &Value,
+        entry_time: Option<i64>,
+        item: &Value,
+        is_echo: bool,
+    ) -> Option<Envelope> {
+        let sender = item.get("sender").and_then(|s| s.get("id")).and_then(id_of);
+        let recipient = item
+            .get("recipient")
+            .and_then(|s| s.get("id"))
+            .and_then(id_of);
+        let timestamp = millis(item.get("timestamp")).or(entry_time).unwrap_or(0);
+        let entry_id = entry.get("id").and_then(id_of);
+        // Echoes swap sender and recipient: the customer is the recipient.
+        let (account_id, customer) = if is_echo {
+            (sender.or(entry_id)?, recipient?)
+        } else {
+            (recipient.or(entry_id)?, sender?)
+        };
+        Some(Envelope {
+            channel,
+            account_id,
+            customer,
+            timestamp,
+        })
+    }
+
+    fn event(&self, message_id: String, kind: InboundKind) -> InboundEvent {
+        InboundEvent {
+            channel: self.channel,
+            account_id: self.account_id.clone(),
+            sender_id: self.customer.clone(),
+            message_id,
+            timestamp: self.timestamp,
+            kind,
+        }
+    }
+}
+
 fn parse_item(
     channel: Channel,
     entry: &Value,
@@ -102,209 +153,210 @@ fn parse_item(
     item: &Value,
     standby: bool,
 ) -> Option<InboundEvent> {
-    let sender = item.get("sender").and_then(|s| s.get("id")).and_then(id_of);
-    let recipient = item
-        .get("recipient")
-        .and_then(|s| s.get("id"))
-        .and_then(id_of);
-    let timestamp = millis(item.get("timestamp")).or(entry_time).unwrap_or(0);
-    let entry_id = entry.get("id").and_then(id_of);
     let message = item.get("message");
     let is_echo = message
         .and_then(|m| m.get("is_echo"))
         .and_then(Value::as_bool)
         .unwrap_or(false);
-    // Echoes swap sender and recipient: the customer is the recipient.
-    let (account_id, customer) = if is_echo {
-        (sender.clone().or(entry_id)?, recipient?)
-    } else {
-        (recipient.or(entry_id)?, sender?)
-    };
-    let make = |message_id: String, kind: InboundKind| InboundEvent {
-        channel,
-        account_id: account_id.clone(),
-        sender_id: customer.clone(),
-        message_id,
-        timestamp,
-        kind,
-    };
-
+    let env = Envelope::of(channel, entry, entry_time, item, is_echo)?;
     if item.get("read").is_some() || item.get("delivery").is_some() {
         return None;
     }
-
     if let Some(m) = message {
-        let mid = m
-            .get("mid")
-            .and_then(id_of)
-            .unwrap_or_else(|| format!("msg:{customer}:{timestamp}"));
-        // PostgreSQL text cannot hold NUL; it carries no meaning in chat.
-        let text = m
-            .get("text")
-            .and_then(Value::as_str)
-            .map(|t| t.replace('\0', ""));
-        if is_echo {
-            let app_id = m.get("app_id").and_then(id_of);
-            let metadata = m
-                .get("metadata")
-                .and_then(Value::as_str)
-                .map(str::to_string);
-            return Some(make(
-                mid,
-                InboundKind::Echo {
-                    app_id,
-                    metadata,
-                    text,
-                },
-            ));
-        }
-        if standby {
-            return Some(make(mid, InboundKind::Standby { text }));
-        }
-        if m.get("is_deleted")
-            .and_then(Value::as_bool)
-            .unwrap_or(false)
-        {
-            return Some(make(
-                format!("deleted:{mid}"),
-                InboundKind::Other {
-                    kind: "deleted".into(),
-                },
-            ));
-        }
-        if let Some(payload) = str_at(m, &["quick_reply", "payload"]) {
-            return Some(make(
-                mid,
-                InboundKind::QuickReply {
-                    payload: payload.to_string(),
-                    text: text.unwrap_or_default(),
-                },
-            ));
-        }
-        if let Some(list) = m.get("attachments").and_then(Value::as_array) {
-            let attachments = list.iter().map(attachment).collect::<Vec<_>>();
-            return Some(make(mid, InboundKind::Attachments { attachments, text }));
-        }
-        if m.get("sticker_id").is_some() {
-            let a = Attachment {
-                kind: AttachmentKind::Sticker,
-                url: None,
-            };
-            return Some(make(
-                mid,
-                InboundKind::Attachments {
-                    attachments: vec![a],
-                    text: None,
-                },
-            ));
-        }
-        return match text {
-            Some(text) => Some(make(mid, InboundKind::Text { text })),
-            None => Some(make(
-                mid,
-                InboundKind::Other {
-                    kind: "empty_message".into(),
-                },
-            )),
-        };
+        return Some(message_event(&env, m, is_echo, standby));
     }
-
     if standby {
-        let kind = item.as_object().and_then(|o| {
-            o.keys()
-                .find(|k| !matches!(k.as_str(), "sender" | "recipient" | "timestamp"))
-                .cloned()
-        });
-        return Some(make(
+        // Another app owns the thread: only that something happened matters.
+        let kind = event_kind(item);
+        return Some(env.event(
             format!(
-                "sb:{customer}:{timestamp}:{}",
+                "sb:{}:{}:{}",
+                env.customer,
+                env.timestamp,
                 kind.as_deref().unwrap_or("?")
             ),
             InboundKind::Standby { text: None },
         ));
     }
-
     if let Some(pb) = item.get("postback") {
-        let payload = pb
-            .get("payload")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string();
-        let title = pb
-            .get("title")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string();
-        let referral = str_at(pb, &["referral", "ref"]).map(str::to_string);
-        let mid = pb
-            .get("mid")
-            .and_then(id_of)
-            .unwrap_or_else(|| format!("pb:{customer}:{timestamp}:{payload}"));
-        return Some(make(
-            mid,
-            InboundKind::Postback {
-                payload,
-                title,
-                referral,
-            },
-        ));
+        return Some(postback(&env, pb));
     }
     if let Some(r) = item.get("referral") {
-        let referral = r
-            .get("ref")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string();
-        return Some(make(
-            format!("ref:{customer}:{timestamp}"),
-            InboundKind::Referral { referral },
-        ));
+        return Some(referral(&env, r));
     }
     if let Some(r) = item.get("reaction") {
-        let emoji = r
-            .get("emoji")
-            .or(r.get("reaction"))
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string();
-        let action = r
-            .get("action")
-            .and_then(Value::as_str)
-            .unwrap_or("react")
-            .to_string();
-        let target = r.get("mid").and_then(id_of).unwrap_or_default();
-        return Some(make(
-            format!("rx:{customer}:{target}:{action}:{emoji}:{timestamp}"),
-            InboundKind::Reaction {
-                emoji,
-                action,
-                target,
-            },
-        ));
+        return Some(reaction(&env, r));
     }
     if let Some(e) = item.get("message_edit") {
-        let target = e.get("mid").and_then(id_of).unwrap_or_default();
-        let n = e.get("num_edit").and_then(Value::as_i64).unwrap_or(0);
-        let text = e
-            .get("text")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string();
-        return Some(make(
-            format!("edit:{target}:{n}"),
-            InboundKind::Edit { target, text },
-        ));
+        return Some(edit(&env, e));
     }
-    let kind = item
-        .as_object()
-        .and_then(|o| {
-            o.keys()
-                .find(|k| !matches!(k.as_str(), "sender" | "recipient" | "timestamp"))
-                .cloned()
-        })
-        .unwrap_or_else(|| "unknown".into());
+    let kind = event_kind(item).unwrap_or_else(|| "unknown".into());
     tracing::info!(kind = %kind, "webhook event kind not handled; ignored");
     None
+}
+
+/// The item's first key that is not part of the envelope: its event kind.
+fn event_kind(item: &Value) -> Option<String> {
+    item.as_object().and_then(|o| {
+        o.keys()
+            .find(|k| !matches!(k.as_str(), "sender" | "recipient" | "timestamp"))
+            .cloned()
+    })
+}
+
+/// A message, an echo of the Page's own, or one seen on standby.
+fn message_event(env: &Envelope, m: &Value, is_echo: bool, standby: bool) -> InboundEvent {
+    let mid = m
+        .get("mid")
+        .and_then(id_of)
+        .unwrap_or_else(|| format!("msg:{}:{}", env.customer, env.timestamp));
+    // PostgreSQL text cannot hold NUL; it carries no meaning in chat.
+    let text = m
+        .get("text")
+        .and_then(Value::as_str)
+        .map(|t| t.replace('\0', ""));
+    if is_echo {
+        let app_id = m.get("app_id").and_then(id_of);
+        let metadata = m
+            .get("metadata")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        return env.event(
+            mid,
+            InboundKind::Echo {
+                app_id,
+                metadata,
+                text,
+            },
+        );
+    }
+    if standby {
+        return env.event(mid, InboundKind::Standby { text });
+    }
+    if m.get("is_deleted")
+        .and_then(Value::as_bool)
+        .unwrap_or(false)
+    {
+        return env.event(
+            format!("deleted:{mid}"),
+            InboundKind::Other {
+                kind: "deleted".into(),
+            },
+        );
+    }
+    if let Some(payload) = str_at(m, &["quick_reply", "payload"]) {
+        return env.event(
+            mid,
+            InboundKind::QuickReply {
+                payload: payload.to_string(),
+                text: text.unwrap_or_default(),
+            },
+        );
+    }
+    if let Some(list) = m.get("attachments").and_then(Value::as_array) {
+        let attachments = list.iter().map(attachment).collect::<Vec<_>>();
+        return env.event(mid, InboundKind::Attachments { attachments, text });
+    }
+    if m.get("sticker_id").is_some() {
+        let a = Attachment {
+            kind: AttachmentKind::Sticker,
+            url: None,
+        };
+        return env.event(
+            mid,
+            InboundKind::Attachments {
+                attachments: vec![a],
+                text: None,
+            },
+        );
+    }
+    match text {
+        Some(text) => env.event(mid, InboundKind::Text { text }),
+        None => env.event(
+            mid,
+            InboundKind::Other {
+                kind: "empty_message".into(),
+            },
+        ),
+    }
+}
+
+fn postback(env: &Envelope, pb: &Value) -> InboundEvent {
+    let payload = pb
+        .get("payload")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    let title = pb
+        .get("title")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    let referral = str_at(pb, &["referral", "ref"]).map(str::to_string);
+    let mid = pb
+        .get("mid")
+        .and_then(id_of)
+        .unwrap_or_else(|| format!("pb:{}:{}:{payload}", env.customer, env.timestamp));
+    env.event(
+        mid,
+        InboundKind::Postback {
+            payload,
+            title,
+            referral,
+        },
+    )
+}
+
+fn referral(env: &Envelope, r: &Value) -> InboundEvent {
+    let referral = r
+        .get("ref")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    env.event(
+        format!("ref:{}:{}", env.customer, env.timestamp),
+        InboundKind::Referral { referral },
+    )
+}
+
+fn reaction(env: &Envelope, r: &Value) -> InboundEvent {
+    let emoji = r
+        .get("emoji")
+        .or(r.get("reaction"))
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    let action = r
+        .get("action")
+        .and_then(Value::as_str)
+        .unwrap_or("react")
+        .to_string();
+    let target = r.get("mid").and_then(id_of).unwrap_or_default();
+    env.event(
+        format!(
+            "rx:{}:{target}:{action}:{emoji}:{}",
+            env.customer, env.timestamp
+        ),
+        InboundKind::Reaction {
+            emoji,
+            action,
+            target,
+        },
+    )
+}
+
+fn edit(env: &Envelope, e: &Value) -> InboundEvent {
+    let target = e.get("mid").and_then(id_of).unwrap_or_default();
+    let n = e.get("num_edit").and_then(Value::as_i64).unwrap_or(0);
+    let text = e
+        .get("text")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    env.event(
+        format!("edit:{target}:{n}"),
+        InboundKind::Edit { target, text },
+    )
 }
 
 fn attachment(a: &Value) -> Attachment {

@@ -2,18 +2,19 @@
 //! order (pre-checks, the order's `SubmitSlip`, the customer's notice),
 //! and the payment QR a customer is sent.
 
+mod prechecks;
+
 use super::AppState;
 use super::orders::{ApplyError, transaction};
 use crate::domain::lifecycle::Actor;
 use crate::domain::order::{Command, Notice};
-use crate::domain::{Currency, CustomerId, Order, OrderId, ShopId, Timestamp};
+use crate::domain::{CustomerId, Order, OrderId, ShopId, Timestamp};
 use crate::slips::analyze::{self, Analysis, Problem};
 use crate::slips::fetch::{self, FetchError, FetchPolicy};
-use crate::slips::slip_qr::{self, SlipQr};
 use crate::slips::{media, payment_qr};
 use crate::store::orders;
 use crate::store::outbox::{self, OutboundPayload};
-use crate::store::payments::{self, PaymentRef, SlipRecord};
+use crate::store::payments::{self, SlipRecord};
 use crate::store::shops::Shop;
 use crate::store::{self, Db, StoreError, Tx};
 use serde_json::json;
@@ -94,10 +95,6 @@ async fn store_media(
     }
 }
 
-fn refs(v: &[PaymentRef]) -> serde_json::Value {
-    serde_json::to_value(v).unwrap_or_default()
-}
-
 /// Records the outcome on payment `payment_id` (status `fetching`) inside
 /// the caller's transaction: pre-checks, status, and — for a usable slip —
 /// `SubmitSlip` on the order with the customer's notice; for a bad picture,
@@ -114,31 +111,7 @@ pub async fn finish_in_tx(
     let order = orders::load_in(tx, shop.id, order_id).await?;
     let (analysis, slip_path, thumb_path) = match outcome {
         Outcome::Bad(problem) => {
-            payments::record_failure(
-                tx,
-                shop.id,
-                payment_id,
-                problem.as_str(),
-                &json!({ "problem": problem.as_str(), "suspicious": false, "flags": [] }),
-                now,
-            )
-            .await?;
-            outbox::enqueue(
-                tx,
-                shop.id,
-                order.customer_id,
-                &format!("slip:{payment_id}:problem"),
-                &OutboundPayload::Notice {
-                    order_id,
-                    order_code: order.code.clone(),
-                    notice: Notice::SlipProblem {
-                        problem: problem.as_str().to_string(),
-                    },
-                },
-                now,
-            )
-            .await?;
-            return Ok(());
+            return record_unusable(tx, shop.id, payment_id, &order, *problem, now).await;
         }
         Outcome::Good {
             analysis,
@@ -146,70 +119,105 @@ pub async fn finish_in_tx(
             thumb_path,
         } => (analysis, slip_path, thumb_path),
     };
-
-    let mut flags: Vec<&str> = Vec::new();
     let duplicates = payments::same_sha256(tx, shop.id, &analysis.sha256, payment_id).await?;
-    if !duplicates.is_empty() {
-        flags.push("exact_duplicate");
+    let reused = match prechecks::slip_ref(analysis) {
+        Some((bank, trans_ref)) => {
+            payments::holding_slip_ref(tx, shop.id, bank, trans_ref, payment_id).await?
+        }
+        None => None,
+    };
+    let mut checks = prechecks::assess(
+        analysis,
+        shop.currency,
+        !duplicates.is_empty(),
+        reused.is_some(),
+    );
+    let similar = similar_images(tx, db, shop.id, payment_id, &analysis.phash).await?;
+    if !submit_slip(tx, shop, &order, payment_id, checks.customer_warned, now).await? {
+        checks.order_not_awaiting_payment();
     }
-    let qr_status = analysis.qr.as_ref().map_or("missing", |f| f.qr.status());
-    let mut reused: Option<PaymentRef> = None;
-    let mut holds: Option<(&str, &str)> = None;
-    let mut qr_json = json!({ "status": qr_status });
-    match analysis.qr.as_ref().map(|f| &f.qr) {
-        Some(SlipQr::Slip { bank, trans_ref }) => {
-            qr_json = json!({
-                "status": "ok",
-                "checksum_ok": true,
-                "bank": bank,
-                "bank_name": slip_qr::bank_name(bank),
-                "trans_ref": trans_ref,
-            });
-            reused = payments::holding_slip_ref(tx, shop.id, bank, trans_ref, payment_id).await?;
-            if reused.is_some() {
-                flags.push("reused_slip");
+    let report = checks.report(analysis, &duplicates, reused.as_ref(), similar);
+    payments::record_slip(
+        tx,
+        shop.id,
+        payment_id,
+        &SlipRecord {
+            status: if checks.suspicious {
+                "flagged"
             } else {
-                holds = Some((bank, trans_ref));
-            }
-        }
-        Some(SlipQr::BadChecksum) => {
-            flags.push("qr_bad_checksum");
-            qr_json["checksum_ok"] = json!(false);
-        }
-        Some(SlipQr::PaymentQr) => flags.push("payment_qr_not_slip"),
-        Some(SlipQr::Malformed) => flags.push("qr_malformed"),
-        None => flags.push("no_qr"),
-    }
-    if let Some(f) = &analysis.qr
-        && !matches!(f.qr, SlipQr::Slip { .. })
-        && !f.text.is_empty()
-    {
-        qr_json["text"] = json!(f.text);
-    }
-    // Thai slips carry the verification QR; elsewhere a missing QR is normal.
-    let missing_matters = shop.currency == Currency::THB;
-    let mut suspicious = reused.is_some()
-        || !duplicates.is_empty()
-        || matches!(qr_status, "bad_checksum" | "malformed" | "payment_qr")
-        || (qr_status == "missing" && missing_matters);
+                "pending"
+            },
+            sha256: &analysis.sha256,
+            slip_path,
+            thumb_path,
+            slip_bank: checks.holds.map(|h| h.0),
+            slip_ref: checks.holds.map(|h| h.1),
+            phash: &analysis.phash,
+            prechecks: &report,
+        },
+    )
+    .await?;
+    Ok(())
+}
 
-    let customer_warned = reused.is_some()
-        || !duplicates.is_empty()
-        || matches!(qr_status, "bad_checksum" | "payment_qr");
+/// A picture that cannot be used: the payment fails and the customer hears
+/// why; the order is untouched.
+async fn record_unusable(
+    tx: &mut Tx,
+    shop: ShopId,
+    payment_id: i64,
+    order: &Order,
+    problem: Problem,
+    now: Timestamp,
+) -> Result<(), ApplyError> {
+    payments::record_failure(
+        tx,
+        shop,
+        payment_id,
+        problem.as_str(),
+        &json!({ "problem": problem.as_str(), "suspicious": false, "flags": [] }),
+        now,
+    )
+    .await?;
+    outbox::enqueue(
+        tx,
+        shop,
+        order.customer_id,
+        &format!("slip:{payment_id}:problem"),
+        &OutboundPayload::Notice {
+            order_id: order.id,
+            order_code: order.code.clone(),
+            notice: Notice::SlipProblem {
+                problem: problem.as_str().to_string(),
+            },
+        },
+        now,
+    )
+    .await?;
+    Ok(())
+}
 
+/// Earlier slips that look like this one (perceptual hash), closest first.
+async fn similar_images(
+    tx: &mut Tx,
+    db: &Db,
+    shop: ShopId,
+    payment_id: i64,
+    phash: &str,
+) -> Result<Vec<serde_json::Value>, ApplyError> {
     // A hint for the seller, read outside the write lock's critical work.
-    let mut closest: Vec<(u32, i64)> = payments::recent_hashes(db, shop.id, payment_id, 500)
+    let mut closest: Vec<(u32, i64)> = payments::recent_hashes(db, shop, payment_id, 500)
         .await?
         .into_iter()
         .filter_map(|(id, h)| {
-            let d = analyze::hash_distance(&analysis.phash, &h)?;
+            let d = analyze::hash_distance(phash, &h)?;
             (d <= SIMILAR_DISTANCE).then_some((d, id))
         })
         .collect();
     closest.sort();
     closest.truncate(5);
     let ids: Vec<i64> = closest.iter().map(|(_, id)| *id).collect();
-    let similar: Vec<serde_json::Value> = payments::refs(tx, shop.id, &ids)
+    Ok(payments::refs(tx, shop, &ids)
         .await?
         .into_iter()
         .map(|r| {
@@ -218,12 +226,24 @@ pub async fn finish_in_tx(
             v["distance"] = json!(distance.map(|(d, _)| *d));
             v
         })
-        .collect();
+        .collect())
+}
 
+/// The order's `SubmitSlip`. `false` when the order is not waiting for a
+/// payment (paid, cancelled, …): the slip is kept for the seller and the
+/// customer told the shop will look.
+async fn submit_slip(
+    tx: &mut Tx,
+    shop: &Shop,
+    order: &Order,
+    payment_id: i64,
+    customer_warned: bool,
+    now: Timestamp,
+) -> Result<bool, ApplyError> {
     let applied = super::orders::apply_in_tx(
         tx,
         shop,
-        order_id,
+        order.id,
         // The customer hears "pending" unless the slip looks re-used or
         // doctored; a merely missing QR is the seller's flag, not theirs.
         Command::SubmitSlip {
@@ -234,12 +254,8 @@ pub async fn finish_in_tx(
     )
     .await;
     match applied {
-        Ok(_) => {}
+        Ok(_) => Ok(true),
         Err(ApplyError::Rejected(why)) => {
-            // The order is not waiting for a payment (paid, cancelled, …):
-            // keep the slip for the seller, tell the customer the shop will look.
-            flags.push("order_not_awaiting_payment");
-            suspicious = true;
             tracing::info!(payment_id, reason = %why, "slip for an order not awaiting payment");
             outbox::enqueue(
                 tx,
@@ -247,50 +263,17 @@ pub async fn finish_in_tx(
                 order.customer_id,
                 &format!("slip:{payment_id}:check"),
                 &OutboundPayload::Notice {
-                    order_id,
+                    order_id: order.id,
                     order_code: order.code.clone(),
                     notice: Notice::SlipNeedsShopCheck,
                 },
                 now,
             )
             .await?;
+            Ok(false)
         }
-        Err(e) => return Err(e),
+        Err(e) => Err(e),
     }
-
-    let prechecks = json!({
-        "suspicious": suspicious,
-        "flags": flags,
-        "image": {
-            "format": analysis.format,
-            "width": analysis.width,
-            "height": analysis.height,
-            "bytes": analysis.bytes,
-            "orientation_applied": analysis.orientation_applied,
-        },
-        "exact_duplicate_of": refs(&duplicates),
-        "slip_qr": qr_json,
-        "reused_from": reused,
-        "similar_images": similar,
-        "similar_is_hint_only": true,
-    });
-    payments::record_slip(
-        tx,
-        shop.id,
-        payment_id,
-        &SlipRecord {
-            status: if suspicious { "flagged" } else { "pending" },
-            sha256: &analysis.sha256,
-            slip_path,
-            thumb_path,
-            slip_bank: holds.map(|h| h.0),
-            slip_ref: holds.map(|h| h.1),
-            phash: &analysis.phash,
-            prechecks: &prechecks,
-        },
-    )
-    .await?;
-    Ok(())
 }
 
 /// A web-chat upload: the same checks and analysis as a download, then the

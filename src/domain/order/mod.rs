@@ -1,0 +1,330 @@
+//! The order aggregate and the decisions a command makes on it.
+//!
+//! `decide(order, command, actor)` is pure: it returns the order as it should
+//! be afterwards plus every effect the store must write in the same
+//! transaction (history rows, stock moves, ledger entries, customer notices).
+//!
+//! This file holds the types and the dispatch; the rules live by subject:
+//! `payment` (slips, confirmation, COD, balance), `fulfilment` (confirm to
+//! complete, cancel, expire) and `edit` (lines, address, fees), all built on
+//! the `draft` that records every transition and effect.
+
+mod draft;
+mod edit;
+mod fulfilment;
+mod payment;
+
+use super::address::Address;
+use super::ids::{CustomerId, OrderCode, OrderId, ProductId, ShopId, VariantId};
+use super::ledger::LedgerKind;
+use super::lifecycle::{
+    Actor, Fulfilment, PaymentStatus, Transition, TransitionError, string_enum,
+};
+use super::money::{Currency, Money};
+use draft::Draft;
+use std::fmt;
+
+string_enum!(
+    PaymentMethod {
+        BankTransfer = "bank_transfer",
+        QrTransfer = "qr_transfer",
+        Cod = "cod",
+        Balance = "balance",
+    }
+);
+
+string_enum!(
+    /// Seed 000 "product ordering confirmation": a line the shop could not buy
+    /// as ordered waits for the customer's answer.
+    LineStatus {
+        Active = "active",
+        AwaitingCustomer = "awaiting_customer",
+        Refused = "refused",
+    }
+);
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct OrderLine {
+    pub id: i64,
+    pub product_id: ProductId,
+    pub variant_id: VariantId,
+    pub name: String,
+    pub variant_name: String,
+    pub unit_price: i64,
+    pub qty: i64,
+    pub status: LineStatus,
+    pub proposed_unit_price: Option<i64>,
+    pub proposed_qty: Option<i64>,
+}
+
+impl OrderLine {
+    fn counts(&self) -> bool {
+        self.status != LineStatus::Refused
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Fee {
+    pub label: String,
+    pub amount: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Order {
+    pub id: OrderId,
+    pub shop_id: ShopId,
+    pub customer_id: CustomerId,
+    pub code: OrderCode,
+    pub currency: Currency,
+    pub fulfilment: Fulfilment,
+    pub payment: PaymentStatus,
+    pub method: Option<PaymentMethod>,
+    pub lines: Vec<OrderLine>,
+    pub fees: Vec<Fee>,
+    pub shipping_fee: i64,
+    pub discount: i64,
+    pub paid: i64,
+    pub address: Option<Address>,
+    pub carrier: Option<String>,
+    pub tracking: Option<String>,
+    pub version: i64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Totals {
+    pub subtotal: Money,
+    pub service_fees: Money,
+    pub shipping_fee: Money,
+    pub discount: Money,
+    pub total: Money,
+    pub paid: Money,
+    pub remaining: Money,
+}
+
+impl Order {
+    /// Totals are always recomputed from the lines, never taken from input.
+    pub fn totals(&self) -> Totals {
+        let c = self.currency;
+        let subtotal: i64 = self
+            .lines
+            .iter()
+            .filter(|l| l.counts())
+            .map(|l| l.unit_price.saturating_mul(l.qty))
+            .fold(0i64, i64::saturating_add);
+        let fees: i64 = self
+            .fees
+            .iter()
+            .map(|f| f.amount)
+            .fold(0, i64::saturating_add);
+        let total = subtotal
+            .saturating_add(fees)
+            .saturating_add(self.shipping_fee)
+            .saturating_sub(self.discount)
+            .max(0);
+        Totals {
+            subtotal: Money::new(subtotal, c),
+            service_fees: Money::new(fees, c),
+            shipping_fee: Money::new(self.shipping_fee, c),
+            discount: Money::new(self.discount, c),
+            total: Money::new(total, c),
+            paid: Money::new(self.paid, c),
+            remaining: Money::new(total - self.paid, c),
+        }
+    }
+}
+
+/// What a seller, the customer or the system asks of an order.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum Command {
+    Confirm,
+    /// A slip arrived. `suspicious` (re-used or unreadable QR) still puts the
+    /// order in front of the seller, but the customer is not told all is well.
+    SubmitSlip {
+        suspicious: bool,
+    },
+    ConfirmPayment {
+        amount: Option<i64>,
+    },
+    RejectPayment {
+        reason: String,
+    },
+    ChooseCod,
+    Ship {
+        carrier: String,
+        tracking: Option<String>,
+    },
+    Complete,
+    FailDelivery,
+    ReturnToStock,
+    CollectCod {
+        amount: Option<i64>,
+    },
+    Cancel {
+        reason: String,
+    },
+    Expire,
+    PayFromBalance {
+        available: i64,
+        allow_negative: bool,
+    },
+    OrderMore {
+        increases: Vec<(i64, i64)>,
+    },
+    ProposeLineChange {
+        line_id: i64,
+        unit_price: i64,
+        qty: i64,
+    },
+    AnswerLineChange {
+        line_id: i64,
+        accept: bool,
+    },
+    EditAddress {
+        address: Address,
+    },
+    EditFees {
+        fees: Vec<Fee>,
+        shipping_fee: Option<i64>,
+        discount: Option<i64>,
+    },
+}
+
+/// A move of stock for one variant: negative reserves, positive releases.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StockMove {
+    pub variant_id: VariantId,
+    pub delta: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LedgerMove {
+    pub kind: LedgerKind,
+    pub amount: i64,
+}
+
+/// What the customer hears about, pushed through the outbox.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "notice", rename_all = "snake_case")]
+pub enum Notice {
+    OrderConfirmed,
+    /// "Payment confirmation: pending".
+    SlipReceived,
+    /// The slip needs the shop's eyes (e.g. it was used before).
+    SlipNeedsShopCheck,
+    /// The picture could not be used; `problem` is a template key such as
+    /// `not_an_image`, `too_large`, `sticker`, `pdf`, `expired`.
+    SlipProblem {
+        problem: String,
+    },
+    /// The hold on an unpaid order is about to lapse.
+    HoldReminder {
+        hours_left: i64,
+    },
+    PaymentConfirmed {
+        amount: i64,
+        remaining: i64,
+    },
+    PaymentRejected {
+        reason: String,
+    },
+    Shipped {
+        carrier: String,
+        tracking: Option<String>,
+    },
+    Delivered,
+    DeliveryFailed,
+    Cancelled {
+        reason: String,
+        refunded: i64,
+    },
+    Expired,
+    CodCollected,
+    LineChangeProposed {
+        line_id: i64,
+        name: String,
+        unit_price: i64,
+        qty: i64,
+    },
+    OrderUpdated,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Plan {
+    pub order: Order,
+    pub transitions: Vec<Transition>,
+    pub stock: Vec<StockMove>,
+    pub ledger: Vec<LedgerMove>,
+    pub notices: Vec<Notice>,
+    /// Free-text reason kept with the history rows (cancel, reject).
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum OrderError {
+    #[error(transparent)]
+    Transition(#[from] TransitionError),
+    #[error("{0}")]
+    Policy(String),
+    #[error("{0}")]
+    BadInput(String),
+}
+
+impl OrderError {
+    /// Conflicts are about the order's state; bad input is about the request.
+    pub fn is_conflict(&self) -> bool {
+        !matches!(self, OrderError::BadInput(_))
+    }
+}
+
+/// Decides what `command` by `actor` does to `order`.
+pub fn decide(order: &Order, command: Command, actor: &Actor) -> Result<Plan, OrderError> {
+    let mut d = Draft::new(order);
+    match command {
+        Command::Confirm => fulfilment::confirm(&mut d, actor),
+        Command::SubmitSlip { suspicious } => payment::submit_slip(&mut d, suspicious, actor),
+        Command::ConfirmPayment { amount } => payment::confirm(&mut d, amount, actor),
+        Command::RejectPayment { reason } => payment::reject(&mut d, reason, actor),
+        Command::ChooseCod => payment::choose_cod(&mut d, actor),
+        Command::Ship { carrier, tracking } => fulfilment::ship(&mut d, carrier, tracking, actor),
+        Command::Complete => fulfilment::complete(&mut d, actor),
+        Command::FailDelivery => fulfilment::fail_delivery(&mut d, actor),
+        Command::ReturnToStock => fulfilment::return_to_stock(&mut d, actor),
+        Command::CollectCod { amount } => payment::collect_cod(&mut d, amount, actor),
+        Command::Cancel { reason } => fulfilment::cancel(&mut d, reason, actor),
+        Command::Expire => fulfilment::expire(&mut d, actor),
+        Command::PayFromBalance {
+            available,
+            allow_negative,
+        } => payment::pay_from_balance(&mut d, available, allow_negative, actor),
+        Command::OrderMore { increases } => edit::order_more(&mut d, increases),
+        Command::ProposeLineChange {
+            line_id,
+            unit_price,
+            qty,
+        } => edit::propose_line_change(&mut d, line_id, unit_price, qty),
+        Command::AnswerLineChange { line_id, accept } => {
+            edit::answer_line_change(&mut d, line_id, accept)
+        }
+        Command::EditAddress { address } => edit::edit_address(&mut d, address),
+        Command::EditFees {
+            fees,
+            shipping_fee,
+            discount,
+        } => edit::edit_fees(&mut d, fees, shipping_fee, discount),
+    }?;
+    Ok(d.into_plan())
+}
+
+impl fmt::Display for Command {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = serde_json::to_value(self)
+            .ok()
+            .and_then(|v| v.get("action").and_then(|a| a.as_str()).map(str::to_string))
+            .unwrap_or_default();
+        f.write_str(&s)
+    }
+}
+
+#[cfg(test)]
+mod tests;

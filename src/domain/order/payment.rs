@@ -1,0 +1,215 @@
+//! Money rules: slips, the seller's confirmation or rejection, cash on
+//! delivery, and paying from the customer's shop balance.
+
+use super::draft::{Draft, positive};
+use super::{LedgerMove, Notice, OrderError, PaymentMethod};
+use crate::domain::ledger::LedgerKind;
+use crate::domain::lifecycle::{
+    self as lc, Actor, FulfilmentEvent as FE, PaymentEvent as PE, PaymentStatus,
+};
+use crate::domain::money::Money;
+
+pub(super) fn submit_slip(
+    d: &mut Draft,
+    suspicious: bool,
+    actor: &Actor,
+) -> Result<(), OrderError> {
+    if !lc::holds_stock(d.order.fulfilment) {
+        return Err(OrderError::Policy(format!(
+            "the order is {}",
+            d.order.fulfilment
+        )));
+    }
+    // A second slip while one is under review is added, not a new state.
+    if d.order.payment != PaymentStatus::PendingReview {
+        d.pay(PE::SubmitSlip, actor)?;
+    }
+    if d.order.method.is_none() {
+        d.order.method = Some(PaymentMethod::BankTransfer);
+    }
+    d.notices.push(if suspicious {
+        Notice::SlipNeedsShopCheck
+    } else {
+        Notice::SlipReceived
+    });
+    Ok(())
+}
+
+pub(super) fn confirm(d: &mut Draft, amount: Option<i64>, actor: &Actor) -> Result<(), OrderError> {
+    if !lc::holds_stock(d.order.fulfilment) {
+        return Err(OrderError::Policy(format!(
+            "the order is {}; refund or reject instead",
+            d.order.fulfilment
+        )));
+    }
+    // State first, so a double confirmation says "already paid".
+    lc::next_payment(d.order.payment, PE::ConfirmSettles, actor)?;
+    let amount = positive(amount.unwrap_or(d.remaining()), "the amount")?;
+    d.record_payment(amount, PE::ConfirmSettles, PE::ConfirmPartly, actor)?;
+    let remaining = d.remaining();
+    d.notices
+        .push(Notice::PaymentConfirmed { amount, remaining });
+    Ok(())
+}
+
+pub(super) fn reject(d: &mut Draft, reason: String, actor: &Actor) -> Result<(), OrderError> {
+    let reason = reason.trim().to_string();
+    if reason.is_empty() {
+        return Err(OrderError::BadInput(
+            "a reason is required to reject a slip".into(),
+        ));
+    }
+    d.pay(PE::Reject, actor)?;
+    d.reason = Some(reason.clone());
+    d.notices.push(Notice::PaymentRejected { reason });
+    Ok(())
+}
+
+pub(super) fn choose_cod(d: &mut Draft, actor: &Actor) -> Result<(), OrderError> {
+    d.pay(PE::ChooseCod, actor)?;
+    d.order.method = Some(PaymentMethod::Cod);
+    Ok(())
+}
+
+/// The courier's cash reached the shop: the order completes with it.
+pub(super) fn collect_cod(
+    d: &mut Draft,
+    amount: Option<i64>,
+    actor: &Actor,
+) -> Result<(), OrderError> {
+    // State first, so a wrong state wins over a bad amount.
+    lc::next_fulfilment(d.order.fulfilment, FE::CollectCod, actor)?;
+    let amount = positive(amount.unwrap_or(d.remaining()), "the amount")?;
+    d.fulfil(FE::CollectCod, actor)?;
+    d.pay(PE::CollectCod, actor)?;
+    d.order.paid += amount;
+    d.notices.push(Notice::CodCollected);
+    Ok(())
+}
+
+/// `available` is the customer's balance as the caller read it; with
+/// `allow_negative` the shop lets the balance go below zero.
+pub(super) fn pay_from_balance(
+    d: &mut Draft,
+    available: i64,
+    allow_negative: bool,
+    actor: &Actor,
+) -> Result<(), OrderError> {
+    if !lc::holds_stock(d.order.fulfilment) {
+        return Err(OrderError::Policy(format!(
+            "the order is {}",
+            d.order.fulfilment
+        )));
+    }
+    let remaining = d.remaining();
+    if remaining <= 0 {
+        return Err(OrderError::Policy("the order is already paid".into()));
+    }
+    let amount = if allow_negative {
+        remaining
+    } else {
+        remaining.min(available)
+    };
+    if amount <= 0 {
+        return Err(OrderError::Policy("the balance is empty".into()));
+    }
+    if amount < remaining && *actor == Actor::Customer {
+        return Err(OrderError::Policy(format!(
+            "the balance covers {} of {}",
+            Money::new(available, d.order.currency),
+            Money::new(remaining, d.order.currency)
+        )));
+    }
+    d.record_payment(
+        amount,
+        PE::PayFromBalanceSettles,
+        PE::PayFromBalancePartly,
+        actor,
+    )?;
+    if d.order.method.is_none() {
+        d.order.method = Some(PaymentMethod::Balance);
+    }
+    d.ledger.push(LedgerMove {
+        kind: LedgerKind::PayOrder,
+        amount,
+    });
+    let remaining = d.remaining();
+    d.notices
+        .push(Notice::PaymentConfirmed { amount, remaining });
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::domain::lifecycle::{Actor, Fulfilment, PaymentStatus};
+    use crate::domain::order::tests::{order, seller};
+    use crate::domain::order::*;
+
+    #[test]
+    fn slip_then_confirm_pays_and_confirms_the_order() {
+        let o = order();
+        let p = decide(
+            &o,
+            Command::SubmitSlip { suspicious: false },
+            &Actor::Customer,
+        )
+        .unwrap();
+        assert_eq!(p.order.payment, PaymentStatus::PendingReview);
+        // A second slip is added without a new transition.
+        let p2 = decide(
+            &p.order,
+            Command::SubmitSlip { suspicious: false },
+            &Actor::Customer,
+        )
+        .unwrap();
+        assert!(p2.transitions.is_empty());
+        let p3 = decide(
+            &p2.order,
+            Command::ConfirmPayment { amount: None },
+            &seller(),
+        )
+        .unwrap();
+        assert_eq!(p3.order.payment, PaymentStatus::Paid);
+        assert_eq!(p3.order.fulfilment, Fulfilment::Confirmed);
+        assert_eq!(p3.transitions.len(), 2);
+        assert_eq!(p3.order.totals().remaining.minor, 0);
+        assert_eq!(
+            p3.notices,
+            vec![Notice::PaymentConfirmed {
+                amount: 64_900,
+                remaining: 0
+            }]
+        );
+        // Double confirmation is a conflict, not a second payment.
+        assert!(
+            decide(
+                &p3.order,
+                Command::ConfirmPayment { amount: None },
+                &seller()
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn cod_path_ships_awaits_cod_and_collects() {
+        let mut o = decide(&order(), Command::ChooseCod, &Actor::Customer)
+            .unwrap()
+            .order;
+        for cmd in [
+            Command::Confirm,
+            Command::Ship {
+                carrier: "Kerry".into(),
+                tracking: Some("TH123".into()),
+            },
+            Command::Complete,
+        ] {
+            o = decide(&o, cmd, &seller()).unwrap().order;
+        }
+        assert_eq!(o.fulfilment, Fulfilment::AwaitingCod);
+        let p = decide(&o, Command::CollectCod { amount: None }, &seller()).unwrap();
+        assert_eq!(p.order.fulfilment, Fulfilment::Completed);
+        assert_eq!(p.order.payment, PaymentStatus::CodCollected);
+        assert_eq!(p.order.totals().remaining.minor, 0);
+    }
+}
