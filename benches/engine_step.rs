@@ -63,14 +63,14 @@ fn main() {
         now: Timestamp(1_800_000_000_000),
     };
     let inputs = [
-        Input::Tap("MENU_PRODUCTS".into()),
-        Input::Tap("CAT:Clothing".into()),
-        Input::Tap("ADD:2".into()),
-        Input::Tap("VAR:21:0".into()),
-        Input::Tap("QTY:21:1:0".into()),
-        Input::Tap("CART".into()),
+        Input::from_payload("MENU_PRODUCTS"),
+        Input::from_payload("CAT:Clothing"),
+        Input::from_payload("ADD:2"),
+        Input::from_payload("VAR:21:0"),
+        Input::from_payload("QTY:21:1:0"),
+        Input::from_payload("CART"),
         Input::Text("menu".into()),
-        Input::Tap("PAGE:0".into()),
+        Input::from_payload("PAGE:0"),
     ];
     let rounds = 200_000;
     for (label, set) in [

@@ -4,9 +4,11 @@
 
 mod flows;
 pub mod notices;
+pub mod tap;
 pub mod texts;
 
 pub use flows::step;
+pub use tap::Tap;
 pub use texts::Texts;
 
 use crate::domain::catalog::Product;
@@ -19,8 +21,10 @@ use crate::domain::{Address, Currency, OrderId, Timestamp, VariantId};
 pub enum Input {
     /// Typed text.
     Text(String),
-    /// A tapped button or quick reply (its payload).
-    Tap(String),
+    /// A tapped button or quick reply.
+    Tap(Tap),
+    /// A payload that is not one of our buttons, or a mangled one.
+    UnknownTap(String),
     Image {
         url: String,
     },
@@ -37,12 +41,22 @@ pub enum Input {
     },
     CommandDone {
         order: OrderId,
-        command: String,
+        command: Command,
     },
     CommandRefused {
         order: OrderId,
         reason: String,
     },
+}
+
+impl Input {
+    /// A button payload as the chat app delivered it.
+    pub fn from_payload(payload: &str) -> Input {
+        match Tap::parse(payload) {
+            Some(tap) => Input::Tap(tap),
+            None => Input::UnknownTap(payload.to_string()),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -89,11 +103,31 @@ pub struct Choice {
     pub payload: String,
 }
 
+impl Choice {
+    /// A quick reply that comes back as `tap`.
+    pub fn tap(title: impl Into<String>, tap: &Tap) -> Choice {
+        Choice {
+            title: title.into(),
+            payload: tap.encode(),
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Button {
     Postback { title: String, payload: String },
     Url { title: String, url: String },
+}
+
+impl Button {
+    /// A button that comes back as `tap`.
+    pub fn tap(title: impl Into<String>, tap: &Tap) -> Button {
+        Button::Postback {
+            title: title.into(),
+            payload: tap.encode(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

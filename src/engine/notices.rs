@@ -1,6 +1,6 @@
 //! Order events the customer cares about, put into words in their language.
 
-use super::{Choice, Message, Texts};
+use super::{Choice, Message, Tap, Texts};
 use crate::domain::order::Notice;
 use crate::domain::{Currency, Money, OrderId};
 
@@ -60,17 +60,12 @@ pub fn render(notice: &Notice, c: &NoticeContext) -> Message {
         c.texts.get(c.locale, key, &all)
     };
     let money = |m: i64| Money::new(m, c.currency).display(c.locale);
-    let view = Choice {
-        title: c.texts.get(c.locale, "btn_view_order", &[]),
-        payload: format!("ORDER:{}", c.order_id),
-    };
+    let button = |key: &str, tap: Tap| Choice::tap(c.texts.get(c.locale, key, &[]), &tap);
+    let view = button("btn_view_order", Tap::ShowOrder(c.order_id));
     let text = match notice {
         Notice::SlipProblem { problem } => t(&format!("slip_problem_{problem}"), &[]),
         Notice::HoldReminder { hours_left } => {
-            let pay = Choice {
-                title: c.texts.get(c.locale, "btn_pay", &[]),
-                payload: format!("PAYMENU:{}", c.order_id),
-            };
+            let pay = button("btn_pay", Tap::PaymentMenu(c.order_id));
             return Message::Text {
                 text: t(
                     "notice_hold_reminder",
@@ -121,14 +116,13 @@ pub fn render(notice: &Notice, c: &NoticeContext) -> Message {
                     ("price", &money(*unit_price)),
                 ],
             );
-            let ok = Choice {
-                title: c.texts.get(c.locale, "btn_accept_change", &[]),
-                payload: format!("LINE_OK:{}:{line_id}", c.order_id),
+            let answer = |accept| Tap::AnswerLineChange {
+                order: c.order_id,
+                line: *line_id,
+                accept,
             };
-            let no = Choice {
-                title: c.texts.get(c.locale, "btn_refuse_change", &[]),
-                payload: format!("LINE_NO:{}:{line_id}", c.order_id),
-            };
+            let ok = button("btn_accept_change", answer(true));
+            let no = button("btn_refuse_change", answer(false));
             return Message::Text {
                 text,
                 quick_replies: vec![ok, no],

@@ -156,7 +156,7 @@ impl Sim {
                             .iter()
                             .position(|o| o.order.id == order)
                             .expect("engine only names own orders");
-                        let name = command.to_string();
+                        let asked = command.clone();
                         match order::decide(&self.orders[idx].order, command, &Actor::Customer) {
                             Ok(plan) => {
                                 for l in &plan.ledger {
@@ -169,7 +169,7 @@ impl Sim {
                                 self.orders[idx].order = plan.order;
                                 queue.push(Input::CommandDone {
                                     order,
-                                    command: name,
+                                    command: asked,
                                 });
                             }
                             Err(e) => queue.push(Input::CommandRefused {
@@ -260,8 +260,12 @@ impl Sim {
     }
 }
 
-fn tap(p: &str) -> Input {
-    Input::Tap(p.into())
+fn tap(t: Tap) -> Input {
+    Input::Tap(t)
+}
+/// A payload as the chat app delivers it, parsed the way the shell does.
+fn payload(p: &str) -> Input {
+    Input::from_payload(p)
 }
 fn text(t: &str) -> Input {
     Input::Text(t.into())
@@ -374,7 +378,7 @@ fn greeting_menu_and_menu_words_in_every_language() {
         &mut sim,
         vec![
             (
-                tap("GET_STARTED"),
+                tap(Tap::GetStarted),
                 vec![
                     Says("Welcome to Demo"),
                     Offers("MENU_PRODUCTS"),
@@ -402,22 +406,31 @@ fn browse_categories_pages_variants_stock_and_search() {
         &mut sim,
         vec![
             (
-                tap("MENU_PRODUCTS"),
+                tap(Tap::Products),
                 vec![Offers("CAT:Clothing"), Offers("PAGE:0")],
             ),
             (
-                tap("CAT:Home"),
+                tap(Tap::Category("Home".into())),
                 vec![Carousel(10), Offers("CATPAGE:1:Home")],
             ),
-            (tap("CATPAGE:1:Home"), vec![Carousel(3)]),
-            (tap("PAGE:0"), vec![Carousel(10)]),
             (
-                tap("CAT:Gadgets"),
+                tap(Tap::CategoryPage {
+                    page: 1,
+                    category: "Home".into(),
+                }),
+                vec![Carousel(3)],
+            ),
+            (tap(Tap::Page(0)), vec![Carousel(10)]),
+            (
+                tap(Tap::Category("Gadgets".into())),
                 vec![Says("out of stock"), NotOffers("BUY:3")],
             ),
-            (tap("ADD:3"), vec![Says("Earbuds is out of stock")]),
             (
-                tap("ADD:1"),
+                tap(Tap::AddToCart(ProductId(3))),
+                vec![Says("Earbuds is out of stock")],
+            ),
+            (
+                tap(Tap::AddToCart(ProductId(1))),
                 vec![
                     Says("Which option of Classic tee"),
                     Offers("VAR:11:0"),
@@ -427,7 +440,10 @@ fn browse_categories_pages_variants_stock_and_search() {
                 ],
             ),
             (
-                tap("VAR:12:0"),
+                tap(Tap::PickVariant {
+                    variant: VariantId(12),
+                    buy_now: false,
+                }),
                 vec![
                     Says("How many Classic tee (M)"),
                     Offers("QTY:12:1:0"),
@@ -440,7 +456,13 @@ fn browse_categories_pages_variants_stock_and_search() {
                 vec![Says("Added 1 × Classic tee (M)"), Offers("CHECKOUT")],
             ),
             // The last M is in the cart: nothing more to offer.
-            (tap("VAR:12:0"), vec![Says("out of stock")]),
+            (
+                tap(Tap::PickVariant {
+                    variant: VariantId(12),
+                    buy_now: false,
+                }),
+                vec![Says("out of stock")],
+            ),
             (
                 text("tote"),
                 vec![Says("found for \"tote\""), Offers("BUY:2")],
@@ -455,11 +477,25 @@ fn cart_change_remove_empty_and_checkout_of_empty_cart() {
     run(
         &mut sim,
         vec![
-            (tap("CART"), vec![Says("Your cart is empty")]),
-            (tap("QTY:11:2:0"), vec![Says("Added 2 × Classic tee (S)")]),
-            (tap("QTY:21:1:0"), vec![Says("Added 1 × Tote bag")]),
+            (tap(Tap::Cart), vec![Says("Your cart is empty")]),
             (
-                tap("CART"),
+                tap(Tap::PickQty {
+                    variant: VariantId(11),
+                    qty: 2,
+                    buy_now: false,
+                }),
+                vec![Says("Added 2 × Classic tee (S)")],
+            ),
+            (
+                tap(Tap::PickQty {
+                    variant: VariantId(21),
+                    qty: 1,
+                    buy_now: false,
+                }),
+                vec![Says("Added 1 × Tote bag")],
+            ),
+            (
+                tap(Tap::Cart),
                 vec![
                     Says("2 × Classic tee (S) — ฿598.00"),
                     Says("Subtotal: ฿848.00"),
@@ -468,18 +504,33 @@ fn cart_change_remove_empty_and_checkout_of_empty_cart() {
                 ],
             ),
             (
-                tap("EDIT:11"),
+                tap(Tap::EditLine(VariantId(11))),
                 vec![Says("How many Classic tee (S)"), Offers("SETQTY:11:0")],
             ),
             (text("3"), vec![Says("3 × Classic tee (S) — ฿897.00")]),
-            (tap("SETQTY:11:9"), vec![Says("only 5")]),
             (
-                tap("SETQTY:11:0"),
+                tap(Tap::SetQty {
+                    variant: VariantId(11),
+                    qty: 9,
+                }),
+                vec![Says("only 5")],
+            ),
+            (
+                tap(Tap::SetQty {
+                    variant: VariantId(11),
+                    qty: 0,
+                }),
                 vec![Says("1 × Tote bag"), NotOffers("EDIT:11")],
             ),
-            (tap("EMPTY"), vec![Says("Your cart is now empty")]),
-            (tap("CHECKOUT"), vec![Says("Your cart is empty")]),
-            (tap("SETQTY:21:4"), vec![Says("out of date")]),
+            (tap(Tap::EmptyCart), vec![Says("Your cart is now empty")]),
+            (tap(Tap::Checkout), vec![Says("Your cart is empty")]),
+            (
+                tap(Tap::SetQty {
+                    variant: VariantId(21),
+                    qty: 4,
+                }),
+                vec![Says("out of date")],
+            ),
         ],
     );
     assert!(sim.cart.is_empty());
@@ -489,8 +540,18 @@ fn cart_change_remove_empty_and_checkout_of_empty_cart() {
 fn checkout_with_address_bill_payment_and_slip() {
     let mut sim = Sim::new();
     let mut table = vec![
-        (tap("BUY:2"), vec![Says("How many Tote bag")]),
-        (tap("QTY:21:2:1"), vec![Says("step 1 of 5")]),
+        (
+            tap(Tap::BuyNow(ProductId(2))),
+            vec![Says("How many Tote bag")],
+        ),
+        (
+            tap(Tap::PickQty {
+                variant: VariantId(21),
+                qty: 2,
+                buy_now: true,
+            }),
+            vec![Says("step 1 of 5")],
+        ),
     ];
     table.extend(address_steps());
     table.extend(vec![
@@ -506,7 +567,10 @@ fn checkout_with_address_bill_payment_and_slip() {
             ],
         ),
         (
-            tap("PAY:bank:1"),
+            tap(Tap::Pay {
+                method: PaymentMethod::BankTransfer,
+                order: OrderId(1),
+            }),
             vec![Says("KBank 123-4"), Says("Please transfer ฿550.00")],
         ),
         (
@@ -532,10 +596,11 @@ fn checkout_with_address_bill_payment_and_slip() {
     assert_eq!(o.totals().total.minor, 55_000);
     assert_eq!(o.shipping_fee, 5_000);
     // A second slip for the same order is accepted too.
-    let said = sim.send(Input::Image {
+    let second = Input::Image {
         url: "https://scontent.xx.fbcdn.net/slip2.jpg".into(),
-    });
-    check(99, &tap("second"), &said, &[Says("checking the slip")]);
+    };
+    let said = sim.send(second.clone());
+    check(99, &second, &said, &[Says("checking the slip")]);
     assert_eq!(
         sim.effects
             .iter()
@@ -561,20 +626,30 @@ fn saved_address_is_offered_and_qr_and_cod_and_balance_pay() {
         &mut sim,
         vec![
             (
-                tap("QTY:21:1:1"),
+                tap(Tap::PickQty {
+                    variant: VariantId(21),
+                    qty: 1,
+                    buy_now: true,
+                }),
                 vec![
                     Says("saved address"),
                     Offers("ADDR_SAVED"),
                     Offers("ADDR_NEW"),
                 ],
             ),
-            (tap("ADDR_SAVED"), vec![Says("Bang Rak"), Offers("PLACE")]),
             (
-                tap("PLACE"),
+                tap(Tap::UseSavedAddress),
+                vec![Says("Bang Rak"), Offers("PLACE")],
+            ),
+            (
+                tap(Tap::PlaceOrder),
                 vec![Receipt, Offers("PAY:balance:1"), Offers("PAY:qr:1")],
             ),
             (
-                tap("PAY:qr:1"),
+                tap(Tap::Pay {
+                    method: PaymentMethod::QrTransfer,
+                    order: OrderId(1),
+                }),
                 vec![Says("Scan this QR code to pay exactly ฿300.00")],
             ),
         ],
@@ -585,18 +660,46 @@ fn saved_address_is_offered_and_qr_and_cod_and_balance_pay() {
             .any(|a| matches!(a, Action::SendPaymentQr { order } if *order == OrderId(1)))
     );
     // Paying the same order from the balance.
-    run(&mut sim, vec![(tap("PAY:balance:1"), vec![])]);
+    run(
+        &mut sim,
+        vec![(
+            tap(Tap::Pay {
+                method: PaymentMethod::Balance,
+                order: OrderId(1),
+            }),
+            vec![],
+        )],
+    );
     assert_eq!(sim.orders[0].order.payment, PaymentStatus::Paid);
     assert_eq!(sim.balance, 200_000 - 30_000);
     // COD on a second order: an order that is paid cannot be paid again.
     run(
         &mut sim,
         vec![
-            (tap("PAY:bank:1"), vec![Says("nothing left to pay")]),
-            (tap("QTY:21:1:1"), vec![Offers("ADDR_SAVED")]),
-            (tap("ADDR_SAVED"), vec![]),
-            (tap("PLACE"), vec![Receipt]),
-            (tap("PAY:cod:2"), vec![Says("Cash on delivery it is")]),
+            (
+                tap(Tap::Pay {
+                    method: PaymentMethod::BankTransfer,
+                    order: OrderId(1),
+                }),
+                vec![Says("nothing left to pay")],
+            ),
+            (
+                tap(Tap::PickQty {
+                    variant: VariantId(21),
+                    qty: 1,
+                    buy_now: true,
+                }),
+                vec![Offers("ADDR_SAVED")],
+            ),
+            (tap(Tap::UseSavedAddress), vec![]),
+            (tap(Tap::PlaceOrder), vec![Receipt]),
+            (
+                tap(Tap::Pay {
+                    method: PaymentMethod::Cod,
+                    order: OrderId(2),
+                }),
+                vec![Says("Cash on delivery it is")],
+            ),
         ],
     );
     assert_eq!(sim.orders[0].order.payment, PaymentStatus::CodPending);
@@ -605,7 +708,14 @@ fn saved_address_is_offered_and_qr_and_cod_and_balance_pay() {
 #[test]
 fn racing_for_the_last_item_tells_the_loser_politely() {
     let mut sim = Sim::new();
-    let mut table = vec![(tap("QTY:12:1:1"), vec![Says("step 1 of 5")])];
+    let mut table = vec![(
+        tap(Tap::PickQty {
+            variant: VariantId(12),
+            qty: 1,
+            buy_now: true,
+        }),
+        vec![Says("step 1 of 5")],
+    )];
     table.extend(address_steps());
     run(&mut sim, table);
     // Someone else bought the last M meanwhile.
@@ -613,7 +723,7 @@ fn racing_for_the_last_item_tells_the_loser_politely() {
     run(
         &mut sim,
         vec![(
-            tap("PLACE"),
+            tap(Tap::PlaceOrder),
             vec![Says("sold out while you were ordering"), Offers("CART")],
         )],
     );
@@ -623,23 +733,30 @@ fn racing_for_the_last_item_tells_the_loser_politely() {
 #[test]
 fn view_orders_tracking_cancel_policy_and_order_more() {
     let mut sim = Sim::new();
-    let mut table = vec![(tap("QTY:11:1:1"), vec![])];
+    let mut table = vec![(
+        tap(Tap::PickQty {
+            variant: VariantId(11),
+            qty: 1,
+            buy_now: true,
+        }),
+        vec![],
+    )];
     table.extend(address_steps());
-    table.push((tap("PLACE"), vec![Receipt]));
+    table.push((tap(Tap::PlaceOrder), vec![Receipt]));
     run(&mut sim, table);
     let code = sim.orders[0].order.code.to_string();
     run(
         &mut sim,
         vec![
             (
-                tap("ORDERS"),
+                tap(Tap::Orders),
                 vec![
                     Says(Box::leak(code.clone().into_boxed_str())),
                     Offers("ORDER:1"),
                 ],
             ),
             (
-                tap("ORDER:1"),
+                tap(Tap::ShowOrder(OrderId(1))),
                 vec![
                     Receipt,
                     Says("not paid"),
@@ -648,12 +765,28 @@ fn view_orders_tracking_cancel_policy_and_order_more() {
                     Offers("COMPLAIN:1"),
                 ],
             ),
-            (tap("MORE:1"), vec![Offers("MORE_LINE:1:1")]),
-            (tap("MORE_LINE:1:1"), vec![Offers("MORE_QTY:1:1:2")]),
-            (text("-1"), vec![Says("only add")]),
-            (tap("MORE_QTY:1:1:2"), vec![Says("New total: ฿947.00")]),
             (
-                tap("CANCEL:1"),
+                tap(Tap::OrderMore(OrderId(1))),
+                vec![Offers("MORE_LINE:1:1")],
+            ),
+            (
+                tap(Tap::OrderMoreLine {
+                    order: OrderId(1),
+                    line: 1,
+                }),
+                vec![Offers("MORE_QTY:1:1:2")],
+            ),
+            (text("-1"), vec![Says("only add")]),
+            (
+                tap(Tap::OrderMoreQty {
+                    order: OrderId(1),
+                    line: 1,
+                    qty: 2,
+                }),
+                vec![Says("New total: ฿947.00")],
+            ),
+            (
+                tap(Tap::Cancel(OrderId(1))),
                 vec![
                     Says("Cancel order"),
                     Offers("CANCEL_YES:1"),
@@ -677,7 +810,7 @@ fn view_orders_tracking_cancel_policy_and_order_more() {
         &mut sim,
         vec![
             (
-                tap("ORDER:1"),
+                tap(Tap::ShowOrder(OrderId(1))),
                 vec![
                     Says("Shipped with Kerry, tracking number KEX123"),
                     NotOffers("CANCEL:1"),
@@ -685,18 +818,22 @@ fn view_orders_tracking_cancel_policy_and_order_more() {
                 ],
             ),
             (
-                tap("CANCEL:1"),
+                tap(Tap::Cancel(OrderId(1))),
                 vec![
                     Says("can no longer be cancelled in chat"),
                     Offers("MENU_TALK"),
                 ],
             ),
             (
-                tap("CANCEL_YES:1"),
+                tap(Tap::ConfirmCancel(OrderId(1))),
                 vec![Says("can no longer be cancelled")],
             ),
             (
-                tap("MORE_QTY:1:1:1"),
+                tap(Tap::OrderMoreQty {
+                    order: OrderId(1),
+                    line: 1,
+                    qty: 1,
+                }),
                 vec![Says("unpaid and not yet confirmed")],
             ),
         ],
@@ -707,10 +844,17 @@ fn view_orders_tracking_cancel_policy_and_order_more() {
 #[test]
 fn customer_cancels_an_unpaid_order_with_confirmation() {
     let mut sim = Sim::new();
-    let mut table = vec![(tap("QTY:11:1:1"), vec![])];
+    let mut table = vec![(
+        tap(Tap::PickQty {
+            variant: VariantId(11),
+            qty: 1,
+            buy_now: true,
+        }),
+        vec![],
+    )];
     table.extend(address_steps());
-    table.push((tap("PLACE"), vec![Receipt]));
-    table.push((tap("CANCEL:1"), vec![Offers("CANCEL_YES:1")]));
+    table.push((tap(Tap::PlaceOrder), vec![Receipt]));
+    table.push((tap(Tap::Cancel(OrderId(1))), vec![Offers("CANCEL_YES:1")]));
     table.push((text("yes"), vec![]));
     run(&mut sim, table);
     assert_eq!(sim.orders[0].order.fulfilment, Fulfilment::Cancelled);
@@ -719,9 +863,16 @@ fn customer_cancels_an_unpaid_order_with_confirmation() {
 #[test]
 fn a_changed_line_is_accepted_or_refused_in_chat() {
     let mut sim = Sim::new();
-    let mut table = vec![(tap("QTY:11:2:1"), vec![])];
+    let mut table = vec![(
+        tap(Tap::PickQty {
+            variant: VariantId(11),
+            qty: 2,
+            buy_now: true,
+        }),
+        vec![],
+    )];
     table.extend(address_steps());
-    table.push((tap("PLACE"), vec![Receipt]));
+    table.push((tap(Tap::PlaceOrder), vec![Receipt]));
     run(&mut sim, table);
     sim.seller(
         1,
@@ -735,15 +886,29 @@ fn a_changed_line_is_accepted_or_refused_in_chat() {
         &mut sim,
         vec![
             (
-                tap("ORDER:1"),
+                tap(Tap::ShowOrder(OrderId(1))),
                 vec![
                     Says("New offer: 1 × ฿310.00"),
                     Offers("LINE_OK:1:1"),
                     Offers("LINE_NO:1:1"),
                 ],
             ),
-            (tap("LINE_OK:1:1"), vec![Says("New total: ฿360.00")]),
-            (tap("LINE_OK:1:1"), vec![Says("out of date")]),
+            (
+                tap(Tap::AnswerLineChange {
+                    order: OrderId(1),
+                    line: 1,
+                    accept: true,
+                }),
+                vec![Says("New total: ฿360.00")],
+            ),
+            (
+                tap(Tap::AnswerLineChange {
+                    order: OrderId(1),
+                    line: 1,
+                    accept: true,
+                }),
+                vec![Says("out of date")],
+            ),
         ],
     );
 }
@@ -751,13 +916,23 @@ fn a_changed_line_is_accepted_or_refused_in_chat() {
 #[test]
 fn complaints_talk_to_shop_and_unknown_text_reach_the_seller_once() {
     let mut sim = Sim::new();
-    let mut table = vec![(tap("QTY:21:1:1"), vec![])];
+    let mut table = vec![(
+        tap(Tap::PickQty {
+            variant: VariantId(21),
+            qty: 1,
+            buy_now: true,
+        }),
+        vec![],
+    )];
     table.extend(address_steps());
-    table.push((tap("PLACE"), vec![Receipt]));
+    table.push((tap(Tap::PlaceOrder), vec![Receipt]));
     table.extend(vec![
-        (tap("COMPLAIN:1"), vec![Says("What went wrong")]),
+        (
+            tap(Tap::Complain(OrderId(1))),
+            vec![Says("What went wrong")],
+        ),
         (text("The bag has a hole"), vec![Says("report is recorded")]),
-        (tap("MENU_TALK"), vec![Says("Type your message")]),
+        (tap(Tap::TalkToShop), vec![Says("Type your message")]),
         (
             text("Do you have it in red?"),
             vec![Says("The shop has your message")],
@@ -802,10 +977,13 @@ fn stale_and_forged_buttons_change_nothing() {
         "PAGE:x",
         "BOGUS",
         "",
+        "CAT",
+        "LANG:xx",
+        "PAY:card:77",
         "MORE_QTY:1:1:1",
     ] {
-        let said = sim.send(tap(p));
-        check(0, &tap(p), &said, &[Says("out of date")]);
+        let said = sim.send(payload(p));
+        check(0, &payload(p), &said, &[Says("out of date")]);
     }
     assert!(sim.cart.is_empty() && sim.orders.is_empty());
     assert!(!sim.effects.iter().any(|a| matches!(
@@ -820,7 +998,14 @@ fn stickers_and_files_mid_checkout_keep_the_step() {
     run(
         &mut sim,
         vec![
-            (tap("QTY:21:1:1"), vec![Says("step 1 of 5")]),
+            (
+                tap(Tap::PickQty {
+                    variant: VariantId(21),
+                    qty: 1,
+                    buy_now: true,
+                }),
+                vec![Says("step 1 of 5")],
+            ),
             (text("Somchai"), vec![Says("phone")]),
             (Input::Sticker, vec![Says("phone")]),
             (
@@ -838,7 +1023,14 @@ fn a_restart_mid_checkout_resumes_from_stored_state() {
     run(
         &mut sim,
         vec![
-            (tap("QTY:21:1:1"), vec![]),
+            (
+                tap(Tap::PickQty {
+                    variant: VariantId(21),
+                    qty: 1,
+                    buy_now: true,
+                }),
+                vec![],
+            ),
             (text("Somchai"), vec![]),
             (text("0812345678"), vec![]),
         ],
@@ -854,7 +1046,7 @@ fn a_restart_mid_checkout_resumes_from_stored_state() {
             (text("1 Road"), vec![Says("province")]),
             (text("Bangkok"), vec![]),
             (text("Bang Rak"), vec![Offers("PLACE")]),
-            (tap("PLACE"), vec![Receipt]),
+            (tap(Tap::PlaceOrder), vec![Receipt]),
         ],
     );
     // Unreadable state (an old version) starts over instead of failing.
@@ -869,16 +1061,23 @@ fn locale_money_formats_and_language_switch() {
     run(
         &mut sim,
         vec![
-            (tap("LANG:vi"), vec![Offers("MENU_PRODUCTS")]),
-            (tap("QTY:21:1:0"), vec![]),
-            (tap("CART"), vec![Says("250,00 ฿")]),
+            (tap(Tap::Language("vi")), vec![Offers("MENU_PRODUCTS")]),
+            (
+                tap(Tap::PickQty {
+                    variant: VariantId(21),
+                    qty: 1,
+                    buy_now: false,
+                }),
+                vec![],
+            ),
+            (tap(Tap::Cart), vec![Says("250,00 ฿")]),
         ],
     );
     run(
         &mut sim,
         vec![
             (text("English"), vec![Says("What would you like to do?")]),
-            (tap("CART"), vec![Says("฿250.00")]),
+            (tap(Tap::Cart), vec![Says("฿250.00")]),
         ],
     );
 }

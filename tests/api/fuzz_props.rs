@@ -11,7 +11,7 @@
 
 use chatbill::channels::messenger::{parse, signature};
 use chatbill::domain::catalog::{Product, Variant};
-use chatbill::domain::order::{LineStatus, OrderLine, PaymentMethod};
+use chatbill::domain::order::{Command, LineStatus, OrderLine, PaymentMethod};
 use chatbill::domain::shop::{BankAccount, PaymentQr, ShopSettings};
 use chatbill::domain::{
     Address, Currency, CustomerId, Fulfilment, Money, Order, OrderCode, OrderId, PaymentStatus,
@@ -759,7 +759,7 @@ fn text() -> impl Strategy<Value = String> {
 
 fn input() -> impl Strategy<Value = Input> {
     prop_oneof![
-        6 => tap().prop_map(Input::Tap),
+        6 => tap().prop_map(|p| Input::from_payload(&p)),
         5 => text().prop_map(Input::Text),
         1 => prop_oneof![Just("https://scontent.xx.fbcdn.net/v/slip.jpg".to_string()), ".{0,30}"]
             .prop_map(|url| Input::Image { url }),
@@ -773,13 +773,20 @@ fn input() -> impl Strategy<Value = Input> {
             Just(PlaceProblem::EmptyCart),
             Just(PlaceProblem::Other),
         ].prop_map(|reason| Input::OrderNotPlaced { reason }),
-        1 => ((-2i64..8), prop::sample::select(vec!["choose_cod", "order_more", "answer_line_change", "cancel", "pay_with_balance", "choose_method", "x"]))
-            .prop_map(|(o, c)| Input::CommandDone { order: OrderId(o), command: c.to_string() }),
+        1 => ((-2i64..8), prop::sample::select(vec![
+            Command::ChooseCod,
+            Command::OrderMore { increases: vec![(1, 1)] },
+            Command::AnswerLineChange { line_id: 1, accept: true },
+            Command::Cancel { reason: "x".into() },
+            Command::PayFromBalance { available: 0, allow_negative: false },
+            Command::Confirm,
+        ]))
+            .prop_map(|(o, command)| Input::CommandDone { order: OrderId(o), command }),
         1 => ((-2i64..8), ".{0,20}").prop_map(|(o, reason)| Input::CommandRefused { order: OrderId(o), reason }),
     ]
 }
 
-/// A page number from a forged button: `show_page` in `engine/flows.rs`
+/// A page number from a forged button: `show_page` in `engine/flows/browse.rs`
 /// computes `page * PAGE_SIZE` unchecked, so a web-chat visitor posting the
 /// payload `PAGE:2049638230412172402` panics the engine (debug builds) or
 /// gets a page picked by wrap-around (release).
@@ -807,7 +814,7 @@ fn engine_page_number_overflow() {
             public_url: "https://shop.test",
             now: Timestamp(1_800_000_000_000),
         };
-        let input = Input::Tap(payload.into());
+        let input = Input::from_payload(payload);
         let (_, actions) =
             std::panic::catch_unwind(|| engine::step(&State::default(), &input, &ctx))
                 .unwrap_or_else(|_| panic!("{payload}: the engine panicked"));

@@ -159,7 +159,7 @@ impl Batch<'_> {
                     }
                     Action::Order { order, command } => {
                         self.pending.flush_outbound(&mut self.tx, now).await?;
-                        let name = command.to_string();
+                        let asked = command.clone();
                         match crate::app::orders::apply_in_tx(
                             &mut self.tx,
                             shop,
@@ -173,7 +173,7 @@ impl Batch<'_> {
                             Ok(applied) => {
                                 let next = Input::CommandDone {
                                     order,
-                                    command: name,
+                                    command: asked,
                                 };
                                 if let Some(seat) = self.seats.get_mut(&customer_id) {
                                     // Only a ledger entry changes the customer row.
@@ -263,8 +263,9 @@ impl Batch<'_> {
 pub(super) fn to_input(kind: &InboundKind) -> Input {
     match kind {
         InboundKind::Text { text } | InboundKind::Edit { text, .. } => Input::Text(text.clone()),
-        InboundKind::QuickReply { payload, .. } => Input::Tap(payload.clone()),
-        InboundKind::Postback { payload, .. } => Input::Tap(payload.clone()),
+        InboundKind::QuickReply { payload, .. } | InboundKind::Postback { payload, .. } => {
+            Input::from_payload(payload)
+        }
         InboundKind::Referral { referral } => Input::Referral(referral.clone()),
         InboundKind::Attachments { attachments, text } => {
             if let Some(url) = attachments
@@ -324,49 +325,23 @@ pub(super) async fn orders_of(
 /// Orders the engine shows a customer ("view orders" and the like).
 pub(super) const RECENT_ORDERS: i64 = 6;
 
-/// Taps whose whole path through the engine ignores the customer's orders.
+/// Inputs whose whole path through the engine ignores the customer's
+/// orders, so they are not read.
 pub(super) fn browsing_only(input: &Input) -> bool {
-    const BROWSE: &[&str] = &[
-        "GET_STARTED",
-        "MENU",
-        "MENU_PRODUCTS",
-        "PRODUCTS",
-        "CAT",
-        "PAGE",
-        "CATPAGE",
-        "ADD",
-        "BUY",
-        "VAR",
-        "QTY",
-        "MENU_CART",
-        "CART",
-        "EDIT",
-        "SETQTY",
-        "EMPTY",
-        "CHECKOUT",
-        "ADDR_SAVED",
-        "ADDR_NEW",
-        "MENU_TALK",
-        "TALK",
-    ];
     match input {
-        Input::Tap(p) => BROWSE.contains(&p.split(':').next().unwrap_or("")),
+        Input::Tap(tap) => tap.browsing_only(),
+        // Answered as a stale button, which reads nothing.
+        Input::UnknownTap(_) => true,
         _ => false,
     }
 }
 
-/// The order id a tap payload or the conversation step points at.
+/// The order id a tap or the conversation step points at.
 pub(super) fn referenced_order(input: &Input, state: &State) -> Option<i64> {
-    if let Input::Tap(p) = input {
-        let parts: Vec<&str> = p.split(':').collect();
-        let idx = match parts.first().copied() {
-            Some("PAY") => 2,
-            Some(_) => 1,
-            None => return None,
-        };
-        if let Some(id) = parts.get(idx).and_then(|s| s.parse().ok()) {
-            return Some(id);
-        }
+    if let Input::Tap(tap) = input
+        && let Some(order) = tap.order()
+    {
+        return Some(order.get());
     }
     match state.stage {
         engine::Stage::AwaitingSlip { order }

@@ -2,14 +2,14 @@
 //! per locale, in one idempotent call (the Profile API allows 10 calls per
 //! 10 minutes per Page).
 
-use crate::engine::Texts;
+use crate::engine::{Tap, Texts};
 use serde_json::{Value, json};
 
-const MENU: &[(&str, &str)] = &[
-    ("btn_products", "MENU_PRODUCTS"),
-    ("btn_cart", "CART"),
-    ("btn_orders", "ORDERS"),
-    ("btn_talk", "MENU_TALK"),
+const MENU: &[(&str, Tap)] = &[
+    ("btn_products", Tap::Products),
+    ("btn_cart", Tap::Cart),
+    ("btn_orders", Tap::Orders),
+    ("btn_talk", Tap::TalkToShop),
 ];
 
 fn fb_locale(l: &str) -> &'static str {
@@ -26,7 +26,7 @@ pub fn body(texts: &Texts, default_locale: &str, shop_name: &str) -> Value {
         json!({
             "locale": tag,
             "composer_input_disabled": false,
-            "call_to_actions": MENU.iter().map(|(k, p)| json!({"type": "postback", "title": texts.get(locale, k, &[]), "payload": p})).collect::<Vec<_>>()
+            "call_to_actions": MENU.iter().map(|(k, p)| json!({"type": "postback", "title": texts.get(locale, k, &[]), "payload": p.encode()})).collect::<Vec<_>>()
         })
     };
     let greeting_for = |locale: &str, tag: &str| {
@@ -48,7 +48,7 @@ pub fn body(texts: &Texts, default_locale: &str, shop_name: &str) -> Value {
         greetings.push(greeting_for(l, fb_locale(l)));
     }
     json!({
-        "get_started": {"payload": "GET_STARTED"},
+        "get_started": {"payload": Tap::GetStarted.encode()},
         "greeting": greetings,
         "persistent_menu": menus,
     })

@@ -1,0 +1,187 @@
+//! Typed text: menu and language words from anywhere, answers to the step
+//! the conversation is at, keywords, order codes and product search;
+//! anything else goes to the shop.
+
+use super::*;
+
+const MENU_WORDS: &[&str] = &[
+    "menu",
+    "help",
+    "start",
+    "hi",
+    "hello",
+    "เมนู",
+    "ช่วยด้วย",
+    "สวัสดี",
+    "trợ giúp",
+    "xin chào",
+    "bắt đầu",
+];
+const CART_WORDS: &[&str] = &["cart", "basket", "ตะกร้า", "giỏ hàng", "giỏ"];
+const ORDER_WORDS: &[&str] = &[
+    "orders",
+    "my orders",
+    "order status",
+    "คำสั่งซื้อ",
+    "ออเดอร์",
+    "đơn hàng",
+];
+const PRODUCT_WORDS: &[&str] = &["products", "shop", "catalog", "สินค้า", "sản phẩm"];
+const YES_WORDS: &[&str] = &[
+    "yes",
+    "y",
+    "ok",
+    "confirm",
+    "ใช่",
+    "ตกลง",
+    "ยืนยัน",
+    "có",
+    "đồng ý",
+    "xác nhận",
+];
+const NO_WORDS: &[&str] = &["no", "n", "cancel", "ไม่", "ไม่ใช่", "không"];
+
+fn is(words: &[&str], text: &str) -> bool {
+    words.contains(&text)
+}
+
+pub(super) fn on_text(s: &mut State, raw: &str, ctx: &Context, out: &mut Out) {
+    let text = raw.trim();
+    let lower = text.to_lowercase();
+    let lower = lower.trim_matches(|c: char| c.is_ascii_punctuation() || c.is_whitespace());
+    // Menu words work from every state.
+    if is(MENU_WORDS, lower) {
+        return menu(s, ctx, out);
+    }
+    if let Some(l) = match lower {
+        "english" => Some("en"),
+        "ไทย" | "ภาษาไทย" | "thai" => Some("th"),
+        "tiếng việt" | "vietnamese" => Some("vi"),
+        _ => None,
+    } {
+        s.locale = Some(l.to_string());
+        out.locale = l.to_string();
+        return menu(s, ctx, out);
+    }
+    if !answer_step(s, text, lower, ctx, out) {
+        understand(s, text, lower, ctx, out);
+    }
+}
+
+/// Text as the answer the current step waits for; `false` when it is not
+/// one, and the text means what it would mean anywhere.
+fn answer_step(s: &mut State, text: &str, lower: &str, ctx: &Context, out: &mut Out) -> bool {
+    match s.stage.clone() {
+        Stage::PickQty { variant, buy_now } => match num(text) {
+            Some(q) => cart::add_to_cart(s, variant, q, buy_now, ctx, out),
+            None if !is(CART_WORDS, lower)
+                && !is(ORDER_WORDS, lower)
+                && !is(PRODUCT_WORDS, lower) =>
+            {
+                let t = out.t(ctx, "bad_qty", &[("max", &MAX_QTY.to_string())]);
+                out.say(t);
+            }
+            None => return false,
+        },
+        Stage::ChangeQty { variant } => match num(text) {
+            Some(q) => cart::set_qty(s, variant, q, ctx, out),
+            None => return false,
+        },
+        Stage::Address { step } => checkout::on_address_text(s, step, text, ctx, out),
+        Stage::ReviewOrder if is(YES_WORDS, lower) => checkout::place(s, ctx, out),
+        Stage::ReviewOrder if is(NO_WORDS, lower) => cart::show_cart(s, ctx, out),
+        Stage::ConfirmCancel { order } if is(YES_WORDS, lower) => {
+            on_tap(s, &Tap::ConfirmCancel(OrderId(order)), ctx, out)
+        }
+        Stage::ConfirmCancel { order } if is(NO_WORDS, lower) => {
+            on_tap(s, &Tap::KeepOrder(Some(OrderId(order))), ctx, out)
+        }
+        Stage::OrderMoreQty { order, line } => {
+            let Some(o) = order_of(ctx, OrderId(order)) else {
+                return false;
+            };
+            match num(text.trim_start_matches('+')) {
+                Some(q) => orders::order_more(s, o, line, q, ctx, out),
+                None => {
+                    let t = out.t(ctx, "more_only_increase", &[]);
+                    out.say(t)
+                }
+            }
+        }
+        Stage::Complaint { order } => {
+            s.stage = Stage::Idle;
+            out.actions.push(Action::Complaint {
+                order: OrderId(order),
+                text: text.to_string(),
+                image_url: None,
+            });
+            let t = out.t(ctx, "complaint_recorded", &[]);
+            out.say(t);
+        }
+        Stage::TalkToShop => {
+            out.actions.push(Action::ForwardToShop {
+                text: text.to_string(),
+            });
+            if !s.told_shop_will_reply {
+                s.told_shop_will_reply = true;
+                let t = out.t(ctx, "shop_will_reply", &[]);
+                out.say(t);
+            }
+        }
+        _ => return false,
+    }
+    true
+}
+
+/// Text outside any step: keywords, an order code, a search; what is left
+/// goes to the shop.
+fn understand(s: &mut State, text: &str, lower: &str, ctx: &Context, out: &mut Out) {
+    if is(CART_WORDS, lower) {
+        return cart::show_cart(s, ctx, out);
+    }
+    if is(ORDER_WORDS, lower) {
+        return orders::list_orders(s, ctx, out);
+    }
+    if is(PRODUCT_WORDS, lower) {
+        return browse::browse(s, ctx, out);
+    }
+    // An order code typed from memory or pasted.
+    if let Ok(code) = text.parse::<crate::domain::OrderCode>() {
+        return match ctx.orders.iter().find(|o| o.order.code == code) {
+            Some(o) => orders::show_order(s, o, ctx, out),
+            None => {
+                let t = out.t(ctx, "order_not_found", &[("code", code.as_str())]);
+                out.say(t);
+            }
+        };
+    }
+    if let Some(stage_prompt) = remind_stage(s, ctx, out) {
+        return out.say(stage_prompt);
+    }
+    if browse::search(s, lower, ctx, out) {
+        return;
+    }
+    out.actions.push(Action::ForwardToShop {
+        text: text.to_string(),
+    });
+    if !s.told_shop_will_reply {
+        s.told_shop_will_reply = true;
+        let t = out.t(ctx, "not_understood", &[]);
+        let choices = out.menu_choices(ctx);
+        out.say_choices(t, choices);
+    }
+}
+
+/// While a step waits for something specific, say what it waits for.
+fn remind_stage(s: &State, ctx: &Context, out: &Out) -> Option<String> {
+    match &s.stage {
+        Stage::AwaitingSlip { order } => {
+            let code = order_of(ctx, OrderId(*order))
+                .map(|o| o.order.code.to_string())
+                .unwrap_or_default();
+            Some(out.t(ctx, "waiting_for_slip", &[("code", &code)]))
+        }
+        Stage::ChoosePayment { .. } => Some(out.t(ctx, "please_choose_payment", &[])),
+        _ => None,
+    }
+}
