@@ -6,7 +6,8 @@ use crate::app::orders::ApplyError;
 use crate::app::shop_views::ShopView;
 use crate::channels::{AttachmentKind, InboundKind};
 use crate::domain::lifecycle::Actor;
-use crate::domain::{CustomerId, OrderId, ShopId};
+use crate::domain::order::Command;
+use crate::domain::{Address, CustomerId, OrderId, ShopId};
 use crate::engine::{
     self, Action, CartOp, Context, Input, Message, OrderSummary, PlaceProblem, State,
 };
@@ -14,249 +15,346 @@ use crate::store::orders::{self, NewOrder, PlaceError};
 use crate::store::{Db, StoreError, Tx, cart, complaints, customers, payments};
 use std::collections::HashMap;
 
+/// One customer event on its way through the engine: who, which event,
+/// and what it has led to so far.
+struct Turn<'v> {
+    view: &'v ShopView,
+    customer: CustomerId,
+    event_id: i64,
+    /// Replies queued for this event (each gets its own idempotency key).
+    said: usize,
+    /// Whether the customer's message was passed to the seller.
+    forwarded: bool,
+}
+
+/// What the engine saw when it decided: the actions act on the same.
+struct Seen {
+    input: Input,
+    orders: Vec<OrderSummary>,
+    cart: Vec<engine::CartLine>,
+    channel: String,
+}
+
+/// An event leads to at most this many engine steps (its outcomes feed
+/// back in), so a bug cannot loop.
+const MAX_STEPS: usize = 4;
+
 impl Batch<'_> {
     /// Runs the engine and carries out its actions; returns whether the
     /// customer's message was passed to the seller.
     pub(super) async fn run_engine(
         &mut self,
         view: &ShopView,
-        customer_id: CustomerId,
+        customer: CustomerId,
         first: Input,
         event_id: i64,
     ) -> Result<bool, ProcessError> {
-        let state = self.state;
-        let now = self.now;
-        let shop = &view.shop;
-        let mut forwarded = false;
+        let mut turn = Turn {
+            view,
+            customer,
+            event_id,
+            said: 0,
+            forwarded: false,
+        };
         let mut queue = vec![first];
-        let mut said = 0usize;
-        let mut rounds = 0;
+        let mut steps = 0;
         while let Some(input) = queue.pop() {
-            rounds += 1;
-            if rounds > 4 {
+            steps += 1;
+            if steps > MAX_STEPS {
                 break;
             }
-            let Some(seat) = self.seats.get_mut(&customer_id) else {
+            let Some((seen, actions)) = self.step(&turn, input).await? else {
                 break;
             };
-            let cart_lines = seat.cart(&mut self.tx).await?;
-            // Browsing and cart taps never look at orders: skip those reads.
-            let orders = if browsing_only(&input) {
-                Vec::new()
-            } else {
-                let also = referenced_order(&input, &seat.state);
-                match seat.orders.take() {
-                    Some((read_for, list)) if read_for == also => list,
-                    _ => load_orders(&mut self.tx, shop.id, customer_id, also).await?,
-                }
-            };
-            let customer = seat.customer(&mut self.tx).await?.clone();
-            let default_locale = customer
-                .locale
-                .clone()
-                .unwrap_or_else(|| shop.locale.clone());
-            let ctx = Context {
-                shop_name: &shop.name,
-                currency: shop.currency,
-                default_locale: &default_locale,
-                settings: &shop.settings,
-                catalog: &view.catalog,
-                cart: &cart_lines,
-                orders: &orders,
-                customer_name: &customer.display_name,
-                saved_address: customer.address.as_ref(),
-                balance: customer.balance,
-                texts: &state.texts,
-                public_url: &state.config.public_url,
-                now,
-            };
-            let (next, actions) = engine::step(&seat.state, &input, &ctx);
-            seat.state = next;
-            seat.state_dirty = true;
             for action in actions {
-                let Some(seat) = self.seats.get_mut(&customer_id) else {
-                    break;
-                };
-                match action {
-                    Action::Say(message) => {
-                        self.pending.say(seat, event_id, &mut said, &message, now)
-                    }
-                    Action::Cart(op) => {
-                        match op {
-                            CartOp::Add { variant, qty } => {
-                                cart::add(&mut self.tx, shop.id, customer_id, variant, qty, now)
-                                    .await?
-                            }
-                            CartOp::Set { variant, qty } => {
-                                cart::set(&mut self.tx, shop.id, customer_id, variant, qty, now)
-                                    .await?
-                            }
-                            CartOp::Clear => cart::clear(&mut self.tx, customer_id).await?,
-                        }
-                        seat.cart = None;
-                    }
-                    Action::SaveAddress(address) => {
-                        customers::save_address(&mut self.tx, customer_id, &address, now).await?;
-                        seat.customer.phone = Some(address.phone.as_str().to_string());
-                        seat.customer.address = Some(address);
-                    }
-                    Action::PlaceOrder {
-                        address,
-                        shipping_fee,
-                    } => {
-                        // The order queues its own notices: what this batch
-                        // said before must be queued first.
-                        self.pending.flush_outbound(&mut self.tx, now).await?;
-                        let items: Vec<_> = cart_lines.iter().map(|l| (l.variant, l.qty)).collect();
-                        let new = NewOrder {
-                            customer: customer_id,
-                            channel: customer.channel.clone(),
-                            items,
-                            address: Some(address),
-                            method: None,
-                            shipping_fee: Some(shipping_fee),
-                        };
-                        // A refusal must undo the lines already reserved. With
-                        // one line it is refused before anything is written, and
-                        // a database error fails the whole batch anyway.
-                        let guarded = new.items.len() > 1;
-                        if guarded {
-                            Db::savepoint(&mut self.tx, "place_order").await?;
-                        }
-                        match orders::place_in_tx(&mut self.tx, shop, new, now).await {
-                            Ok(order) => {
-                                if guarded {
-                                    Db::savepoint_end(&mut self.tx, "place_order", true).await?;
-                                }
-                                cart::clear(&mut self.tx, customer_id).await?;
-                                tracing::info!(order = %order.code, "order placed from chat");
-                                let next = Input::OrderPlaced { order: order.id };
-                                // Placing empties the cart and leaves the
-                                // customer row alone; a refusal changes nothing.
-                                if let Some(seat) = self.seats.get_mut(&customer_id) {
-                                    seat.cart = Some(Vec::new());
-                                    if !browsing_only(&input) {
-                                        seat.remember_order(orders.clone(), order, now, &next);
-                                    }
-                                }
-                                queue.push(next);
-                            }
-                            Err(e) => {
-                                if guarded {
-                                    Db::savepoint_end(&mut self.tx, "place_order", false).await?;
-                                }
-                                let reason = match e {
-                                    PlaceError::OutOfStock { name, .. } => {
-                                        PlaceProblem::OutOfStock { name }
-                                    }
-                                    PlaceError::Empty => PlaceProblem::EmptyCart,
-                                    PlaceError::Store(s) => return Err(s.into()),
-                                    _ => PlaceProblem::Other,
-                                };
-                                queue.push(Input::OrderNotPlaced { reason });
-                            }
-                        }
-                    }
-                    Action::Order { order, command } => {
-                        self.pending.flush_outbound(&mut self.tx, now).await?;
-                        let asked = command.clone();
-                        match crate::app::orders::apply_in_tx(
-                            &mut self.tx,
-                            shop,
-                            order,
-                            command,
-                            &Actor::Customer,
-                            now,
-                        )
-                        .await
-                        {
-                            Ok(applied) => {
-                                let next = Input::CommandDone {
-                                    order,
-                                    command: asked,
-                                };
-                                if let Some(seat) = self.seats.get_mut(&customer_id) {
-                                    // Only a ledger entry changes the customer row.
-                                    seat.customer_stale |= !applied.plan.ledger.is_empty();
-                                    if !browsing_only(&input) {
-                                        seat.remember_order(
-                                            orders.clone(),
-                                            applied.order,
-                                            now,
-                                            &next,
-                                        );
-                                    }
-                                }
-                                queue.push(next);
-                            }
-                            Err(ApplyError::Store(s)) => return Err(s.into()),
-                            Err(e) => {
-                                queue.push(Input::CommandRefused {
-                                    order,
-                                    reason: e.to_string(),
-                                });
-                            }
-                        }
-                    }
-                    Action::AcceptSlip { order, url } => {
-                        if let Some(name) = url.strip_prefix("upload:") {
-                            let path =
-                                crate::slips::media::upload_path(&state.config.media_dir, name);
-                            self.after.push(AfterCommit::Upload {
-                                shop: shop.id,
-                                order,
-                                customer: customer_id,
-                                path,
-                            });
-                        } else {
-                            self.pending.flush_outbound(&mut self.tx, now).await?;
-                            payments::insert_fetching(
-                                &mut self.tx,
-                                shop.id,
-                                order,
-                                customer_id,
-                                Some(&url),
-                                now,
-                            )
-                            .await?;
-                            self.after.push(AfterCommit::WakeSlips);
-                        }
-                    }
-                    Action::SendPaymentQr { order } => {
-                        let o = orders::load_in(&mut self.tx, shop.id, order).await?;
-                        match super::super::slips::payment_qr_image_url(state, shop, &o).await {
-                            Ok(url) => self.pending.say(
-                                seat,
-                                event_id,
-                                &mut said,
-                                &Message::Image { url },
-                                now,
-                            ),
-                            Err(e) => tracing::warn!(error = %e, "payment QR could not be made"),
-                        }
-                    }
-                    Action::Complaint {
-                        order,
-                        text,
-                        image_url,
-                    } => {
-                        complaints::open(
-                            &mut self.tx,
-                            shop.id,
-                            order,
-                            customer_id,
-                            &text,
-                            image_url.as_deref(),
-                            now,
-                        )
-                        .await?;
-                        forwarded = true;
-                    }
-                    Action::ForwardToShop { .. } => forwarded = true,
+                if let Some(next) = self.carry_out(&mut turn, &seen, action).await? {
+                    queue.push(next);
                 }
             }
         }
-        Ok(forwarded)
+        Ok(turn.forwarded)
+    }
+
+    /// Reads what the engine needs, steps it, and keeps the new state.
+    async fn step(
+        &mut self,
+        turn: &Turn<'_>,
+        input: Input,
+    ) -> Result<Option<(Seen, Vec<Action>)>, ProcessError> {
+        let shop = &turn.view.shop;
+        let Some(seat) = self.seats.get_mut(&turn.customer) else {
+            return Ok(None);
+        };
+        let cart = seat.cart(&mut self.tx).await?;
+        // Browsing and cart taps never look at orders: skip those reads.
+        let orders = if browsing_only(&input) {
+            Vec::new()
+        } else {
+            let also = referenced_order(&input, &seat.state);
+            match seat.orders.take() {
+                Some((read_for, list)) if read_for == also => list,
+                _ => load_orders(&mut self.tx, shop.id, turn.customer, also).await?,
+            }
+        };
+        let customer = seat.customer(&mut self.tx).await?.clone();
+        let default_locale = customer
+            .locale
+            .clone()
+            .unwrap_or_else(|| shop.locale.clone());
+        let ctx = Context {
+            shop_name: &shop.name,
+            currency: shop.currency,
+            default_locale: &default_locale,
+            settings: &shop.settings,
+            catalog: &turn.view.catalog,
+            cart: &cart,
+            orders: &orders,
+            customer_name: &customer.display_name,
+            saved_address: customer.address.as_ref(),
+            balance: customer.balance,
+            texts: &self.state.texts,
+            public_url: &self.state.config.public_url,
+            now: self.now,
+        };
+        let (next, actions) = engine::step(&seat.state, &input, &ctx);
+        seat.state = next;
+        seat.state_dirty = true;
+        let seen = Seen {
+            input,
+            orders,
+            cart,
+            channel: customer.channel,
+        };
+        Ok(Some((seen, actions)))
+    }
+
+    /// Carries out one action; returns the outcome to feed back in, if any.
+    async fn carry_out(
+        &mut self,
+        turn: &mut Turn<'_>,
+        seen: &Seen,
+        action: Action,
+    ) -> Result<Option<Input>, ProcessError> {
+        let (now, shop, customer) = (self.now, turn.view.shop.id, turn.customer);
+        let Some(seat) = self.seats.get_mut(&customer) else {
+            return Ok(None);
+        };
+        match action {
+            Action::Say(message) => {
+                self.pending
+                    .say(seat, turn.event_id, &mut turn.said, &message, now)
+            }
+            Action::Cart(op) => {
+                match op {
+                    CartOp::Add { variant, qty } => {
+                        cart::add(&mut self.tx, shop, customer, variant, qty, now).await?
+                    }
+                    CartOp::Set { variant, qty } => {
+                        cart::set(&mut self.tx, shop, customer, variant, qty, now).await?
+                    }
+                    CartOp::Clear => cart::clear(&mut self.tx, customer).await?,
+                }
+                seat.cart = None;
+            }
+            Action::SaveAddress(address) => {
+                customers::save_address(&mut self.tx, customer, &address, now).await?;
+                seat.customer.phone = Some(address.phone.as_str().to_string());
+                seat.customer.address = Some(address);
+            }
+            Action::PlaceOrder {
+                address,
+                shipping_fee,
+            } => {
+                return self
+                    .place_order(turn, seen, address, shipping_fee)
+                    .await
+                    .map(Some);
+            }
+            Action::Order { order, command } => {
+                return self
+                    .order_command(turn, seen, order, command)
+                    .await
+                    .map(Some);
+            }
+            Action::AcceptSlip { order, url } => self.accept_slip(turn, order, &url).await?,
+            Action::SendPaymentQr { order } => self.send_payment_qr(turn, order).await?,
+            Action::Complaint {
+                order,
+                text,
+                image_url,
+            } => {
+                complaints::open(
+                    &mut self.tx,
+                    shop,
+                    order,
+                    customer,
+                    &text,
+                    image_url.as_deref(),
+                    now,
+                )
+                .await?;
+                turn.forwarded = true;
+            }
+            Action::ForwardToShop { .. } => turn.forwarded = true,
+        }
+        Ok(None)
+    }
+
+    /// Places the cart as an order, or says why it could not be.
+    async fn place_order(
+        &mut self,
+        turn: &Turn<'_>,
+        seen: &Seen,
+        address: Address,
+        shipping_fee: i64,
+    ) -> Result<Input, ProcessError> {
+        let now = self.now;
+        // The order queues its own notices: what this batch said before
+        // must be queued first.
+        self.pending.flush_outbound(&mut self.tx, now).await?;
+        let new = NewOrder {
+            customer: turn.customer,
+            channel: seen.channel.clone(),
+            items: seen.cart.iter().map(|l| (l.variant, l.qty)).collect(),
+            address: Some(address),
+            method: None,
+            shipping_fee: Some(shipping_fee),
+        };
+        // A refusal must undo the lines already reserved. With one line it
+        // is refused before anything is written, and a database error fails
+        // the whole batch anyway.
+        let guarded = new.items.len() > 1;
+        if guarded {
+            Db::savepoint(&mut self.tx, "place_order").await?;
+        }
+        let placed = orders::place_in_tx(&mut self.tx, &turn.view.shop, new, now).await;
+        if guarded {
+            Db::savepoint_end(&mut self.tx, "place_order", placed.is_ok()).await?;
+        }
+        let order = match placed {
+            Ok(order) => order,
+            Err(PlaceError::Store(s)) => return Err(s.into()),
+            Err(e) => {
+                let reason = match e {
+                    PlaceError::OutOfStock { name, .. } => PlaceProblem::OutOfStock { name },
+                    PlaceError::Empty => PlaceProblem::EmptyCart,
+                    _ => PlaceProblem::Other,
+                };
+                return Ok(Input::OrderNotPlaced { reason });
+            }
+        };
+        cart::clear(&mut self.tx, turn.customer).await?;
+        tracing::info!(order = %order.code, "order placed from chat");
+        let next = Input::OrderPlaced { order: order.id };
+        // Placing empties the cart and leaves the customer row alone.
+        if let Some(seat) = self.seats.get_mut(&turn.customer) {
+            seat.cart = Some(Vec::new());
+            if !browsing_only(&seen.input) {
+                seat.remember_order(seen.orders.clone(), order, now, &next);
+            }
+        }
+        Ok(next)
+    }
+
+    /// A customer's command on one of their orders (cancel, pay from
+    /// balance, choose COD, ...), through the same rules as the seller's.
+    async fn order_command(
+        &mut self,
+        turn: &Turn<'_>,
+        seen: &Seen,
+        order: OrderId,
+        command: Command,
+    ) -> Result<Input, ProcessError> {
+        let now = self.now;
+        self.pending.flush_outbound(&mut self.tx, now).await?;
+        let asked = command.clone();
+        let applied = crate::app::orders::apply_in_tx(
+            &mut self.tx,
+            &turn.view.shop,
+            order,
+            command,
+            &Actor::Customer,
+            now,
+        )
+        .await;
+        let applied = match applied {
+            Ok(applied) => applied,
+            Err(ApplyError::Store(s)) => return Err(s.into()),
+            Err(e) => {
+                return Ok(Input::CommandRefused {
+                    order,
+                    reason: e.to_string(),
+                });
+            }
+        };
+        let next = Input::CommandDone {
+            order,
+            command: asked,
+        };
+        if let Some(seat) = self.seats.get_mut(&turn.customer) {
+            // Only a ledger entry changes the customer row.
+            seat.customer_stale |= !applied.plan.ledger.is_empty();
+            if !browsing_only(&seen.input) {
+                seat.remember_order(seen.orders.clone(), applied.order, now, &next);
+            }
+        }
+        Ok(next)
+    }
+
+    /// A slip photo: a web-chat upload is analysed after the commit; a
+    /// Messenger attachment is queued for the slip worker to download.
+    async fn accept_slip(
+        &mut self,
+        turn: &Turn<'_>,
+        order: OrderId,
+        url: &str,
+    ) -> Result<(), ProcessError> {
+        let shop = turn.view.shop.id;
+        if let Some(name) = url.strip_prefix("upload:") {
+            let path = crate::slips::media::upload_path(&self.state.config.media_dir, name);
+            self.after.push(AfterCommit::Upload {
+                shop,
+                order,
+                customer: turn.customer,
+                path,
+            });
+        } else {
+            self.pending.flush_outbound(&mut self.tx, self.now).await?;
+            payments::insert_fetching(
+                &mut self.tx,
+                shop,
+                order,
+                turn.customer,
+                Some(url),
+                self.now,
+            )
+            .await?;
+            self.after.push(AfterCommit::WakeSlips);
+        }
+        Ok(())
+    }
+
+    /// A QR for exactly what the order still owes, as a picture.
+    async fn send_payment_qr(
+        &mut self,
+        turn: &mut Turn<'_>,
+        order: OrderId,
+    ) -> Result<(), ProcessError> {
+        let shop = &turn.view.shop;
+        let o = orders::load_in(&mut self.tx, shop.id, order).await?;
+        let url = match super::super::slips::payment_qr_image_url(self.state, shop, &o).await {
+            Ok(url) => url,
+            Err(e) => {
+                tracing::warn!(error = %e, "payment QR could not be made");
+                return Ok(());
+            }
+        };
+        if let Some(seat) = self.seats.get_mut(&turn.customer) {
+            let image = Message::Image { url };
+            self.pending
+                .say(seat, turn.event_id, &mut turn.said, &image, self.now);
+        }
+        Ok(())
     }
 }
 
