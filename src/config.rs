@@ -8,17 +8,21 @@ use std::path::PathBuf;
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/chatbill.db";
 pub const DEFAULT_GRAPH_URL: &str = "https://graph.facebook.com/v25.0";
 
+pub use secrecy::ExposeSecret;
+use secrecy::SecretString;
+
 #[derive(Clone, Debug)]
 pub struct Config {
-    pub database_url: String,
+    /// May hold a password: never printed (`Debug` shows it redacted).
+    pub database_url: SecretString,
     pub bind: SocketAddr,
     pub public_url: String,
     pub media_dir: PathBuf,
-    pub meta_app_secret: String,
-    pub meta_verify_token: String,
+    pub meta_app_secret: SecretString,
+    pub meta_verify_token: SecretString,
     pub meta_graph_url: String,
     /// Signs web-chat cookies; must be the same on every instance.
-    pub secret_key: String,
+    pub secret_key: SecretString,
     pub attachment_hosts: Vec<String>,
     pub max_body_bytes: usize,
     pub workers: bool,
@@ -105,7 +109,7 @@ impl Vars<'_> {
     }
 }
 
-fn database_url(vars: &Vars) -> Result<String, ConfigError> {
+fn database_url(vars: &Vars) -> Result<SecretString, ConfigError> {
     let database_url = vars
         .get("DATABASE_URL")
         .unwrap_or_else(|| DEFAULT_DATABASE_URL.into());
@@ -118,7 +122,7 @@ fn database_url(vars: &Vars) -> Result<String, ConfigError> {
             format!("{database_url:?} is neither sqlite:… nor postgres://…"),
         ));
     }
-    Ok(database_url)
+    Ok(database_url.into())
 }
 
 /// Where to listen, and the address the outside world uses (links, media
@@ -165,14 +169,14 @@ fn secret(
     secrets: Secrets,
     name: &'static str,
     min_len: usize,
-) -> Result<String, ConfigError> {
+) -> Result<SecretString, ConfigError> {
     match vars.get(name) {
-        Some(v) if v.len() >= min_len => Ok(v),
+        Some(v) if v.len() >= min_len => Ok(v.into()),
         Some(_) => Err(err(
             name,
             format!("too short (at least {min_len} characters)"),
         )),
-        None if secrets == Secrets::Optional => Ok(String::new()),
+        None if secrets == Secrets::Optional => Ok(SecretString::default()),
         None => Err(err(name, "is not set (required for serve)")),
     }
 }
@@ -245,9 +249,33 @@ mod tests {
     }
 
     #[test]
+    fn secrets_are_never_printed() {
+        let c = cfg(
+            &[
+                ("DATABASE_URL", "postgres://app:hunter2-db@db/chatbill"),
+                ("META_APP_SECRET", "app-secret-value-1"),
+                ("META_VERIFY_TOKEN", "verify-token-value-2"),
+                ("CHATBILL_SECRET_KEY", "cookie-key-value-3-0123456789abcdef"),
+            ],
+            Secrets::Required,
+        )
+        .unwrap();
+        let printed = format!("{c:?}");
+        for secret in [
+            "hunter2-db",
+            "app-secret-value-1",
+            "verify-token-value-2",
+            "cookie-key-value-3",
+        ] {
+            assert!(!printed.contains(secret), "{secret} printed: {printed}");
+        }
+        assert_eq!(c.meta_app_secret.expose_secret(), "app-secret-value-1");
+    }
+
+    #[test]
     fn defaults_need_nothing_for_demo() {
         let c = cfg(&[], Secrets::Optional).unwrap();
-        assert_eq!(c.database_url, DEFAULT_DATABASE_URL);
+        assert_eq!(c.database_url.expose_secret(), DEFAULT_DATABASE_URL);
         assert_eq!(c.bind.to_string(), "127.0.0.1:8080");
         assert_eq!(c.public_url, "http://127.0.0.1:8080");
         assert_eq!(c.meta_graph_url, "https://graph.facebook.com/v25.0");

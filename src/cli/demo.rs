@@ -2,7 +2,7 @@
 
 use crate::app::demo;
 use crate::clock::{self, random_token};
-use crate::config::{Config, Secrets};
+use crate::config::{Config, ExposeSecret, Secrets};
 use crate::store::shops;
 use crate::store::tokens::{self, Role};
 use std::path::Path;
@@ -60,7 +60,7 @@ pub async fn run(args: Args) -> Result<(), String> {
     println!("  Admin token:         {token}");
     println!(
         "  Messenger webhook:   {base}/webhooks/messenger  (verify token: {})",
-        config.meta_verify_token
+        config.meta_verify_token.expose_secret()
     );
     if let Some(id) = args.page_id {
         println!("  Facebook Page:       {id} is bound to the demo shop");
@@ -68,7 +68,7 @@ pub async fn run(args: Args) -> Result<(), String> {
     println!("  Health and metrics:  {base}/healthz  {base}/metrics");
     println!(
         "  Database:            {}",
-        super::redact(&config.database_url)
+        super::redact(config.database_url.expose_secret())
     );
     println!("Press Ctrl-C to stop.");
     super::serve_until_signal(running, stop).await;
@@ -89,14 +89,15 @@ pub fn fill_demo_secrets(config: &mut Config) -> Result<(), String> {
         ("meta_verify_token", &mut config.meta_verify_token),
         ("secret_key", &mut config.secret_key),
     ] {
-        if !slot.is_empty() {
+        if !slot.expose_secret().is_empty() {
             continue;
         }
         match saved.get(field).and_then(|v| v.as_str()) {
-            Some(v) => *slot = v.to_string(),
+            Some(v) => *slot = v.into(),
             None => {
-                *slot = random_token("");
-                saved[field] = serde_json::Value::String(slot.clone());
+                let fresh = random_token("");
+                saved[field] = serde_json::Value::String(fresh.clone());
+                *slot = fresh.into();
                 changed = true;
             }
         }

@@ -1,7 +1,7 @@
 //! `chatbill messenger setup`: Get Started, greeting and persistent menu.
 
 use crate::channels::messenger::{profile, send::Graph};
-use crate::config::{Config, Secrets};
+use crate::config::{Config, ExposeSecret, Secrets};
 use crate::domain::ShopId;
 use crate::store::shops;
 
@@ -42,7 +42,7 @@ pub async fn run(command: Command) -> Result<(), String> {
     graph
         .post(
             &format!("{}/me/messenger_profile", config.meta_graph_url),
-            page.access_token.as_deref().unwrap_or(""),
+            page.access_token.as_ref().map_or("", |t| t.expose_secret()),
             &body,
         )
         .await

@@ -10,6 +10,7 @@ mod token;
 mod webhook;
 
 use crate::config::Config;
+use crate::config::ExposeSecret;
 use crate::store::Db;
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -89,12 +90,14 @@ fn init_tracing() {
 
 /// Opens the configured database and brings its schema up to date.
 async fn connect(config: &Config) -> Result<Db, String> {
-    let db = Db::connect(&config.database_url).await.map_err(|e| {
-        format!(
-            "DATABASE_URL: cannot open {}: {e}",
-            redact(&config.database_url)
-        )
-    })?;
+    let db = Db::connect(config.database_url.expose_secret())
+        .await
+        .map_err(|e| {
+            format!(
+                "DATABASE_URL: cannot open {}: {e}",
+                redact(config.database_url.expose_secret())
+            )
+        })?;
     db.migrate()
         .await
         .map_err(|e| format!("DATABASE_URL: migration failed: {e}"))?;

@@ -3,6 +3,7 @@
 
 use crate::channels::messenger::signature;
 use crate::clock;
+use crate::config::ExposeSecret;
 use crate::config::{Config, Secrets};
 use std::path::PathBuf;
 
@@ -37,7 +38,7 @@ pub async fn run(command: Command) -> Result<(), String> {
         raw
     };
     let url = url.unwrap_or_else(|| format!("http://{}/webhooks/messenger", config.bind));
-    let signature = signature::sign(config.meta_app_secret.as_bytes(), &body);
+    let signature = signature::sign(config.meta_app_secret.expose_secret().as_bytes(), &body);
     let response = reqwest::Client::new()
         .post(&url)
         .header("content-type", "application/json")

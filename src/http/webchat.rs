@@ -6,6 +6,7 @@
 use crate::app::AppState;
 use crate::channels::{Attachment, AttachmentKind, Channel, InboundEvent, InboundKind};
 use crate::clock::{self, hex, random_bytes};
+use crate::config::ExposeSecret;
 use crate::domain::ShopId;
 use crate::store::outbox::{self, OutboundPayload};
 use crate::store::{customers, shops};
@@ -52,7 +53,7 @@ fn visitor(state: &AppState, shop: i64, headers: &HeaderMap) -> Option<String> {
         .find(|(k, _)| *k == COOKIE)
         .map(|(_, v)| v)?;
     let (id, sig) = value.split_once('.')?;
-    let expected = sign(&state.config.secret_key, shop, id);
+    let expected = sign(state.config.secret_key.expose_secret(), shop, id);
     let ok = id.len() == 24
         && id.bytes().all(|b| b.is_ascii_hexdigit())
         && constant_eq(sig.as_bytes(), expected.as_bytes());
@@ -86,7 +87,7 @@ async fn page(
         let id = hex(&random_bytes::<12>());
         let cookie = format!(
             "{COOKIE}={id}.{}; Path=/chat/{shop}; HttpOnly; SameSite=Lax; Max-Age=31536000",
-            sign(&state.config.secret_key, shop, &id)
+            sign(state.config.secret_key.expose_secret(), shop, &id)
         );
         if let Ok(v) = HeaderValue::from_str(&cookie) {
             response.headers_mut().insert(header::SET_COOKIE, v);

@@ -4,6 +4,7 @@
 
 use crate::app::AppState;
 use crate::channels::messenger::{parse, signature};
+use crate::config::ExposeSecret;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
@@ -24,8 +25,8 @@ pub async fn handshake(
     let token = q.get("hub.verify_token").map(String::as_str);
     match (mode, token, q.get("hub.challenge")) {
         (Some("subscribe"), Some(t), Some(challenge))
-            if !state.config.meta_verify_token.is_empty()
-                && t == state.config.meta_verify_token =>
+            if !state.config.meta_verify_token.expose_secret().is_empty()
+                && t == state.config.meta_verify_token.expose_secret() =>
         {
             (StatusCode::OK, challenge.clone()).into_response()
         }
@@ -40,9 +41,8 @@ pub async fn receive(State(state): State<AppState>, headers: HeaderMap, body: By
     let header = headers
         .get("x-hub-signature-256")
         .and_then(|v| v.to_str().ok());
-    if state.config.meta_app_secret.is_empty()
-        || !signature::verify(state.config.meta_app_secret.as_bytes(), header, &body)
-    {
+    let secret = state.config.meta_app_secret.expose_secret();
+    if secret.is_empty() || !signature::verify(secret.as_bytes(), header, &body) {
         state.metrics.incr("webhook_bad_signature", 1);
         tracing::warn!("webhook with a missing or wrong signature refused");
         return (StatusCode::FORBIDDEN, "bad signature").into_response();

@@ -3,6 +3,7 @@
 
 use super::{Db, Result, StoreError, col};
 use crate::domain::{Currency, ShopId, Timestamp};
+use secrecy::SecretString;
 
 pub use crate::domain::shop::{BankAccount, PaymentQr, ShopSettings};
 
@@ -16,13 +17,14 @@ pub struct Shop {
     pub created_at: Timestamp,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
 pub struct ChannelAccount {
     pub shop_id: ShopId,
     pub channel: String,
     pub external_id: String,
+    /// The Page's access token: never printed or serialised.
     #[serde(skip)]
-    pub access_token: Option<String>,
+    pub access_token: Option<SecretString>,
 }
 
 fn shop_from_row(row: &sqlx::any::AnyRow) -> Result<Shop> {
@@ -139,7 +141,7 @@ pub async fn find_channel(
             shop_id: ShopId(col(&r, "shop_id")?),
             channel: col(&r, "channel")?,
             external_id: col(&r, "external_id")?,
-            access_token: col(&r, "access_token")?,
+            access_token: col::<Option<String>>(&r, "access_token")?.map(SecretString::from),
         })
     })
     .transpose()
@@ -158,7 +160,7 @@ pub async fn channels_of(db: &Db, shop: ShopId) -> Result<Vec<ChannelAccount>> {
                 shop_id: ShopId(col(r, "shop_id")?),
                 channel: col(r, "channel")?,
                 external_id: col(r, "external_id")?,
-                access_token: col(r, "access_token")?,
+                access_token: col::<Option<String>>(r, "access_token")?.map(SecretString::from),
             })
         })
         .collect()

@@ -11,6 +11,7 @@ use crate::channels::messenger::{
     send::{Graph, SendError},
 };
 use crate::clock;
+use crate::config::ExposeSecret;
 use crate::domain::ShopId;
 use crate::domain::Timestamp;
 use crate::engine::notices::{self, NoticeContext};
@@ -375,7 +376,11 @@ async fn prepare(
     Ok(Prepared::Send(Box::new(Outgoing {
         page_key: send_budgets::page_key(&account.channel, &account.external_id),
         page_id: account.external_id.clone(),
-        token: account.access_token.clone().unwrap_or_default(),
+        token: account
+            .access_token
+            .as_ref()
+            .map(|t| t.expose_secret().to_string())
+            .unwrap_or_default(),
         messaging_type,
         tag,
         bodies,

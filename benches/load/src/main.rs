@@ -1,7 +1,7 @@
 //! `chatbill-load`: load generators against running chatbill servers (see
 //! docs/benchmarks.md and benches/journey.sh, benches/intake.sh).
 
-use chatbill::config::{Config, Secrets};
+use chatbill::config::{Config, ExposeSecret, Secrets};
 use chatbill::store::Db;
 use chatbill_load::{intake, journey};
 use clap::{Parser, Subcommand};
@@ -79,8 +79,9 @@ enum Command {
 /// `chatbill demo` generated in ./data.
 fn app_secret() -> Result<String, String> {
     let config = Config::from_env(Secrets::Optional).map_err(|e| e.to_string())?;
-    if !config.meta_app_secret.is_empty() {
-        return Ok(config.meta_app_secret.clone());
+    let secret = config.meta_app_secret.expose_secret();
+    if !secret.is_empty() {
+        return Ok(secret.to_string());
     }
     let saved = std::fs::read_to_string("data/demo-secrets.json")
         .map_err(|_| "META_APP_SECRET is not set and there is no data/demo-secrets.json")?;
@@ -200,7 +201,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             wait_secs,
         } => {
             let config = Config::from_env(Secrets::Optional).map_err(|e| e.to_string())?;
-            let db = Db::connect(&config.database_url)
+            let db = Db::connect(config.database_url.expose_secret())
                 .await
                 .map_err(|e| format!("DATABASE_URL: {e}"))?;
             let acked: Vec<String> = std::fs::read_to_string(&acked_file)

@@ -6,6 +6,7 @@ mod prechecks;
 
 use super::AppState;
 use super::orders::{ApplyError, transaction};
+use crate::config::ExposeSecret;
 use crate::domain::lifecycle::Actor;
 use crate::domain::order::{Command, Notice};
 use crate::domain::{CustomerId, Order, OrderId, ShopId, Timestamp};
@@ -347,8 +348,9 @@ pub async fn payment_qr_image_url(
         totals.total
     };
     let payload = payment_qr::payload_with_memo(qr, amount, Some(order.code.as_str()))?;
-    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(state.config.secret_key.as_bytes())
-        .map_err(|e| SlipError::Task(e.to_string()))?;
+    let mut mac =
+        Hmac::<sha2::Sha256>::new_from_slice(state.config.secret_key.expose_secret().as_bytes())
+            .map_err(|e| SlipError::Task(e.to_string()))?;
     mac.update(
         format!(
             "payment-qr\0{}\0{}\0{}",
