@@ -32,3 +32,15 @@ cpu_after=$(awk '{print $14+$15}' /proc/$pid/stat)
 echo "server CPU: $(( (cpu_after - cpu_before) * 100 / $(getconf CLK_TCK) / ${SECONDS_RUN:-10} ))% of one core"
 rss=$(awk '/VmHWM/ {print $2}' /proc/$pid/status)
 echo "server peak RSS: $((rss / 1024)) MiB"
+
+# The same load against a minimal reference server on the same core, in the
+# same run: it reads each body and answers 200, nothing else. chatbill's
+# figure is reported as a share of it.
+kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
+if [ "${PIN:-1}" = 1 ]; then ref=(taskset -c 0 "$LOAD"); else ref=("$LOAD"); fi
+"${ref[@]}" reference --bind 127.0.0.1:18556 & refpid=$!
+trap 'kill $pid $refpid 2>/dev/null || true; rm -rf "$dir"' EXIT
+for _ in $(seq 1 100); do curl -fs -X POST "http://127.0.0.1:18556/webhooks/messenger" >/dev/null 2>&1 && break; sleep 0.1; done
+echo "reference server (reads the body, answers 200):"
+"${load[@]}" intake --url "http://127.0.0.1:18556/webhooks/messenger" --page-id "$page" \
+    --concurrency "${CONCURRENCY:-64}" --seconds "${SECONDS_RUN:-10}"

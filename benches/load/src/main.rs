@@ -64,6 +64,13 @@ enum Command {
         #[arg(long)]
         graph_limit: Option<usize>,
     },
+    /// A minimal reference server for comparison: it reads each webhook body
+    /// and answers 200, doing nothing else (no signature, no parse, no
+    /// storage). Benchmarks report chatbill's figures as a ratio of this.
+    Reference {
+        #[arg(long, default_value = "127.0.0.1:18556")]
+        bind: std::net::SocketAddr,
+    },
     /// Checks the database after a run (uses DATABASE_URL): acknowledged
     /// events processed, orders consistent, outbox delivered.
     Check {
@@ -195,6 +202,16 @@ async fn run(cli: Cli) -> Result<(), String> {
                 graph_limit.map_or(String::new(), |l| format!(" (limit {l}/s)"))
             );
             Ok(())
+        }
+        Command::Reference { bind } => {
+            let app = axum::Router::new().route(
+                "/webhooks/messenger",
+                axum::routing::post(|_body: axum::body::Bytes| async { "EVENT_RECEIVED" }),
+            );
+            let listener = tokio::net::TcpListener::bind(bind)
+                .await
+                .map_err(|e| format!("--bind {bind}: {e}"))?;
+            axum::serve(listener, app).await.map_err(|e| e.to_string())
         }
         Command::Check {
             acked_file,
