@@ -14,7 +14,10 @@ pub enum Command {
         shop: i64,
         #[arg(long, default_value = "cli")]
         label: String,
-        #[arg(long, default_value = "owner", value_parser = ["owner", "staff"])]
+        /// owner (everything), manager (no balances, settings or tokens),
+        /// finance (money, no shipping or catalogue), staff (fulfilment,
+        /// stock and chat; no money). See the README's table.
+        #[arg(long, default_value = "owner", value_parser = ["owner", "manager", "finance", "staff"])]
         role: String,
     },
     /// Revoke a token by its id (see `token list`).
@@ -37,7 +40,8 @@ pub async fn run(command: Command) -> Result<(), String> {
     let now = clock::now();
     match command {
         Command::Create { shop, label, role } => {
-            let role = Role::parse(&role).unwrap_or(Role::Staff);
+            let role =
+                Role::parse(&role).ok_or_else(|| format!("--role: unknown role {role:?}"))?;
             shops::get(&db, ShopId(shop))
                 .await
                 .map_err(|_| format!("--shop: no shop {shop}"))?;

@@ -2,6 +2,7 @@
 //! machines and the balance ledger. Nothing here knows about HTTP, SQL or
 //! the clock; callers pass `now` in.
 
+pub mod access;
 pub mod address;
 pub mod calendar;
 pub mod catalog;

@@ -5,28 +5,8 @@ use crate::clock::{hex, random_token};
 use crate::domain::{ShopId, Timestamp};
 use sha2::{Digest, Sha256};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Owner,
-    Staff,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Owner => "owner",
-            Role::Staff => "staff",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Role> {
-        match s {
-            "owner" => Some(Role::Owner),
-            "staff" => Some(Role::Staff),
-            _ => None,
-        }
-    }
-}
+/// The role is stored by its name (`Role::as_str`); see `domain::access`.
+pub use crate::domain::access::Role;
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct TokenInfo {

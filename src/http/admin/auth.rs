@@ -1,11 +1,15 @@
 //! `Authorization: Bearer <token>`: the token names the shop and the role;
-//! every handler is scoped by it. Failed attempts are counted per client and
+//! every handler is scoped by it. The role's permissions are checked here:
+//! each route's row in the endpoint table puts the permissions it needs in
+//! the request ([`Needs`]) and the extractor refuses a role without it;
+//! checks that depend on the body or the order call [`Auth::require`]. Failed attempts are counted per client and
 //! a client that keeps guessing is told to wait (429), valid token or not.
 
 use super::error::ApiError;
 use crate::app::AppState;
+use crate::domain::access::Permission;
 use crate::store::shops::{self, Shop};
-use crate::store::tokens::{self, Role, TokenInfo};
+use crate::store::tokens::{self, TokenInfo};
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
@@ -58,14 +62,31 @@ impl Auth {
     pub fn actor(&self) -> crate::domain::Actor {
         crate::domain::Actor::Seller(self.token.label.clone())
     }
-    pub fn require_owner(&self) -> Result<(), ApiError> {
-        if self.token.role == Role::Owner {
+    pub fn may(&self, p: Permission) -> bool {
+        self.token.role.may(p)
+    }
+    /// A 403 naming the permission and the role unless the role holds it.
+    pub fn require(&self, p: Permission) -> Result<(), ApiError> {
+        if self.may(p) {
             Ok(())
         } else {
-            Err(ApiError::Forbidden("this needs an owner token".into()))
+            Err(ApiError::Denied {
+                permission: p,
+                role: self.token.role,
+            })
         }
     }
+    pub fn require_all(&self, ps: &[Permission]) -> Result<(), ApiError> {
+        ps.iter().try_for_each(|p| self.require(*p))
+    }
 }
+
+/// The permissions a route needs, set by its row in the endpoint table:
+/// one, checked by the [`Auth`] extractor, or several when the order
+/// decides (the order actions, checked in `order_actions::perform`). A
+/// route that uses [`Auth`] without it is refused.
+#[derive(Clone, Copy, Debug)]
+pub struct Needs(pub &'static [Permission]);
 
 pub fn client_key(parts: &Parts) -> String {
     parts
@@ -136,7 +157,19 @@ impl FromRequestParts<AppState> for Auth {
                 return Err(e);
             }
         };
-        check_token(state, &limiter, &client, &token).await
+        let auth = check_token(state, &limiter, &client, &token).await?;
+        match parts.extensions.get::<Needs>() {
+            // One permission: checked here. Several: which one depends on
+            // the order, and `order_actions::perform` checks exactly that
+            // (so the refusal names the permission the order needed).
+            Some(Needs([p])) => auth.require(*p)?,
+            Some(Needs(ps)) if !ps.is_empty() => {}
+            _ => {
+                tracing::error!(path = %parts.uri.path(), "an admin route without a permission");
+                return Err(ApiError::Internal);
+            }
+        }
+        Ok(auth)
     }
 }
 

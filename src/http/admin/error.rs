@@ -1,8 +1,10 @@
 //! Every admin failure as a status and a JSON body `{"error": "..."}`; a
-//! conflict about an order also names its current state.
+//! conflict about an order also names its current state, a refusal the
+//! permission the token's role lacks (`permission`, `role`).
 
 use crate::app::orders::ApplyError;
 use crate::domain::Order;
+use crate::domain::access::{Permission, Role};
 use crate::store::StoreError;
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -14,6 +16,11 @@ pub enum ApiError {
     BadRequest(String),
     Unauthorized(String),
     Forbidden(String),
+    /// The token's role lacks a permission (see `domain::access`).
+    Denied {
+        permission: Permission,
+        role: Role,
+    },
     NotFound(String),
     Conflict {
         message: String,
@@ -53,7 +60,7 @@ impl ApiError {
         match self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::Forbidden(_) | ApiError::Denied { .. } => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -70,6 +77,10 @@ impl ApiError {
             | ApiError::Unprocessable(m)
             | ApiError::Conflict { message: m, .. }
             | ApiError::TooManyRequests { message: m, .. } => m.clone(),
+            ApiError::Denied { permission, role } => format!(
+                "a {role} token may not {} (needs the permission {permission})",
+                permission.describe()
+            ),
             ApiError::Internal => "internal error".into(),
         }
     }
@@ -82,6 +93,10 @@ impl ApiError {
         {
             body["fulfilment"] = json!(f);
             body["payment"] = json!(p);
+        }
+        if let ApiError::Denied { permission, role } = self {
+            body["permission"] = json!(permission.as_str());
+            body["role"] = json!(role.as_str());
         }
         body
     }

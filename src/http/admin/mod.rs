@@ -4,6 +4,7 @@
 //! document at `/api/v1/openapi.json` are both built from that table, so
 //! they cannot drift apart.
 
+pub mod access;
 pub mod auth;
 pub mod console;
 pub mod conversations;
@@ -15,10 +16,13 @@ pub mod order_actions;
 pub mod orders;
 pub mod printing;
 pub mod products;
+pub mod settings;
 pub mod templates;
 pub mod tokens;
 
 use crate::app::AppState;
+use crate::domain::access::Permission;
+use Permission as P;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
@@ -30,6 +34,11 @@ use std::sync::Arc;
 pub struct Endpoint {
     pub method: &'static str,
     pub path: String,
+    /// The role must hold one of these (usually one); the router enforces
+    /// it through the [`auth::Auth`] extractor, the OpenAPI document lists it.
+    pub needs: &'static [Permission],
+    /// When the exact permission depends on the body or the order.
+    pub rule: Option<&'static str>,
     pub tag: &'static str,
     pub summary: &'static str,
     pub body: bool,
@@ -39,6 +48,7 @@ pub struct Endpoint {
 fn ep(
     method: &'static str,
     path: &str,
+    needs: &'static [Permission],
     tag: &'static str,
     summary: &'static str,
     handler: MethodRouter<AppState>,
@@ -46,10 +56,19 @@ fn ep(
     Endpoint {
         method,
         path: format!("/api/v1{path}"),
+        needs,
+        rule: None,
         tag,
         summary,
         body: matches!(method, "post" | "put" | "patch"),
         handler,
+    }
+}
+
+impl Endpoint {
+    fn rule(mut self, rule: &'static str) -> Endpoint {
+        self.rule = Some(rule);
+        self
     }
 }
 
@@ -65,12 +84,15 @@ fn action_route(action: orders::Action) -> MethodRouter<AppState> {
     )
 }
 
+const PRICE_RULE: &str = "Giving a price also needs change_prices_fees_discounts.";
+
 /// The API, one row per route.
 pub fn endpoints() -> Vec<Endpoint> {
     let mut v = vec![
         ep(
             "get",
             "/orders",
+            &[P::ViewOrders],
             "orders",
             "List orders: tab, filters (channel, status, payment_status, from, to, customer), search q (order code, customer name or phone), keyset cursor, sort created|updated; with the count of every tab",
             get(orders::list),
@@ -78,6 +100,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         ep(
             "get",
             "/orders/{id}",
+            &[P::ViewOrders],
             "orders",
             "Order detail: items, totals, payments with slip thumbnails and pre-check flags, history, conversation",
             get(orders::detail),
@@ -85,6 +108,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         ep(
             "delete",
             "/orders/{id}",
+            &[P::DeleteOrders],
             "orders",
             "Delete an order (only once cancelled or returned)",
             delete(orders::delete),
@@ -92,6 +116,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         ep(
             "get",
             "/orders/{id}/bill",
+            &[P::ViewOrders],
             "printing",
             "Printable bill (HTML)",
             get(printing::bill),
@@ -99,6 +124,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         ep(
             "get",
             "/orders/{id}/shipping-note",
+            &[P::ViewOrders],
             "printing",
             "Printable shipping note (HTML)",
             get(printing::shipping_note),
@@ -106,6 +132,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         ep(
             "get",
             "/payments/{id}/slip",
+            &[P::ViewOrders],
             "payments",
             "The slip image of a payment",
             get(printing::slip),
@@ -113,6 +140,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         ep(
             "get",
             "/payments/{id}/thumbnail",
+            &[P::ViewOrders],
             "payments",
             "The slip thumbnail of a payment",
             get(printing::thumbnail),
@@ -120,6 +148,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         ep(
             "get",
             "/print/bills",
+            &[P::ViewOrders],
             "printing",
             "Bills for many orders: ids=1,2,3",
             get(printing::bills),
@@ -127,6 +156,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         ep(
             "get",
             "/print/shipping-notes",
+            &[P::ViewOrders],
             "printing",
             "Shipping notes for many orders: ids=1,2,3",
             get(printing::shipping_notes),
@@ -134,6 +164,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         ep(
             "get",
             "/customers",
+            &[P::ViewOrders],
             "customers",
             "Search customers by name or phone",
             get(customers::list),
@@ -141,6 +172,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         ep(
             "get",
             "/customers/{id}",
+            &[P::ViewOrders],
             "customers",
             "Customer profile with balance, recent orders and conversation counts",
             get(customers::profile),
@@ -148,6 +180,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         ep(
             "get",
             "/customers/{id}/orders",
+            &[P::ViewOrders],
             "customers",
             "The customer's orders",
             get(customers::orders),
@@ -155,6 +188,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         ep(
             "get",
             "/customers/{id}/ledger",
+            &[P::ViewOrders],
             "customers",
             "The customer's balance ledger",
             get(customers::ledger),
@@ -162,20 +196,23 @@ pub fn endpoints() -> Vec<Endpoint> {
         ep(
             "post",
             "/customers/{id}/deposit",
+            &[P::MoveBalances],
             "customers",
-            "Deposit into the customer's balance: {amount, note?} (owner)",
+            "Deposit into the customer's balance: {amount, note?}",
             post(customers::deposit),
         ),
         ep(
             "post",
             "/customers/{id}/withdraw",
+            &[P::MoveBalances],
             "customers",
-            "Withdraw from the customer's balance: {amount, note?} (owner)",
+            "Withdraw from the customer's balance: {amount, note?}",
             post(customers::withdraw),
         ),
         ep(
             "get",
             "/conversations",
+            &[P::ViewOrders],
             "conversations",
             "Conversations with new / total message counts",
             get(conversations::list),
@@ -183,6 +220,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         ep(
             "get",
             "/conversations/{customer_id}",
+            &[P::ViewOrders],
             "conversations",
             "Read a conversation (marks it read)",
             get(conversations::read),
@@ -190,6 +228,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         ep(
             "post",
             "/conversations/{customer_id}/reply",
+            &[P::ChatWithCustomers],
             "conversations",
             "Reply to the customer: {text}",
             post(conversations::reply),
@@ -197,6 +236,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         ep(
             "post",
             "/conversations/{customer_id}/pause",
+            &[P::ChatWithCustomers],
             "conversations",
             "Pause the bot for this customer",
             post(conversations::pause),
@@ -204,6 +244,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         ep(
             "post",
             "/conversations/{customer_id}/resume",
+            &[P::ChatWithCustomers],
             "conversations",
             "Resume the bot for this customer",
             post(conversations::resume),
@@ -211,6 +252,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         ep(
             "get",
             "/products",
+            &[P::ViewOrders],
             "products",
             "Products with variants and stock",
             get(products::list),
@@ -218,6 +260,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         ep(
             "post",
             "/products",
+            &[P::EditProductsAndStock],
             "products",
             "Create a product: {name, price, description?, category?, image_url?, variants?}",
             post(products::create),
@@ -225,6 +268,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         ep(
             "get",
             "/products/{id}",
+            &[P::ViewOrders],
             "products",
             "One product",
             get(products::get),
@@ -232,13 +276,16 @@ pub fn endpoints() -> Vec<Endpoint> {
         ep(
             "patch",
             "/products/{id}",
+            &[P::EditProductsAndStock],
             "products",
             "Edit a product: {name?, description?, category?, image_url?, price?, active?}",
             patch(products::update),
-        ),
+        )
+        .rule(PRICE_RULE),
         ep(
             "delete",
             "/products/{id}",
+            &[P::EditProductsAndStock],
             "products",
             "Delete a product",
             delete(products::delete),
@@ -246,6 +293,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         ep(
             "put",
             "/products/{id}/image",
+            &[P::EditProductsAndStock],
             "products",
             "Set the product image: {image_url}",
             put(products::set_image),
@@ -253,6 +301,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         ep(
             "post",
             "/products/{id}/variants",
+            &[P::EditProductsAndStock],
             "products",
             "Add a variant: {name, price?, stock?}",
             post(products::add_variant),
@@ -260,13 +309,16 @@ pub fn endpoints() -> Vec<Endpoint> {
         ep(
             "patch",
             "/variants/{id}",
+            &[P::EditProductsAndStock],
             "products",
             "Edit a variant: {name?, price?, stock?} (null stock = unlimited)",
             patch(products::update_variant),
-        ),
+        )
+        .rule(PRICE_RULE),
         ep(
             "delete",
             "/variants/{id}",
+            &[P::EditProductsAndStock],
             "products",
             "Delete a variant",
             delete(products::delete_variant),
@@ -274,6 +326,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         ep(
             "post",
             "/variants/{id}/stock",
+            &[P::EditProductsAndStock],
             "products",
             "Adjust tracked stock: {delta}",
             post(products::adjust_stock),
@@ -281,40 +334,65 @@ pub fn endpoints() -> Vec<Endpoint> {
         ep(
             "get",
             "/dashboard",
+            &[P::ViewOrders],
             "dashboard",
             "Orders and revenue per day, pending slips: days=14",
             get(dashboard::summary),
         ),
         ep(
             "get",
+            "/settings",
+            &[P::ViewOrders],
+            "settings",
+            "The shop's settings: bank accounts, payment QR and methods, hold hours, shipping fees, time zone, ...",
+            get(settings::get),
+        ),
+        ep(
+            "put",
+            "/settings",
+            &[P::ChangeSettings],
+            "settings",
+            "Replace the shop's settings (the whole object as GET returns it)",
+            put(settings::put),
+        ),
+        ep(
+            "get",
             "/tokens",
+            &[P::ManageTokens],
             "tokens",
-            "API tokens of the shop (owner)",
+            "API tokens of the shop",
             get(tokens::list),
         ),
         ep(
             "post",
             "/tokens",
+            &[P::ManageTokens],
             "tokens",
-            "Create a token: {label, role: owner|staff} (owner)",
+            "Create a token: {label, role: owner|manager|finance|staff}",
             post(tokens::create),
         ),
         ep(
             "delete",
             "/tokens/{id}",
+            &[P::ManageTokens],
             "tokens",
-            "Revoke a token (owner)",
+            "Revoke a token",
             delete(tokens::revoke),
         ),
     ];
     for a in orders::Action::ALL {
-        v.push(ep(
+        let e = ep(
             "post",
             &format!("/orders/{{id}}/{}", a.slug()),
+            a.permissions(),
             "actions",
             a.summary(),
             action_route(*a),
-        ));
+        );
+        v.push(match a.permission_rule() {
+            Some(r) => e.rule(r),
+            None => e,
+        });
     }
     v
 }
@@ -322,7 +400,7 @@ pub fn endpoints() -> Vec<Endpoint> {
 pub fn routes() -> Router<AppState> {
     let mut api = Router::new();
     for e in endpoints() {
-        api = api.route(&e.path, e.handler);
+        api = api.route(&e.path, e.handler.layer(Extension(auth::Needs(e.needs))));
     }
     api.route("/api/v1/openapi.json", get(openapi::serve))
         .merge(console::routes())

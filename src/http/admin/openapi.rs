@@ -1,6 +1,7 @@
 //! The OpenAPI 3.1 document, generated from the route table in
 //! [`super::endpoints`] (the same table the router is built from).
 
+use crate::domain::access::{Permission, Role};
 use axum::Json;
 use serde_json::{Map, Value, json};
 
@@ -75,8 +76,11 @@ fn body_schema(method: &str, path: &str) -> Option<Value> {
             &[],
         ),
         ("post", "stock") => obj(json!({"delta": t(INT)}), &["delta"]),
+        ("put", "settings") => {
+            json!({"type": "object", "description": "The shop's settings, as GET /api/v1/settings returns them"})
+        }
         ("post", "tokens") => obj(
-            json!({"label": t("string"), "role": {"type": "string", "enum": ["owner", "staff"]}}),
+            json!({"label": t("string"), "role": {"type": "string", "enum": Role::ALL.iter().map(|r| r.as_str()).collect::<Vec<_>>()}}),
             &["label", "role"],
         ),
         _ => return None,
@@ -130,6 +134,39 @@ fn list_parameters() -> Vec<Value> {
     ]
 }
 
+/// "Needs …" for an operation's description: the permission in words.
+fn permission_sentence(needs: &[Permission], rule: Option<&str>) -> String {
+    let words: Vec<String> = needs
+        .iter()
+        .map(|p| format!("{} ({})", p.describe(), p.as_str()))
+        .collect();
+    let mut s = format!("Needs the permission to {}.", words.join(", or to "));
+    if let Some(r) = rule {
+        s.push(' ');
+        s.push_str(r);
+    }
+    s
+}
+
+fn roles_holding(needs: &[Permission]) -> Vec<&'static str> {
+    Role::ALL
+        .iter()
+        .filter(|r| needs.iter().any(|p| r.may(*p)))
+        .map(|r| r.as_str())
+        .collect()
+}
+
+/// The roles × permissions table (`domain::access::TABLE`).
+pub fn permission_table() -> Value {
+    Permission::ALL
+        .iter()
+        .map(|p| {
+            json!({"permission": p.as_str(), "describe": p.describe(),
+                        "roles": p.roles().iter().map(|r| r.as_str()).collect::<Vec<_>>()})
+        })
+        .collect()
+}
+
 pub fn document() -> Value {
     let mut paths: Map<String, Value> = Map::new();
     for e in super::endpoints() {
@@ -153,9 +190,14 @@ pub fn document() -> Value {
             params.extend(list_parameters());
         }
         let html = e.tag == "printing";
+        let needs: Vec<&str> = e.needs.iter().map(|p| p.as_str()).collect();
         let mut op = json!({
             "tags": [e.tag],
             "summary": e.summary,
+            "description": permission_sentence(e.needs, e.rule),
+            "x-permission": needs.first().copied().unwrap_or_default(),
+            "x-permissions": needs,
+            "x-roles": roles_holding(e.needs),
             "operationId": format!("{}{}", e.method, e.path.replace(['/', '{', '}', '-'], "_")),
             "parameters": params,
             "responses": {
@@ -166,6 +208,7 @@ pub fn document() -> Value {
                 },
                 "400": error_response("Bad request"),
                 "401": error_response("Missing, unknown or revoked token"),
+                "403": error_response("The token's role lacks the permission; names it (permission, role)"),
                 "404": error_response("Not found in this shop"),
                 "409": error_response("Conflict with the current state; names fulfilment and payment"),
                 "422": error_response("Invalid input"),
@@ -190,11 +233,12 @@ pub fn document() -> Value {
         "info": {
             "title": "chatbill admin API",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "The seller side of chatbill: orders and payments, customers, conversations, products, printing. Authenticate with Authorization: Bearer <token>."
+            "description": "The seller side of chatbill: orders and payments, customers, conversations, products, printing. Authenticate with Authorization: Bearer <token>. Each operation names the permission it needs (x-permission, and the roles holding it in x-roles); a token whose role lacks it gets 403 with the permission named. x-permission-table lists every role's permissions."
         },
         "servers": [{"url": "/"}],
         "security": [{"bearer": []}],
         "paths": paths,
+        "x-permission-table": permission_table(),
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
             "schemas": {
@@ -204,7 +248,9 @@ pub fn document() -> Value {
                     "properties": {
                         "error": {"type": "string"},
                         "fulfilment": {"type": "string"},
-                        "payment": {"type": "string"}
+                        "payment": {"type": "string"},
+                        "permission": {"type": "string", "enum": Permission::ALL.iter().map(|p| p.as_str()).collect::<Vec<_>>()},
+                        "role": {"type": "string", "enum": Role::ALL.iter().map(|r| r.as_str()).collect::<Vec<_>>()}
                     }
                 }
             }

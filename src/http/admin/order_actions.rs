@@ -238,6 +238,7 @@ pub async fn perform(
 ) -> ApiResult<Response> {
     let payment_id = body.payment_id;
     let command = command_for(action, body)?;
+    super::access::check_command(state, auth, id, &command).await?;
     let shop = &auth.shop;
     let actor = auth.actor();
     if let Some(pid) = payment_id {

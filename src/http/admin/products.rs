@@ -3,6 +3,7 @@
 use super::auth::Auth;
 use super::error::{ApiError, ApiResult};
 use crate::app::AppState;
+use crate::domain::access::Permission;
 use crate::domain::{ProductId, VariantId};
 use crate::store::StoreError;
 use crate::store::catalog::{self, NewProduct};
@@ -80,6 +81,9 @@ pub async fn update(
     Path(id): Path<i64>,
     Json(patch): Json<ProductPatch>,
 ) -> ApiResult<Json<Value>> {
+    if patch.price.is_some() {
+        auth.require(Permission::ChangePricesFeesDiscounts)?;
+    }
     let id = ProductId(id);
     listing::update_product(&state.db, auth.shop.id, id, &patch, crate::clock::now())
         .await
@@ -189,6 +193,9 @@ pub async fn update_variant(
     Path(id): Path<i64>,
     Json(b): Json<VariantPatch>,
 ) -> ApiResult<StatusCode> {
+    if b.price.is_some() {
+        auth.require(Permission::ChangePricesFeesDiscounts)?;
+    }
     listing::update_variant(
         &state.db,
         auth.shop.id,

@@ -1,8 +1,9 @@
 //! The console's chats: read, reply, pause or resume the bot.
 
-use super::{Console, Flash, back_to, page, page_error, unread_total};
+use super::{Console, Flash, back_to, can, page, page_error, refused, unread_total};
 use crate::app::AppState;
 use crate::domain::CustomerId;
+use crate::domain::access::Permission;
 use crate::http::admin::auth::Auth;
 use crate::http::admin::error::ApiError;
 use crate::store::{StoreError, seller_inbox};
@@ -18,7 +19,7 @@ pub(super) async fn chats_page(State(state): State<AppState>, Console(auth): Con
             let unread: i64 = list.iter().map(|c| c.unread).sum();
             page(
                 "admin/chat.html",
-                context! { shop => auth.shop.name.clone(), unread => unread, conversations => list },
+                context! { shop => auth.shop.name.clone(), unread => unread, conversations => list, can => can(&auth) },
             )
         }
         Err(e) => page_error(e.into()),
@@ -52,7 +53,7 @@ pub(super) async fn chat_page(
         context! {
             shop => auth.shop.name.clone(), unread => unread, conv => conv, messages => messages,
             idem => crate::clock::hex(&crate::clock::random_bytes::<8>()),
-            error => f.error, notice => f.notice,
+            error => f.error, notice => f.notice, can => can(&auth),
         },
     )
 }
@@ -68,6 +69,9 @@ pub(super) async fn chat_reply(
         .filter(|b| b.starts_with("/admin/") && !b.contains("//"))
         .cloned()
         .unwrap_or_else(|| format!("/admin/chats/{customer}"));
+    if let Some(r) = refused(&auth, Permission::ChatWithCustomers, &back) {
+        return r;
+    }
     let text = form.get("text").map(|t| t.trim()).unwrap_or("");
     if text.is_empty() || text.chars().count() > 2000 {
         return back_to(&back, "error", "A message is 1 to 2000 characters");
@@ -96,6 +100,9 @@ pub(super) async fn set_paused(
     paused: bool,
 ) -> Response {
     let back = format!("/admin/chats/{customer}");
+    if let Some(r) = refused(auth, Permission::ChatWithCustomers, &back) {
+        return r;
+    }
     match seller_inbox::set_bot_paused(
         &state.db,
         auth.shop.id,

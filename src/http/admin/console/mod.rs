@@ -1,7 +1,10 @@
 //! The web console at `/admin`: server-rendered pages and plain forms (no
 //! front-end build). Log in with an API token (kept in an HttpOnly,
 //! SameSite=Strict cookie); every page and form goes through the same
-//! store and action code as the JSON API.
+//! store and action code as the JSON API, and the same permission checks
+//! (`Auth::require`, `order_actions::perform`): a refused form comes back
+//! with a message naming the permission, and pages hide the buttons the
+//! role cannot use (`can` in every template context).
 
 mod chats;
 mod orders;
@@ -12,6 +15,7 @@ use super::error::ApiError;
 use super::templates::render;
 use crate::app::AppState;
 use crate::domain::Money;
+use crate::domain::access::Permission;
 use crate::domain::lifecycle::Tab;
 use crate::store::seller_inbox;
 use axum::extract::{Form, Query, State};
@@ -77,7 +81,10 @@ impl axum::extract::FromRequestParts<AppState> for Console {
             .ok_or_else(|| ApiError::Internal.into_response())?;
         let client = auth::client_key(parts);
         match auth::check_token(state, &limiter, &client, &token).await {
-            Ok(a) => Ok(Console(a)),
+            Ok(a) => match a.require(Permission::ViewOrders) {
+                Ok(()) => Ok(Console(a)),
+                Err(e) => Err(page_error(e)),
+            },
             Err(ApiError::Unauthorized(_)) => {
                 Err(Redirect::to("/admin/login?expired=1").into_response())
             }
@@ -98,6 +105,24 @@ pub(super) fn page(name: &str, ctx: minijinja::Value) -> Response {
         Ok(html) => Html(html).into_response(),
         Err(e) => page_error(e),
     }
+}
+
+/// What the role may do, by permission name, for the templates
+/// (`{% if can.confirm_payments %}`).
+pub(super) fn can(auth: &Auth) -> minijinja::Value {
+    let map: serde_json::Map<String, serde_json::Value> = Permission::ALL
+        .iter()
+        .map(|p| (p.as_str().to_string(), auth.may(*p).into()))
+        .collect();
+    minijinja::Value::from_serialize(&map)
+}
+
+/// The console's own check for a form: a refusal goes back as a message
+/// that names the permission.
+pub(super) fn refused(auth: &Auth, p: Permission, back: &str) -> Option<Response> {
+    auth.require(p)
+        .err()
+        .map(|e| back_to(back, "error", &e.message()))
 }
 
 pub(super) fn money(auth: &Auth, minor: i64) -> String {

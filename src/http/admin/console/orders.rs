@@ -1,8 +1,11 @@
 //! The console's orders: tabs, one order with its slip and actions, printing.
 
-use super::{Console, Flash, back_to, money, page, page_error, tab_label, unread_total};
+use super::{
+    Console, Flash, back_to, can, money, page, page_error, refused, tab_label, unread_total,
+};
 use crate::app::AppState;
 use crate::domain::OrderId;
+use crate::domain::access::Permission;
 use crate::domain::lifecycle::Tab;
 use crate::http::admin::error::ApiError;
 use crate::http::admin::orders::{self as api_orders, Action, ActionBody, ListQuery};
@@ -54,6 +57,7 @@ pub(super) async fn orders_page(
         context! {
             shop => auth.shop.name.clone(), unread => unread, tabs => tabs, tab => tab.as_str(),
             q => q.q.clone().unwrap_or_default(), orders => rows, next => page_data.next_cursor,
+            can => can(&auth),
         },
     )
 }
@@ -172,6 +176,9 @@ pub(super) async fn order_page(
     .iter()
     .filter(|(slug, _, _)| actions.contains(slug))
     .filter(|(slug, _, _)| {
+        Action::parse(slug).is_some_and(|a| a.permissions().iter().any(|p| auth.may(*p)))
+    })
+    .filter(|(slug, _, _)| {
         *slug != "pay-from-balance" || detail["customer"]["balance"].as_i64().unwrap_or(0) > 0
     })
     .map(|(slug, label, class)| json!({"slug": slug, "label": label, "class": class}))
@@ -212,7 +219,7 @@ pub(super) async fn order_page(
             customer => detail["customer"].clone(), balance => money(&auth, detail["customer"]["balance"].as_i64().unwrap_or(0)),
             conversation => detail["conversation"].clone(), messages => detail["messages"].clone(),
             idem => crate::clock::hex(&crate::clock::random_bytes::<8>()),
-            error => f.error, notice => f.notice,
+            error => f.error, notice => f.notice, can => can(&auth),
         },
     )
 }
@@ -225,6 +232,9 @@ pub(super) async fn order_action(
 ) -> Response {
     let back = format!("/admin/orders/{id}");
     if action == "delete" {
+        if let Some(r) = refused(&auth, Permission::DeleteOrders, &back) {
+            return r;
+        }
         return match listing::delete_order(
             &state.db,
             auth.shop.id,

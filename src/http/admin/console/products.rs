@@ -1,8 +1,9 @@
 //! The console's products: create, adjust stock.
 
-use super::{Console, Flash, back_to, money, page, page_error, unread_total};
+use super::{Console, Flash, back_to, can, money, page, page_error, refused, unread_total};
 use crate::app::AppState;
 use crate::domain::VariantId;
+use crate::domain::access::Permission;
 use crate::http::admin::error::ApiError;
 use crate::store::catalog::{self, NewProduct, NewVariant};
 use crate::store::listing;
@@ -35,7 +36,7 @@ pub(super) async fn products_page(
     let unread = unread_total(&state, &auth).await;
     page(
         "admin/products.html",
-        context! { shop => auth.shop.name.clone(), unread => unread, products => rows, error => f.error, notice => f.notice },
+        context! { shop => auth.shop.name.clone(), unread => unread, products => rows, error => f.error, notice => f.notice, can => can(&auth) },
     )
 }
 
@@ -45,6 +46,9 @@ pub(super) async fn product_create(
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
     let back = "/admin/products";
+    if let Some(r) = refused(&auth, Permission::EditProductsAndStock, back) {
+        return r;
+    }
     let name = form
         .get("name")
         .map(|s| s.trim().to_string())
@@ -93,6 +97,9 @@ pub(super) async fn variant_stock(
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
     let back = "/admin/products";
+    if let Some(r) = refused(&auth, Permission::EditProductsAndStock, back) {
+        return r;
+    }
     let Some(delta) = form
         .get("delta")
         .and_then(|s| s.trim().trim_start_matches('+').parse::<i64>().ok())
