@@ -15,6 +15,7 @@ mod http;
 mod load;
 mod messenger;
 mod migrations;
+mod money;
 mod security;
 mod slips;
 mod store;
