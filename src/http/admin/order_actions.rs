@@ -78,7 +78,7 @@ impl Action {
         match self {
             Action::Confirm => "Confirm the order (COD or manual validation)",
             Action::ConfirmPayment => {
-                "Confirm a payment: body {payment_id?, amount?}; without payment_id a manual confirmation"
+                "Confirm a payment: body {payment_id?, amount?, credit_excess?}; amount is what the slip shows (default: what is owed); more than owed is refused unless an owner sets credit_excess (the excess goes to the customer's balance); without payment_id a manual confirmation"
             }
             Action::RejectPayment => "Reject the slip: body {reason, payment_id?}",
             Action::Ship => {
@@ -87,8 +87,12 @@ impl Action {
             Action::Complete => "Delivered (a COD order then awaits the carrier's remittance)",
             Action::FailDelivery => "The carrier could not deliver",
             Action::ReturnToStock => "The goods came back: restock",
-            Action::CollectCod => "Record the carrier's COD remittance: body {amount?}",
-            Action::Cancel => "Cancel: body {reason}; paid money goes to the customer's balance",
+            Action::CollectCod => {
+                "Record the carrier's COD remittance: body {amount?}; a short or long remittance is kept as a `difference` payment to resolve"
+            }
+            Action::Cancel => {
+                "Cancel: body {reason}; what was paid goes back once, to the customer's balance or as a refund due (the shop's excess_payment setting)"
+            }
             Action::PayFromBalance => "Pay the order from the customer's shop balance",
             Action::EditAddress => "Edit the delivery address before shipping: body {address}",
             Action::EditFees => {
