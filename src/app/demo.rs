@@ -13,6 +13,7 @@ pub const DEMO_SHOP_NAME: &str = "chatbill demo shop";
 
 pub fn demo_settings() -> ShopSettings {
     ShopSettings {
+        excess_payment: Default::default(),
         bank_accounts: vec![BankAccount {
             bank: "Kasikornbank".into(),
             account_name: "Chatbill Demo Co., Ltd.".into(),

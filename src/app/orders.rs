@@ -106,7 +106,7 @@ pub async fn apply_in_tx(
         },
         other => other,
     };
-    let plan = order::decide(&before, command, actor)?;
+    let plan = order::decide_with(&before, command, actor, shop.settings.money_rules())?;
     let guarded = plan.stock.iter().any(|m| m.delta < 0) || !plan.ledger.is_empty();
     if guarded {
         Db::savepoint(tx, "order_command").await?;

@@ -12,7 +12,12 @@ use crate::store::{Db, Tx, orders};
 
 pub enum Decision {
     /// Confirm the slip; the order takes `amount`, or what it still owes.
-    Confirm(Option<i64>),
+    /// `credit_excess`: an owner records money above what is owed as the
+    /// customer's credit (the caller checks who may).
+    Confirm {
+        amount: Option<i64>,
+        credit_excess: bool,
+    },
     Reject(String),
 }
 
@@ -49,7 +54,14 @@ async fn decide_in_tx(
         ))));
     }
     let command = match decision {
-        Decision::Confirm(amount) => Command::ConfirmPayment { amount: *amount },
+        Decision::Confirm {
+            amount,
+            credit_excess,
+        } => Command::ConfirmPayment {
+            amount: *amount,
+            credit_excess: *credit_excess,
+            slip: true,
+        },
         Decision::Reject(reason) => Command::RejectPayment {
             reason: reason.clone(),
         },
@@ -89,6 +101,7 @@ async fn decide_in_tx(
                 transitions: Vec::new(),
                 stock: Vec::new(),
                 ledger: Vec::new(),
+                payments: Vec::new(),
                 notices: vec![notice],
                 reason: Some(reason),
             };
@@ -98,7 +111,7 @@ async fn decide_in_tx(
     let applied = apply_in_tx(tx, shop, order_id, command, actor, now).await?;
     let reason;
     let recorded = match decision {
-        Decision::Confirm(_) => SlipDecision::Confirmed {
+        Decision::Confirm { .. } => SlipDecision::Confirmed {
             amount: applied
                 .plan
                 .notices
@@ -128,7 +141,11 @@ pub async fn confirm(
     actor: &Actor,
     now: Timestamp,
 ) -> Result<Applied, ApplyError> {
-    decide(db, shop, payment_id, &Decision::Confirm(amount), actor, now).await
+    let decision = Decision::Confirm {
+        amount,
+        credit_excess: false,
+    };
+    decide(db, shop, payment_id, &decision, actor, now).await
 }
 
 /// The seller rejects a slip with a reason; the customer hears the reason

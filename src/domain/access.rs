@@ -179,8 +179,8 @@ impl fmt::Display for Permission {
 /// The permissions a seller's command on this order needs, all of them.
 ///
 /// - Confirming a payment or a COD remittance needs `confirm_payments`;
-///   an amount above what the order still owes also needs
-///   `record_overpayment`.
+///   a confirmation above what the order still owes (which credits the
+///   excess to the customer's balance) also needs `record_overpayment`.
 /// - Cancelling needs `cancel_with_refund` when money was paid (it goes
 ///   back to the customer's balance), else `run_fulfilment`.
 /// - Changing a line's unit price, or fees, shipping and discounts, needs
@@ -195,7 +195,20 @@ pub fn needed_for(command: &Command, order: &Order) -> Vec<Permission> {
         v
     };
     match command {
-        Command::ConfirmPayment { amount } | Command::CollectCod { amount } => money_in(amount),
+        Command::ConfirmPayment {
+            amount,
+            credit_excess,
+            ..
+        } => {
+            let mut v = money_in(amount);
+            if *credit_excess && !v.contains(&P::RecordOverpayment) {
+                v.push(P::RecordOverpayment);
+            }
+            v
+        }
+        // What the courier remitted is recorded as it is; a difference is
+        // for the seller to resolve, not a credit to the customer.
+        Command::CollectCod { .. } => vec![P::ConfirmPayments],
         Command::RejectPayment { .. } | Command::PayFromBalance { .. } => vec![P::ConfirmPayments],
         Command::Cancel { .. } if order.paid > 0 => vec![P::CancelWithRefund],
         Command::Cancel { .. }

@@ -11,13 +11,17 @@ string_enum!(
         Withdraw = "withdraw",
         PayOrder = "pay_order",
         Refund = "refund",
+        Credit = "credit",
     }
 );
 
 impl LedgerKind {
     /// Credits add to the balance; debits take from it.
     pub fn is_credit(self) -> bool {
-        matches!(self, LedgerKind::Deposit | LedgerKind::Refund)
+        matches!(
+            self,
+            LedgerKind::Deposit | LedgerKind::Refund | LedgerKind::Credit
+        )
     }
 }
 
@@ -42,8 +46,14 @@ pub fn post(
     if amount <= 0 {
         return Err(LedgerError::NotPositive);
     }
+    if amount > super::money::MAX_MINOR {
+        return Err(LedgerError::Overflow);
+    }
     let signed = if kind.is_credit() { amount } else { -amount };
-    let after = balance.checked_add(signed).ok_or(LedgerError::Overflow)?;
+    let after = balance
+        .checked_add(signed)
+        .filter(|a| *a <= super::money::MAX_MINOR && *a >= -super::money::MAX_MINOR)
+        .ok_or(LedgerError::Overflow)?;
     if after < 0 && !kind.is_credit() && !allow_negative {
         return Err(LedgerError::Insufficient { balance, amount });
     }
@@ -75,7 +85,7 @@ mod tests {
 
     proptest! {
         #[test]
-        fn balance_is_the_sum_and_never_negative(ops in proptest::collection::vec((0u8..4, 1i64..10_000), 0..60)) {
+        fn balance_is_the_sum_and_never_negative(ops in proptest::collection::vec((0u8..5, 1i64..10_000), 0..60)) {
             let mut balance = 0i64;
             let mut entries = Vec::new();
             for (k, amount) in ops {

@@ -83,6 +83,7 @@ string_enum!(
         PayFromBalancePartly = "pay_from_balance_partly",
         Refund = "refund",
         Void = "void",
+        AmountsChanged = "amounts_changed",
     }
 );
 

@@ -19,6 +19,22 @@ pub enum MoneyError {
     Overflow,
     #[error("not an amount: {0:?}")]
     BadAmount(String),
+    #[error("{0} must be between 0 and {MAX_MINOR} minor units")]
+    OutOfRange(String),
+}
+
+/// The largest amount a shop can hold, in minor units (10^12: ten billion
+/// baht or dollars). Every amount taken from input, and every total, stays
+/// within `0..=MAX_MINOR`, so sums of a few of them cannot overflow `i64`.
+pub const MAX_MINOR: i64 = 1_000_000_000_000;
+
+/// `minor` if it is an amount a shop can hold, else why not.
+pub fn in_range(minor: i64, what: &str) -> Result<i64, MoneyError> {
+    if (0..=MAX_MINOR).contains(&minor) {
+        Ok(minor)
+    } else {
+        Err(MoneyError::OutOfRange(what.to_string()))
+    }
 }
 
 /// (code, minor digits, symbol, symbol goes after the number)
@@ -173,6 +189,7 @@ impl Money {
             .checked_mul(10_i64.pow(md as u32))
             .and_then(|v| v.checked_add(frac_val))
             .ok_or(MoneyError::Overflow)?;
+        in_range(minor, "the amount")?;
         Ok(Money::new(minor, currency))
     }
 

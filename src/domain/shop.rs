@@ -36,6 +36,10 @@ pub struct ShopSettings {
     pub shipping_flat_fee: i64,
     pub free_shipping_over: Option<i64>,
     pub allow_negative_balance: bool,
+    /// Money paid above an order's total (the total went down after
+    /// payment, or a paid order was cancelled): `balance` (the customer's
+    /// shop balance, the default) or `refund_due` (the seller pays it back).
+    pub excess_payment: super::order::ExcessPolicy,
     /// Used when `time_zone` is not set (or not a zone this build knows).
     pub utc_offset_minutes: i32,
     /// The shop's IANA time zone, e.g. `Asia/Bangkok`: its days and dates.
@@ -56,6 +60,7 @@ impl Default for ShopSettings {
             shipping_flat_fee: 0,
             free_shipping_over: None,
             allow_negative_balance: false,
+            excess_payment: Default::default(),
             utc_offset_minutes: 0,
             time_zone: None,
             utility_templates: Default::default(),
@@ -64,6 +69,12 @@ impl Default for ShopSettings {
 }
 
 impl ShopSettings {
+    /// The money rules order decisions follow in this shop.
+    pub fn money_rules(&self) -> super::order::Rules {
+        super::order::Rules {
+            excess: self.excess_payment,
+        }
+    }
     pub fn shipping_fee_for(&self, subtotal: i64) -> i64 {
         match self.free_shipping_over {
             Some(limit) if subtotal >= limit => 0,

@@ -29,6 +29,9 @@ pub fn kind(notice: &Notice) -> &'static str {
         Notice::Cancelled { .. } => "cancelled",
         Notice::Expired => "expired",
         Notice::CodCollected => "cod_collected",
+        Notice::AmountDue { .. } => "amount_due",
+        Notice::CreditedToBalance { .. } => "credited_to_balance",
+        Notice::RefundDue { .. } => "refund_due",
         Notice::LineChangeProposed { .. } => "line_change_proposed",
         Notice::OrderUpdated => "order_updated_notice",
     }
@@ -39,7 +42,10 @@ pub fn template_parameters(notice: &Notice, c: &NoticeContext) -> Vec<String> {
     let money = |m: i64| Money::new(m, c.currency).display(c.locale);
     let mut p = vec![c.order_code.to_string()];
     match notice {
-        Notice::PaymentConfirmed { amount, .. } => p.push(money(*amount)),
+        Notice::PaymentConfirmed { amount, .. }
+        | Notice::AmountDue { amount, .. }
+        | Notice::CreditedToBalance { amount }
+        | Notice::RefundDue { amount } => p.push(money(*amount)),
         Notice::PaymentRejected { reason } | Notice::Cancelled { reason, .. } => {
             p.push(reason.clone())
         }
@@ -82,6 +88,22 @@ pub fn render(notice: &Notice, c: &NoticeContext) -> Message {
             }
             s
         }
+        Notice::AmountDue { amount, total } => {
+            // "Pay" opens the payment menu: the shop's bank details, or a
+            // payment QR for exactly what is still owed.
+            let pay = button("btn_pay", Tap::PaymentMenu(c.order_id));
+            return Message::Text {
+                text: t(
+                    "notice_amount_due",
+                    &[("amount", &money(*amount)), ("total", &money(*total))],
+                ),
+                quick_replies: vec![pay, view],
+            };
+        }
+        Notice::CreditedToBalance { amount } => {
+            t("notice_credited_to_balance", &[("amount", &money(*amount))])
+        }
+        Notice::RefundDue { amount } => t("notice_refund_due", &[("amount", &money(*amount))]),
         Notice::PaymentRejected { reason } => t("notice_payment_rejected", &[("reason", reason)]),
         Notice::Shipped { carrier, tracking } => match tracking {
             Some(tr) => t(

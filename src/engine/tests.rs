@@ -798,7 +798,14 @@ fn view_orders_tracking_cancel_policy_and_order_more() {
     );
     assert_eq!(sim.orders[0].order.lines[0].qty, 3);
     // Once the seller confirms and ships, chat cancellation is refused with a reason.
-    sim.seller(1, Command::ConfirmPayment { amount: None });
+    sim.seller(
+        1,
+        Command::ConfirmPayment {
+            amount: None,
+            credit_excess: false,
+            slip: false,
+        },
+    );
     sim.seller(
         1,
         Command::Ship {

@@ -24,6 +24,7 @@ pub mod orders;
 pub mod outbox;
 pub mod payments;
 pub mod queues;
+pub mod reconcile;
 pub mod seller_inbox;
 pub mod send_budgets;
 pub mod shops;

@@ -15,6 +15,7 @@
 
 use super::{Db, Result, StoreError, Tx, col};
 use crate::domain::lifecycle::Actor;
+use crate::domain::order::PaymentRecord;
 use crate::domain::{CustomerId, OrderId, ShopId, Timestamp};
 
 /// A payment as the seller's API and console show it.
@@ -25,6 +26,8 @@ pub struct PaymentView {
     pub method: String,
     pub amount: i64,
     pub status: String,
+    /// For a COD remittance: collected − owed (0 when it matched).
+    pub difference: i64,
     /// True when the slip needs the seller's eyes (re-used, duplicate,
     /// unreadable or missing verification QR).
     pub flagged: bool,
@@ -44,7 +47,7 @@ pub struct PaymentView {
     pub decided_by: Option<String>,
 }
 
-const COLUMNS: &str = "id, order_id, method, amount, status, slip_sha256, slip_path, thumb_path, \
+const COLUMNS: &str = "id, order_id, method, amount, status, difference, slip_sha256, slip_path, thumb_path, \
     slip_bank, slip_ref, slip_phash, prechecks, reject_reason, source_url, created_at, decided_at, decided_by";
 
 fn view(row: &sqlx::any::AnyRow) -> Result<PaymentView> {
@@ -63,6 +66,7 @@ fn view(row: &sqlx::any::AnyRow) -> Result<PaymentView> {
         order_id: OrderId(col(row, "order_id")?),
         method: col(row, "method")?,
         amount: col(row, "amount")?,
+        difference: col(row, "difference")?,
         flagged: status == "flagged",
         original_media: slip_path.and(sha.clone()),
         thumbnail_media: thumb_path.and(sha.clone()),
@@ -146,6 +150,33 @@ pub async fn insert_fetching(
     .fetch_optional(&mut **tx)
     .await?
     .ok_or(StoreError::NotFound)?;
+    col(&row, "id")
+}
+
+/// A payment row a decision adds: a manual confirmation, a COD remittance
+/// (with its difference), or a refund the seller owes (negative).
+pub async fn insert_record(
+    tx: &mut Tx,
+    shop: ShopId,
+    order: OrderId,
+    r: &PaymentRecord,
+    actor: &Actor,
+    now: Timestamp,
+) -> Result<i64> {
+    let row = sqlx::query(
+        "insert into payments (shop_id, order_id, method, amount, status, difference, prechecks, created_at, decided_at, decided_by) \
+         values ($1, $2, $3, $4, $5, $6, '{}', $7, $7, $8) returning id",
+    )
+    .bind(shop.get())
+    .bind(order.get())
+    .bind(r.method.as_str())
+    .bind(r.amount)
+    .bind(r.status.as_str())
+    .bind(r.difference)
+    .bind(now.millis())
+    .bind(actor.to_db())
+    .fetch_one(&mut **tx)
+    .await?;
     col(&row, "id")
 }
 

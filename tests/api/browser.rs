@@ -351,7 +351,11 @@ async fn console_confirms_a_payment_in_chromium() {
                     db,
                     shop,
                     o.id,
-                    Command::ConfirmPayment { amount: None },
+                    Command::ConfirmPayment {
+                        amount: None,
+                        credit_excess: false,
+                        slip: false,
+                    },
                     &seller,
                     now(),
                 )

@@ -15,6 +15,7 @@ mod http;
 mod load;
 mod messenger;
 mod migrations;
+mod money;
 mod roles;
 mod security;
 mod slips;

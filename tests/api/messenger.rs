@@ -630,7 +630,11 @@ async fn pushes_outside_the_window_use_a_utility_template_or_wait_for_the_custom
         &app.db,
         &app.shop,
         order.id,
-        Command::ConfirmPayment { amount: None },
+        Command::ConfirmPayment {
+            amount: None,
+            credit_excess: false,
+            slip: false,
+        },
         &seller,
         now(),
     )

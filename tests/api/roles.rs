@@ -64,9 +64,13 @@ async fn fixture(app: &TestApp, setup: Setup, n: usize) -> Fixture {
     match setup {
         Setup::Unpaid => {}
         Setup::Paid => {
-            apply(Command::ConfirmPayment { amount: None })
-                .await
-                .unwrap();
+            apply(Command::ConfirmPayment {
+                amount: None,
+                credit_excess: false,
+                slip: false,
+            })
+            .await
+            .unwrap();
         }
         Setup::Cancelled => {
             apply(Command::Cancel { reason: "x".into() }).await.unwrap();

@@ -430,7 +430,11 @@ async fn nul_bytes_in_text_fields_are_refused_not_500() {
         db,
         shop,
         o.id,
-        Command::ConfirmPayment { amount: None },
+        Command::ConfirmPayment {
+            amount: None,
+            credit_excess: false,
+            slip: false,
+        },
         Actor::Seller("owner".into()),
     )
     .await;
@@ -774,7 +778,11 @@ async fn sql_injection_strings_in_every_search_and_text_field_are_inert() {
             db,
             shop,
             o.id,
-            Command::ConfirmPayment { amount: None },
+            Command::ConfirmPayment {
+                amount: None,
+                credit_excess: false,
+                slip: false,
+            },
             Actor::Seller("owner".into()),
         )
         .await;

@@ -205,7 +205,11 @@ async fn payment_confirmation_writes_history_counts_and_one_push() {
         db,
         &shop,
         order.id,
-        Command::ConfirmPayment { amount: None },
+        Command::ConfirmPayment {
+            amount: None,
+            credit_excess: false,
+            slip: false,
+        },
         &seller(),
         now(),
     )
@@ -257,7 +261,11 @@ async fn payment_confirmation_writes_history_counts_and_one_push() {
         db,
         &shop,
         order.id,
-        Command::ConfirmPayment { amount: None },
+        Command::ConfirmPayment {
+            amount: None,
+            credit_excess: false,
+            slip: false,
+        },
         &seller(),
         now(),
     )
@@ -301,7 +309,11 @@ async fn twenty_concurrent_confirms_confirm_once_and_push_once() {
                 &db,
                 &shop,
                 order.id,
-                Command::ConfirmPayment { amount: None },
+                Command::ConfirmPayment {
+                    amount: None,
+                    credit_excess: false,
+                    slip: false,
+                },
                 &seller(),
                 now(),
             )
@@ -343,7 +355,11 @@ async fn cancelling_a_paid_order_refunds_to_balance_and_restocks() {
         db,
         &shop,
         order.id,
-        Command::ConfirmPayment { amount: None },
+        Command::ConfirmPayment {
+            amount: None,
+            credit_excess: false,
+            slip: false,
+        },
         &seller(),
         now(),
     )
@@ -713,7 +729,11 @@ async fn an_extra_slip_for_a_paid_order_can_be_rejected_without_moving_the_order
         db,
         &shop,
         order.id,
-        Command::ConfirmPayment { amount: None },
+        Command::ConfirmPayment {
+            amount: None,
+            credit_excess: false,
+            slip: false,
+        },
         &seller(),
         now(),
     )

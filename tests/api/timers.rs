@@ -191,7 +191,11 @@ async fn a_slip_extends_the_hold_and_paid_orders_never_expire() {
         &app.db,
         &app.shop,
         order.id,
-        Command::ConfirmPayment { amount: None },
+        Command::ConfirmPayment {
+            amount: None,
+            credit_excess: false,
+            slip: false,
+        },
         &Actor::Seller("o".into()),
         now(),
     )

@@ -259,7 +259,11 @@ async fn a_seller_push_reaches_the_web_chat_without_reloading() {
         &app.db,
         &app.shop,
         order.id,
-        Command::ConfirmPayment { amount: None },
+        Command::ConfirmPayment {
+            amount: None,
+            credit_excess: false,
+            slip: false,
+        },
         &Actor::Seller("owner".into()),
         now(),
     )

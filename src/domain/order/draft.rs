@@ -2,7 +2,10 @@
 //! gathered on the way. Every rule goes through these steps so a state
 //! change always leaves its history row.
 
-use super::{LedgerMove, Notice, Order, OrderError, Plan, StockMove};
+use super::{
+    ExcessPolicy, LedgerMove, Notice, Order, OrderError, PaymentMethod, PaymentRecord,
+    PaymentRowStatus, Plan, Rules, StockMove,
+};
 use crate::domain::ledger::LedgerKind;
 use crate::domain::lifecycle::{
     self as lc, Actor, Fulfilment, FulfilmentEvent as FE, PaymentEvent as PE, PaymentStatus,
@@ -14,19 +17,26 @@ pub(super) struct Draft {
     transitions: Vec<Transition>,
     pub(super) stock: Vec<StockMove>,
     pub(super) ledger: Vec<LedgerMove>,
+    pub(super) payments: Vec<PaymentRecord>,
     pub(super) notices: Vec<Notice>,
     pub(super) reason: Option<String>,
+    pub(super) rules: Rules,
+    /// The order as the command found it.
+    pub(super) before: Order,
 }
 
 impl Draft {
-    pub(super) fn new(order: &Order) -> Draft {
+    pub(super) fn new(order: &Order, rules: Rules) -> Draft {
         Draft {
             order: order.clone(),
             transitions: Vec::new(),
             stock: Vec::new(),
             ledger: Vec::new(),
+            payments: Vec::new(),
             notices: Vec::new(),
             reason: None,
+            rules,
+            before: order.clone(),
         }
     }
     pub(super) fn into_plan(self) -> Plan {
@@ -35,6 +45,7 @@ impl Draft {
             transitions: self.transitions,
             stock: self.stock,
             ledger: self.ledger,
+            payments: self.payments,
             notices: self.notices,
             reason: self.reason,
         }
@@ -62,16 +73,45 @@ impl Draft {
             });
         }
     }
-    /// Paid money goes back to the customer's shop balance; nothing is lost.
-    pub(super) fn refund_to_balance(&mut self, actor: &Actor) -> Result<i64, OrderError> {
+    /// A state the amounts imply, not a command: recorded, not looked up.
+    pub(super) fn derive_payment(&mut self, to: PaymentStatus) {
+        let from = self.order.payment;
+        self.order.payment = to;
+        self.transitions
+            .push(Transition::payment(from, PE::AmountsChanged, to));
+    }
+    /// Gives `amount` of what was paid back, the shop's way: to the
+    /// customer's balance (returned: `true`) or as a refund the seller owes.
+    /// One ledger entry or one payment row, and one push.
+    pub(super) fn give_back(&mut self, amount: i64) -> bool {
+        self.order.paid -= amount;
+        match self.rules.excess {
+            ExcessPolicy::Balance => {
+                self.ledger.push(LedgerMove {
+                    kind: LedgerKind::Refund,
+                    amount,
+                });
+                true
+            }
+            ExcessPolicy::RefundDue => {
+                self.payments.push(PaymentRecord {
+                    method: self.order.method.unwrap_or(PaymentMethod::BankTransfer),
+                    amount: -amount,
+                    status: PaymentRowStatus::RefundDue,
+                    difference: 0,
+                });
+                self.notices.push(Notice::RefundDue { amount });
+                false
+            }
+        }
+    }
+    /// Paid money goes back, exactly once (a cancelled order cannot be
+    /// cancelled again); returns what went to the balance.
+    pub(super) fn refund_all(&mut self, actor: &Actor) -> Result<i64, OrderError> {
         let paid = self.order.paid;
         if paid > 0 {
             self.pay(PE::Refund, actor)?;
-            self.ledger.push(LedgerMove {
-                kind: LedgerKind::Refund,
-                amount: paid,
-            });
-            self.order.paid = 0;
+            return Ok(if self.give_back(paid) { paid } else { 0 });
         } else if matches!(
             self.order.payment,
             PaymentStatus::Unpaid
@@ -83,8 +123,9 @@ impl Draft {
         }
         Ok(paid)
     }
-    pub(super) fn remaining(&self) -> i64 {
-        self.order.totals().remaining.minor
+    /// What is still owed, from checked totals.
+    pub(super) fn remaining(&self) -> Result<i64, OrderError> {
+        Ok(self.order.checked_totals()?.remaining.minor)
     }
     pub(super) fn record_payment(
         &mut self,
@@ -98,7 +139,7 @@ impl Draft {
             .paid
             .checked_add(amount)
             .ok_or_else(|| OrderError::BadInput("amount out of range".into()))?;
-        let event = if self.remaining() <= 0 {
+        let event = if self.remaining()? <= 0 {
             settles
         } else {
             partly
@@ -121,7 +162,12 @@ pub(super) fn not_editable(order: &Order) -> OrderError {
 }
 
 pub(super) fn positive(amount: i64, what: &str) -> Result<i64, OrderError> {
-    if amount > 0 {
+    if amount > crate::domain::money::MAX_MINOR {
+        Err(OrderError::BadInput(format!(
+            "{what} must be at most {} minor units",
+            crate::domain::money::MAX_MINOR
+        )))
+    } else if amount > 0 {
         Ok(amount)
     } else {
         Err(OrderError::BadInput(format!(

@@ -6,6 +6,7 @@ use super::draft::{Draft, not_editable, positive};
 use super::{Fee, LineStatus, Notice, OrderError, StockMove};
 use crate::domain::address::Address;
 use crate::domain::lifecycle as lc;
+use crate::domain::money::in_range;
 
 /// `increases` are `(line id, quantity to add)`; each reserves its stock.
 pub(super) fn order_more(d: &mut Draft, increases: Vec<(i64, i64)>) -> Result<(), OrderError> {
@@ -56,6 +57,9 @@ pub(super) fn propose_line_change(
             "price must be ≥ 0 and quantity > 0".into(),
         ));
     }
+    // The proposed line must fit what a shop can hold before it is offered.
+    let line_total = unit_price.checked_mul(qty).unwrap_or(i64::MAX);
+    in_range(line_total, "the line's price × quantity")?;
     let line = d
         .order
         .lines
@@ -151,6 +155,11 @@ pub(super) fn edit_fees(
             "fees need a label and an amount ≥ 0; shipping and discount ≥ 0".into(),
         ));
     }
+    for f in &fees {
+        in_range(f.amount, "a fee")?;
+    }
+    in_range(shipping_fee.unwrap_or(0), "the shipping fee")?;
+    in_range(discount.unwrap_or(0), "the discount")?;
     d.order.fees = fees;
     if let Some(s) = shipping_fee {
         d.order.shipping_fee = s;
@@ -198,9 +207,17 @@ mod tests {
             )
             .is_err()
         );
-        let paid = decide(&o, Command::ConfirmPayment { amount: None }, &seller())
-            .unwrap()
-            .order;
+        let paid = decide(
+            &o,
+            Command::ConfirmPayment {
+                amount: None,
+                credit_excess: false,
+                slip: false,
+            },
+            &seller(),
+        )
+        .unwrap()
+        .order;
         assert!(
             decide(
                 &paid,

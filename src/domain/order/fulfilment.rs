@@ -67,7 +67,7 @@ pub(super) fn cancel(d: &mut Draft, reason: String, actor: &Actor) -> Result<(),
         )));
     }
     d.fulfil(FE::Cancel, actor)?;
-    let refunded = d.refund_to_balance(actor)?;
+    let refunded = d.refund_all(actor)?;
     d.release_all_stock();
     let reason = reason.trim().to_string();
     d.reason = Some(reason.clone()).filter(|r| !r.is_empty());
@@ -123,9 +123,17 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("only the shop"), "{err}");
-        let paid = decide(&o, Command::ConfirmPayment { amount: None }, &seller())
-            .unwrap()
-            .order;
+        let paid = decide(
+            &o,
+            Command::ConfirmPayment {
+                amount: None,
+                credit_excess: false,
+                slip: false,
+            },
+            &seller(),
+        )
+        .unwrap()
+        .order;
         let p = decide(
             &paid,
             Command::Cancel {

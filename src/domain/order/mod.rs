@@ -13,6 +13,9 @@ mod draft;
 mod edit;
 mod fulfilment;
 mod payment;
+mod settle;
+
+pub use settle::implied_status;
 
 use super::address::Address;
 use super::ids::{CustomerId, OrderCode, OrderId, ProductId, ShopId, VariantId};
@@ -20,7 +23,7 @@ use super::ledger::LedgerKind;
 use super::lifecycle::{
     Actor, Fulfilment, PaymentStatus, Transition, TransitionError, string_enum,
 };
-use super::money::{Currency, Money};
+use super::money::{Currency, MAX_MINOR, Money, MoneyError};
 use draft::Draft;
 use std::fmt;
 
@@ -103,7 +106,58 @@ pub struct Totals {
 
 impl Order {
     /// Totals are always recomputed from the lines, never taken from input.
+    /// Every decision checks them (`checked_totals`), so a stored order's
+    /// totals are always in range; the saturating fallback only keeps a
+    /// display of a hand-edited row from panicking.
     pub fn totals(&self) -> Totals {
+        self.checked_totals()
+            .unwrap_or_else(|_| self.saturated_totals())
+    }
+
+    /// The totals with every step checked: each part and the total within
+    /// `0..=MAX_MINOR`. `remaining` is what is still owed, never negative.
+    pub fn checked_totals(&self) -> Result<Totals, MoneyError> {
+        let c = self.currency;
+        let over = || MoneyError::OutOfRange("the order total".into());
+        let mut subtotal = 0i64;
+        for l in self.lines.iter().filter(|l| l.counts()) {
+            let line = l.unit_price.checked_mul(l.qty).ok_or_else(over)?;
+            subtotal = subtotal.checked_add(line).ok_or_else(over)?;
+        }
+        let mut fees = 0i64;
+        for f in &self.fees {
+            fees = fees.checked_add(f.amount).ok_or_else(over)?;
+        }
+        let total = subtotal
+            .checked_add(fees)
+            .and_then(|t| t.checked_add(self.shipping_fee))
+            .and_then(|t| t.checked_sub(self.discount))
+            .ok_or_else(over)?
+            .max(0);
+        for v in [
+            subtotal,
+            fees,
+            self.shipping_fee,
+            self.discount,
+            total,
+            self.paid,
+        ] {
+            if !(0..=MAX_MINOR).contains(&v) {
+                return Err(over());
+            }
+        }
+        Ok(Totals {
+            subtotal: Money::new(subtotal, c),
+            service_fees: Money::new(fees, c),
+            shipping_fee: Money::new(self.shipping_fee, c),
+            discount: Money::new(self.discount, c),
+            total: Money::new(total, c),
+            paid: Money::new(self.paid, c),
+            remaining: Money::new(settle::owed(total, self.paid), c),
+        })
+    }
+
+    fn saturated_totals(&self) -> Totals {
         let c = self.currency;
         let subtotal: i64 = self
             .lines
@@ -128,9 +182,50 @@ impl Order {
             discount: Money::new(self.discount, c),
             total: Money::new(total, c),
             paid: Money::new(self.paid, c),
-            remaining: Money::new(total - self.paid, c),
+            remaining: Money::new(settle::owed(total, self.paid), c),
         }
     }
+}
+
+/// What the shop does with money it holds above an order's total (the total
+/// went down after payment, or the order was cancelled).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExcessPolicy {
+    /// Credit the customer's shop balance (a ledger entry).
+    #[default]
+    Balance,
+    /// Record a `refund_due` payment row the seller pays back by hand.
+    RefundDue,
+}
+
+/// The shop's money rules a decision follows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Rules {
+    pub excess: ExcessPolicy,
+}
+
+string_enum!(
+    /// A payment row's status as the money rules write it (slips have more:
+    /// `fetching`, `pending`, `flagged`, `failed`, `rejected`): `difference`
+    /// is a COD remittance that did not match what was owed, `refund_due`
+    /// money the seller owes back to the customer.
+    PaymentRowStatus {
+        Confirmed = "confirmed",
+        Difference = "difference",
+        RefundDue = "refund_due",
+    }
+);
+
+/// A payment row the plan adds: money in (`amount` > 0) or a refund the
+/// seller owes (`amount` < 0). `difference` is what a COD remittance was
+/// above (+) or below (−) what the order owed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PaymentRecord {
+    pub method: PaymentMethod,
+    pub amount: i64,
+    pub status: PaymentRowStatus,
+    pub difference: i64,
 }
 
 /// What a seller, the customer or the system asks of an order.
@@ -143,8 +238,17 @@ pub enum Command {
     SubmitSlip {
         suspicious: bool,
     },
+    /// `amount` is what the slip shows (default: what is still owed). More
+    /// than owed is refused unless `credit_excess` (an owner's explicit
+    /// choice) credits the excess to the customer's balance. `slip`: the
+    /// confirmation is of a slip row the caller updates, so no new payment
+    /// row is added.
     ConfirmPayment {
         amount: Option<i64>,
+        #[serde(default)]
+        credit_excess: bool,
+        #[serde(default)]
+        slip: bool,
     },
     RejectPayment {
         reason: String,
@@ -240,6 +344,20 @@ pub enum Notice {
     },
     Expired,
     CodCollected,
+    /// The total went up after payment: `amount` is still to pay.
+    AmountDue {
+        amount: i64,
+        total: i64,
+    },
+    /// `amount` went to the customer's shop balance (an overpayment, or the
+    /// total went down after payment).
+    CreditedToBalance {
+        amount: i64,
+    },
+    /// The shop owes `amount` back and will pay it back.
+    RefundDue {
+        amount: i64,
+    },
     LineChangeProposed {
         line_id: i64,
         name: String,
@@ -255,9 +373,17 @@ pub struct Plan {
     pub transitions: Vec<Transition>,
     pub stock: Vec<StockMove>,
     pub ledger: Vec<LedgerMove>,
+    /// Payment rows to add (manual confirmations, COD, refunds due).
+    pub payments: Vec<PaymentRecord>,
     pub notices: Vec<Notice>,
     /// Free-text reason kept with the history rows (cancel, reject).
     pub reason: Option<String>,
+}
+
+impl From<MoneyError> for OrderError {
+    fn from(e: MoneyError) -> Self {
+        OrderError::BadInput(e.to_string())
+    }
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -277,13 +403,37 @@ impl OrderError {
     }
 }
 
-/// Decides what `command` by `actor` does to `order`.
+/// Decides what `command` by `actor` does to `order`, with the default rules.
 pub fn decide(order: &Order, command: Command, actor: &Actor) -> Result<Plan, OrderError> {
-    let mut d = Draft::new(order);
+    decide_with(order, command, actor, Rules::default())
+}
+
+/// Decides under the shop's `rules`. After the command, the amounts settle
+/// the payment state (`settle::settle`): money above the total goes back,
+/// and the state is the one the amounts imply.
+pub fn decide_with(
+    order: &Order,
+    command: Command,
+    actor: &Actor,
+    rules: Rules,
+) -> Result<Plan, OrderError> {
+    let mut d = Draft::new(order, rules);
     match command {
         Command::Confirm => fulfilment::confirm(&mut d, actor),
         Command::SubmitSlip { suspicious } => payment::submit_slip(&mut d, suspicious, actor),
-        Command::ConfirmPayment { amount } => payment::confirm(&mut d, amount, actor),
+        Command::ConfirmPayment {
+            amount,
+            credit_excess,
+            slip,
+        } => payment::confirm(
+            &mut d,
+            payment::Confirmation {
+                amount,
+                credit_excess,
+                slip,
+            },
+            actor,
+        ),
         Command::RejectPayment { reason } => payment::reject(&mut d, reason, actor),
         Command::ChooseCod => payment::choose_cod(&mut d, actor),
         Command::Ship { carrier, tracking } => fulfilment::ship(&mut d, carrier, tracking, actor),
@@ -313,6 +463,7 @@ pub fn decide(order: &Order, command: Command, actor: &Actor) -> Result<Plan, Or
             discount,
         } => edit::edit_fees(&mut d, fees, shipping_fee, discount),
     }?;
+    settle::settle(&mut d)?;
     Ok(d.into_plan())
 }
 

@@ -2,7 +2,7 @@
 //! delivery, and paying from the customer's shop balance.
 
 use super::draft::{Draft, positive};
-use super::{LedgerMove, Notice, OrderError, PaymentMethod};
+use super::{LedgerMove, Notice, OrderError, PaymentMethod, PaymentRecord, PaymentRowStatus};
 use crate::domain::ledger::LedgerKind;
 use crate::domain::lifecycle::{
     self as lc, Actor, FulfilmentEvent as FE, PaymentEvent as PE, PaymentStatus,
@@ -35,7 +35,17 @@ pub(super) fn submit_slip(
     Ok(())
 }
 
-pub(super) fn confirm(d: &mut Draft, amount: Option<i64>, actor: &Actor) -> Result<(), OrderError> {
+/// A seller's confirmation of money received.
+pub(super) struct Confirmation {
+    pub(super) amount: Option<i64>,
+    pub(super) credit_excess: bool,
+    pub(super) slip: bool,
+}
+
+/// The seller confirms the amount the slip shows. Above what is owed is
+/// refused, unless the excess is explicitly credited to the customer's
+/// balance (the edge lets only an owner ask for that).
+pub(super) fn confirm(d: &mut Draft, c: Confirmation, actor: &Actor) -> Result<(), OrderError> {
     if !lc::holds_stock(d.order.fulfilment) {
         return Err(OrderError::Policy(format!(
             "the order is {}; refund or reject instead",
@@ -44,11 +54,41 @@ pub(super) fn confirm(d: &mut Draft, amount: Option<i64>, actor: &Actor) -> Resu
     }
     // State first, so a double confirmation says "already paid".
     lc::next_payment(d.order.payment, PE::ConfirmSettles, actor)?;
-    let amount = positive(amount.unwrap_or(d.remaining()), "the amount")?;
-    d.record_payment(amount, PE::ConfirmSettles, PE::ConfirmPartly, actor)?;
-    let remaining = d.remaining();
+    let owed = d.remaining()?;
+    let amount = positive(c.amount.unwrap_or(owed), "the amount")?;
+    let excess = amount.saturating_sub(owed).max(0);
+    if excess > 0 && !(c.credit_excess && matches!(actor, Actor::Seller(_))) {
+        return Err(OrderError::BadInput(format!(
+            "{} is more than the {} still owed; confirm what is owed, or (owner only) \
+             record the excess as a credit to the customer's balance with credit_excess",
+            Money::new(amount, d.order.currency),
+            Money::new(owed, d.order.currency)
+        )));
+    }
+    d.record_payment(
+        amount - excess,
+        PE::ConfirmSettles,
+        PE::ConfirmPartly,
+        actor,
+    )?;
+    if !c.slip {
+        d.payments.push(PaymentRecord {
+            method: d.order.method.unwrap_or(PaymentMethod::BankTransfer),
+            amount,
+            status: PaymentRowStatus::Confirmed,
+            difference: 0,
+        });
+    }
+    let remaining = d.remaining()?;
     d.notices
         .push(Notice::PaymentConfirmed { amount, remaining });
+    if excess > 0 {
+        d.ledger.push(LedgerMove {
+            kind: LedgerKind::Credit,
+            amount: excess,
+        });
+        d.notices.push(Notice::CreditedToBalance { amount: excess });
+    }
     Ok(())
 }
 
@@ -71,7 +111,10 @@ pub(super) fn choose_cod(d: &mut Draft, actor: &Actor) -> Result<(), OrderError>
     Ok(())
 }
 
-/// The courier's cash reached the shop: the order completes with it.
+/// The courier's cash reached the shop: the order completes with it. What
+/// was collected is checked against what is owed: the order takes at most
+/// what it owes, and a short or long remittance is a `difference` payment
+/// row the seller must resolve (a short one leaves the order partly paid).
 pub(super) fn collect_cod(
     d: &mut Draft,
     amount: Option<i64>,
@@ -79,10 +122,23 @@ pub(super) fn collect_cod(
 ) -> Result<(), OrderError> {
     // State first, so a wrong state wins over a bad amount.
     lc::next_fulfilment(d.order.fulfilment, FE::CollectCod, actor)?;
-    let amount = positive(amount.unwrap_or(d.remaining()), "the amount")?;
+    let owed = d.remaining()?;
+    let collected = positive(amount.unwrap_or(owed), "the amount")?;
     d.fulfil(FE::CollectCod, actor)?;
     d.pay(PE::CollectCod, actor)?;
-    d.order.paid += amount;
+    let applied = collected.min(owed);
+    let difference = collected - owed;
+    d.order.paid += applied;
+    d.payments.push(PaymentRecord {
+        method: PaymentMethod::Cod,
+        amount: applied,
+        status: if difference == 0 {
+            PaymentRowStatus::Confirmed
+        } else {
+            PaymentRowStatus::Difference
+        },
+        difference,
+    });
     d.notices.push(Notice::CodCollected);
     Ok(())
 }
@@ -101,7 +157,7 @@ pub(super) fn pay_from_balance(
             d.order.fulfilment
         )));
     }
-    let remaining = d.remaining();
+    let remaining = d.remaining()?;
     if remaining <= 0 {
         return Err(OrderError::Policy("the order is already paid".into()));
     }
@@ -133,7 +189,7 @@ pub(super) fn pay_from_balance(
         kind: LedgerKind::PayOrder,
         amount,
     });
-    let remaining = d.remaining();
+    let remaining = d.remaining()?;
     d.notices
         .push(Notice::PaymentConfirmed { amount, remaining });
     Ok(())
@@ -165,7 +221,11 @@ mod tests {
         assert!(p2.transitions.is_empty());
         let p3 = decide(
             &p2.order,
-            Command::ConfirmPayment { amount: None },
+            Command::ConfirmPayment {
+                amount: None,
+                credit_excess: false,
+                slip: false,
+            },
             &seller(),
         )
         .unwrap();
@@ -184,7 +244,11 @@ mod tests {
         assert!(
             decide(
                 &p3.order,
-                Command::ConfirmPayment { amount: None },
+                Command::ConfirmPayment {
+                    amount: None,
+                    credit_excess: false,
+                    slip: false
+                },
                 &seller()
             )
             .is_err()

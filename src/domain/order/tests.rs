@@ -2,6 +2,7 @@
 //! commands breaks the aggregate's invariants.
 
 use super::*;
+use crate::domain::ledger::LedgerKind;
 use crate::domain::lifecycle as lc;
 use proptest::prelude::*;
 use std::collections::HashMap;
@@ -59,7 +60,13 @@ fn arb_command() -> impl Strategy<Value = (Command, u8)> {
     let cmd = prop_oneof![
         Just(Command::Confirm),
         any::<bool>().prop_map(|suspicious| Command::SubmitSlip { suspicious }),
-        (proptest::option::of(1i64..80_000)).prop_map(|amount| Command::ConfirmPayment { amount }),
+        (proptest::option::of(1i64..80_000), any::<bool>()).prop_map(|(amount, credit_excess)| {
+            Command::ConfirmPayment {
+                amount,
+                credit_excess,
+                slip: false,
+            }
+        }),
         Just(Command::RejectPayment {
             reason: "blurry".into()
         }),
@@ -92,6 +99,11 @@ fn arb_command() -> impl Strategy<Value = (Command, u8)> {
         }),
         (1i64..3, any::<bool>())
             .prop_map(|(line_id, accept)| Command::AnswerLineChange { line_id, accept }),
+        (0i64..=crate::domain::money::MAX_MINOR).prop_map(|s| Command::EditFees {
+            fees: vec![],
+            shipping_fee: Some(s),
+            discount: None
+        }),
         (0i64..2_000, 0i64..90_000).prop_map(|(s, x)| Command::EditFees {
             fees: vec![Fee {
                 label: "gift wrap".into(),
@@ -104,22 +116,53 @@ fn arb_command() -> impl Strategy<Value = (Command, u8)> {
     (cmd, 0u8..3)
 }
 
+/// Σ of what a plan moves: payment rows in, balance spent on the order,
+/// money given back (refunds and credits).
+fn money_moved(plan: &Plan) -> i64 {
+    let rows: i64 = plan.payments.iter().map(|p| p.amount).sum();
+    let ledger: i64 = plan
+        .ledger
+        .iter()
+        .map(|l| {
+            if l.kind.is_credit() {
+                -l.amount
+            } else {
+                l.amount
+            }
+        })
+        .sum();
+    rows + ledger
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
-    /// No sequence of commands breaks the invariants: paid + remaining =
-    /// total, stock never negative and never leaked, one history row per
-    /// state change.
+    /// No sequence of commands breaks the invariants: paid within 0..=total,
+    /// remaining = total − paid ≥ 0, the payment state the amounts imply,
+    /// every change of `paid` matched by payment rows and ledger entries,
+    /// the customer's balance never negative, stock never negative and never
+    /// leaked, one history row per state change.
     #[test]
-    fn invariants_hold_for_any_sequence(cmds in proptest::collection::vec(arb_command(), 0..40)) {
+    fn invariants_hold_for_any_sequence(
+        cmds in proptest::collection::vec(arb_command(), 0..40),
+        refund_due in any::<bool>(),
+    ) {
+        let rules = Rules {
+            excess: if refund_due { ExcessPolicy::RefundDue } else { ExcessPolicy::Balance },
+        };
         let mut o = order();
+        let mut balance = 0i64;
         let initial: HashMap<VariantId, i64> = [(VariantId(1), 5), (VariantId(2), 3)].into();
         // Stock on the shelf after the initial reservation.
         let mut shelf: HashMap<VariantId, i64> = initial.clone();
         for l in &o.lines { *shelf.get_mut(&l.variant_id).unwrap() -= l.qty; }
         for (cmd, who) in cmds {
             let actor = match who { 0 => Actor::Customer, 1 => seller(), _ => Actor::System };
+            let cmd = match cmd {
+                Command::PayFromBalance { .. } => Command::PayFromBalance { available: balance, allow_negative: false },
+                other => other,
+            };
             let before = o.clone();
-            let Ok(plan) = decide(&o, cmd, &actor) else { continue };
+            let Ok(plan) = decide_with(&o, cmd, &actor, rules) else { continue };
             // The store applies stock moves atomically; refuse like it would.
             let mut next_shelf = shelf.clone();
             let mut ok = true;
@@ -130,6 +173,10 @@ proptest! {
             }
             if !ok { continue; }
             shelf = next_shelf;
+            for l in &plan.ledger {
+                balance = crate::domain::ledger::post(balance, l.kind, l.amount, false).unwrap().1;
+            }
+            prop_assert!(balance >= 0);
             // History: one row per transition, chained from the old state to the new.
             for (machine, from, to) in [
                 ("fulfilment", before.fulfilment.as_str(), plan.order.fulfilment.as_str()),
@@ -144,11 +191,21 @@ proptest! {
                 prop_assert_eq!(at, to);
                 if from != to { prop_assert!(!rows.is_empty()); }
             }
+            // Every change of `paid` is one payment row or ledger entry.
+            prop_assert_eq!(plan.order.paid - before.paid, money_moved(&plan));
             o = plan.order;
-            let t = o.totals();
-            prop_assert_eq!(t.paid.minor + t.remaining.minor, t.total.minor);
+            let t = o.checked_totals().unwrap();
             prop_assert!(t.paid.minor >= 0);
-            prop_assert!(t.total.minor >= 0);
+            prop_assert!(t.paid.minor <= t.total.minor);
+            prop_assert!(t.remaining.minor >= 0);
+            prop_assert_eq!(t.remaining.minor, t.total.minor - t.paid.minor);
+            prop_assert_eq!(o.payment, implied_status(o.payment, t.paid.minor, t.total.minor));
+            if matches!(o.payment, PaymentStatus::Paid | PaymentStatus::CodCollected) {
+                prop_assert_eq!(t.paid.minor, t.total.minor);
+            }
+            if o.payment == PaymentStatus::PartiallyPaid {
+                prop_assert!(t.paid.minor > 0 && t.paid.minor < t.total.minor);
+            }
             for s in shelf.values() { prop_assert!(*s >= 0); }
             // Whatever an order no longer holds is back on the shelf.
             if !lc::holds_stock(o.fulfilment) {
@@ -161,4 +218,183 @@ proptest! {
             }
         }
     }
+}
+
+fn confirm(amount: Option<i64>, credit_excess: bool) -> Command {
+    Command::ConfirmPayment {
+        amount,
+        credit_excess,
+        slip: false,
+    }
+}
+
+fn fees(shipping: i64) -> Command {
+    Command::EditFees {
+        fees: vec![],
+        shipping_fee: Some(shipping),
+        discount: None,
+    }
+}
+
+/// The example: 1,000,000 THB confirmed on a 649 THB order.
+#[test]
+fn an_overpayment_is_refused_unless_credited_explicitly() {
+    let o = order();
+    let err = decide(&o, confirm(Some(100_000_000), false), &seller()).unwrap_err();
+    assert!(matches!(err, OrderError::BadInput(_)), "{err}");
+    assert!(err.to_string().contains("credit_excess"), "{err}");
+    // The customer (or the system) cannot credit themselves.
+    assert!(decide(&o, confirm(Some(100_000_000), true), &Actor::System).is_err());
+    let p = decide(&o, confirm(Some(100_000), true), &seller()).unwrap();
+    assert_eq!(p.order.paid, 64_900);
+    assert_eq!(p.order.payment, PaymentStatus::Paid);
+    assert_eq!(p.order.totals().remaining.minor, 0);
+    assert_eq!(
+        p.ledger,
+        vec![LedgerMove {
+            kind: LedgerKind::Credit,
+            amount: 35_100
+        }]
+    );
+    assert_eq!(p.payments[0].amount, 100_000);
+    assert!(
+        p.notices
+            .contains(&Notice::CreditedToBalance { amount: 35_100 })
+    );
+    // Cancelling now gives back exactly what the order holds, once.
+    let c = decide(&p.order, Command::Cancel { reason: "x".into() }, &seller()).unwrap();
+    assert_eq!(c.ledger[0].amount, 64_900);
+    assert!(decide(&c.order, Command::Cancel { reason: "x".into() }, &seller()).is_err());
+}
+
+#[test]
+fn a_raised_total_after_payment_asks_for_the_difference() {
+    let paid = decide(&order(), confirm(None, false), &seller())
+        .unwrap()
+        .order;
+    let p = decide(&paid, fees(8_000), &seller()).unwrap();
+    assert_eq!(p.order.payment, PaymentStatus::PartiallyPaid);
+    assert_eq!(p.order.totals().remaining.minor, 3_000);
+    assert!(p.notices.contains(&Notice::AmountDue {
+        amount: 3_000,
+        total: 67_900
+    }));
+    // A slip for the difference goes back to review, then settles.
+    let s = decide(
+        &p.order,
+        Command::SubmitSlip { suspicious: false },
+        &Actor::Customer,
+    )
+    .unwrap();
+    assert_eq!(s.order.payment, PaymentStatus::PendingReview);
+    let s = decide(&s.order, confirm(None, false), &seller()).unwrap();
+    assert_eq!(s.order.payment, PaymentStatus::Paid);
+}
+
+#[test]
+fn a_lowered_total_after_payment_gives_the_difference_back() {
+    let paid = decide(&order(), confirm(None, false), &seller())
+        .unwrap()
+        .order;
+    let p = decide(&paid, fees(0), &seller()).unwrap();
+    assert_eq!(p.order.paid, 59_900);
+    assert_eq!(p.order.payment, PaymentStatus::Paid);
+    assert_eq!(
+        p.ledger,
+        vec![LedgerMove {
+            kind: LedgerKind::Refund,
+            amount: 5_000
+        }]
+    );
+    assert!(
+        p.notices
+            .contains(&Notice::CreditedToBalance { amount: 5_000 })
+    );
+    let rules = Rules {
+        excess: ExcessPolicy::RefundDue,
+    };
+    let p = decide_with(&paid, fees(0), &seller(), rules).unwrap();
+    assert!(p.ledger.is_empty());
+    assert_eq!(p.payments[0].status, PaymentRowStatus::RefundDue);
+    assert_eq!(p.payments[0].amount, -5_000);
+    assert!(p.notices.contains(&Notice::RefundDue { amount: 5_000 }));
+}
+
+#[test]
+fn cod_remittance_is_checked_against_what_is_owed() {
+    let mut o = decide(&order(), Command::ChooseCod, &Actor::Customer)
+        .unwrap()
+        .order;
+    for cmd in [
+        Command::Confirm,
+        Command::Ship {
+            carrier: "Kerry".into(),
+            tracking: None,
+        },
+        Command::Complete,
+    ] {
+        o = decide(&o, cmd, &seller()).unwrap().order;
+    }
+    let short = decide(
+        &o,
+        Command::CollectCod {
+            amount: Some(60_000),
+        },
+        &seller(),
+    )
+    .unwrap();
+    assert_eq!(short.order.payment, PaymentStatus::PartiallyPaid);
+    assert_eq!(short.payments[0].status, PaymentRowStatus::Difference);
+    assert_eq!(short.payments[0].difference, -4_900);
+    let long = decide(
+        &o,
+        Command::CollectCod {
+            amount: Some(70_000),
+        },
+        &seller(),
+    )
+    .unwrap();
+    assert_eq!(long.order.payment, PaymentStatus::CodCollected);
+    assert_eq!(long.order.paid, 64_900);
+    assert_eq!(long.payments[0].amount, 64_900);
+    assert_eq!(long.payments[0].difference, 5_100);
+}
+
+#[test]
+fn amounts_out_of_range_are_refused_not_wrapped() {
+    let o = order();
+    for cmd in [
+        confirm(Some(i64::MAX), true),
+        confirm(Some(-1), false),
+        fees(i64::MAX),
+        Command::ProposeLineChange {
+            line_id: 1,
+            unit_price: i64::MAX / 2,
+            qty: 3,
+        },
+    ] {
+        let err = decide(&o, cmd, &seller()).unwrap_err();
+        assert!(matches!(err, OrderError::BadInput(_)), "{err}");
+    }
+    // Two fees each in range whose sum is not.
+    let err = decide(
+        &o,
+        Command::EditFees {
+            fees: vec![
+                Fee {
+                    label: "a".into(),
+                    amount: crate::domain::money::MAX_MINOR,
+                },
+                Fee {
+                    label: "b".into(),
+                    amount: crate::domain::money::MAX_MINOR,
+                },
+            ],
+            shipping_fee: None,
+            discount: None,
+        },
+        &seller(),
+    )
+    .unwrap_err();
+    assert!(matches!(err, OrderError::BadInput(_)), "{err}");
 }

@@ -139,6 +139,8 @@ async fn move_balance(
             "amount must be greater than zero".into(),
         ));
     }
+    crate::domain::money::in_range(body.amount, "amount")
+        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let c = customer_or_404(state, auth.shop.id, id).await?;
     let note = body
         .note

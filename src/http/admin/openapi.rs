@@ -31,7 +31,10 @@ fn body_schema(method: &str, path: &str) -> Option<Value> {
         &["full_name", "phone", "line", "province", "district"],
     );
     Some(match (method, tail) {
-        ("post", "confirm-payment") => obj(json!({"payment_id": t(INT), "amount": t(INT)}), &[]),
+        ("post", "confirm-payment") => obj(
+            json!({"payment_id": t(INT), "amount": t(INT), "credit_excess": t("boolean")}),
+            &[],
+        ),
         ("post", "reject-payment") => obj(
             json!({"payment_id": t(INT), "reason": t("string")}),
             &["reason"],

@@ -78,7 +78,7 @@ impl Action {
         match self {
             Action::Confirm => "Confirm the order (COD or manual validation)",
             Action::ConfirmPayment => {
-                "Confirm a payment: body {payment_id?, amount?}; without payment_id a manual confirmation"
+                "Confirm a payment: body {payment_id?, amount?, credit_excess?}; amount is what the slip shows (default: what is owed); more than owed is refused unless an owner sets credit_excess (the excess goes to the customer's balance); without payment_id a manual confirmation"
             }
             Action::RejectPayment => "Reject the slip: body {reason, payment_id?}",
             Action::Ship => {
@@ -87,8 +87,12 @@ impl Action {
             Action::Complete => "Delivered (a COD order then awaits the carrier's remittance)",
             Action::FailDelivery => "The carrier could not deliver",
             Action::ReturnToStock => "The goods came back: restock",
-            Action::CollectCod => "Record the carrier's COD remittance: body {amount?}",
-            Action::Cancel => "Cancel: body {reason}; paid money goes to the customer's balance",
+            Action::CollectCod => {
+                "Record the carrier's COD remittance: body {amount?}; a short or long remittance is kept as a `difference` payment to resolve"
+            }
+            Action::Cancel => {
+                "Cancel: body {reason}; what was paid goes back once, to the customer's balance or as a refund due (the shop's excess_payment setting)"
+            }
             Action::PayFromBalance => "Pay the order from the customer's shop balance",
             Action::EditAddress => "Edit the delivery address before shipping: body {address}",
             Action::EditFees => {
@@ -106,6 +110,9 @@ impl Action {
 pub struct ActionBody {
     pub payment_id: Option<i64>,
     pub amount: Option<i64>,
+    /// Confirm-payment only, owner only: record an amount above what is
+    /// owed, the excess credited to the customer's shop balance.
+    pub credit_excess: Option<bool>,
     pub reason: Option<String>,
     pub carrier: Option<String>,
     pub tracking: Option<String>,
@@ -120,14 +127,60 @@ pub struct ActionBody {
     pub qty: Option<i64>,
 }
 
+/// An amount from the request: within what a shop can hold, else a 400
+/// with the reason.
+fn amount(v: Option<i64>) -> ApiResult<Option<i64>> {
+    v.map(|a| {
+        crate::domain::money::in_range(a, "amount").map_err(|e| ApiError::BadRequest(e.to_string()))
+    })
+    .transpose()
+}
+
+/// Every money amount of a body, range-checked before any rule runs.
+fn check_amounts(b: &ActionBody) -> ApiResult<()> {
+    let fees = b.fees.iter().flatten().map(|f| (f.amount, "a fee"));
+    let named = [
+        (b.shipping_fee, "shipping_fee"),
+        (b.discount, "discount"),
+        (b.unit_price, "unit_price"),
+    ];
+    for (v, what) in named
+        .into_iter()
+        .filter_map(|(v, w)| v.map(|v| (v, w)))
+        .chain(fees)
+    {
+        crate::domain::money::in_range(v, what).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    }
+    Ok(())
+}
+
+/// Recording an overpayment as the customer's credit needs its own
+/// permission, whatever the amount turns out to be.
+fn may_credit_excess(auth: &Auth, body: &ActionBody) -> ApiResult<()> {
+    if body.credit_excess == Some(true) {
+        auth.require(crate::domain::access::Permission::RecordOverpayment)?;
+    }
+    Ok(())
+}
+
 fn required<T>(v: Option<T>, what: &str) -> ApiResult<T> {
     v.ok_or_else(|| ApiError::Unprocessable(format!("{what} is required")))
 }
 
 pub fn command_for(action: Action, b: ActionBody) -> ApiResult<Command> {
+    check_amounts(&b)?;
+    if b.credit_excess.is_some() && action != Action::ConfirmPayment {
+        return Err(ApiError::Unprocessable(
+            "credit_excess only goes with confirm-payment".into(),
+        ));
+    }
     Ok(match action {
         Action::Confirm => Command::Confirm,
-        Action::ConfirmPayment => Command::ConfirmPayment { amount: b.amount },
+        Action::ConfirmPayment => Command::ConfirmPayment {
+            amount: amount(b.amount)?,
+            credit_excess: b.credit_excess.unwrap_or(false),
+            slip: false,
+        },
         Action::RejectPayment => Command::RejectPayment {
             reason: required(b.reason, "reason")?,
         },
@@ -148,7 +201,9 @@ pub fn command_for(action: Action, b: ActionBody) -> ApiResult<Command> {
         Action::Complete => Command::Complete,
         Action::FailDelivery => Command::FailDelivery,
         Action::ReturnToStock => Command::ReturnToStock,
-        Action::CollectCod => Command::CollectCod { amount: b.amount },
+        Action::CollectCod => Command::CollectCod {
+            amount: amount(b.amount)?,
+        },
         Action::Cancel => Command::Cancel {
             reason: b.reason.unwrap_or_default(),
         },
@@ -237,6 +292,7 @@ pub async fn perform(
     hash: String,
 ) -> ApiResult<Response> {
     let payment_id = body.payment_id;
+    may_credit_excess(auth, &body)?;
     let command = command_for(action, body)?;
     super::access::check_command(state, auth, id, &command).await?;
     let shop = &auth.shop;
@@ -326,7 +382,14 @@ async fn decide_payment(
     let now = crate::clock::now();
     let actor = auth.actor();
     let decision = match command {
-        Command::ConfirmPayment { amount } => Decision::Confirm(amount),
+        Command::ConfirmPayment {
+            amount,
+            credit_excess,
+            ..
+        } => Decision::Confirm {
+            amount,
+            credit_excess,
+        },
         Command::RejectPayment { reason } => Decision::Reject(reason),
         _ => {
             return Err(ApiError::Unprocessable(

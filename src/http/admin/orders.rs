@@ -86,7 +86,14 @@ pub fn available_actions(o: &Order) -> Vec<&'static str> {
     let seller = Actor::Seller("probe".into());
     let probes: [(&'static str, Command); 10] = [
         ("confirm", Command::Confirm),
-        ("confirm-payment", Command::ConfirmPayment { amount: None }),
+        (
+            "confirm-payment",
+            Command::ConfirmPayment {
+                amount: None,
+                credit_excess: false,
+                slip: false,
+            },
+        ),
         (
             "reject-payment",
             Command::RejectPayment { reason: "x".into() },

@@ -67,6 +67,9 @@ pub async fn write_plan(
     }
     move_stock(tx, after, &plan.stock).await?;
     post_ledger(tx, shop, after, &plan.ledger, actor, now).await?;
+    for r in &plan.payments {
+        crate::store::payments::insert_record(tx, shop.id, after.id, r, actor, now).await?;
+    }
     if (before.fulfilment, before.payment) != (after.fulfilment, after.payment) {
         move_count(
             tx,
@@ -89,7 +92,10 @@ async fn update_order_row(
     after: &Order,
     now: Timestamp,
 ) -> Result<(), ApplyError> {
-    let totals = after.totals();
+    // Only checked totals are stored: `remaining` is what is owed, ≥ 0.
+    let totals = after
+        .checked_totals()
+        .map_err(|e| ApplyError::Rejected(OrderError::BadInput(e.to_string())))?;
     let awaiting_money = after.fulfilment == Fulfilment::Placed
         && matches!(
             after.payment,
