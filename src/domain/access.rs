@@ -154,7 +154,7 @@ impl Permission {
             }
             P::RecordOverpayment => "record a payment larger than what the order still owes",
             P::CancelWithRefund => {
-                "cancel an order that has money paid (refunded to the customer's balance)"
+                "cancel an order that has money paid (refunded the shop's way: to the customer's balance, or as a refund due)"
             }
             P::DeleteOrders => "delete cancelled or returned orders",
             P::MoveBalances => "deposit into and withdraw from customers' balances",

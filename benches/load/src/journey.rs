@@ -234,18 +234,17 @@ async fn customer(s: Arc<Shared>, index: usize, product: i64, variant: i64) {
             }
         }
         // After the order: pay by transfer, send the slip, look at the orders.
-        if matches!(step, Step::Tap(ref p) if p == "PLACE") {
-            if let Some(pay) = offered
+        if matches!(step, Step::Tap(ref p) if p == "PLACE")
+            && let Some(pay) = offered
                 .iter()
                 .rev()
                 .find(|p| p.starts_with("PAY:bank:"))
                 .cloned()
-            {
-                steps.push_back(Step::Tap(pay));
-                steps.push_back(Step::Image(format!("http://{}/slip.png", s.graph.addr)));
-                steps.push_back(Step::Tap("ORDERS".into()));
-                completed = true;
-            }
+        {
+            steps.push_back(Step::Tap(pay));
+            steps.push_back(Step::Image(format!("http://{}/slip.png", s.graph.addr)));
+            steps.push_back(Step::Tap("ORDERS".into()));
+            completed = true;
         }
     }
     if completed {
