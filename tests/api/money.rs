@@ -428,3 +428,90 @@ async fn a_raised_total_after_payment_is_asked_for() {
     assert_eq!(a.order.payment.as_str(), "pending_review");
     assert!(reconcile::check(&w.db, w.shop.id).await.unwrap().balances());
 }
+
+/// The console offers the credit only to a role that may record it, and
+/// the form credits the excess the same way as the API.
+#[tokio::test]
+async fn the_console_credits_an_overpayment_only_for_a_role_that_may() {
+    let app = TestApp::spawn().await;
+    let (db, shop) = (&app.db, &app.shop);
+    let tee = product(db, shop, "Tee", 29_900, Some(5)).await;
+    let c = customer(db, shop, "u-console").await;
+    let id = place(db, shop, c, tee).await;
+    let owed = orders::load(db, shop.id, id)
+        .await
+        .unwrap()
+        .totals()
+        .remaining
+        .minor;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let login = |token: String| {
+        let client = client.clone();
+        let url = app.url("/admin/login");
+        async move {
+            let r = client
+                .post(url)
+                .form(&[("token", token)])
+                .send()
+                .await
+                .unwrap();
+            r.headers()["set-cookie"]
+                .to_str()
+                .unwrap()
+                .split(';')
+                .next()
+                .unwrap()
+                .to_string()
+        }
+    };
+    let page = |cookie: String| {
+        let client = client.clone();
+        let url = app.url(&format!("/admin/orders/{id}"));
+        async move {
+            let r = client
+                .get(url)
+                .header("cookie", cookie)
+                .send()
+                .await
+                .unwrap();
+            r.text().await.unwrap()
+        }
+    };
+    let (manager, _) = tokens::create(db, shop.id, "m", Role::Manager, now())
+        .await
+        .unwrap();
+    let manager = login(manager).await;
+    let html = page(manager.clone()).await;
+    assert!(html.contains("id=\"confirm-payment\""), "{html}");
+    assert!(
+        !html.contains("id=\"credit-excess\""),
+        "a manager is not offered the credit"
+    );
+
+    let owner = login(app.token.clone()).await;
+    assert!(page(owner.clone()).await.contains("id=\"credit-excess\""));
+    let r = client
+        .post(app.url(&format!("/admin/orders/{id}/confirm-payment")))
+        .header("cookie", owner)
+        .form(&[
+            ("amount", (owed + 5_000).to_string()),
+            ("credit_excess", "true".into()),
+            ("idem", "console-credit".into()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let location = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(location.contains("notice=Done"), "{location}");
+    let order = orders::load(db, shop.id, id).await.unwrap();
+    assert_eq!(order.totals().remaining.minor, 0);
+    let ledger = customers::ledger(db, shop.id, c).await.unwrap();
+    assert_eq!(
+        ledger.last().map(|e| (e.kind.as_str(), e.amount)),
+        Some(("credit", 5_000))
+    );
+    app.stop().await;
+}

@@ -267,6 +267,7 @@ pub(super) async fn order_action(
         Ok(ActionBody {
             payment_id: num("payment_id")?,
             amount: num("amount")?,
+            credit_excess: get("credit_excess").map(|v| v == "true"),
             reason: get("reason"),
             carrier: get("carrier"),
             tracking: get("tracking"),
