@@ -4,6 +4,7 @@
 //! `domain` and `engine`. Edges (http, channels, cli) and workers call in;
 //! nothing here knows HTTP.
 
+pub mod books;
 pub mod conversation;
 pub mod customers;
 pub mod demo;

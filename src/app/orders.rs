@@ -2,6 +2,7 @@
 //! — order, lines, fees, history, stock, ledger, counters and the
 //! customer's pushes — in one transaction guarded by the order's version.
 
+use crate::domain::access::{self, Role};
 use crate::domain::lifecycle::Actor;
 use crate::domain::order::{self, Command};
 use crate::domain::{OrderId, Timestamp};
@@ -99,10 +100,29 @@ pub async fn apply_in_tx(
     now: Timestamp,
 ) -> Result<Applied, ApplyError> {
     let before = orders::load_locked(tx, shop.id, id).await?;
+    apply_loaded(tx, shop, before, command, actor, now).await
+}
+
+/// The same on an order the caller has just read locked in `tx`.
+async fn apply_loaded(
+    tx: &mut Tx,
+    shop: &Shop,
+    before: order::Order,
+    command: Command,
+    actor: &Actor,
+    now: Timestamp,
+) -> Result<Applied, ApplyError> {
     let command = match command {
         Command::PayFromBalance { .. } => Command::PayFromBalance {
             available: customers::balance_in(tx, before.customer_id).await?,
             allow_negative: shop.settings.allow_negative_balance,
+        },
+        Command::ResolvePayment {
+            payment_id, note, ..
+        } => Command::ResolvePayment {
+            row: store::payments::open_row(tx, shop.id, before.id, payment_id).await?,
+            payment_id,
+            note,
         },
         other => other,
     };
@@ -119,6 +139,13 @@ pub async fn apply_in_tx(
     let mut order = plan.order.clone();
     order.version = before.version + 1;
     Ok(Applied { order, plan })
+}
+
+/// Who acts for the shop: the name history rows carry, and the role whose
+/// permissions the order (as the transaction reads it) is checked against.
+pub struct Seller {
+    pub actor: Actor,
+    pub role: Role,
 }
 
 /// A seller's idempotency key and the hash of the request it came with.
@@ -145,7 +172,7 @@ pub async fn act<R: Send>(
     shop: &Shop,
     id: OrderId,
     command: Command,
-    actor: &Actor,
+    seller: &Seller,
     key: Option<&Idempotency>,
     render: impl Fn(&mut Tx, Applied) -> BoxFuture<'_, Result<(R, String), StoreError>> + Sync,
 ) -> Result<Acted<R>, ApplyError> {
@@ -159,7 +186,7 @@ pub async fn act<R: Send>(
     transaction(db, |mut tx| {
         let command = command.clone();
         Box::pin(async move {
-            let r = act_in_tx(&mut tx, shop, id, command, actor, key, render).await;
+            let r = act_in_tx(&mut tx, shop, id, command, seller, key, render).await;
             (tx, r)
         })
     })
@@ -171,7 +198,7 @@ async fn act_in_tx<R>(
     shop: &Shop,
     id: OrderId,
     command: Command,
-    actor: &Actor,
+    seller: &Seller,
     key: Option<&Idempotency>,
     render: &(impl Fn(&mut Tx, Applied) -> BoxFuture<'_, Result<(R, String), StoreError>> + Sync),
 ) -> Result<Acted<R>, ApplyError> {
@@ -181,7 +208,18 @@ async fn act_in_tx<R>(
     {
         return Ok(Acted::Replay);
     }
-    let applied = apply_in_tx(tx, shop, id, command, actor, now).await?;
+    // The permission is checked against the order as this transaction
+    // holds it, so an order paid a moment ago needs the refund permission
+    // to be cancelled, whatever the seller's screen showed.
+    let before = orders::load_locked(tx, shop.id, id).await?;
+    let needed = access::needed_for(&command, &before);
+    if let Some(permission) = needed.into_iter().find(|p| !seller.role.may(*p)) {
+        return Err(ApplyError::Denied {
+            permission,
+            role: seller.role,
+        });
+    }
+    let applied = apply_loaded(tx, shop, before, command, &seller.actor, now).await?;
     let (rendered, stored) = render(tx, applied).await?;
     if let Some(k) = key {
         idempotency::complete(tx, shop.id, &k.key, 200, &stored).await?;

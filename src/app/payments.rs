@@ -102,6 +102,7 @@ async fn decide_in_tx(
                 stock: Vec::new(),
                 ledger: Vec::new(),
                 payments: Vec::new(),
+                resolutions: Vec::new(),
                 notices: vec![notice],
                 reason: Some(reason),
             };

@@ -87,6 +87,9 @@ pub enum Permission {
     EditProductsAndStock,
     ChangeSettings,
     ManageTokens,
+    /// The reconciliation report and the CSV exports of orders, payments
+    /// and balances: the whole shop's money at once.
+    ViewMoneyReports,
 }
 
 use Permission as P;
@@ -106,6 +109,7 @@ pub const TABLE: &[(Permission, &[Role])] = &[
     (P::EditProductsAndStock, &[Owner, Manager, Staff]),
     (P::ChangeSettings, &[Owner]),
     (P::ManageTokens, &[Owner]),
+    (P::ViewMoneyReports, &[Owner, Manager, Finance]),
 ];
 
 impl Permission {
@@ -122,6 +126,7 @@ impl Permission {
         P::EditProductsAndStock,
         P::ChangeSettings,
         P::ManageTokens,
+        P::ViewMoneyReports,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -138,6 +143,7 @@ impl Permission {
             P::EditProductsAndStock => "edit_products_and_stock",
             P::ChangeSettings => "change_settings",
             P::ManageTokens => "manage_tokens",
+            P::ViewMoneyReports => "view_money_reports",
         }
     }
 
@@ -162,6 +168,9 @@ impl Permission {
             P::EditProductsAndStock => "add and edit products, variants and stock",
             P::ChangeSettings => "change the shop's settings",
             P::ManageTokens => "create, list and revoke API tokens",
+            P::ViewMoneyReports => {
+                "see the reconciliation report and export orders, payments and balances as CSV"
+            }
         }
     }
 
@@ -209,7 +218,9 @@ pub fn needed_for(command: &Command, order: &Order) -> Vec<Permission> {
         // What the courier remitted is recorded as it is; a difference is
         // for the seller to resolve, not a credit to the customer.
         Command::CollectCod { .. } => vec![P::ConfirmPayments],
-        Command::RejectPayment { .. } | Command::PayFromBalance { .. } => vec![P::ConfirmPayments],
+        Command::RejectPayment { .. }
+        | Command::PayFromBalance { .. }
+        | Command::ResolvePayment { .. } => vec![P::ConfirmPayments],
         Command::Cancel { .. } if order.paid > 0 => vec![P::CancelWithRefund],
         Command::Cancel { .. }
         | Command::Confirm

@@ -44,6 +44,32 @@ impl Calendar {
             .unwrap_or_default()
     }
 
+    /// `yyyy-mm-dd hh:mm:ss` in the shop's zone: what accounting programs
+    /// import, and sorts as text.
+    pub fn sortable(&self, t: Timestamp) -> String {
+        self.date_of(t)
+            .map(|z| z.strftime("%Y-%m-%d %H:%M:%S").to_string())
+            .unwrap_or_default()
+    }
+
+    /// The local day `t` falls on.
+    pub fn day_of(&self, t: Timestamp) -> Option<Date> {
+        self.date_of(t).map(|z| z.date())
+    }
+
+    /// The zone's name (`Asia/Bangkok`, or `UTC+07:00` for a fixed offset).
+    pub fn zone_name(&self) -> String {
+        match self.zone.iana_name() {
+            Some(n) => n.to_string(),
+            None => {
+                let secs = self.zone.to_fixed_offset().map(|o| o.seconds()).unwrap_or(0);
+                let sign = if secs < 0 { '-' } else { '+' };
+                let m = secs.unsigned_abs() / 60;
+                format!("UTC{sign}{:02}:{:02}", m / 60, m % 60)
+            }
+        }
+    }
+
     /// `yyyy-mm-dd` of the local day `t` falls on.
     pub fn iso_date(&self, t: Timestamp) -> String {
         self.date_of(t)

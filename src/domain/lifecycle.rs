@@ -84,6 +84,10 @@ string_enum!(
         Refund = "refund",
         Void = "void",
         AmountsChanged = "amounts_changed",
+        // Records, not moves (the state stays): the seller settled a COD
+        // remittance that did not match, or paid a refund due back by hand.
+        ResolveDifference = "resolve_difference",
+        RefundPaidBack = "refund_paid_back",
     }
 );
 

@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod address;
+pub mod books;
 pub mod calendar;
 pub mod catalog;
 pub mod ids;

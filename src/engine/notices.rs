@@ -32,6 +32,7 @@ pub fn kind(notice: &Notice) -> &'static str {
         Notice::AmountDue { .. } => "amount_due",
         Notice::CreditedToBalance { .. } => "credited_to_balance",
         Notice::RefundDue { .. } => "refund_due",
+        Notice::RefundPaidBack { .. } => "refund_paid_back",
         Notice::LineChangeProposed { .. } => "line_change_proposed",
         Notice::OrderUpdated => "order_updated_notice",
     }
@@ -45,7 +46,8 @@ pub fn template_parameters(notice: &Notice, c: &NoticeContext) -> Vec<String> {
         Notice::PaymentConfirmed { amount, .. }
         | Notice::AmountDue { amount, .. }
         | Notice::CreditedToBalance { amount }
-        | Notice::RefundDue { amount } => p.push(money(*amount)),
+        | Notice::RefundDue { amount }
+        | Notice::RefundPaidBack { amount } => p.push(money(*amount)),
         Notice::PaymentRejected { reason } | Notice::Cancelled { reason, .. } => {
             p.push(reason.clone())
         }
@@ -104,6 +106,9 @@ pub fn render(notice: &Notice, c: &NoticeContext) -> Message {
             t("notice_credited_to_balance", &[("amount", &money(*amount))])
         }
         Notice::RefundDue { amount } => t("notice_refund_due", &[("amount", &money(*amount))]),
+        Notice::RefundPaidBack { amount } => {
+            t("notice_refund_paid_back", &[("amount", &money(*amount))])
+        }
         Notice::PaymentRejected { reason } => t("notice_payment_rejected", &[("reason", reason)]),
         Notice::Shipped { carrier, tracking } => match tracking {
             Some(tr) => t(

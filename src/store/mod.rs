@@ -12,6 +12,7 @@
 //! relies on an in-process lock.
 
 pub mod audit;
+pub mod books;
 pub mod cart;
 pub mod catalog;
 pub mod complaints;

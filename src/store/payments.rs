@@ -475,3 +475,62 @@ pub enum SlipDecision<'a> {
     Confirmed { amount: i64 },
     Rejected { reason: &'a str },
 }
+
+/// A payment of `order` as a resolution needs it, locked; `None` when the
+/// order has no such payment.
+pub async fn open_row(
+    tx: &mut Tx,
+    shop: ShopId,
+    order: OrderId,
+    id: i64,
+) -> Result<Option<crate::domain::order::OpenPayment>> {
+    let lock = super::lock_clause(super::backend_of(tx));
+    let row = sqlx::query(&format!(
+        "select status, amount, difference, resolved_at from payments \
+         where id = $1 and shop_id = $2 and order_id = $3{lock}"
+    ))
+    .bind(id)
+    .bind(shop.get())
+    .bind(order.get())
+    .fetch_optional(&mut **tx)
+    .await?;
+    row.map(|r| {
+        Ok(crate::domain::order::OpenPayment {
+            status: col(&r, "status")?,
+            amount: col(&r, "amount")?,
+            difference: col(&r, "difference")?,
+            resolved: col::<Option<i64>>(&r, "resolved_at")?.is_some(),
+        })
+    })
+    .transpose()
+}
+
+/// Records the seller's resolution of a COD difference or a refund due.
+/// Only an unresolved row is touched: a concurrent resolution makes this
+/// `Stale`, and the retry finds it resolved.
+pub async fn resolve(
+    tx: &mut Tx,
+    shop: ShopId,
+    id: i64,
+    note: &str,
+    actor: &Actor,
+    now: Timestamp,
+) -> Result<()> {
+    let n = sqlx::query(
+        "update payments set resolved_at = $1, resolved_by = $2, resolution = $3 \
+         where id = $4 and shop_id = $5 and resolved_at is null and status in ('difference', 'refund_due')",
+    )
+    .bind(now.millis())
+    .bind(actor.to_db())
+    .bind(note)
+    .bind(id)
+    .bind(shop.get())
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    if n == 1 {
+        Ok(())
+    } else {
+        Err(StoreError::Stale)
+    }
+}

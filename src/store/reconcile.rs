@@ -6,75 +6,79 @@
 use super::{Db, Result, col};
 use crate::domain::lifecycle::PaymentStatus;
 use crate::domain::order::implied_status;
-use crate::domain::{CustomerId, OrderId, ShopId};
+use crate::domain::{CustomerId, OrderId, ShopId, Timestamp};
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
-pub struct Reconciliation {
-    /// Σ orders.paid.
-    pub orders_paid: i64,
-    /// Σ payment rows that moved money: confirmed, COD differences (what the
-    /// order took) and refunds due (negative).
-    pub payments: i64,
-    /// Σ spent from balances on orders.
-    pub balance_spent: i64,
-    /// Σ given back to balances from orders (refunds and credited excess).
-    pub given_back: i64,
-    /// Customers whose cached balance is not the sum of their ledger, or is
-    /// below zero: (customer, balance, Σ ledger).
-    pub bad_balances: Vec<(CustomerId, i64, i64)>,
-    /// Orders whose amounts or state disagree: (order, why).
-    pub bad_orders: Vec<(OrderId, String)>,
-}
+pub use crate::domain::books::Reconciliation;
 
-impl Reconciliation {
-    /// Σ order payments = Σ payments + balance spends − refunds, and no
-    /// balance or order out of line.
-    pub fn balances(&self) -> bool {
-        self.orders_paid == self.payments + self.balance_spent - self.given_back
-            && self.bad_balances.is_empty()
-            && self.bad_orders.is_empty()
-    }
-}
+/// The orders a check covers: those placed in `[from, to)`.
+const PLACED: &str = "order_id in (select id from orders where shop_id = $1 and created_at >= $2 and created_at < $3)";
 
-async fn sum(db: &Db, sql: &str, shop: ShopId) -> Result<i64> {
-    let row = sqlx::query(sql)
+async fn sum(db: &Db, sql: &str, shop: ShopId, placed: (Timestamp, Timestamp)) -> Result<i64> {
+    let row = sqlx::query(&sql.replace("{placed}", PLACED))
         .bind(shop.get())
+        .bind(placed.0.millis())
+        .bind(placed.1.millis())
         .fetch_one(&db.pool)
         .await?;
     col(&row, "s")
 }
 
+const ALL_TIME: (Timestamp, Timestamp) = (Timestamp(i64::MIN), Timestamp(i64::MAX));
+
+/// The whole shop: every order, every balance.
 pub async fn check(db: &Db, shop: ShopId) -> Result<Reconciliation> {
+    let mut r = check_placed(db, shop, ALL_TIME).await?;
+    balances(db, shop, &mut r).await?;
+    Ok(r)
+}
+
+/// The orders placed in `[from, to)`: what they hold as paid, explained by
+/// their own payment rows and ledger entries, whenever those were made.
+pub async fn check_placed(
+    db: &Db,
+    shop: ShopId,
+    placed: (Timestamp, Timestamp),
+) -> Result<Reconciliation> {
     let mut r = Reconciliation {
         orders_paid: sum(
             db,
-            "select cast(coalesce(sum(paid), 0) as bigint) as s from orders where shop_id = $1",
+            "select cast(coalesce(sum(paid), 0) as bigint) as s from orders \
+             where shop_id = $1 and created_at >= $2 and created_at < $3",
             shop,
+            placed,
         )
         .await?,
         payments: sum(
             db,
             "select cast(coalesce(sum(amount), 0) as bigint) as s from payments \
-             where shop_id = $1 and status in ('confirmed', 'difference', 'refund_due')",
+             where shop_id = $1 and status in ('confirmed', 'difference', 'refund_due') and {placed}",
             shop,
+            placed,
         )
         .await?,
         balance_spent: -sum(
             db,
             "select cast(coalesce(sum(amount), 0) as bigint) as s from balance_ledger \
-             where shop_id = $1 and kind = 'pay_order'",
+             where shop_id = $1 and kind = 'pay_order' and {placed}",
             shop,
+            placed,
         )
         .await?,
         given_back: sum(
             db,
             "select cast(coalesce(sum(amount), 0) as bigint) as s from balance_ledger \
-             where shop_id = $1 and kind in ('refund', 'credit') and order_id is not null",
+             where shop_id = $1 and kind in ('refund', 'credit') and {placed}",
             shop,
+            placed,
         )
         .await?,
         ..Default::default()
     };
+    bad_orders(db, shop, placed, &mut r).await?;
+    Ok(r)
+}
+
+async fn balances(db: &Db, shop: ShopId, r: &mut Reconciliation) -> Result<()> {
     let rows = sqlx::query(
         "select c.id, c.balance, cast(coalesce(sum(l.amount), 0) as bigint) as s from customers c \
          left join balance_ledger l on l.customer_id = c.id where c.shop_id = $1 group by c.id, c.balance",
@@ -89,10 +93,22 @@ pub async fn check(db: &Db, shop: ShopId) -> Result<Reconciliation> {
             r.bad_balances.push((CustomerId(id), balance, s));
         }
     }
+    Ok(())
+}
+
+async fn bad_orders(
+    db: &Db,
+    shop: ShopId,
+    placed: (Timestamp, Timestamp),
+    r: &mut Reconciliation,
+) -> Result<()> {
     let rows = sqlx::query(
-        "select id, payment_status, total, paid, remaining from orders where shop_id = $1 order by id",
+        "select id, payment_status, total, paid, remaining from orders \
+         where shop_id = $1 and created_at >= $2 and created_at < $3 order by id",
     )
     .bind(shop.get())
+    .bind(placed.0.millis())
+    .bind(placed.1.millis())
     .fetch_all(&db.pool)
     .await?;
     for row in &rows {
@@ -119,5 +135,5 @@ pub async fn check(db: &Db, shop: ShopId) -> Result<Reconciliation> {
             ));
         }
     }
-    Ok(r)
+    Ok(())
 }

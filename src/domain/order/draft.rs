@@ -4,7 +4,7 @@
 
 use super::{
     ExcessPolicy, LedgerMove, Notice, Order, OrderError, PaymentMethod, PaymentRecord,
-    PaymentRowStatus, Plan, Rules, StockMove,
+    PaymentRowStatus, Plan, Resolution, Rules, StockMove,
 };
 use crate::domain::ledger::LedgerKind;
 use crate::domain::lifecycle::{
@@ -18,6 +18,7 @@ pub(super) struct Draft {
     pub(super) stock: Vec<StockMove>,
     pub(super) ledger: Vec<LedgerMove>,
     pub(super) payments: Vec<PaymentRecord>,
+    pub(super) resolutions: Vec<Resolution>,
     pub(super) notices: Vec<Notice>,
     pub(super) reason: Option<String>,
     pub(super) rules: Rules,
@@ -33,6 +34,7 @@ impl Draft {
             stock: Vec::new(),
             ledger: Vec::new(),
             payments: Vec::new(),
+            resolutions: Vec::new(),
             notices: Vec::new(),
             reason: None,
             rules,
@@ -46,6 +48,7 @@ impl Draft {
             stock: self.stock,
             ledger: self.ledger,
             payments: self.payments,
+            resolutions: self.resolutions,
             notices: self.notices,
             reason: self.reason,
         }
@@ -72,6 +75,11 @@ impl Draft {
                 delta: l.qty,
             });
         }
+    }
+    /// A history row for something that changes no state (a resolution).
+    pub(super) fn record(&mut self, event: PE) {
+        let p = self.order.payment;
+        self.transitions.push(Transition::payment(p, event, p));
     }
     /// A state the amounts imply, not a command: recorded, not looked up.
     pub(super) fn derive_payment(&mut self, to: PaymentStatus) {

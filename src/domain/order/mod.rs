@@ -292,6 +292,33 @@ pub enum Command {
         shipping_fee: Option<i64>,
         discount: Option<i64>,
     },
+    /// The seller dealt with a COD difference or paid a refund due back.
+    /// `row` is the payment as the caller read it in the transaction
+    /// (`None`: no such payment on this order).
+    ResolvePayment {
+        payment_id: i64,
+        note: String,
+        #[serde(default)]
+        row: Option<OpenPayment>,
+    },
+}
+
+/// A payment row as a resolution finds it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct OpenPayment {
+    /// The stored status (`difference`, `refund_due`, or another).
+    pub status: String,
+    /// Signed: a refund due is negative.
+    pub amount: i64,
+    pub difference: i64,
+    pub resolved: bool,
+}
+
+/// A payment row the plan marks resolved.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Resolution {
+    pub payment_id: i64,
+    pub note: String,
 }
 
 /// A move of stock for one variant: negative reserves, positive releases.
@@ -358,6 +385,10 @@ pub enum Notice {
     RefundDue {
         amount: i64,
     },
+    /// The shop paid `amount` back (a refund due, resolved).
+    RefundPaidBack {
+        amount: i64,
+    },
     LineChangeProposed {
         line_id: i64,
         name: String,
@@ -375,6 +406,8 @@ pub struct Plan {
     pub ledger: Vec<LedgerMove>,
     /// Payment rows to add (manual confirmations, COD, refunds due).
     pub payments: Vec<PaymentRecord>,
+    /// Payment rows the seller resolved.
+    pub resolutions: Vec<Resolution>,
     pub notices: Vec<Notice>,
     /// Free-text reason kept with the history rows (cancel, reject).
     pub reason: Option<String>,
@@ -462,6 +495,11 @@ pub fn decide_with(
             shipping_fee,
             discount,
         } => edit::edit_fees(&mut d, fees, shipping_fee, discount),
+        Command::ResolvePayment {
+            payment_id,
+            note,
+            row,
+        } => payment::resolve(&mut d, payment_id, note, row, actor),
     }?;
     settle::settle(&mut d)?;
     Ok(d.into_plan())

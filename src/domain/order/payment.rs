@@ -143,6 +143,49 @@ pub(super) fn collect_cod(
     Ok(())
 }
 
+/// The seller settled a COD remittance that did not match, or paid a
+/// refund due back by hand. The amounts stay as they were written (the
+/// money moved when the row was made); the resolution is recorded beside
+/// the row, in the history, and a refund paid back is told to the customer.
+pub(super) fn resolve(
+    d: &mut Draft,
+    payment_id: i64,
+    note: String,
+    row: Option<super::OpenPayment>,
+    actor: &Actor,
+) -> Result<(), OrderError> {
+    if !matches!(actor, Actor::Seller(_)) {
+        return Err(OrderError::Policy("only the shop resolves a payment".into()));
+    }
+    let row = row.ok_or_else(|| {
+        OrderError::BadInput(format!("payment {payment_id} is not a payment of this order"))
+    })?;
+    if row.resolved {
+        return Err(OrderError::Policy(format!(
+            "payment {payment_id} is already resolved"
+        )));
+    }
+    match PaymentRowStatus::parse(&row.status) {
+        Some(PaymentRowStatus::Difference) => d.record(PE::ResolveDifference),
+        Some(PaymentRowStatus::RefundDue) => {
+            d.record(PE::RefundPaidBack);
+            d.notices.push(Notice::RefundPaidBack {
+                amount: row.amount.saturating_neg(),
+            });
+        }
+        _ => {
+            return Err(OrderError::Policy(format!(
+                "payment {payment_id} is {}; only a COD difference or a refund due is resolved",
+                row.status
+            )));
+        }
+    }
+    let note = note.trim().to_string();
+    d.reason = (!note.is_empty()).then(|| note.clone());
+    d.resolutions.push(super::Resolution { payment_id, note });
+    Ok(())
+}
+
 /// `available` is the customer's balance as the caller read it; with
 /// `allow_negative` the shop lets the balance go below zero.
 pub(super) fn pay_from_balance(

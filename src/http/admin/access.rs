@@ -26,7 +26,8 @@ impl Action {
             Action::ConfirmPayment
             | Action::RejectPayment
             | Action::CollectCod
-            | Action::PayFromBalance => &[P::ConfirmPayments],
+            | Action::PayFromBalance
+            | Action::ResolvePayment => &[P::ConfirmPayments],
             Action::Cancel => &[P::RunFulfilment, P::CancelWithRefund],
             Action::EditFees => &[P::ChangePricesFeesDiscounts],
             Action::EditLine => &[P::ChangePricesFeesDiscounts, P::RunFulfilment],
@@ -51,8 +52,8 @@ impl Action {
 }
 
 /// Refuses the command unless the role holds every permission it needs on
-/// this order as it is now. (The order is read before the action's own
-/// transaction; see the README on what that allows.)
+/// this order as it is now. Used for a decision on one slip; every other
+/// action checks inside its own transaction (`app::orders::act`).
 pub async fn check_command(
     state: &AppState,
     auth: &Auth,

@@ -147,6 +147,7 @@ impl From<ApplyError> for ApiError {
             ApplyError::Rejected(r) => ApiError::Unprocessable(r.to_string()),
             ApplyError::OutOfStock(name) => ApiError::conflict(format!("{name} is out of stock")),
             ApplyError::Balance(b) => ApiError::conflict(b.to_string()),
+            ApplyError::Denied { permission, role } => ApiError::Denied { permission, role },
             ApplyError::Store(s) => s.into(),
         }
     }

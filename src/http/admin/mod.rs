@@ -6,6 +6,7 @@
 
 pub mod access;
 pub mod auth;
+pub mod books;
 pub mod console;
 pub mod conversations;
 pub mod customers;
@@ -80,6 +81,16 @@ fn action_route(action: orders::Action) -> MethodRouter<AppState> {
               headers: HeaderMap,
               bytes: Bytes| async move {
             orders::act(state, auth, id, action, headers, bytes).await
+        },
+    )
+}
+
+fn export_route(kind: crate::app::books::ExportKind) -> MethodRouter<AppState> {
+    get(
+        move |State(state): State<AppState>,
+              auth: auth::Auth,
+              axum::extract::Query(q): axum::extract::Query<books::PeriodQuery>| async move {
+            books::export(state, auth, kind, q).await
         },
     )
 }
@@ -338,6 +349,38 @@ pub fn endpoints() -> Vec<Endpoint> {
             "dashboard",
             "Orders and revenue per day, pending slips: days=14",
             get(dashboard::summary),
+        ),
+        ep(
+            "get",
+            "/reports/reconciliation",
+            &[P::ViewMoneyReports],
+            "books",
+            "Reconciliation for a period of the shop's days (from, to: YYYY-MM-DD; default the last 30 days): money received by payment method, paid from balances, refunds (to balances, credited excess, due, paid back), balance deposits / withdrawals / spends, COD expected vs collected per carrier, open COD differences and refunds due, and the check that the books balance (for the orders placed in the period and for the whole shop); format=csv for a spreadsheet",
+            get(books::reconciliation),
+        ),
+        ep(
+            "get",
+            "/exports/orders.csv",
+            &[P::ViewMoneyReports],
+            "books",
+            "Orders placed in the period as CSV (from, to): dates in the shop's time zone, amounts in major units beside the currency",
+            export_route(crate::app::books::ExportKind::Orders),
+        ),
+        ep(
+            "get",
+            "/exports/payments.csv",
+            &[P::ViewMoneyReports],
+            "books",
+            "Every movement of orders' money in the period as CSV (from, to): payment rows and balance entries on orders, signed so that an order's rows add up to what it holds as paid",
+            export_route(crate::app::books::ExportKind::Payments),
+        ),
+        ep(
+            "get",
+            "/exports/balances.csv",
+            &[P::ViewMoneyReports],
+            "books",
+            "The customers' balance ledger in the period as CSV (from, to)",
+            export_route(crate::app::books::ExportKind::Balances),
         ),
         ep(
             "get",

@@ -44,6 +44,10 @@ fn body_schema(method: &str, path: &str) -> Option<Value> {
             &[],
         ),
         ("post", "collect-cod") => obj(json!({"amount": t(INT)}), &[]),
+        ("post", "resolve-payment") => obj(
+            json!({"payment_id": t(INT), "note": t("string")}),
+            &["payment_id"],
+        ),
         ("post", "cancel") => obj(json!({"reason": t("string")}), &[]),
         ("post", "edit-address") => obj(json!({ "address": address }), &["address"]),
         ("post", "edit-fees") => obj(
@@ -137,6 +141,32 @@ fn list_parameters() -> Vec<Value> {
     ]
 }
 
+/// `from`, `to` (and the report's `format`) of the books' routes.
+fn period_parameters(report: bool) -> Vec<Value> {
+    let q = |name: &str, schema: Value, d: &str| json!({"name": name, "in": "query", "required": false, "schema": schema, "description": d});
+    let date = json!({"type": "string", "format": "date"});
+    let mut v = vec![
+        q(
+            "from",
+            date.clone(),
+            "First day, YYYY-MM-DD in the shop's time zone (default: 29 days before to)",
+        ),
+        q(
+            "to",
+            date,
+            "Last day, inclusive (default: today); at most 367 days in all",
+        ),
+    ];
+    if report {
+        v.push(q(
+            "format",
+            json!({"type": "string", "enum": ["json", "csv"], "default": "json"}),
+            "json, or csv: section,item,count,amount,currency",
+        ));
+    }
+    v
+}
+
 /// "Needs …" for an operation's description: the permission in words.
 fn permission_sentence(needs: &[Permission], rule: Option<&str>) -> String {
     let words: Vec<String> = needs
@@ -192,7 +222,11 @@ pub fn document() -> Value {
         if e.method == "get" && e.path == "/api/v1/orders" {
             params.extend(list_parameters());
         }
+        if e.tag == "books" {
+            params.extend(period_parameters(e.path.ends_with("reconciliation")));
+        }
         let html = e.tag == "printing";
+        let csv = e.path.ends_with(".csv");
         let needs: Vec<&str> = e.needs.iter().map(|p| p.as_str()).collect();
         let mut op = json!({
             "tags": [e.tag],
@@ -206,6 +240,12 @@ pub fn document() -> Value {
             "responses": {
                 "200": if html {
                     json!({"description": "HTML", "content": {"text/html": {"schema": {"type": "string"}}}})
+                } else if csv {
+                    json!({"description": "CSV (RFC 4180), UTF-8", "content": {"text/csv": {"schema": {"type": "string"}}}})
+                } else if e.tag == "books" {
+                    json!({"description": "JSON, or CSV with format=csv", "content": {
+                        "application/json": {"schema": {"type": "object"}},
+                        "text/csv": {"schema": {"type": "string"}}}})
                 } else {
                     json!({"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}})
                 },

@@ -36,6 +36,7 @@ pub enum Action {
     EditAddress,
     EditFees,
     EditLine,
+    ResolvePayment,
 }
 
 impl Action {
@@ -53,6 +54,7 @@ impl Action {
         Action::EditAddress,
         Action::EditFees,
         Action::EditLine,
+        Action::ResolvePayment,
     ];
     pub fn slug(self) -> &'static str {
         match self {
@@ -69,6 +71,7 @@ impl Action {
             Action::EditAddress => "edit-address",
             Action::EditFees => "edit-fees",
             Action::EditLine => "edit-line",
+            Action::ResolvePayment => "resolve-payment",
         }
     }
     pub fn parse(s: &str) -> Option<Action> {
@@ -101,6 +104,9 @@ impl Action {
             Action::EditLine => {
                 "Change a line's price or quantity before shipping: body {line_id, unit_price, qty}; the customer confirms in chat"
             }
+            Action::ResolvePayment => {
+                "Resolve a COD difference or mark a refund due as paid back: body {payment_id, note?}; the amounts stay as recorded, the resolution is kept beside the payment and in the history, and a refund paid back is told to the customer"
+            }
         }
     }
 }
@@ -125,6 +131,8 @@ pub struct ActionBody {
     pub line_id: Option<i64>,
     pub unit_price: Option<i64>,
     pub qty: Option<i64>,
+    /// Resolve-payment: how it was settled.
+    pub note: Option<String>,
 }
 
 /// An amount from the request: within what a shop can hold, else a 400
@@ -226,6 +234,11 @@ pub fn command_for(action: Action, b: ActionBody) -> ApiResult<Command> {
                 discount: b.discount,
             }
         }
+        Action::ResolvePayment => Command::ResolvePayment {
+            payment_id: required(b.payment_id, "payment_id")?,
+            note: b.note.unwrap_or_default(),
+            row: None,
+        },
         Action::EditLine => Command::ProposeLineChange {
             line_id: required(b.line_id, "line_id")?,
             unit_price: required(b.unit_price, "unit_price")?,
@@ -291,15 +304,22 @@ pub async fn perform(
     key: Option<String>,
     hash: String,
 ) -> ApiResult<Response> {
-    let payment_id = body.payment_id;
+    // A payment id names the slip a confirmation or rejection is about;
+    // a resolution carries it in its command.
+    let slip = body
+        .payment_id
+        .filter(|_| action != Action::ResolvePayment);
     may_credit_excess(auth, &body)?;
     let command = command_for(action, body)?;
-    super::access::check_command(state, auth, id, &command).await?;
     let shop = &auth.shop;
-    let actor = auth.actor();
-    if let Some(pid) = payment_id {
+    if let Some(pid) = slip {
+        super::access::check_command(state, auth, id, &command).await?;
         return decide_payment(state, auth, id, pid, command, key, hash).await;
     }
+    let seller = app_orders::Seller {
+        actor: auth.actor(),
+        role: auth.token.role,
+    };
     let shop_id = shop.id;
     let idempotency = key.map(|key| app_orders::Idempotency {
         key,
@@ -310,7 +330,7 @@ pub async fn perform(
         shop,
         id,
         command,
-        &actor,
+        &seller,
         idempotency.as_ref(),
         move |tx, applied| {
             Box::pin(async move {

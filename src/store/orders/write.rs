@@ -21,6 +21,12 @@ pub enum ApplyError {
     OutOfStock(String),
     #[error(transparent)]
     Balance(customers::BalanceError),
+    /// The seller's role lacks a permission this order needs.
+    #[error("the {role} role may not {}", permission.describe())]
+    Denied {
+        permission: crate::domain::access::Permission,
+        role: crate::domain::access::Role,
+    },
     #[error(transparent)]
     Store(StoreError),
 }
@@ -69,6 +75,9 @@ pub async fn write_plan(
     post_ledger(tx, shop, after, &plan.ledger, actor, now).await?;
     for r in &plan.payments {
         crate::store::payments::insert_record(tx, shop.id, after.id, r, actor, now).await?;
+    }
+    for r in &plan.resolutions {
+        crate::store::payments::resolve(tx, shop.id, r.payment_id, &r.note, actor, now).await?;
     }
     if (before.fulfilment, before.payment) != (after.fulfilment, after.payment) {
         move_count(
