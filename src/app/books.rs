@@ -101,14 +101,16 @@ impl Export {
         self.cursor = match self.kind {
             ExportKind::Orders => {
                 let page = rows::orders_page(db, shop, p, after).await?;
-                page.iter().for_each(|o| books::order_csv(&mut csv, &cal, c, o));
+                page.iter()
+                    .for_each(|o| books::order_csv(&mut csv, &cal, c, o));
                 page.last()
                     .filter(|_| full(page.len()))
                     .map(|o| ExportCursor::After(o.id.get()))
             }
             ExportKind::Balances => {
                 let page = rows::balances_page(db, shop, p, after).await?;
-                page.iter().for_each(|b| books::balance_csv(&mut csv, &cal, c, b));
+                page.iter()
+                    .for_each(|b| books::balance_csv(&mut csv, &cal, c, b));
                 page.last()
                     .filter(|_| full(page.len()))
                     .map(|b| ExportCursor::After(b.id))
@@ -119,7 +121,8 @@ impl Export {
                     _ => MoneyCursor::default(),
                 };
                 let (page, next) = rows::money_page(db, shop, &cal, p, from).await?;
-                page.iter().for_each(|m| books::money_csv(&mut csv, &cal, c, m));
+                page.iter()
+                    .for_each(|m| books::money_csv(&mut csv, &cal, c, m));
                 next.map(ExportCursor::Money)
             }
         };

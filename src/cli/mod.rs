@@ -1,6 +1,7 @@
 //! The `chatbill` command line: one file per command. Each parses its
 //! flags, opens what it needs, calls the application and prints.
 
+mod books;
 mod demo;
 mod messenger;
 mod migrate;
@@ -44,6 +45,11 @@ enum Command {
         #[command(subcommand)]
         command: token::Command,
     },
+    /// The reconciliation report and CSV exports for the accountant.
+    Books {
+        #[command(subcommand)]
+        command: books::Command,
+    },
     /// Try the webhook by hand.
     Webhook {
         #[command(subcommand)]
@@ -67,6 +73,7 @@ pub async fn main() -> ExitCode {
         Command::Demo(args) => demo::run(args).await,
         Command::Shop { command } => shop::run(command).await,
         Command::Token { command } => token::run(command).await,
+        Command::Books { command } => books::run(command).await,
         Command::Webhook { command } => webhook::run(command).await,
         Command::Messenger { command } => messenger::run(command).await,
     };

@@ -156,7 +156,7 @@ impl Permission {
             }
             P::ChatWithCustomers => "reply to customers and pause or resume the bot",
             P::ConfirmPayments => {
-                "confirm or reject payments, record COD remittances, pay from a balance"
+                "confirm or reject payments, record COD remittances, pay from a balance, mark differences and refunds due resolved"
             }
             P::RecordOverpayment => "record a payment larger than what the order still owes",
             P::CancelWithRefund => {

@@ -73,7 +73,9 @@ impl Period {
         if days >= MAX_DAYS {
             return Err(PeriodError::TooLong);
         }
-        let start = cal.start_of(first_day).ok_or(PeriodError::BadDate("from"))?;
+        let start = cal
+            .start_of(first_day)
+            .ok_or(PeriodError::BadDate("from"))?;
         let end = last_day
             .tomorrow()
             .ok()
@@ -530,7 +532,14 @@ mod tests {
     #[test]
     fn csv_quotes_what_needs_it_and_disarms_formulas() {
         let mut csv = Csv::new();
-        csv.row(&["a,b", "say \"hi\"", "=HYPERLINK(\"x\")", "-20.00", "-1+1", "plain"]);
+        csv.row(&[
+            "a,b",
+            "say \"hi\"",
+            "=HYPERLINK(\"x\")",
+            "-20.00",
+            "-1+1",
+            "plain",
+        ]);
         assert_eq!(
             csv.take(),
             "\"a,b\",\"say \"\"hi\"\"\",\"'=HYPERLINK(\"\"x\"\")\",-20.00,\"'-1+1\",plain\r\n"

@@ -62,7 +62,11 @@ impl Calendar {
         match self.zone.iana_name() {
             Some(n) => n.to_string(),
             None => {
-                let secs = self.zone.to_fixed_offset().map(|o| o.seconds()).unwrap_or(0);
+                let secs = self
+                    .zone
+                    .to_fixed_offset()
+                    .map(|o| o.seconds())
+                    .unwrap_or(0);
                 let sign = if secs < 0 { '-' } else { '+' };
                 let m = secs.unsigned_abs() / 60;
                 format!("UTC{sign}{:02}:{:02}", m / 60, m % 60)

@@ -42,7 +42,13 @@ fn in_period(at: &str) -> String {
     format!("{at} >= $2 and {at} < $3")
 }
 
-pub async fn report(db: &Db, shop: ShopId, currency: Currency, cal: &Calendar, p: &Period) -> Result<Report> {
+pub async fn report(
+    db: &Db,
+    shop: ShopId,
+    currency: Currency,
+    cal: &Calendar,
+    p: &Period,
+) -> Result<Report> {
     let decided = in_period("coalesce(decided_at, created_at)");
     let received = scoped(
         &format!(
@@ -122,7 +128,10 @@ async fn on_orders(db: &Db, shop: ShopId, p: &Period, kind: &str, name: &str) ->
 /// Refunds owed back by hand in the period, and those marked paid back.
 async fn refunds_due(db: &Db, shop: ShopId, p: &Period) -> Result<Vec<Line>> {
     let mut out = Vec::new();
-    for (name, at) in [("refund_due", "created_at"), ("refund_paid_back", "resolved_at")] {
+    for (name, at) in [
+        ("refund_due", "created_at"),
+        ("refund_paid_back", "resolved_at"),
+    ] {
         let sql = format!(
             "select cast(count(*) as bigint) as n, cast(coalesce(sum(-amount), 0) as bigint) as s from payments \
              where shop_id = $1 and status = 'refund_due' and {}",
@@ -251,8 +260,8 @@ pub async fn orders_page(db: &Db, shop: ShopId, p: &Period, after: i64) -> Resul
     .await?;
     rows.iter()
         .map(|r| {
-            let address: Option<Address> = col::<Option<String>>(r, "address")?
-                .and_then(|a| serde_json::from_str(&a).ok());
+            let address: Option<Address> =
+                col::<Option<String>>(r, "address")?.and_then(|a| serde_json::from_str(&a).ok());
             let name: String = col(r, "display_name")?;
             let customer = match (&address, name.trim().is_empty()) {
                 (Some(a), true) => a.full_name.clone(),
@@ -351,13 +360,9 @@ async fn payment_rows(
                 .collect::<Vec<_>>()
                 .join(" ");
             let resolved = match col::<Option<i64>>(r, "resolved_at")? {
-                Some(at) => format!(
-                    "{} {}",
-                    cal.sortable(Timestamp(at)),
-                    text(r, "resolution")?
-                )
-                .trim()
-                .to_string(),
+                Some(at) => format!("{} {}", cal.sortable(Timestamp(at)), text(r, "resolution")?)
+                    .trim()
+                    .to_string(),
                 None => String::new(),
             };
             let row = MoneyRow {
@@ -380,7 +385,12 @@ async fn payment_rows(
 
 /// Balance entries that moved an order's money: a spend adds to what the
 /// order holds, a refund or a credited excess takes from it.
-async fn ledger_money_rows(db: &Db, shop: ShopId, p: &Period, after: i64) -> Result<Vec<(MoneyRow, i64)>> {
+async fn ledger_money_rows(
+    db: &Db,
+    shop: ShopId,
+    p: &Period,
+    after: i64,
+) -> Result<Vec<(MoneyRow, i64)>> {
     let sql = format!(
         "select l.id, l.created_at, o.code, c.display_name, l.kind, l.amount, l.actor from balance_ledger l \
          join orders o on o.id = l.order_id join customers c on c.id = l.customer_id \
@@ -416,7 +426,12 @@ async fn ledger_money_rows(db: &Db, shop: ShopId, p: &Period, after: i64) -> Res
 }
 
 /// Balance entries made in the period with an id above `after`, by id.
-pub async fn balances_page(db: &Db, shop: ShopId, p: &Period, after: i64) -> Result<Vec<BalanceRow>> {
+pub async fn balances_page(
+    db: &Db,
+    shop: ShopId,
+    p: &Period,
+    after: i64,
+) -> Result<Vec<BalanceRow>> {
     let sql = format!(
         "select l.id, l.created_at, c.display_name, l.kind, l.amount, l.balance_after, o.code, l.note, l.actor \
          from balance_ledger l join customers c on c.id = l.customer_id left join orders o on o.id = l.order_id \

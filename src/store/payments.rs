@@ -45,10 +45,16 @@ pub struct PaymentView {
     pub created_at: Timestamp,
     pub decided_at: Option<Timestamp>,
     pub decided_by: Option<String>,
+    /// A `difference` or `refund_due` the seller has dealt with: when, who,
+    /// and their note.
+    pub resolved_at: Option<Timestamp>,
+    pub resolved_by: Option<String>,
+    pub resolution: Option<String>,
 }
 
 const COLUMNS: &str = "id, order_id, method, amount, status, difference, slip_sha256, slip_path, thumb_path, \
-    slip_bank, slip_ref, slip_phash, prechecks, reject_reason, source_url, created_at, decided_at, decided_by";
+    slip_bank, slip_ref, slip_phash, prechecks, reject_reason, source_url, created_at, decided_at, decided_by, \
+    resolved_at, resolved_by, resolution";
 
 fn view(row: &sqlx::any::AnyRow) -> Result<PaymentView> {
     let status: String = col(row, "status")?;
@@ -88,6 +94,9 @@ fn view(row: &sqlx::any::AnyRow) -> Result<PaymentView> {
             decided_at.map(Timestamp)
         },
         decided_by: col(row, "decided_by")?,
+        resolved_at: col::<Option<i64>>(row, "resolved_at")?.map(Timestamp),
+        resolved_by: col(row, "resolved_by")?,
+        resolution: col(row, "resolution")?,
         status,
     })
 }

@@ -256,6 +256,7 @@ fn body_for(method: &str, path: &str) -> Option<Value> {
         ("post", "edit-address") => json!({"address": serde_json::to_value(address()).unwrap()}),
         ("post", "edit-fees") => json!({"discount": 100}),
         ("post", "edit-line") => json!({"line_id": 1, "unit_price": 1, "qty": 1}),
+        ("post", "resolve-payment") => json!({"payment_id": 1, "note": "paid back"}),
         ("post", "tokens") => json!({"label": "x", "role": "staff"}),
         ("post", "products") => json!({"name": "P", "price": 100}),
         _ => json!({}),

@@ -8,6 +8,7 @@ mod common;
 mod slips_support;
 
 mod admin_api;
+mod books;
 mod browser;
 mod cli;
 mod fuzz_props;

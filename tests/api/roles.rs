@@ -117,6 +117,24 @@ fn cases() -> Vec<Case> {
     };
     vec![
         c(
+            P::ViewMoneyReports,
+            &[P::ViewMoneyReports],
+            Setup::Paid,
+            "GET",
+            "/reports/reconciliation",
+            none,
+        ),
+        // Resolving a payment is a payment decision: no such payment on the
+        // order is a 422 for those who may, a 403 for those who may not.
+        c(
+            P::ConfirmPayments,
+            &[P::ConfirmPayments],
+            Setup::Paid,
+            "POST",
+            "/orders/{order}/resolve-payment",
+            |_| Some(json!({"payment_id": 999_999, "note": "paid back"})),
+        ),
+        c(
             P::ViewOrders,
             &[P::ViewOrders],
             Setup::Unpaid,

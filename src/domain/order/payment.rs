@@ -155,10 +155,14 @@ pub(super) fn resolve(
     actor: &Actor,
 ) -> Result<(), OrderError> {
     if !matches!(actor, Actor::Seller(_)) {
-        return Err(OrderError::Policy("only the shop resolves a payment".into()));
+        return Err(OrderError::Policy(
+            "only the shop resolves a payment".into(),
+        ));
     }
     let row = row.ok_or_else(|| {
-        OrderError::BadInput(format!("payment {payment_id} is not a payment of this order"))
+        OrderError::BadInput(format!(
+            "payment {payment_id} is not a payment of this order"
+        ))
     })?;
     if row.resolved {
         return Err(OrderError::Policy(format!(

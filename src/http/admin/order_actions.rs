@@ -306,9 +306,7 @@ pub async fn perform(
 ) -> ApiResult<Response> {
     // A payment id names the slip a confirmation or rejection is about;
     // a resolution carries it in its command.
-    let slip = body
-        .payment_id
-        .filter(|_| action != Action::ResolvePayment);
+    let slip = body.payment_id.filter(|_| action != Action::ResolvePayment);
     may_credit_excess(auth, &body)?;
     let command = command_for(action, body)?;
     let shop = &auth.shop;

@@ -25,6 +25,7 @@ pub fn env() -> &'static Environment<'static> {
             "admin/order.html",
             "admin/chat.html",
             "admin/products.html",
+            "admin/books.html",
         );
         env
     })

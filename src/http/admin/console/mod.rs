@@ -6,6 +6,7 @@
 //! with a message naming the permission, and pages hide the buttons the
 //! role cannot use (`can` in every template context).
 
+mod books;
 mod chats;
 mod orders;
 mod products;
@@ -41,6 +42,8 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/orders/{id}/shipping-note", get(orders::print_note))
         .route("/admin/orders/{id}/{action}", post(orders::order_action))
         .route("/admin/payments/{id}/slip", get(orders::slip))
+        .route("/admin/books", get(books::books_page))
+        .route("/admin/books/{file}", get(books::books_download))
         .route("/admin/chats", get(chats::chats_page))
         .route("/admin/chats/{customer}", get(chats::chat_page))
         .route("/admin/chats/{customer}/reply", post(chats::chat_reply))

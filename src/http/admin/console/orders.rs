@@ -156,6 +156,13 @@ pub(super) async fn order_page(
                         "has_slip": p["original_media"].is_string(),
                         "flags": precheck_flags(&p["prechecks"], p["flagged"].as_bool().unwrap_or(false)),
                         "reject_reason": p["reject_reason"],
+                        "open": matches!(status, "difference" | "refund_due") && p["resolved_at"].is_null(),
+                        "resolution": p["resolution"], "resolved_by": p["resolved_by"],
+                        "what": match status {
+                            "refund_due" => "Refund due: pay this back to the customer",
+                            "difference" => "The carrier's remittance did not match",
+                            _ => "",
+                        },
                     })
                 })
                 .collect()
@@ -273,6 +280,7 @@ pub(super) async fn order_action(
             tracking: get("tracking"),
             ship_now: get("ship_now").map(|v| v == "true"),
             person: get("person"),
+            note: get("note"),
             ..Default::default()
         })
     })();
