@@ -18,6 +18,7 @@ pub fn demo_settings() -> ShopSettings {
             bank: "Kasikornbank".into(),
             account_name: "Chatbill Demo Co., Ltd.".into(),
             account_number: "123-4-56789-0".into(),
+            default: true,
         }],
         payment_qr: Some(PaymentQr::Promptpay {
             id: "0812345678".into(),

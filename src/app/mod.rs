@@ -13,6 +13,7 @@ pub mod intake;
 pub mod orders;
 pub mod outbound;
 pub mod payments;
+pub mod settings;
 pub mod shop_views;
 pub mod slips;
 

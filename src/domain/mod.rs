@@ -14,6 +14,7 @@ pub mod money;
 pub mod order;
 pub mod phone;
 pub mod send_budget;
+pub mod settings;
 pub mod shop;
 
 pub use address::Address;

@@ -7,6 +7,9 @@ pub struct BankAccount {
     pub bank: String,
     pub account_name: String,
     pub account_number: String,
+    /// Shown first when the shop has several.
+    #[serde(default)]
+    pub default: bool,
 }
 
 /// Payment QR scheme the shop's bills carry.
@@ -84,6 +87,13 @@ impl ShopSettings {
 }
 
 impl ShopSettings {
+    /// The receiving accounts as a bill lists them: the default first.
+    pub fn accounts_in_order(&self) -> Vec<&BankAccount> {
+        let mut accounts: Vec<&BankAccount> = self.bank_accounts.iter().collect();
+        accounts.sort_by_key(|a| !a.default);
+        accounts
+    }
+
     /// The shop's days and dates.
     pub fn calendar(&self) -> super::calendar::Calendar {
         super::calendar::Calendar::new(self.time_zone.as_deref(), self.utc_offset_minutes)

@@ -12,6 +12,29 @@ pub struct NoticeContext<'a> {
     pub texts: &'a Texts,
 }
 
+/// Every [`kind`]: the pushes a shop can name a utility template for.
+pub const KINDS: &[&str] = &[
+    "order_confirmed",
+    "slip_received",
+    "slip_needs_shop_check",
+    "slip_problem",
+    "hold_reminder",
+    "payment_confirmed",
+    "payment_rejected",
+    "shipped",
+    "delivered",
+    "delivery_failed",
+    "cancelled",
+    "expired",
+    "cod_collected",
+    "amount_due",
+    "credited_to_balance",
+    "refund_due",
+    "refund_paid_back",
+    "line_change_proposed",
+    "order_updated_notice",
+];
+
 /// The template key a notice uses (also the key of a shop's utility
 /// template for reaching a customer outside the 24-hour window).
 pub fn kind(notice: &Notice) -> &'static str {
@@ -160,5 +183,55 @@ pub fn render(notice: &Notice, c: &NoticeContext) -> Message {
     Message::Text {
         text,
         quick_replies: vec![view],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_lists_every_notice_once() {
+        let s = String::new;
+        let all = [
+            Notice::OrderConfirmed,
+            Notice::SlipReceived,
+            Notice::SlipNeedsShopCheck,
+            Notice::SlipProblem { problem: s() },
+            Notice::HoldReminder { hours_left: 1 },
+            Notice::PaymentConfirmed {
+                amount: 1,
+                remaining: 0,
+            },
+            Notice::PaymentRejected { reason: s() },
+            Notice::Shipped {
+                carrier: s(),
+                tracking: None,
+            },
+            Notice::Delivered,
+            Notice::DeliveryFailed,
+            Notice::Cancelled {
+                reason: s(),
+                refunded: 0,
+            },
+            Notice::Expired,
+            Notice::CodCollected,
+            Notice::AmountDue {
+                amount: 1,
+                total: 1,
+            },
+            Notice::CreditedToBalance { amount: 1 },
+            Notice::RefundDue { amount: 1 },
+            Notice::RefundPaidBack { amount: 1 },
+            Notice::LineChangeProposed {
+                line_id: 1,
+                name: s(),
+                unit_price: 1,
+                qty: 1,
+            },
+            Notice::OrderUpdated,
+        ];
+        let kinds: Vec<&str> = all.iter().map(kind).collect();
+        assert_eq!(kinds, KINDS);
     }
 }

@@ -61,6 +61,7 @@ fn settings() -> ShopSettings {
             bank: "KBank".into(),
             account_name: "Demo Co".into(),
             account_number: "123-4".into(),
+            default: true,
         }],
         payment_qr: Some(PaymentQr::Promptpay {
             id: "0812345678".into(),

@@ -165,3 +165,97 @@ pub async fn channels_of(db: &Db, shop: ShopId) -> Result<Vec<ChannelAccount>> {
         })
         .collect()
 }
+
+/// One recorded change of a shop's settings.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct SettingsChange {
+    pub id: i64,
+    pub actor: String,
+    /// The names of the settings that changed.
+    pub fields: Vec<String>,
+    pub before: ShopSettings,
+    pub after: ShopSettings,
+    pub at: Timestamp,
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> Result<String> {
+    serde_json::to_string(v).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(s: &str, what: &str) -> Result<T> {
+    serde_json::from_str(s).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
+}
+
+/// The shop's settings, locked until `tx` ends so that two changes made
+/// at once apply one after the other.
+pub async fn settings_for_update(
+    db: &Db,
+    tx: &mut super::Tx,
+    shop: ShopId,
+) -> Result<ShopSettings> {
+    let row = sqlx::query(&format!(
+        "select settings from shops where id = $1{}",
+        db.lock_clause()
+    ))
+    .bind(shop.get())
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    from_json(&col::<String>(&row, "settings")?, "shop settings")
+}
+
+/// Stores the new settings and the change that made them, in `tx`.
+pub async fn record_settings(
+    tx: &mut super::Tx,
+    shop: ShopId,
+    change: &SettingsChange,
+) -> Result<()> {
+    sqlx::query("update shops set settings = $1 where id = $2")
+        .bind(to_json(&change.after)?)
+        .bind(shop.get())
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query(
+        "insert into settings_changes (shop_id, actor, fields, before, after, created_at) values ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(shop.get())
+    .bind(&change.actor)
+    .bind(to_json(&change.fields)?)
+    .bind(to_json(&change.before)?)
+    .bind(to_json(&change.after)?)
+    .bind(change.at.millis())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// The shop's settings changes, newest first, `limit` of them from before
+/// the change `before` (all when `None`).
+pub async fn settings_history(
+    db: &Db,
+    shop: ShopId,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<SettingsChange>> {
+    let rows = sqlx::query(
+        "select id, actor, fields, before, after, created_at from settings_changes \
+         where shop_id = $1 and id < $2 order by id desc limit $3",
+    )
+    .bind(shop.get())
+    .bind(before.unwrap_or(i64::MAX))
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(SettingsChange {
+                id: col(r, "id")?,
+                actor: col(r, "actor")?,
+                fields: from_json(&col::<String>(r, "fields")?, "changed fields")?,
+                before: from_json(&col::<String>(r, "before")?, "settings before")?,
+                after: from_json(&col::<String>(r, "after")?, "settings after")?,
+                at: Timestamp(col(r, "created_at")?),
+            })
+        })
+        .collect()
+}

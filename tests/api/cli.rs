@@ -5,7 +5,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn chatbill() -> Command {
+pub(crate) fn chatbill() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_chatbill"));
     for var in [
         "DATABASE_URL",

@@ -575,6 +575,7 @@ fn settings(qr: bool) -> ShopSettings {
             bank: "KBank".into(),
             account_name: "Demo Co".into(),
             account_number: "123-4".into(),
+            default: true,
         }],
         payment_qr: qr.then(|| PaymentQr::Promptpay {
             id: "0812345678".into(),

@@ -39,6 +39,7 @@ async fn server_for_the_load_tool(extra: &[(&str, &str)]) -> (TestApp, u16, std:
             bank: "KBank".into(),
             account_name: "Test shop".into(),
             account_number: "123-4-56789-0".into(),
+            default: true,
         });
     shops::update_settings(&app.db, shop.id, &shop.settings)
         .await

@@ -19,6 +19,7 @@ mod migrations;
 mod money;
 mod roles;
 mod security;
+mod shop_setup;
 mod slips;
 mod store;
 mod timers;

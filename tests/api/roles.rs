@@ -285,6 +285,22 @@ fn cases() -> Vec<Case> {
             |_| Some(json!({"hold_hours": 48, "reminder_before_hours": 2})),
         ),
         c(
+            P::ChangeSettings,
+            &[P::ChangeSettings],
+            Setup::Unpaid,
+            "PATCH",
+            "/settings",
+            |_| Some(json!({"hold_hours": 36})),
+        ),
+        c(
+            P::ChangeSettings,
+            &[P::ChangeSettings],
+            Setup::Unpaid,
+            "GET",
+            "/settings/history",
+            none,
+        ),
+        c(
             P::ManageTokens,
             &[P::ManageTokens],
             Setup::Unpaid,

@@ -307,8 +307,8 @@ pub(super) fn pay(
             };
             let accounts: Vec<String> = ctx
                 .settings
-                .bank_accounts
-                .iter()
+                .accounts_in_order()
+                .into_iter()
                 .map(|a| format!("{} {}\n{}", a.bank, a.account_number, a.account_name))
                 .collect();
             let text = out.t(

@@ -14,6 +14,11 @@ use serde_json::json;
 #[derive(Debug)]
 pub enum ApiError {
     BadRequest(String),
+    /// A value the caller sent that breaks a rule: which one and why.
+    InvalidField {
+        field: String,
+        reason: String,
+    },
     Unauthorized(String),
     Forbidden(String),
     /// The token's role lacks a permission (see `domain::access`).
@@ -58,7 +63,7 @@ impl ApiError {
     }
     pub fn status(&self) -> StatusCode {
         match self {
-            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::BadRequest(_) | ApiError::InvalidField { .. } => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) | ApiError::Denied { .. } => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
@@ -81,6 +86,7 @@ impl ApiError {
                 "a {role} token may not {} (needs the permission {permission})",
                 permission.describe()
             ),
+            ApiError::InvalidField { field, reason } => format!("{field}: {reason}"),
             ApiError::Internal => "internal error".into(),
         }
     }
@@ -93,6 +99,10 @@ impl ApiError {
         {
             body["fulfilment"] = json!(f);
             body["payment"] = json!(p);
+        }
+        if let ApiError::InvalidField { field, reason } = self {
+            body["field"] = json!(field);
+            body["reason"] = json!(reason);
         }
         if let ApiError::Denied { permission, role } = self {
             body["permission"] = json!(permission.as_str());

@@ -78,19 +78,54 @@ fn body_schema(method: &str, path: &str) -> Option<Value> {
             &[],
         ),
         ("put", "image") => obj(json!({"image_url": t("string")}), &["image_url"]),
+        ("patch", "settings") | ("put", "settings") => settings_schema(),
         ("post", "variants") | ("patch", _) => obj(
             json!({"name": t("string"), "price": {"type": ["integer", "null"]}, "stock": {"type": ["integer", "null"]}}),
             &[],
         ),
         ("post", "stock") => obj(json!({"delta": t(INT)}), &["delta"]),
-        ("put", "settings") => {
-            json!({"type": "object", "description": "The shop's settings, as GET /api/v1/settings returns them"})
-        }
         ("post", "tokens") => obj(
             json!({"label": t("string"), "role": {"type": "string", "enum": Role::ALL.iter().map(|r| r.as_str()).collect::<Vec<_>>()}}),
             &["label", "role"],
         ),
         _ => return None,
+    })
+}
+
+/// The settings a seller can change, as `PATCH /settings` takes them.
+fn settings_schema() -> Value {
+    use crate::domain::order::PaymentMethod;
+    let methods: Vec<&str> = PaymentMethod::ALL.iter().map(|m| m.as_str()).collect();
+    let account = obj(
+        json!({"bank": t("string"), "account_name": t("string"),
+               "account_number": {"type": "string", "description": "6–20 digits; dashes and spaces allowed"},
+               "default": {"type": "boolean", "description": "Listed first on the bill"}}),
+        &["bank", "account_name", "account_number"],
+    );
+    let qr = json!({"oneOf": [
+        obj(json!({"scheme": {"const": "promptpay"}, "id": {"type": "string", "description": "10-digit phone (0…), 13-digit national or tax id (check digit verified) or 15-digit e-wallet id"}}), &["scheme", "id"]),
+        obj(json!({"scheme": {"const": "vietqr"}, "bank_bin": {"type": "string", "description": "The bank's 6-digit VietQR BIN, e.g. 970436"}, "account": t("string")}), &["scheme", "bank_bin", "account"]),
+    ]});
+    let kinds = crate::engine::notices::KINDS;
+    json!({
+        "type": "object",
+        "additionalProperties": false,
+        "description": "Name only the settings to change; null puts one back to its default. A wrong value is a 400 with `field` and `reason`.",
+        "properties": {
+            "bank_accounts": {"type": "array", "items": account, "description": "Receiving accounts shown for bank transfer; at most one default"},
+            "payment_qr": {"anyOf": [qr, {"type": "null"}], "description": "PromptPay (THB shops) or VietQR (VND shops): the QR with the exact amount on each bill"},
+            "payment_methods": {"type": "array", "items": {"type": "string", "enum": methods}, "minItems": 1, "uniqueItems": true},
+            "hold_hours": {"type": "integer", "minimum": 1, "maximum": crate::domain::settings::MAX_HOLD_HOURS, "description": "How long an unpaid order holds its stock"},
+            "reminder_before_hours": {"type": "integer", "minimum": 0, "description": "When, before the hold lapses, the customer is reminded (less than hold_hours; 0: no reminder)"},
+            "shipping_flat_fee": {"type": "integer", "minimum": 0, "description": "Minor units"},
+            "free_shipping_over": {"type": ["integer", "null"], "minimum": 0, "description": "Subtotal (minor units) from which shipping is free"},
+            "allow_negative_balance": t("boolean"),
+            "excess_payment": {"type": "string", "enum": ["balance", "refund_due"]},
+            "time_zone": {"type": ["string", "null"], "description": "IANA zone name, e.g. Asia/Bangkok"},
+            "utc_offset_minutes": {"type": "integer", "minimum": -840, "maximum": 840, "description": "Used only without time_zone"},
+            "utility_templates": {"type": "object", "propertyNames": {"enum": kinds}, "additionalProperties": {"type": "string", "pattern": "^[a-z0-9_]{1,512}$"},
+                                  "description": "Approved Utility template name per push, used outside the 24-hour window"},
+        }
     })
 }
 

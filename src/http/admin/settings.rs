@@ -1,44 +1,90 @@
 //! The shop's settings over the API: anyone reads them, only a role with
-//! `change_settings` (the owner) replaces them.
+//! `change_settings` (the owner) changes them, and every change is kept in
+//! the settings history.
 
 use super::auth::Auth;
 use super::error::{ApiError, ApiResult};
 use crate::app::AppState;
-use crate::domain::shop::ShopSettings;
-use crate::store::shops;
+use crate::app::settings::{self, ChangeError, Edit};
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use serde_json::{Value, json};
+
+impl From<ChangeError> for ApiError {
+    fn from(e: ChangeError) -> Self {
+        match e {
+            ChangeError::Invalid(e) => ApiError::InvalidField {
+                field: e.field,
+                reason: e.reason,
+            },
+            ChangeError::Store(e) => e.into(),
+        }
+    }
+}
 
 /// `GET /api/v1/settings`.
 pub async fn get(auth: Auth) -> Json<Value> {
-    Json(json!({ "settings": auth.shop.settings }))
+    let s = &auth.shop.settings;
+    Json(json!({ "settings": s, "warnings": settings::warnings(s) }))
 }
 
-fn check(s: &ShopSettings) -> ApiResult<()> {
-    let bad = |m: &str| Err(ApiError::Unprocessable(m.into()));
-    if s.hold_hours < 1 {
-        return bad("hold_hours must be at least 1");
-    }
-    if s.reminder_before_hours < 0 || s.reminder_before_hours >= s.hold_hours {
-        return bad("reminder_before_hours must be 0 or more and less than hold_hours");
-    }
-    if s.shipping_flat_fee < 0 || s.free_shipping_over.is_some_and(|x| x < 0) {
-        return bad("shipping fees cannot be negative");
-    }
-    if !(-14 * 60..=14 * 60).contains(&s.utc_offset_minutes) {
-        return bad("utc_offset_minutes must be within ±14 hours");
-    }
-    Ok(())
+async fn change(state: &AppState, auth: &Auth, edit: Edit<'_>) -> ApiResult<Json<Value>> {
+    let changed = settings::change(
+        &state.db,
+        &auth.shop,
+        edit,
+        &auth.actor(),
+        crate::clock::now(),
+    )
+    .await?;
+    state.shop_views.forget(auth.shop.id);
+    tracing::info!(shop = auth.shop.id.get(), fields = ?changed.fields, "settings changed");
+    Ok(Json(json!({
+        "settings": changed.settings,
+        "changed": changed.fields,
+        "warnings": settings::warnings(&changed.settings),
+    })))
+}
+
+/// `PATCH /api/v1/settings`: a JSON merge patch of the settings to change.
+pub async fn patch(
+    State(state): State<AppState>,
+    auth: Auth,
+    Json(patch): Json<Value>,
+) -> ApiResult<Json<Value>> {
+    change(&state, &auth, Edit::Patch(&patch)).await
 }
 
 /// `PUT /api/v1/settings`: the whole object, as `GET` returns it.
 pub async fn put(
     State(state): State<AppState>,
     auth: Auth,
-    Json(settings): Json<ShopSettings>,
+    Json(whole): Json<Value>,
 ) -> ApiResult<Json<Value>> {
-    check(&settings)?;
-    shops::update_settings(&state.db, auth.shop.id, &settings).await?;
-    Ok(Json(json!({ "settings": settings })))
+    change(&state, &auth, Edit::Replace(&whole)).await
+}
+
+#[derive(serde::Deserialize)]
+pub struct HistoryQuery {
+    before: Option<i64>,
+    limit: Option<i64>,
+}
+
+/// `GET /api/v1/settings/history`: who changed which settings when,
+/// newest first.
+pub async fn history(
+    State(state): State<AppState>,
+    auth: Auth,
+    Query(q): Query<HistoryQuery>,
+) -> ApiResult<Json<Value>> {
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(ApiError::BadRequest("limit must be from 1 to 200".into()));
+    }
+    let changes =
+        crate::store::shops::settings_history(&state.db, auth.shop.id, q.before, limit).await?;
+    let next = (changes.len() as i64 == limit)
+        .then(|| changes.last().map(|c| c.id))
+        .flatten();
+    Ok(Json(json!({ "changes": changes, "next_before": next })))
 }

@@ -26,6 +26,7 @@ pub fn env() -> &'static Environment<'static> {
             "admin/chat.html",
             "admin/products.html",
             "admin/books.html",
+            "admin/settings.html",
         );
         env
     })

@@ -160,8 +160,19 @@ impl TestApp {
                 .try_init();
         }
         let test_db = fresh_db().await;
+        let (shop, token) = make_shop(&test_db.db, "Test shop", Currency::THB).await;
+        Self::serve(test_db, shop, token, extra).await
+    }
+
+    /// A server on a database and shop made elsewhere (e.g. by the
+    /// `chatbill shop create` command).
+    pub async fn serve(
+        test_db: TestDb,
+        shop: Shop,
+        token: String,
+        extra: &[(&str, &str)],
+    ) -> TestApp {
         let db = test_db.db.clone();
-        let (shop, token) = make_shop(&db, "Test shop", Currency::THB).await;
         let config = test_config(extra);
         let running = server::start(config, db.clone())
             .await

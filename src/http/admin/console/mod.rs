@@ -10,6 +10,7 @@ mod books;
 mod chats;
 mod orders;
 mod products;
+mod settings;
 
 use super::auth::{self, Auth, FailureLimiter};
 use super::error::ApiError;
@@ -43,6 +44,10 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/orders/{id}/{action}", post(orders::order_action))
         .route("/admin/payments/{id}/slip", get(orders::slip))
         .route("/admin/books", get(books::books_page))
+        .route(
+            "/admin/settings",
+            get(settings::settings_page).post(settings::settings_save),
+        )
         .route("/admin/books/{file}", get(books::books_download))
         .route("/admin/chats", get(chats::chats_page))
         .route("/admin/chats/{customer}", get(chats::chat_page))

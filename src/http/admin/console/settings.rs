@@ -1,0 +1,316 @@
+//! The console's settings page: how customers pay, shipping, holds, the
+//! time zone and the utility templates, in words; saved through the same
+//! checks and history as `PATCH /api/v1/settings`. A refused save shows
+//! the form again as typed, with the setting that is wrong named.
+
+use super::{Console, Flash, back_to, can, page, page_error, unread_total};
+use crate::app::AppState;
+use crate::app::settings::{self as app_settings, ChangeError, Edit};
+use crate::domain::access::Permission;
+use crate::domain::order::PaymentMethod;
+use crate::domain::settings::{SettingsError, VIETQR_BANKS};
+use crate::domain::shop::{PaymentQr, ShopSettings};
+use crate::domain::{Currency, Money};
+use crate::http::admin::auth::Auth;
+use crate::store::shops;
+use axum::extract::{Form, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use minijinja::context;
+use serde_json::{Map, Value, json};
+use std::collections::HashMap;
+
+const METHODS: &[(PaymentMethod, &str)] = &[
+    (
+        PaymentMethod::BankTransfer,
+        "Bank transfer (customer sends a slip)",
+    ),
+    (
+        PaymentMethod::QrTransfer,
+        "QR payment (PromptPay or VietQR, exact amount)",
+    ),
+    (PaymentMethod::Cod, "Cash on delivery"),
+    (PaymentMethod::Balance, "Shop balance"),
+];
+
+/// The pushes a utility template can stand in for, as a seller calls them.
+fn notice_label(kind: &str) -> &str {
+    match kind {
+        "order_confirmed" => "Order confirmed",
+        "slip_received" => "Slip received (payment pending)",
+        "slip_needs_shop_check" => "Slip needs the shop's check",
+        "slip_problem" => "Slip could not be read",
+        "hold_reminder" => "Reminder before an unpaid order lapses",
+        "payment_confirmed" => "Payment confirmed",
+        "payment_rejected" => "Slip rejected",
+        "shipped" => "Shipped (with tracking)",
+        "delivered" => "Delivered",
+        "delivery_failed" => "Delivery failed",
+        "cancelled" => "Cancelled",
+        "expired" => "Unpaid order lapsed",
+        "cod_collected" => "Cash on delivery collected",
+        "amount_due" => "Amount still due",
+        "credited_to_balance" => "Credited to shop balance",
+        "refund_due" => "Refund to be paid back",
+        "refund_paid_back" => "Refund paid back",
+        "line_change_proposed" => "Item change to accept",
+        "order_updated_notice" => "Order updated",
+        other => other,
+    }
+}
+
+/// A setting's name as the page shows it.
+fn field_label(field: &str) -> String {
+    let (head, rest) = field.split_once(['.', '[']).unwrap_or((field, ""));
+    let row = rest
+        .split_once(']')
+        .and_then(|(n, _)| n.parse::<usize>().ok())
+        .map(|n| format!(" (row {})", n + 1))
+        .unwrap_or_default();
+    let name = match (head, rest) {
+        ("bank_accounts", r) if r.ends_with("account_number") => "Account number",
+        ("bank_accounts", r) if r.ends_with("account_name") => "Account name",
+        ("bank_accounts", r) if r.ends_with("bank") => "Bank",
+        ("bank_accounts", _) => "Bank accounts",
+        ("payment_qr", "id") => "PromptPay id",
+        ("payment_qr", "bank_bin") => "VietQR bank",
+        ("payment_qr", "account") => "VietQR account",
+        ("payment_qr", _) => "QR payment",
+        ("payment_methods", _) => "Ways to pay",
+        ("hold_hours", _) => "Hold unpaid orders for",
+        ("reminder_before_hours", _) => "Remind the customer before",
+        ("shipping_flat_fee", _) => "Shipping fee",
+        ("free_shipping_over", _) => "Free shipping from",
+        ("time_zone", _) => "Time zone",
+        ("utility_templates", kind) => return format!("Template for “{}”", notice_label(kind)),
+        _ => head,
+    };
+    format!("{name}{row}")
+}
+
+fn amount_text(minor: i64, currency: Currency) -> String {
+    Money::new(minor, currency).to_decimal_string()
+}
+
+fn view(auth: &Auth, s: &ShopSettings) -> Value {
+    let currency = auth.shop.currency;
+    let mut accounts: Vec<Value> = s
+        .bank_accounts
+        .iter()
+        .map(|a| json!({"bank": a.bank, "name": a.account_name, "number": a.account_number, "default": a.default}))
+        .collect();
+    accounts.push(json!({"bank": "", "name": "", "number": "", "default": false}));
+    let (scheme, promptpay, bin, vietqr) = match &s.payment_qr {
+        Some(PaymentQr::Promptpay { id }) => ("promptpay", id.as_str(), "", ""),
+        Some(PaymentQr::Vietqr { bank_bin, account }) => {
+            ("vietqr", "", bank_bin.as_str(), account.as_str())
+        }
+        None => ("none", "", "", ""),
+    };
+    json!({
+        "methods": METHODS.iter().map(|(m, label)| json!({"key": m.as_str(), "label": label, "on": s.payment_methods.contains(m)})).collect::<Vec<_>>(),
+        "accounts": accounts,
+        "qr": {"scheme": scheme, "promptpay": promptpay, "bin": bin, "vietqr": vietqr},
+        "banks": VIETQR_BANKS.iter().map(|(b, n)| json!({"bin": b, "name": n})).collect::<Vec<_>>(),
+        "thb": currency == Currency::THB, "vnd": currency == Currency::VND,
+        "shipping_fee": amount_text(s.shipping_flat_fee, currency),
+        "free_over": s.free_shipping_over.map(|m| amount_text(m, currency)).unwrap_or_default(),
+        "hold_hours": s.hold_hours, "reminder_hours": s.reminder_before_hours,
+        "excess_refund": s.excess_payment == crate::domain::order::ExcessPolicy::RefundDue,
+        "allow_negative": s.allow_negative_balance,
+        "time_zone": s.time_zone.clone().unwrap_or_default(),
+        "templates": crate::engine::notices::KINDS.iter().map(|k| json!({"kind": k, "label": notice_label(k), "name": s.utility_templates.get(*k).cloned().unwrap_or_default()})).collect::<Vec<_>>(),
+    })
+}
+
+async fn render(
+    state: &AppState,
+    auth: &Auth,
+    shown: &ShopSettings,
+    error: Option<String>,
+    notice: Option<String>,
+) -> Response {
+    let unread = unread_total(state, auth).await;
+    let cal = auth.shop.settings.calendar();
+    let history: Vec<Value> = match shops::settings_history(&state.db, auth.shop.id, None, 20).await
+    {
+        Ok(h) => h
+            .iter()
+            .map(|c| {
+                let who = c
+                    .actor
+                    .strip_prefix("seller:")
+                    .unwrap_or(&c.actor)
+                    .to_string();
+                let what: Vec<String> = c.fields.iter().map(|f| field_label(f)).collect();
+                json!({"at": cal.date_time(c.at), "who": who, "what": what.join(", ")})
+            })
+            .collect(),
+        Err(e) => return page_error(e.into()),
+    };
+    page(
+        "admin/settings.html",
+        context! {
+            shop => auth.shop.name.clone(), unread => unread, can => can(auth), error => error, notice => notice,
+            s => view(auth, shown), warnings => app_settings::warnings(shown), history => history,
+            currency => auth.shop.currency.code().to_string(), zone => cal.zone_name(),
+        },
+    )
+}
+
+pub(super) async fn settings_page(
+    State(state): State<AppState>,
+    Console(auth): Console,
+    Query(f): Query<Flash>,
+) -> Response {
+    if let Err(e) = auth.require(Permission::ChangeSettings) {
+        return page_error(e);
+    }
+    render(&state, &auth, &auth.shop.settings, f.error, f.notice).await
+}
+
+fn money_field(
+    form: &HashMap<String, String>,
+    key: &str,
+    field: &str,
+    currency: Currency,
+) -> Result<Option<i64>, SettingsError> {
+    let text = form.get(key).map(|s| s.trim()).unwrap_or("");
+    if text.is_empty() {
+        return Ok(None);
+    }
+    Money::parse_major(text, currency)
+        .map(|m| Some(m.minor))
+        .map_err(|_| SettingsError {
+            field: field.into(),
+            reason: format!("{text:?} is not an amount of 0 or more"),
+        })
+}
+
+fn hours_field(form: &HashMap<String, String>, key: &str) -> Result<i64, SettingsError> {
+    let text = form.get(key).map(|s| s.trim()).unwrap_or("");
+    text.parse().map_err(|_| SettingsError {
+        field: key.replace("reminder_hours", "reminder_before_hours"),
+        reason: format!("{text:?} is not a whole number of hours"),
+    })
+}
+
+/// The merge patch the form describes: every setting on the page.
+fn patch_from_form(
+    form: &HashMap<String, String>,
+    currency: Currency,
+) -> Result<Value, SettingsError> {
+    let get = |k: &str| {
+        form.get(k)
+            .map(|s| s.trim().to_string())
+            .unwrap_or_default()
+    };
+    let methods: Vec<&str> = METHODS
+        .iter()
+        .map(|(m, _)| m.as_str())
+        .filter(|m| form.contains_key(&format!("method_{m}")))
+        .collect();
+    let default_row = get("default_account");
+    let mut accounts = Vec::new();
+    for i in 0..50 {
+        let (bank, name, number) = (
+            get(&format!("bank_{i}")),
+            get(&format!("name_{i}")),
+            get(&format!("number_{i}")),
+        );
+        if !form.contains_key(&format!("bank_{i}")) {
+            break;
+        }
+        if bank.is_empty() && name.is_empty() && number.is_empty() {
+            continue;
+        }
+        accounts.push(json!({"bank": bank, "account_name": name, "account_number": number, "default": default_row == i.to_string()}));
+    }
+    let qr = match get("qr_scheme").as_str() {
+        "promptpay" => json!({"scheme": "promptpay", "id": get("promptpay_id")}),
+        "vietqr" => {
+            json!({"scheme": "vietqr", "bank_bin": get("vietqr_bin"), "account": get("vietqr_account")})
+        }
+        _ => Value::Null,
+    };
+    let mut templates = Map::new();
+    for kind in crate::engine::notices::KINDS {
+        let name = get(&format!("template_{kind}"));
+        templates.insert(
+            (*kind).into(),
+            if name.is_empty() {
+                Value::Null
+            } else {
+                json!(name)
+            },
+        );
+    }
+    let zone = get("time_zone");
+    Ok(json!({
+        "payment_methods": methods,
+        "bank_accounts": accounts,
+        "payment_qr": qr,
+        "shipping_flat_fee": money_field(form, "shipping_fee", "shipping_flat_fee", currency)?.unwrap_or(0),
+        "free_shipping_over": money_field(form, "free_over", "free_shipping_over", currency)?,
+        "hold_hours": hours_field(form, "hold_hours")?,
+        "reminder_before_hours": hours_field(form, "reminder_hours")?,
+        "excess_payment": if form.contains_key("excess_refund") { "refund_due" } else { "balance" },
+        "allow_negative_balance": form.contains_key("allow_negative"),
+        "time_zone": if zone.is_empty() { Value::Null } else { json!(zone) },
+        "utility_templates": templates,
+    }))
+}
+
+pub(super) async fn settings_save(
+    State(state): State<AppState>,
+    Console(auth): Console,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    if let Err(e) = auth.require(Permission::ChangeSettings) {
+        return page_error(e);
+    }
+    let refused = |e: SettingsError, shown: &ShopSettings| {
+        let message = format!("{}: {}", field_label(&e.field), e.reason);
+        let shown = shown.clone();
+        let (state, auth) = (state.clone(), &auth);
+        async move {
+            let mut r = render(&state, auth, &shown, Some(message), None).await;
+            *r.status_mut() = StatusCode::BAD_REQUEST;
+            r
+        }
+    };
+    let patch = match patch_from_form(&form, auth.shop.currency) {
+        Ok(p) => p,
+        Err(e) => return refused(e, &auth.shop.settings).await,
+    };
+    let now = crate::clock::now();
+    match app_settings::change(
+        &state.db,
+        &auth.shop,
+        Edit::Patch(&patch),
+        &auth.actor(),
+        now,
+    )
+    .await
+    {
+        Ok(changed) => {
+            state.shop_views.forget(auth.shop.id);
+            let msg = if changed.fields.is_empty() {
+                "Nothing changed.".to_string()
+            } else {
+                let names: Vec<String> = changed.fields.iter().map(|f| field_label(f)).collect();
+                format!(
+                    "Saved: {}. Customers see it from their next message.",
+                    names.join(", ")
+                )
+            };
+            back_to("/admin/settings", "notice", &msg)
+        }
+        Err(ChangeError::Invalid(e)) => {
+            let typed = crate::domain::settings::apply_patch(&auth.shop.settings, &patch)
+                .unwrap_or_else(|_| auth.shop.settings.clone());
+            refused(e, &typed).await
+        }
+        Err(ChangeError::Store(e)) => page_error(e.into()).into_response(),
+    }
+}

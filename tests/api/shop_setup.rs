@@ -1,0 +1,728 @@
+//! A seller sets up their own shop: created with `chatbill shop create`,
+//! configured only through the settings API (or `chatbill shop set`), and
+//! a customer then pays by bank transfer and by PromptPay QR. Wrong
+//! settings are refused with the field and the reason, and nothing of a
+//! refused change is kept.
+
+use crate::cli::chatbill;
+use crate::common::{self, TestApp};
+use crate::slips_support as fixtures;
+use chatbill::domain::ShopId;
+use chatbill::store::shops;
+use serde_json::{Value, json};
+
+/// `chatbill shop create` on a fresh database: the shop and its owner token.
+fn create_shop_with_cli(url: &str, currency: &str) -> (ShopId, String) {
+    let out = chatbill()
+        .args([
+            "shop",
+            "create",
+            "--name",
+            "My shop",
+            "--currency",
+            currency,
+        ])
+        .env("DATABASE_URL", url)
+        .output()
+        .expect("run chatbill");
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "shop create failed: {text} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let id = text
+        .split_whitespace()
+        .skip_while(|w| *w != "shop")
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .expect("the shop id is printed");
+    let token = text
+        .lines()
+        .find_map(|l| {
+            l.split_once("keep it safe): ")
+                .map(|(_, t)| t.trim().to_string())
+        })
+        .expect("the token is printed");
+    (ShopId(id), token)
+}
+
+async fn shop_from_cli(currency: &str) -> TestApp {
+    let test_db = common::fresh_db().await;
+    let (id, token) = create_shop_with_cli(&test_db.url, currency);
+    let shop = shops::get(&test_db.db, id).await.expect("the shop exists");
+    TestApp::serve(test_db, shop, token, &[]).await
+}
+
+async fn call(app: &TestApp, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+    let m = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+    let mut req = app
+        .client
+        .request(m, app.url(&format!("/api/v1{path}")))
+        .bearer_auth(&app.token);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let r = req.send().await.expect("request");
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+async fn patch_settings(app: &TestApp, patch: Value) -> (u16, Value) {
+    call(app, "PATCH", "/settings", Some(patch)).await
+}
+
+/// A web chat customer who reads what the shop sends and taps its buttons.
+struct Customer<'a> {
+    app: &'a TestApp,
+    cookie: String,
+    sent: u32,
+    seen: i64,
+    /// Everything the shop said since the last turn.
+    said: Vec<Value>,
+}
+
+impl<'a> Customer<'a> {
+    async fn open(app: &'a TestApp) -> Customer<'a> {
+        let r = app
+            .client
+            .get(app.url(&format!("/chat/{}", app.shop.id)))
+            .send()
+            .await
+            .expect("chat page");
+        assert_eq!(r.status(), 200);
+        let cookie = r.headers()["set-cookie"]
+            .to_str()
+            .expect("cookie")
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        Customer {
+            app,
+            cookie,
+            sent: 0,
+            seen: 0,
+            said: Vec::new(),
+        }
+    }
+
+    async fn post(&mut self, path: &str, body: reqwest::Body, json: bool) {
+        self.sent += 1;
+        let mut url = self.app.url(&format!("/chat/{}/{path}", self.app.shop.id));
+        if !json {
+            url = format!("{url}?client_id=c{}", self.sent);
+        }
+        let mut req = self
+            .app
+            .client
+            .post(url)
+            .header("cookie", &self.cookie)
+            .body(body);
+        if json {
+            req = req.header("content-type", "application/json");
+        }
+        let r = req.send().await.expect("send");
+        assert_eq!(r.status(), 202, "{path}: {:?}", r.text().await);
+        self.app.drain().await;
+        self.read().await;
+    }
+
+    async fn say(&mut self, text: &str) {
+        let body = json!({"text": text, "client_id": format!("c{}", self.sent + 1)});
+        self.post("send", body.to_string().into(), true).await;
+    }
+
+    async fn tap(&mut self, payload: &str) {
+        let body = json!({"payload": payload, "client_id": format!("c{}", self.sent + 1)});
+        self.post("send", body.to_string().into(), true).await;
+    }
+
+    async fn send_photo(&mut self, bytes: Vec<u8>) {
+        self.post("upload", bytes.into(), false).await;
+    }
+
+    /// The messages sent since the last turn (the stream is read until it
+    /// has been quiet for a moment: the drain already sent everything).
+    async fn read(&mut self) {
+        let mut r = self
+            .app
+            .client
+            .get(self.app.url(&format!(
+                "/chat/{}/events?after={}",
+                self.app.shop.id, self.seen
+            )))
+            .header("cookie", &self.cookie)
+            .send()
+            .await
+            .expect("events");
+        let mut text = String::new();
+        while let Ok(Ok(Some(chunk))) =
+            tokio::time::timeout(std::time::Duration::from_millis(500), r.chunk()).await
+        {
+            text.push_str(&String::from_utf8_lossy(&chunk));
+        }
+        self.said.clear();
+        for line in text.lines() {
+            if let Some(id) = line
+                .strip_prefix("id: ")
+                .and_then(|i| i.trim().parse().ok())
+            {
+                self.seen = self.seen.max(id);
+            }
+            if let Some(m) = line
+                .strip_prefix("data: ")
+                .and_then(|d| serde_json::from_str(d).ok())
+            {
+                self.said.push(m);
+            }
+        }
+    }
+
+    fn text(&self) -> String {
+        self.said
+            .iter()
+            .filter_map(|m| m["text"].as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// Every button and quick reply payload offered in the last turn.
+    fn offered(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for m in &self.said {
+            let lists = [&m["quick_replies"], &m["buttons"]];
+            let cards = m["cards"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|c| &c["buttons"]);
+            for list in lists.into_iter().chain(cards) {
+                for b in list.as_array().into_iter().flatten() {
+                    if let Some(p) = b["payload"].as_str() {
+                        out.push(p.to_string());
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn offer(&self, prefix: &str) -> String {
+        self.offered()
+            .into_iter()
+            .find(|p| p.starts_with(prefix))
+            .unwrap_or_else(|| panic!("nothing starting {prefix} offered in {:#?}", self.said))
+    }
+
+    /// From the menu to a placed order of one of the first product, with a
+    /// new delivery address; the shop then asks how to pay.
+    async fn order_one(&mut self) {
+        self.tap("MENU_PRODUCTS").await;
+        let add = self.offer("ADD:");
+        self.tap(&add).await;
+        if let Some(pick) = self
+            .offered()
+            .into_iter()
+            .find(|p| p.starts_with("VARIANT:"))
+        {
+            self.tap(&pick).await;
+        }
+        if let Some(qty) = self.offered().into_iter().find(|p| p.starts_with("QTY:")) {
+            self.tap(&qty).await;
+        }
+        self.tap(&self.offer("CHECKOUT")).await;
+        if self.offered().iter().any(|p| p == "ADDR_SAVED") {
+            self.tap("ADDR_SAVED").await;
+        } else {
+            for line in [
+                "Somchai Jaidee",
+                "081-234-5678",
+                "99/1 Sukhumvit 11",
+                "Bangkok",
+                "Watthana",
+            ] {
+                self.say(line).await;
+            }
+        }
+        self.tap(&self.offer("PLACE")).await;
+        if !self.offered().iter().any(|p| p.starts_with("PAY:")) {
+            self.tap(&self.offer("PAYMENU:")).await;
+        }
+    }
+}
+
+/// The bank account and PromptPay id a seller really types.
+fn thai_shop_settings() -> Value {
+    json!({
+        "bank_accounts": [
+            {"bank": "Bangkok Bank", "account_name": "My shop Co.", "account_number": "987-6-54321-0"},
+            {"bank": "Kasikornbank", "account_name": "My shop Co.", "account_number": "111-2-33333-4", "default": true},
+        ],
+        "payment_qr": {"scheme": "promptpay", "id": "0891234567"},
+        "payment_methods": ["bank_transfer", "qr_transfer", "cod"],
+        "shipping_flat_fee": 4000,
+        "time_zone": "Asia/Bangkok",
+        "utility_templates": {"shipped": "order_shipped_v1"},
+    })
+}
+
+#[tokio::test]
+async fn a_shop_made_with_shop_create_and_the_api_takes_bank_transfers_and_promptpay() {
+    let app = shop_from_cli("THB").await;
+    // Out of the box the shop cannot take a transfer, and says so.
+    let (st, got) = call(&app, "GET", "/settings", None).await;
+    assert_eq!(st, 200);
+    assert!(
+        got["warnings"][0]
+            .as_str()
+            .unwrap_or_default()
+            .contains("no bank account"),
+        "{got}"
+    );
+    let (st, _) = call(
+        &app,
+        "POST",
+        "/products",
+        Some(json!({"name": "Canvas tote", "price": 25000, "variants": [{"name": "Natural", "stock": 5}]})),
+    )
+    .await;
+    assert_eq!(st, 201);
+    let (st, changed) = patch_settings(&app, thai_shop_settings()).await;
+    assert_eq!(st, 200, "{changed}");
+    assert_eq!(changed["warnings"], json!([]));
+    assert_eq!(changed["settings"]["payment_qr"]["id"], "0891234567");
+
+    // Bank transfer: the configured accounts, the default first, and the slip.
+    let mut c = Customer::open(&app).await;
+    c.tap("GET_STARTED").await;
+    assert!(c.text().contains("Welcome to My shop"), "{}", c.text());
+    c.order_one().await;
+    assert!(
+        c.text().contains("฿290.00"),
+        "250 + 40 shipping: {}",
+        c.text()
+    );
+    let bank = c.offer("PAY:bank:");
+    c.offer("PAY:qr:");
+    c.tap(&bank).await;
+    let text = c.text();
+    let (default, other) = (text.find("111-2-33333-4"), text.find("987-6-54321-0"));
+    assert!(
+        default.is_some() && other.is_some(),
+        "both accounts: {text}"
+    );
+    assert!(default < other, "the default account comes first: {text}");
+    assert!(text.contains("Kasikornbank"), "{text}");
+    c.send_photo(fixtures::photo_jpeg(900, 1600, 7)).await;
+    assert!(
+        c.text().contains("Payment confirmation: pending"),
+        "{}",
+        c.text()
+    );
+
+    // PromptPay: a QR that decodes to the configured id and the exact amount.
+    c.order_one().await;
+    let qr = c.offer("PAY:qr:");
+    c.tap(&qr).await;
+    let image = c
+        .said
+        .iter()
+        .find_map(|m| m["url"].as_str().map(str::to_string))
+        .unwrap_or_else(|| panic!("a QR image in {:#?}", c.said));
+    // The image's address is the configured public URL; fetch its path here.
+    let path = image
+        .find("/media/")
+        .map(|i| &image[i..])
+        .expect("a media address");
+    let url = app.url(path);
+    let png = app
+        .client
+        .get(&url)
+        .send()
+        .await
+        .expect("qr")
+        .bytes()
+        .await
+        .expect("qr bytes");
+    let gray = image::load_from_memory(&png).expect("a PNG").to_luma8();
+    let mut prepared = rqrr::PreparedImage::prepare(gray);
+    let grids = prepared.detect_grids();
+    let (_, payload) = grids.first().expect("a QR code").decode().expect("decodes");
+    // Tag 29 (PromptPay) carries the phone as 0066 + 9 digits; tag 54 the amount.
+    assert!(payload.contains("01130066891234567"), "{payload}");
+    assert!(payload.contains("5406290.00"), "{payload}");
+    c.send_photo(fixtures::photo_jpeg(900, 1600, 8)).await;
+    assert!(
+        c.text().contains("Payment confirmation: pending"),
+        "{}",
+        c.text()
+    );
+
+    // The seller sees both orders waiting for review.
+    let (_, list) = call(&app, "GET", "/orders?payment_status=pending_review", None).await;
+    assert_eq!(list["orders"].as_array().map(Vec::len), Some(2), "{list}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn wrong_settings_are_refused_by_field_and_nothing_of_them_is_kept() {
+    let app = shop_from_cli("THB").await;
+    let (st, _) = patch_settings(&app, thai_shop_settings()).await;
+    assert_eq!(st, 200);
+    let (_, before) = call(&app, "GET", "/settings", None).await;
+    let account = |n: &str| json!([{"bank": "KBank", "account_name": "Me", "account_number": n}]);
+    let cases = [
+        (
+            json!({"payment_qr": {"scheme": "promptpay", "id": "12345"}}),
+            "payment_qr.id",
+        ),
+        (
+            json!({"payment_qr": {"scheme": "promptpay", "id": "3101700230705"}}),
+            "payment_qr.id",
+        ),
+        (
+            json!({"payment_qr": {"scheme": "vietqr", "bank_bin": "970436", "account": "0011"}}),
+            "payment_qr.scheme",
+        ),
+        (
+            json!({"bank_accounts": account("12A-3456789")}),
+            "bank_accounts[0].account_number",
+        ),
+        (json!({"shipping_flat_fee": -100}), "shipping_flat_fee"),
+        (json!({"hold_hours": 0}), "hold_hours"),
+        (
+            json!({"utility_templates": {"shipped": "order shipped"}}),
+            "utility_templates.shipped",
+        ),
+        (
+            json!({"utility_templates": {"birthday": "hello"}}),
+            "utility_templates.birthday",
+        ),
+        (json!({"time_zone": "GMT+7"}), "time_zone"),
+        (json!({"payment_methods": []}), "payment_methods"),
+        (json!({"colour": "red"}), "colour"),
+        // A good change beside a bad one: neither is kept.
+        (
+            json!({"hold_hours": 48, "shipping_flat_fee": -1}),
+            "shipping_flat_fee",
+        ),
+    ];
+    for (patch, field) in cases {
+        let (st, body) = patch_settings(&app, patch.clone()).await;
+        assert_eq!(st, 400, "{patch} → {body}");
+        assert_eq!(body["field"], field, "{patch} → {body}");
+        assert!(
+            body["reason"].as_str().is_some_and(|r| r.len() > 10),
+            "a reason: {body}"
+        );
+    }
+    let (_, after) = call(&app, "GET", "/settings", None).await;
+    assert_eq!(before, after, "no refused change was kept");
+    let (_, history) = call(&app, "GET", "/settings/history", None).await;
+    assert_eq!(
+        history["changes"].as_array().map(Vec::len),
+        Some(1),
+        "{history}"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn vietqr_settings_need_a_real_bank_bin_in_a_vnd_shop() {
+    let app = shop_from_cli("VND").await;
+    let qr = |bin: &str| json!({"payment_qr": {"scheme": "vietqr", "bank_bin": bin, "account": "0011000123456"}});
+    let (st, body) = patch_settings(&app, qr("123456")).await;
+    assert_eq!(
+        (st, body["field"].as_str()),
+        (400, Some("payment_qr.bank_bin")),
+        "{body}"
+    );
+    let (st, body) = patch_settings(
+        &app,
+        json!({"payment_qr": {"scheme": "promptpay", "id": "0891234567"}}),
+    )
+    .await;
+    assert_eq!(
+        (st, body["field"].as_str()),
+        (400, Some("payment_qr.scheme")),
+        "{body}"
+    );
+    let (st, body) = patch_settings(&app, qr("970436")).await;
+    assert_eq!(st, 200, "{body}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn every_change_is_in_the_history_with_who_and_when_and_applies_at_once() {
+    let app = shop_from_cli("THB").await;
+    let (st, _) = patch_settings(&app, json!({"hold_hours": 48})).await;
+    assert_eq!(st, 200);
+    // The same value again changes nothing and records nothing.
+    let (st, same) = patch_settings(&app, json!({"hold_hours": 48})).await;
+    assert_eq!((st, same["changed"].clone()), (200, json!([])));
+    let (st, _) = patch_settings(
+        &app,
+        json!({"utility_templates": {"shipped": "shipped_v2"}, "shipping_flat_fee": 3000}),
+    )
+    .await;
+    assert_eq!(st, 200);
+    let (st, h) = call(&app, "GET", "/settings/history", None).await;
+    assert_eq!(st, 200);
+    let changes = h["changes"].as_array().cloned().unwrap_or_default();
+    assert_eq!(changes.len(), 2, "{h}");
+    assert_eq!(
+        changes[0]["fields"],
+        json!(["shipping_flat_fee", "utility_templates"])
+    );
+    assert_eq!(changes[1]["fields"], json!(["hold_hours"]));
+    assert_eq!(changes[1]["before"]["hold_hours"], 24);
+    assert_eq!(changes[1]["after"]["hold_hours"], 48);
+    assert_eq!(
+        changes[0]["actor"], "seller:owner",
+        "the token's label: {h}"
+    );
+    let at = changes[0]["at"].as_i64().unwrap_or_default();
+    assert!((common::now().millis() - at).abs() < 60_000, "when: {at}");
+    // Paging back from the newest.
+    let (_, page) = call(
+        &app,
+        "GET",
+        &format!("/settings/history?limit=1&before={}", changes[0]["id"]),
+        None,
+    )
+    .await;
+    assert_eq!(page["changes"][0]["id"], changes[1]["id"]);
+    // The server's own view of the shop has the change without a restart.
+    let view = app
+        .state()
+        .shop_views
+        .get(&app.db, app.shop.id)
+        .await
+        .expect("view")
+        .expect("shop");
+    assert_eq!(view.shop.settings.shipping_flat_fee, 3000);
+    // Only the owner changes settings; anyone may read them.
+    let (_, made) = call(
+        &app,
+        "POST",
+        "/tokens",
+        Some(json!({"label": "Nok", "role": "manager"})),
+    )
+    .await;
+    let manager = made["token"].as_str().expect("token").to_string();
+    let r = app
+        .client
+        .patch(app.url("/api/v1/settings"))
+        .bearer_auth(&manager)
+        .json(&json!({"hold_hours": 1}))
+        .send()
+        .await
+        .expect("patch");
+    assert_eq!(r.status(), 403);
+    let r = app
+        .client
+        .get(app.url("/api/v1/settings/history"))
+        .bearer_auth(&manager)
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(r.status(), 403);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn operators_set_and_show_settings_from_the_command_line() {
+    let test_db = common::fresh_db().await;
+    let url = test_db.url.clone();
+    let (id, _) = create_shop_with_cli(&url, "THB");
+    let run = |args: &[&str]| {
+        let out = chatbill()
+            .args(args)
+            .env("DATABASE_URL", &url)
+            .output()
+            .expect("run");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let shop = id.get().to_string();
+    let (ok, out, err) = run(&[
+        "shop",
+        "set",
+        "--shop",
+        &shop,
+        "hold_hours=36",
+        "payment_qr.scheme=promptpay",
+        "payment_qr.id=3101700230704",
+        "utility_templates.shipped=order_shipped",
+        "time_zone=Asia/Bangkok",
+    ]);
+    assert!(ok, "{out} {err}");
+    assert!(
+        out.contains("hold_hours") && out.contains("payment_qr"),
+        "{out}"
+    );
+    let (ok, _, err) = run(&[
+        "shop",
+        "set",
+        "--shop",
+        &shop,
+        "payment_qr.id=3101700230705",
+    ]);
+    assert!(!ok);
+    assert!(
+        err.contains("payment_qr.id") && err.contains("check digit"),
+        "{err}"
+    );
+    let (ok, shown, _) = run(&["shop", "show", "--shop", &shop]);
+    assert!(ok);
+    let shown: Value = serde_json::from_str(&shown).expect("JSON");
+    assert_eq!(shown["hold_hours"], 36);
+    assert_eq!(
+        shown["payment_qr"],
+        json!({"scheme": "promptpay", "id": "3101700230704"})
+    );
+    assert_eq!(shown["utility_templates"]["shipped"], "order_shipped");
+    let (ok, history, _) = run(&["shop", "history", "--shop", &shop]);
+    assert!(
+        ok && history.contains("operator (command line)"),
+        "{history}"
+    );
+    drop(test_db);
+}
+
+#[tokio::test]
+async fn the_console_settings_page_saves_refuses_in_words_and_keeps_what_was_typed() {
+    let app = shop_from_cli("THB").await;
+    let cookie = format!("cb_admin={}", app.token);
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let page = app
+        .client
+        .get(app.url("/admin/settings"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .expect("page");
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.expect("html");
+    assert!(
+        html.contains("Bank accounts for transfers") && html.contains("Shipped (with tracking)")
+    );
+    assert!(
+        html.contains("there is no bank account"),
+        "the warning shows"
+    );
+    let form = |promptpay: &str| {
+        vec![
+            ("method_bank_transfer", "on".to_string()),
+            ("method_qr_transfer", "on".to_string()),
+            ("bank_0", "Kasikornbank".to_string()),
+            ("name_0", "My shop Co.".to_string()),
+            ("number_0", "111-2-33333-4".to_string()),
+            ("default_account", "0".to_string()),
+            ("bank_1", String::new()),
+            ("name_1", String::new()),
+            ("number_1", String::new()),
+            ("qr_scheme", "promptpay".to_string()),
+            ("promptpay_id", promptpay.to_string()),
+            ("shipping_fee", "40".to_string()),
+            ("free_over", "1,000".to_string()),
+            ("hold_hours", "24".to_string()),
+            ("reminder_hours", "2".to_string()),
+            ("time_zone", "Asia/Bangkok".to_string()),
+            ("template_shipped", "order_shipped".to_string()),
+        ]
+    };
+    let r = no_redirects
+        .post(app.url("/admin/settings"))
+        .header("cookie", &cookie)
+        .form(&form("12345"))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 400);
+    let html = r.text().await.expect("html");
+    assert!(
+        html.contains("PromptPay id: "),
+        "the setting is named in words"
+    );
+    assert!(
+        html.contains("value=\"111-2-33333-4\""),
+        "what was typed is still there"
+    );
+    assert_eq!(
+        shops::get(&app.db, app.shop.id)
+            .await
+            .expect("shop")
+            .settings,
+        Default::default(),
+        "nothing was saved"
+    );
+    let r = no_redirects
+        .post(app.url("/admin/settings"))
+        .header("cookie", &cookie)
+        .form(&form("0891234567"))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 303, "{:?}", r.text().await);
+    let s = shops::get(&app.db, app.shop.id)
+        .await
+        .expect("shop")
+        .settings;
+    assert_eq!(s.shipping_flat_fee, 4000);
+    assert_eq!(s.free_shipping_over, Some(100_000));
+    assert_eq!(s.bank_accounts.len(), 1);
+    assert!(s.bank_accounts[0].default);
+    assert_eq!(
+        s.utility_templates.get("shipped").map(String::as_str),
+        Some("order_shipped")
+    );
+    let html = app
+        .client
+        .get(app.url("/admin/settings"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        html.contains("PromptPay id") && html.contains("Shipping fee"),
+        "the change is listed"
+    );
+    assert!(!html.contains("there is no bank account"));
+    // A manager sees no settings page and cannot post one.
+    let (_, made) = call(
+        &app,
+        "POST",
+        "/tokens",
+        Some(json!({"label": "Nok", "role": "manager"})),
+    )
+    .await;
+    let manager = format!("cb_admin={}", made["token"].as_str().expect("token"));
+    let r = app
+        .client
+        .get(app.url("/admin/settings"))
+        .header("cookie", &manager)
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(r.status(), 403);
+    let r = no_redirects
+        .post(app.url("/admin/settings"))
+        .header("cookie", &manager)
+        .form(&form("0891234567"))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 403);
+    app.stop().await;
+}
