@@ -178,6 +178,14 @@ impl Driver {
         .map(|_| ())
     }
 
+    /// Empties a field, then types into it.
+    async fn retype(&self, css: &str, text: &str) -> Result<(), String> {
+        let el = self.find(css).await?;
+        self.cmd("POST", &format!("/element/{el}/clear"), None)
+            .await?;
+        self.type_into(css, text).await
+    }
+
     async fn screenshot(&self, to: &Path) -> Result<(), String> {
         let v = self.cmd("GET", "/screenshot", None).await?;
         let b64 = v.as_str().ok_or("no screenshot")?;
@@ -707,4 +715,97 @@ async fn the_web_chat_receives_the_payment_confirmation_live() {
     drop(driver);
     result.unwrap();
     app.stop().await;
+}
+
+/// The owner sets up payments in the settings page on a phone-sized
+/// screen: a wrong PromptPay id is refused in words, the fixed one saves,
+/// and the bill's bank-transfer warning goes away.
+#[tokio::test]
+async fn the_owner_sets_up_payments_in_the_console_settings_page() {
+    let name = "the_owner_sets_up_payments_in_the_console_settings_page";
+    let (Some(chromium), Some(chromedriver)) = (
+        find(&["chromium", "chromium-browser", "google-chrome"]),
+        find(&["chromedriver"]),
+    ) else {
+        println!("SKIPPED {name}: chromium or chromedriver not on PATH");
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let driver = match Driver::start(&chromium, &chromedriver).await {
+        Ok(d) => d,
+        Err(e) => {
+            println!("SKIPPED {name}: the browser did not start: {e}");
+            app.stop().await;
+            return;
+        }
+    };
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let shots = if std::env::var("UPDATE_SCREENSHOTS").is_ok_and(|v| v == "1") {
+        root.join("docs")
+    } else {
+        root.join("target").join("screenshots")
+    };
+    let _ = std::fs::create_dir_all(&shots);
+    let run = async {
+        driver
+            .cmd(
+                "POST",
+                "/window/rect",
+                Some(json!({"width": 390, "height": 844})),
+            )
+            .await?;
+        driver.goto(&app.url("/admin/login")).await?;
+        driver.type_into("#token", &app.token).await?;
+        driver.click("#login").await?;
+        wait_for_element(&driver, "#tabs", 10).await?;
+        driver.click("header a[href='/admin/settings']").await?;
+        wait_for_element(&driver, "#settings-form", 10).await?;
+        wait_for_text(&driver, "there is no bank account", 5).await?;
+        driver.type_into("#bank_0", "Kasikornbank").await?;
+        driver.type_into("#name_0", "Test shop Co.").await?;
+        driver.type_into("#number_0", "111-2-33333-4").await?;
+        driver.click("#qr_promptpay").await?;
+        driver.type_into("#promptpay_id", "12345").await?;
+        driver.retype("#shipping_fee", "40").await?;
+        driver
+            .type_into("#template_shipped", "order_shipped")
+            .await?;
+        driver.click("#save-settings").await?;
+        wait_for_element(&driver, "#flash-error", 10).await?;
+        wait_for_text(&driver, "PromptPay id:", 5).await?;
+        let number = driver.find("#number_0").await?;
+        let kept = driver
+            .cmd("GET", &format!("/element/{number}/property/value"), None)
+            .await?;
+        if kept != json!("111-2-33333-4") {
+            return Err(format!("the typed account number was lost: {kept}"));
+        }
+        driver.retype("#promptpay_id", "0812345678").await?;
+        driver
+            .screenshot(&shots.join("console-settings.png"))
+            .await?;
+        driver.click("#save-settings").await?;
+        wait_for_element(&driver, "#flash-ok", 10).await?;
+        wait_for_text(&driver, "Saved:", 5).await?;
+        if page_text(&driver)
+            .await
+            .contains("there is no bank account")
+        {
+            return Err("the warning stayed after the account was saved".into());
+        }
+        let s = chatbill::store::shops::get(&app.db, app.shop.id)
+            .await
+            .map_err(|e| e.to_string())?
+            .settings;
+        if s.shipping_flat_fee != 4000 || s.bank_accounts.len() != 1 || s.payment_qr.is_none() {
+            return Err(format!("not what was typed: {s:?}"));
+        }
+        Ok::<(), String>(())
+    };
+    let result = run.await;
+    driver.quit().await;
+    app.stop().await;
+    if let Err(e) = result {
+        panic!("{e}");
+    }
 }
