@@ -5,6 +5,7 @@
 //! nothing here knows HTTP.
 
 pub mod books;
+pub mod channels;
 pub mod conversation;
 pub mod customers;
 pub mod demo;

@@ -21,6 +21,16 @@ pub struct Accounts {
 const ACCOUNT_TTL: Duration = Duration::from_secs(10);
 
 impl Accounts {
+    /// Drops what is cached for a Page after it is bound or unbound here
+    /// (other instances see it within `ACCOUNT_TTL`).
+    pub fn forget(&self, account: &str) {
+        if let Ok(mut c) = self.cache.lock() {
+            for slot in c.iter_mut() {
+                slot.remove(account);
+            }
+        }
+    }
+
     pub async fn shop_for(
         &self,
         db: &Db,

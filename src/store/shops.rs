@@ -124,6 +124,52 @@ pub async fn bind_channel(
     Ok(())
 }
 
+/// Binds a channel account to `shop` unless another shop holds it
+/// (`false`); binding it again replaces its token.
+pub async fn bind_own_channel(
+    db: &Db,
+    shop: ShopId,
+    channel: &str,
+    external_id: &str,
+    access_token: &str,
+    now: Timestamp,
+) -> Result<bool> {
+    let n = sqlx::query(
+        "insert into channel_accounts (shop_id, channel, external_id, access_token, created_at) \
+         values ($1, $2, $3, $4, $5) \
+         on conflict (channel, external_id) do update set access_token = excluded.access_token \
+         where channel_accounts.shop_id = excluded.shop_id",
+    )
+    .bind(shop.get())
+    .bind(channel)
+    .bind(external_id)
+    .bind(access_token)
+    .bind(now.millis())
+    .execute(&db.writer)
+    .await?
+    .rows_affected();
+    Ok(n > 0)
+}
+
+/// Unbinds a channel account of `shop`; `false` when it had none such.
+pub async fn unbind_channel(
+    db: &Db,
+    shop: ShopId,
+    channel: &str,
+    external_id: &str,
+) -> Result<bool> {
+    let n = sqlx::query(
+        "delete from channel_accounts where shop_id = $1 and channel = $2 and external_id = $3",
+    )
+    .bind(shop.get())
+    .bind(channel)
+    .bind(external_id)
+    .execute(&db.writer)
+    .await?
+    .rows_affected();
+    Ok(n > 0)
+}
+
 pub async fn find_channel(
     db: &Db,
     channel: &str,

@@ -726,3 +726,223 @@ async fn the_console_settings_page_saves_refuses_in_words_and_keeps_what_was_typ
     assert_eq!(r.status(), 403);
     app.stop().await;
 }
+
+const PAGE: &str = "431900112233445";
+
+#[tokio::test]
+async fn the_owner_binds_the_page_with_a_token_meta_accepts_and_never_sees_it_again() {
+    use chatbill::config::ExposeSecret;
+    use chatbill_load::fake_graph::{FakeGraph, Reply};
+    let graph = FakeGraph::start().await;
+    let app = TestApp::spawn_with(&[("META_GRAPH_URL", graph.url.as_str())]).await;
+    let token = format!("page-token-{PAGE}-first-0123456789");
+    let bind = |page: &str, token: &str| json!({"page_id": page, "access_token": token});
+
+    // Bad input, a token of another Page, a token Meta refuses: nothing is bound.
+    let (st, body) = call(
+        &app,
+        "PUT",
+        "/channels/messenger",
+        Some(bind("my-page", &token)),
+    )
+    .await;
+    assert_eq!(st, 400, "{body}");
+    let (st, body) = call(
+        &app,
+        "PUT",
+        "/channels/messenger",
+        Some(bind(PAGE, "page-token-999-0123456789abcdef")),
+    )
+    .await;
+    assert_eq!(st, 422, "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Fake Page 999"),
+        "{body}"
+    );
+    graph.script(vec![Reply::Error {
+        status: 400,
+        code: 190,
+        subcode: None,
+    }]);
+    let (st, body) = call(&app, "PUT", "/channels/messenger", Some(bind(PAGE, &token))).await;
+    assert_eq!(st, 422, "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("did not accept"),
+        "{body}"
+    );
+    assert!(
+        shops::channels_of(&app.db, app.shop.id)
+            .await
+            .expect("channels")
+            .is_empty()
+    );
+
+    // A good token: checked with GET /me carrying it, then bound.
+    let (st, body) = call(&app, "PUT", "/channels/messenger", Some(bind(PAGE, &token))).await;
+    assert_eq!(st, 200, "{body}");
+    assert_eq!(body["page"]["name"], format!("Fake Page {PAGE}"));
+    let me = graph
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.ends_with("/me"))
+        .last()
+        .expect("GET /me");
+    assert_eq!(me.auth.as_deref(), Some(format!("Bearer {token}").as_str()));
+    // Rotated: the new token replaces the old one.
+    let rotated = format!("page-token-{PAGE}-second-0123456789");
+    let (st, _) = call(
+        &app,
+        "PUT",
+        "/channels/messenger",
+        Some(bind(PAGE, &rotated)),
+    )
+    .await;
+    assert_eq!(st, 200);
+    let stored = shops::channels_of(&app.db, app.shop.id)
+        .await
+        .expect("channels");
+    assert_eq!(stored.len(), 1);
+    assert_eq!(
+        stored[0]
+            .access_token
+            .as_ref()
+            .map(|t| t.expose_secret().to_string()),
+        Some(rotated.clone())
+    );
+    // No route shows the token.
+    for path in ["/channels", "/settings", "/openapi.json"] {
+        let r = app
+            .client
+            .get(app.url(&format!("/api/v1{path}")))
+            .bearer_auth(&app.token)
+            .send()
+            .await
+            .expect("get");
+        let text = r.text().await.expect("text");
+        assert!(!text.contains("page-token-"), "{path} shows a token");
+    }
+    let (_, list) = call(&app, "GET", "/channels", None).await;
+    assert_eq!(
+        list["channels"],
+        json!([{"channel": "messenger", "id": PAGE, "has_token": true}])
+    );
+    let settings_page = app
+        .client
+        .get(app.url("/admin/settings"))
+        .header("cookie", format!("cb_admin={}", app.token))
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    assert!(settings_page.contains(PAGE) && !settings_page.contains("page-token-"));
+
+    // The menu, from the API as from `chatbill messenger setup`.
+    let (st, _) = call(
+        &app,
+        "POST",
+        &format!("/channels/messenger/{PAGE}/setup"),
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(st, 200);
+    let profile = graph
+        .requests()
+        .into_iter()
+        .find(|r| r.path.ends_with("/me/messenger_profile"))
+        .expect("profile call");
+    assert_eq!(
+        profile.auth.as_deref(),
+        Some(format!("Bearer {rotated}").as_str())
+    );
+    assert!(
+        profile.body["persistent_menu"].is_array(),
+        "{}",
+        profile.body
+    );
+
+    // Another shop cannot take the Page, even with its token.
+    let (other, other_token) =
+        common::make_shop(&app.db, "Other shop", chatbill::domain::Currency::THB).await;
+    let r = app
+        .client
+        .put(app.url("/api/v1/channels/messenger"))
+        .bearer_auth(&other_token)
+        .json(&bind(PAGE, &rotated))
+        .send()
+        .await
+        .expect("put");
+    assert_eq!(r.status(), 409);
+    assert!(
+        shops::channels_of(&app.db, other.id)
+            .await
+            .expect("channels")
+            .is_empty()
+    );
+
+    // Only the owner binds.
+    let (_, made) = call(
+        &app,
+        "POST",
+        "/tokens",
+        Some(json!({"label": "Nok", "role": "manager"})),
+    )
+    .await;
+    let manager = made["token"].as_str().expect("token").to_string();
+    let r = app
+        .client
+        .put(app.url("/api/v1/channels/messenger"))
+        .bearer_auth(&manager)
+        .json(&bind(PAGE, &rotated))
+        .send()
+        .await
+        .expect("put");
+    assert_eq!(r.status(), 403);
+
+    // Unbound: the Page's messages no longer reach this shop.
+    let (st, _) = call(&app, "DELETE", &format!("/channels/messenger/{PAGE}"), None).await;
+    assert_eq!(st, 200);
+    let (st, _) = call(&app, "DELETE", &format!("/channels/messenger/{PAGE}"), None).await;
+    assert_eq!(st, 404);
+    let owner = app
+        .state()
+        .accounts
+        .shop_for(&app.db, chatbill::channels::Channel::Messenger, PAGE)
+        .await
+        .expect("lookup");
+    assert_eq!(owner, None);
+
+    // The console's form binds it again, checked the same way.
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let r = no_redirects
+        .post(app.url("/admin/channels/messenger"))
+        .header("cookie", format!("cb_admin={}", app.token))
+        .form(&[("page_id", PAGE), ("access_token", token.as_str())])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 303);
+    let to = r.headers()["location"]
+        .to_str()
+        .expect("location")
+        .to_string();
+    assert!(to.contains("notice=Token%20checked"), "{to}");
+    assert_eq!(
+        shops::channels_of(&app.db, app.shop.id)
+            .await
+            .expect("channels")
+            .len(),
+        1
+    );
+    app.stop().await;
+}

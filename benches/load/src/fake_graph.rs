@@ -170,6 +170,21 @@ async fn handle(
         Reply::RateLimited { regain_minutes } => return rate_limited(regain_minutes),
         Reply::Ok => {}
     }
+    // /v25.0/me: who a token speaks for. A token `page-token-<id>[-…]` is
+    // the Page <id>; any other the Page 1234567890.
+    if uri.path().ends_with("/me") {
+        let token = headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or("");
+        let id = token
+            .strip_prefix("page-token-")
+            .and_then(|rest| rest.split('-').next())
+            .unwrap_or("1234567890");
+        return axum::Json(serde_json::json!({"id": id, "name": format!("Fake Page {id}")}))
+            .into_response();
+    }
     // /v25.0/{page}/messages
     let page = uri.path().split('/').nth(2).unwrap_or("");
     if !inner.admit(page, at) {

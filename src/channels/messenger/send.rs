@@ -107,6 +107,34 @@ impl Graph {
             .await
     }
 
+    /// Who a Page access token speaks for (`GET /me`): the Page's id and
+    /// name, or Meta's refusal (an expired or wrong token).
+    pub async fn whoami(&self, token: &str) -> Result<(String, String), SendError> {
+        let response = self
+            .http
+            .get(format!("{}/me?fields=id,name", self.base))
+            .bearer_auth(token)
+            .timeout(Duration::from_secs(15))
+            .send()
+            .await
+            .map_err(|e| SendError::Transient(format!("transport: {e}")))?;
+        let status = response.status().as_u16();
+        let text = response
+            .text()
+            .await
+            .map_err(|e| SendError::Transient(format!("reading the answer: {e}")))?;
+        if !(200..300).contains(&status) {
+            return Err(classify(status, &text));
+        }
+        let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+        match (v["id"].as_str(), v["name"].as_str()) {
+            (Some(id), name) => Ok((id.to_string(), name.unwrap_or("").to_string())),
+            _ => Err(SendError::Permanent(format!(
+                "an answer without an id: {text:.200}"
+            ))),
+        }
+    }
+
     pub async fn post(&self, url: &str, token: &str, body: &Value) -> Result<String, SendError> {
         let response = self
             .http

@@ -7,6 +7,7 @@
 pub mod access;
 pub mod auth;
 pub mod books;
+pub mod channels;
 pub mod console;
 pub mod conversations;
 pub mod customers;
@@ -413,6 +414,38 @@ pub fn endpoints() -> Vec<Endpoint> {
             "settings",
             "Who changed which settings when, newest first, with the settings before and after (before: an id to page back from; limit 1–200)",
             get(settings::history),
+        ),
+        ep(
+            "get",
+            "/channels",
+            &[P::ChangeSettings],
+            "channels",
+            "The shop's bound channels (Facebook Pages): id and whether a token is stored; never the token",
+            get(channels::list),
+        ),
+        ep(
+            "put",
+            "/channels/messenger",
+            &[P::ChangeSettings],
+            "channels",
+            "Bind a Facebook Page, or replace its access token after Meta rotated it: {page_id, access_token}. The token is checked with the Graph API (GET /me) first: 422 when Meta refuses it or it is another Page's, 409 when another shop has the Page",
+            put(channels::bind),
+        ),
+        ep(
+            "delete",
+            "/channels/messenger/{page_id}",
+            &[P::ChangeSettings],
+            "channels",
+            "Unbind a Facebook Page: the shop stops answering there",
+            delete(channels::unbind),
+        ),
+        ep(
+            "post",
+            "/channels/messenger/{page_id}/setup",
+            &[P::ChangeSettings],
+            "channels",
+            "Set Get Started, the greeting and the persistent menu in English, Thai and Vietnamese on the Page (as chatbill messenger setup)",
+            post(channels::setup),
         ),
         ep(
             "get",

@@ -79,6 +79,10 @@ fn body_schema(method: &str, path: &str) -> Option<Value> {
         ),
         ("put", "image") => obj(json!({"image_url": t("string")}), &["image_url"]),
         ("patch", "settings") | ("put", "settings") => settings_schema(),
+        ("put", "messenger") => obj(
+            json!({"page_id": {"type": "string", "pattern": "^[0-9]{1,30}$"}, "access_token": {"type": "string", "writeOnly": true}}),
+            &["page_id", "access_token"],
+        ),
         ("post", "variants") | ("patch", _) => obj(
             json!({"name": t("string"), "price": {"type": ["integer", "null"]}, "stock": {"type": ["integer", "null"]}}),
             &[],

@@ -7,6 +7,7 @@
 //! role cannot use (`can` in every template context).
 
 mod books;
+mod channels;
 mod chats;
 mod orders;
 mod products;
@@ -44,6 +45,15 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/orders/{id}/{action}", post(orders::order_action))
         .route("/admin/payments/{id}/slip", get(orders::slip))
         .route("/admin/books", get(books::books_page))
+        .route("/admin/channels/messenger", post(channels::bind))
+        .route(
+            "/admin/channels/messenger/{page}/unbind",
+            post(channels::unbind),
+        )
+        .route(
+            "/admin/channels/messenger/{page}/setup",
+            post(channels::setup),
+        )
         .route(
             "/admin/settings",
             get(settings::settings_page).post(settings::settings_save),

@@ -148,11 +148,19 @@ async fn render(
             .collect(),
         Err(e) => return page_error(e.into()),
     };
+    let pages: Vec<Value> = match shops::channels_of(&state.db, auth.shop.id).await {
+        Ok(c) => c
+            .iter()
+            .filter(|c| c.channel == "messenger")
+            .map(|c| json!({"id": c.external_id, "has_token": c.access_token.is_some()}))
+            .collect(),
+        Err(e) => return page_error(e.into()),
+    };
     page(
         "admin/settings.html",
         context! {
             shop => auth.shop.name.clone(), unread => unread, can => can(auth), error => error, notice => notice,
-            s => view(auth, shown), warnings => app_settings::warnings(shown), history => history,
+            s => view(auth, shown), pages => pages, warnings => app_settings::warnings(shown), history => history,
             currency => auth.shop.currency.code().to_string(), zone => cal.zone_name(),
         },
     )
