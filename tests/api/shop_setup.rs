@@ -790,8 +790,8 @@ async fn the_owner_binds_the_page_with_a_token_meta_accepts_and_never_sees_it_ag
     let me = graph
         .requests()
         .into_iter()
-        .filter(|r| r.path.ends_with("/me"))
-        .last()
+        .rev()
+        .find(|r| r.path.ends_with("/me"))
         .expect("GET /me");
     assert_eq!(me.auth.as_deref(), Some(format!("Bearer {token}").as_str()));
     // Rotated: the new token replaces the old one.
