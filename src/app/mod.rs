@@ -17,6 +17,7 @@ pub mod payments;
 pub mod settings;
 pub mod shop_views;
 pub mod slips;
+pub mod undelivered;
 
 use crate::config::Config;
 use crate::metrics::Metrics;

@@ -31,6 +31,7 @@ pub mod send_budgets;
 pub mod shops;
 pub mod timers;
 pub mod tokens;
+pub mod undelivered;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::migrate::{Migration, MigrationType, Migrator};

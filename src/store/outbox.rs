@@ -30,6 +30,15 @@ impl OutboundPayload {
             OutboundPayload::Message { .. } => "reply",
         }
     }
+
+    /// The order a push is about, kept beside it so the order page can
+    /// show its undelivered pushes.
+    pub fn order_id(&self) -> Option<i64> {
+        match self {
+            OutboundPayload::Notice { order_id, .. } => Some(order_id.get()),
+            _ => None,
+        }
+    }
 }
 
 /// Queues one message for a customer, in one statement: the insert reads
@@ -46,8 +55,8 @@ pub async fn enqueue(
 ) -> Result<bool> {
     let json = serde_json::to_string(payload).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let n = sqlx::query(
-        "insert into outbox_messages (shop_id, customer_id, channel, recipient, idempotency_key, purpose, payload, status, next_attempt_at, created_at) \
-         select shop_id, id, channel, channel_user_id, $1, $2, $3, 'pending', $4, $4 from customers where id = $5 and shop_id = $6 \
+        "insert into outbox_messages (shop_id, customer_id, channel, recipient, idempotency_key, purpose, payload, status, next_attempt_at, created_at, order_id) \
+         select shop_id, id, channel, channel_user_id, $1, $2, $3, 'pending', $4, $4, $7 from customers where id = $5 and shop_id = $6 \
          on conflict (idempotency_key) do nothing",
     )
     .bind(key)
@@ -56,6 +65,7 @@ pub async fn enqueue(
     .bind(now.millis())
     .bind(customer.get())
     .bind(shop.get())
+    .bind(payload.order_id())
     .execute(&mut **tx)
     .await?
     .rows_affected();
@@ -88,9 +98,9 @@ pub async fn enqueue_many(tx: &mut Tx, rows: &[NewOutbound], now: Timestamp) -> 
     let backend = super::backend_of(tx);
     for chunk in rows.chunks(100) {
         let sql = format!(
-            "insert into outbox_messages (shop_id, customer_id, channel, recipient, idempotency_key, purpose, payload, next_attempt_at, created_at) \
+            "insert into outbox_messages (shop_id, customer_id, channel, recipient, idempotency_key, purpose, payload, next_attempt_at, created_at, order_id) \
              values {} on conflict (idempotency_key) do nothing",
-            super::placeholders(backend, 0, chunk.len(), 9)
+            super::placeholders(backend, 0, chunk.len(), 10)
         );
         let mut q = sqlx::query(&sql);
         for r in chunk {
@@ -105,7 +115,8 @@ pub async fn enqueue_many(tx: &mut Tx, rows: &[NewOutbound], now: Timestamp) -> 
                 .bind(r.payload.purpose())
                 .bind(json)
                 .bind(now.millis())
-                .bind(now.millis());
+                .bind(now.millis())
+                .bind(r.payload.order_id());
         }
         q.execute(&mut **tx).await?;
     }
@@ -158,6 +169,8 @@ pub struct OutRow {
     /// 24-hour window), read with the claim.
     pub locale: Option<String>,
     pub last_inbound_at: Option<Timestamp>,
+    /// The seller asked for it to go as the shop's utility template.
+    pub via_template: bool,
 }
 
 /// Leases due messages that are first in line for their customer, so each
@@ -175,7 +188,7 @@ pub async fn claim(
         super::Backend::Postgres => " for update of o skip locked",
     };
     let rows = sqlx::query(&format!(
-        "select o.id, o.shop_id, o.customer_id, o.channel, o.recipient, o.idempotency_key, o.purpose, o.payload, o.attempts, o.parts_sent, \
+        "select o.id, o.shop_id, o.customer_id, o.channel, o.recipient, o.idempotency_key, o.purpose, o.payload, o.attempts, o.parts_sent, o.via_template, \
          c.locale, v.last_inbound_at \
          from outbox_messages o join customers c on c.id = o.customer_id left join conversations v on v.customer_id = o.customer_id \
          where o.status = 'pending' and o.next_attempt_at <= $1 and (o.lease_until is null or o.lease_until < $1) \
@@ -201,6 +214,7 @@ pub async fn claim(
             parts_sent: col(r, "parts_sent")?,
             locale: col(r, "locale")?,
             last_inbound_at: col::<Option<i64>>(r, "last_inbound_at")?.map(Timestamp),
+            via_template: col::<i64>(r, "via_template")? != 0,
         });
     }
     if !out.is_empty() {

@@ -5,6 +5,7 @@
 
 use super::{Next, Work};
 use crate::app::AppState;
+use crate::app::outbound::{Route, route};
 use crate::app::shop_views::ShopView;
 use crate::channels::messenger::{
     render,
@@ -26,8 +27,6 @@ use std::time::Duration;
 use tokio::sync::Notify;
 
 pub const MAX_ATTEMPTS: i64 = 8;
-const WINDOW_MS: i64 = 24 * 3_600_000;
-const HUMAN_AGENT_MS: i64 = 7 * 24 * 3_600_000;
 /// Longer than one pass can take: one round of sends, each bounded by the
 /// client's 15 s timeout (renewed per part of a long message). A crashed
 /// instance's claims wait this long.
@@ -351,28 +350,32 @@ async fn prepare(
     };
 
     let rendered = || rendered(&payload, shop, &locale, state, &row.key);
-    let (messaging_type, tag, bodies) =
-        match route(&payload, since, &shop.settings.utility_templates) {
-            Route::Respond => ("RESPONSE", None, rendered()),
-            Route::Update => ("UPDATE", None, rendered()),
-            // A person's reply may use the human-agent tag; bot messages never do.
-            Route::HumanAgent => ("MESSAGE_TAG", Some("HUMAN_AGENT"), rendered()),
-            Route::Utility(template) => (
-                "UTILITY",
-                None,
-                vec![utility_message(&payload, template, shop, &locale, state)],
-            ),
-            Route::Hold => {
-                tracing::info!(outbox = row.id, "push held until the customer writes again");
-                outbox::hold(
-                    &state.db,
-                    row.id,
-                    "waiting for the customer to write (outside the 24-hour window)",
-                )
-                .await?;
-                return Ok(Prepared::Finished(None));
-            }
-        };
+    let (messaging_type, tag, bodies) = match route(
+        &payload,
+        since,
+        &shop.settings.utility_templates,
+        row.via_template,
+    ) {
+        Route::Respond => ("RESPONSE", None, rendered()),
+        Route::Update => ("UPDATE", None, rendered()),
+        // A person's reply may use the human-agent tag; bot messages never do.
+        Route::HumanAgent => ("MESSAGE_TAG", Some("HUMAN_AGENT"), rendered()),
+        Route::Utility(template) => (
+            "UTILITY",
+            None,
+            vec![utility_message(&payload, template, shop, &locale, state)],
+        ),
+        Route::Hold => {
+            tracing::info!(outbox = row.id, "push held until the customer writes again");
+            outbox::hold(
+                &state.db,
+                row.id,
+                "waiting for the customer to write (outside the 24-hour window)",
+            )
+            .await?;
+            return Ok(Prepared::Finished(None));
+        }
+    };
     Ok(Prepared::Send(Box::new(Outgoing {
         page_key: send_budgets::page_key(&account.channel, &account.external_id),
         page_id: account.external_id.clone(),
@@ -386,43 +389,6 @@ async fn prepare(
         bodies,
         row,
     })))
-}
-
-/// How a message may go out, given Meta's 24-hour window.
-#[derive(Debug, PartialEq, Eq)]
-enum Route<'a> {
-    /// A reply inside the window.
-    Respond,
-    /// A push inside the window.
-    Update,
-    /// A push outside the window, as the shop's approved template.
-    Utility(&'a str),
-    /// A person's reply within 7 days.
-    HumanAgent,
-    /// Nothing may go now: wait for the customer to write.
-    Hold,
-}
-
-fn route<'a>(
-    payload: &OutboundPayload,
-    since_customer_wrote_ms: i64,
-    templates: &'a std::collections::BTreeMap<String, String>,
-) -> Route<'a> {
-    if since_customer_wrote_ms < WINDOW_MS {
-        return match payload {
-            OutboundPayload::Message { .. } => Route::Respond,
-            _ => Route::Update,
-        };
-    }
-    match payload {
-        OutboundPayload::Notice { notice, .. } => templates
-            .get(notices::kind(notice))
-            .map_or(Route::Hold, |t| Route::Utility(t)),
-        OutboundPayload::SellerText { .. } if since_customer_wrote_ms < HUMAN_AGENT_MS => {
-            Route::HumanAgent
-        }
-        _ => Route::Hold,
-    }
 }
 
 /// A notice as the shop's approved Utility template, its parameters
@@ -553,48 +519,4 @@ fn rendered(
         b["metadata"] = serde_json::json!(key);
     }
     bodies
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::domain::order::Notice;
-    use crate::domain::{OrderCode, OrderId};
-
-    #[test]
-    fn the_window_decides_how_a_message_goes() {
-        const HOUR: i64 = 3_600_000;
-        let reply = OutboundPayload::Message {
-            message: crate::engine::Message::text("hi".to_string()),
-        };
-        let push = OutboundPayload::Notice {
-            order_id: OrderId(1),
-            order_code: "CB-00000001".parse::<OrderCode>().unwrap(),
-            notice: Notice::OrderConfirmed,
-        };
-        let person = OutboundPayload::SellerText { text: "hi".into() };
-        let none = std::collections::BTreeMap::new();
-        let mut approved = std::collections::BTreeMap::new();
-        approved.insert(
-            notices::kind(&Notice::OrderConfirmed).to_string(),
-            "t1".to_string(),
-        );
-        let table = [
-            (&reply, HOUR, &none, Route::Respond),
-            (&push, HOUR, &none, Route::Update),
-            (&person, HOUR, &none, Route::Update),
-            (&reply, 25 * HOUR, &approved, Route::Hold),
-            (&push, 25 * HOUR, &none, Route::Hold),
-            (&push, 25 * HOUR, &approved, Route::Utility("t1")),
-            (&person, 25 * HOUR, &none, Route::HumanAgent),
-            (&person, 8 * 24 * HOUR, &none, Route::Hold),
-        ];
-        for (payload, since, templates, want) in table {
-            assert_eq!(
-                route(payload, since, templates),
-                want,
-                "{payload:?} after {since} ms"
-            );
-        }
-    }
 }

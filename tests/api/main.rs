@@ -23,4 +23,5 @@ mod shop_setup;
 mod slips;
 mod store;
 mod timers;
+mod undelivered;
 mod webchat;

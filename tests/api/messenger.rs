@@ -15,10 +15,10 @@ use common::eventually;
 use common::{APP_SECRET, TestApp, VERIFY_TOKEN, now};
 use sqlx::Row;
 
-const PAGE: &str = "431900112233445";
-const PSID: &str = "7700112233445566";
+pub(crate) const PAGE: &str = "431900112233445";
+pub(crate) const PSID: &str = "7700112233445566";
 
-async fn app_with_graph(extra: &[(&str, &str)]) -> (TestApp, FakeGraph) {
+pub(crate) async fn app_with_graph(extra: &[(&str, &str)]) -> (TestApp, FakeGraph) {
     let graph = FakeGraph::start().await;
     let mut vars = vec![("META_GRAPH_URL", graph.url.as_str())];
     vars.extend_from_slice(extra);
@@ -48,7 +48,7 @@ async fn post(app: &TestApp, body: &[u8], signature: Option<String>) -> reqwest:
     req.send().await.unwrap()
 }
 
-async fn post_signed(app: &TestApp, body: &str) -> reqwest::Response {
+pub(crate) async fn post_signed(app: &TestApp, body: &str) -> reqwest::Response {
     post(
         app,
         body.as_bytes(),
@@ -72,7 +72,7 @@ async fn post_signed_to(app: &TestApp, webhook_url: &str, body: &str) -> reqwest
         .unwrap()
 }
 
-async fn count(app: &TestApp, sql: &str) -> i64 {
+pub(crate) async fn count(app: &TestApp, sql: &str) -> i64 {
     sqlx::query(sql)
         .fetch_one(app.db.pool())
         .await
@@ -81,13 +81,13 @@ async fn count(app: &TestApp, sql: &str) -> i64 {
         .unwrap()
 }
 
-fn text_event(mid: &str, psid: &str, ts: i64, text: &str) -> String {
+pub(crate) fn text_event(mid: &str, psid: &str, ts: i64, text: &str) -> String {
     serde_json::json!({"object": "page", "entry": [{"id": PAGE, "time": ts, "messaging": [
         {"sender": {"id": psid}, "recipient": {"id": PAGE}, "timestamp": ts, "message": {"mid": mid, "text": text}}]}]})
     .to_string()
 }
 
-fn postback(mid: &str, psid: &str, ts: i64, payload: &str) -> String {
+pub(crate) fn postback(mid: &str, psid: &str, ts: i64, payload: &str) -> String {
     serde_json::json!({"object": "page", "entry": [{"id": PAGE, "time": ts, "messaging": [
         {"sender": {"id": psid}, "recipient": {"id": PAGE}, "timestamp": ts, "postback": {"mid": mid, "title": "t", "payload": payload}}]}]})
     .to_string()
@@ -567,7 +567,7 @@ async fn transient_errors_are_retried_then_succeed_and_permanent_ones_are_surfac
 
 /// Places an order for the Messenger customer directly (as if they had
 /// checked out in chat).
-async fn order_for_customer(app: &TestApp) -> chatbill::domain::Order {
+pub(crate) async fn order_for_customer(app: &TestApp) -> chatbill::domain::Order {
     let product = catalog::create_product(
         &app.db,
         app.shop.id,

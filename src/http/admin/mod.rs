@@ -21,6 +21,7 @@ pub mod products;
 pub mod settings;
 pub mod templates;
 pub mod tokens;
+pub mod undelivered;
 
 use crate::app::AppState;
 use crate::domain::access::Permission;
@@ -92,6 +93,14 @@ fn export_route(kind: crate::app::books::ExportKind) -> MethodRouter<AppState> {
               auth: auth::Auth,
               axum::extract::Query(q): axum::extract::Query<books::PeriodQuery>| async move {
             books::export(state, auth, kind, q).await
+        },
+    )
+}
+
+fn resolve_route(how: crate::app::undelivered::Resolution) -> MethodRouter<AppState> {
+    post(
+        move |state: State<AppState>, auth: auth::Auth, Path(id): Path<i64>| async move {
+            undelivered::resolve(state, auth, id, how).await
         },
     )
 }
@@ -446,6 +455,38 @@ pub fn endpoints() -> Vec<Endpoint> {
             "channels",
             "Set Get Started, the greeting and the persistent menu in English, Thai and Vietnamese on the Page (as chatbill messenger setup)",
             post(channels::setup),
+        ),
+        ep(
+            "get",
+            "/undelivered",
+            &[P::ViewOrders],
+            "undelivered",
+            "Messages that did not reach the customer, newest first (order: only that order's): held outside Messenger's 24-hour window with no utility template, or failed after their retries or refused by Meta; each with what it says, the reason, and whether it can be retried or sent as the shop's utility template",
+            get(undelivered::list),
+        ),
+        ep(
+            "post",
+            "/undelivered/{id}/retry",
+            &[P::ChatWithCustomers],
+            "undelivered",
+            "Send it again now, with its retries restored. 409 when it is held and Messenger would refuse it again (the customer has not written in 24 hours and no template is set)",
+            resolve_route(crate::app::undelivered::Resolution::Retry),
+        ),
+        ep(
+            "post",
+            "/undelivered/{id}/send-as-template",
+            &[P::ChatWithCustomers],
+            "undelivered",
+            "Send an order update as the shop's approved utility template for its kind (Settings: utility_templates). 409 when none is set or it is a chat message",
+            resolve_route(crate::app::undelivered::Resolution::SendAsTemplate),
+        ),
+        ep(
+            "post",
+            "/undelivered/{id}/handled",
+            &[P::ChatWithCustomers],
+            "undelivered",
+            "Mark it handled (the seller told the customer another way): it leaves the list and never goes out, even when the customer writes again",
+            resolve_route(crate::app::undelivered::Resolution::Handled),
         ),
         ep(
             "get",

@@ -365,6 +365,7 @@ pub async fn detail_json(state: &AppState, auth: &Auth, id: OrderId) -> ApiResul
         "history": history,
         "conversation": conversation.map(|c| json!({"unread": c.unread, "total": c.total, "bot_paused": c.bot_paused})),
         "messages": messages,
+        "undelivered": super::undelivered::views(state, auth, Some(id)).await?,
     }))
 }
 

@@ -27,6 +27,8 @@ pub fn env() -> &'static Environment<'static> {
             "admin/products.html",
             "admin/books.html",
             "admin/settings.html",
+            "admin/undelivered.html",
+            "admin/_undelivered.html",
         );
         env
     })

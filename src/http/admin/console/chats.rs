@@ -16,7 +16,7 @@ use std::collections::HashMap;
 pub(super) async fn chats_page(State(state): State<AppState>, Console(auth): Console) -> Response {
     match seller_inbox::list(&state.db, auth.shop.id, false, 100).await {
         Ok(list) => {
-            let unread: i64 = list.iter().map(|c| c.unread).sum();
+            let unread = super::badges(&state, &auth, list.iter().map(|c| c.unread).sum()).await;
             page(
                 "admin/chat.html",
                 context! { shop => auth.shop.name.clone(), unread => unread, conversations => list, can => can(&auth) },

@@ -12,6 +12,7 @@ mod chats;
 mod orders;
 mod products;
 mod settings;
+mod undelivered;
 
 use super::auth::{self, Auth, FailureLimiter};
 use super::error::ApiError;
@@ -59,6 +60,11 @@ pub fn routes() -> Router<AppState> {
             get(settings::settings_page).post(settings::settings_save),
         )
         .route("/admin/books/{file}", get(books::books_download))
+        .route("/admin/undelivered", get(undelivered::undelivered_page))
+        .route(
+            "/admin/undelivered/{id}/{how}",
+            post(undelivered::undelivered_resolve),
+        )
         .route("/admin/chats", get(chats::chats_page))
         .route("/admin/chats/{customer}", get(chats::chat_page))
         .route("/admin/chats/{customer}/reply", post(chats::chat_reply))
@@ -162,11 +168,27 @@ pub(super) fn tab_label(t: Tab) -> &'static str {
     }
 }
 
-pub(super) async fn unread_total(state: &AppState, auth: &Auth) -> i64 {
-    seller_inbox::list(&state.db, auth.shop.id, true, 200)
+/// The counts on the console's menu: new chat messages, and messages that
+/// did not reach a customer.
+#[derive(serde::Serialize)]
+pub(super) struct Badges {
+    chats: i64,
+    undelivered: i64,
+}
+
+pub(super) async fn unread_total(state: &AppState, auth: &Auth) -> Badges {
+    let chats = seller_inbox::list(&state.db, auth.shop.id, true, 200)
         .await
         .map(|v| v.iter().map(|c| c.unread).sum())
-        .unwrap_or(0)
+        .unwrap_or(0);
+    badges(state, auth, chats).await
+}
+
+pub(super) async fn badges(state: &AppState, auth: &Auth, chats: i64) -> Badges {
+    let undelivered = crate::store::undelivered::count(&state.db, auth.shop.id)
+        .await
+        .unwrap_or(0);
+    Badges { chats, undelivered }
 }
 
 #[derive(Debug, Default, serde::Deserialize)]

@@ -217,6 +217,13 @@ pub(super) async fn order_page(
         o["created_at"].as_i64().unwrap_or(0),
     ));
     let unread = unread_total(&state, &auth).await;
+    let undelivered = super::undelivered::in_words(
+        &auth,
+        detail["undelivered"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default(),
+    );
     page(
         "admin/order.html",
         context! {
@@ -227,6 +234,7 @@ pub(super) async fn order_page(
             conversation => detail["conversation"].clone(), messages => detail["messages"].clone(),
             idem => crate::clock::hex(&crate::clock::random_bytes::<8>()),
             error => f.error, notice => f.notice, can => can(&auth),
+            undelivered => undelivered, back => format!("/admin/orders/{id}"),
         },
     )
 }
