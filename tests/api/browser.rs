@@ -809,3 +809,91 @@ async fn the_owner_sets_up_payments_in_the_console_settings_page() {
         panic!("{e}");
     }
 }
+
+#[tokio::test]
+async fn the_seller_sees_a_held_push_on_the_order_and_marks_it_handled() {
+    let name = "the_seller_sees_a_held_push_on_the_order_and_marks_it_handled";
+    let (Some(chromium), Some(chromedriver)) = (
+        find(&["chromium", "chromium-browser", "google-chrome"]),
+        find(&["chromedriver"]),
+    ) else {
+        println!("SKIPPED {name}: chromium or chromedriver not on PATH");
+        return;
+    };
+    let (app, graph, order) = crate::undelivered::customer_out_of_the_window().await;
+    chatbill::store::customers::set_profile(&app.db, order.customer_id, "Nok Srisuk", None, now())
+        .await
+        .unwrap();
+    let (status, body) = crate::undelivered::owner(
+        &app,
+        "POST",
+        &format!("/orders/{}/confirm-payment", order.id),
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    app.drain().await;
+    let driver = match Driver::start(&chromium, &chromedriver).await {
+        Ok(d) => d,
+        Err(e) => {
+            println!("SKIPPED {name}: the browser did not start: {e}");
+            app.stop().await;
+            return;
+        }
+    };
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let shots = if std::env::var("UPDATE_SCREENSHOTS").is_ok_and(|v| v == "1") {
+        root.join("docs")
+    } else {
+        root.join("target").join("screenshots")
+    };
+    let _ = std::fs::create_dir_all(&shots);
+    let run = async {
+        driver
+            .cmd(
+                "POST",
+                "/window/rect",
+                Some(json!({"width": 390, "height": 844})),
+            )
+            .await?;
+        driver.goto(&app.url("/admin/login")).await?;
+        driver.type_into("#token", &app.token).await?;
+        driver.click("#login").await?;
+        wait_for_element(&driver, "#tabs", 10).await?;
+        // The menu counts it.
+        wait_for_text(&driver, "Not delivered 1", 5).await?;
+        driver
+            .goto(&app.url(&format!("/admin/orders/{}", order.id)))
+            .await?;
+        wait_for_element(&driver, "#order-undelivered .undelivered", 10).await?;
+        wait_for_text(&driver, "Order update: payment confirmed", 5).await?;
+        wait_for_text(&driver, "has not written in the last 24 hours", 5).await?;
+        driver
+            .screenshot(&shots.join("console-held-push.png"))
+            .await?;
+        driver
+            .click("#order-undelivered button[id^='handled-']")
+            .await?;
+        wait_for_element(&driver, "#flash-ok", 10).await?;
+        wait_for_text(&driver, "Marked handled", 5).await?;
+        if page_text(&driver)
+            .await
+            .contains("Order update: payment confirmed")
+        {
+            return Err("the handled push is still shown on the order".into());
+        }
+        Ok::<(), String>(())
+    };
+    let result = run.await;
+    driver.quit().await;
+    let sent = graph.sends_to(crate::messenger::PSID).len();
+    let left = crate::undelivered::owner(&app, "GET", "/undelivered", None)
+        .await
+        .1;
+    app.stop().await;
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+    assert_eq!(left["count"], 0, "{left}");
+    assert_eq!(sent, 1, "only the welcome went out");
+}

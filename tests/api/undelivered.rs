@@ -30,7 +30,12 @@ async fn call(
     (status, r.json().await.unwrap_or(Value::Null))
 }
 
-async fn owner(app: &TestApp, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+pub(crate) async fn owner(
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
     call(app, &app.token.clone(), method, path, body).await
 }
 
@@ -41,7 +46,7 @@ async fn undelivered(app: &TestApp) -> Vec<Value> {
 }
 
 /// A customer who wrote two days ago, with an order.
-async fn customer_out_of_the_window() -> (TestApp, FakeGraph, chatbill::domain::Order) {
+pub(crate) async fn customer_out_of_the_window() -> (TestApp, FakeGraph, chatbill::domain::Order) {
     let (app, graph) = app_with_graph(&[]).await;
     post_signed(&app, &postback("m_u1", PSID, now().millis(), "GET_STARTED")).await;
     app.drain().await;

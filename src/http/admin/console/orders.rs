@@ -117,6 +117,34 @@ pub fn precheck_flags(prechecks: &Value, flagged: bool) -> Vec<Value> {
     out
 }
 
+/// The payments as the order page shows them: money in words, slip pre-checks as chips.
+fn payment_views(auth: &crate::http::admin::auth::Auth, payments: &Value) -> Vec<Value> {
+    payments
+        .as_array()
+        .map(|ps| {
+            ps.iter()
+                .map(|p| {
+                    let status = p["status"].as_str().unwrap_or("");
+                    json!({
+                        "id": p["id"], "method": p["method"], "amount": money(&auth, p["amount"].as_i64().unwrap_or(0)),
+                        "status": if matches!(status, "pending" | "flagged") { "pending_review" } else { status },
+                        "has_slip": p["original_media"].is_string(),
+                        "flags": precheck_flags(&p["prechecks"], p["flagged"].as_bool().unwrap_or(false)),
+                        "reject_reason": p["reject_reason"],
+                        "open": matches!(status, "difference" | "refund_due") && p["resolved_at"].is_null(),
+                        "resolution": p["resolution"], "resolved_by": p["resolved_by"],
+                        "what": match status {
+                            "refund_due" => "Refund due: pay this back to the customer",
+                            "difference" => "The carrier's remittance did not match",
+                            _ => "",
+                        },
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 pub(super) async fn order_page(
     State(state): State<AppState>,
     Console(auth): Console,
@@ -144,30 +172,7 @@ pub(super) async fn order_page(
                 .collect()
         })
         .unwrap_or_default();
-    let payments: Vec<Value> = detail["payments"]
-        .as_array()
-        .map(|ps| {
-            ps.iter()
-                .map(|p| {
-                    let status = p["status"].as_str().unwrap_or("");
-                    json!({
-                        "id": p["id"], "method": p["method"], "amount": money(&auth, p["amount"].as_i64().unwrap_or(0)),
-                        "status": if matches!(status, "pending" | "flagged") { "pending_review" } else { status },
-                        "has_slip": p["original_media"].is_string(),
-                        "flags": precheck_flags(&p["prechecks"], p["flagged"].as_bool().unwrap_or(false)),
-                        "reject_reason": p["reject_reason"],
-                        "open": matches!(status, "difference" | "refund_due") && p["resolved_at"].is_null(),
-                        "resolution": p["resolution"], "resolved_by": p["resolved_by"],
-                        "what": match status {
-                            "refund_due" => "Refund due: pay this back to the customer",
-                            "difference" => "The carrier's remittance did not match",
-                            _ => "",
-                        },
-                    })
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let payments = payment_views(&auth, &detail["payments"]);
     let pending_slip = payments.iter().any(|p| p["status"] == "pending_review");
     let actions: Vec<&str> = o["actions"]
         .as_array()
