@@ -34,7 +34,7 @@ const METHODS: &[(PaymentMethod, &str)] = &[
 ];
 
 /// The pushes a utility template can stand in for, as a seller calls them.
-fn notice_label(kind: &str) -> &str {
+pub(super) fn notice_label(kind: &str) -> &str {
     match kind {
         "order_confirmed" => "Order confirmed",
         "slip_received" => "Slip received (payment pending)",

@@ -23,7 +23,7 @@ pub(super) fn in_words(auth: &Auth, views: Vec<Value>) -> Vec<Value> {
         .into_iter()
         .map(|mut m| {
             let what = match (m["kind"].as_str(), m["notice"].as_str()) {
-                (_, Some(kind)) => format!("Order update: {}", kind.replace('_', " ")),
+                (_, Some(kind)) => format!("Order update: {}", super::settings::notice_label(kind).to_lowercase()),
                 (Some("seller"), _) => "Your reply".to_string(),
                 _ => "The bot's reply".to_string(),
             };
@@ -32,7 +32,7 @@ pub(super) fn in_words(auth: &Auth, views: Vec<Value>) -> Vec<Value> {
                 (Some("held"), Some(true)) => "Waiting: the customer has not written in the last 24 hours. The shop has an approved utility template for it, so it can go now as that template.".to_string(),
                 (Some("held"), _) => format!(
                     "Waiting: the customer has not written in the last 24 hours, so Messenger does not take it now ({reason}). It goes out by itself when they write again{}.",
-                    m["notice"].as_str().map(|k| format!("; an approved utility template for “{k}” in Settings would let it go now")).unwrap_or_default()
+                    m["notice"].as_str().map(|k| format!("; an approved utility template for “{}” in Settings would let it go now", super::settings::notice_label(k))).unwrap_or_default()
                 ),
                 _ => format!("Failed: {reason}"),
             };
