@@ -1,9 +1,9 @@
-//! A seller moves a customer's shop balance.
+//! A seller moves a customer's shop balance and names the customer.
 
 use super::orders::{Stale, transaction};
-use crate::domain::Timestamp;
-use crate::store::Db;
+use crate::domain::{CustomerId, CustomerName, ShopId, Timestamp};
 use crate::store::customers::{self, BalanceError, LedgerPost, LedgerRow};
+use crate::store::{Db, StoreError};
 
 impl Stale for BalanceError {
     fn is_stale(&self) -> bool {
@@ -25,4 +25,36 @@ pub async fn move_balance(
         })
     })
     .await
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RenameError {
+    #[error("{0}")]
+    Invalid(#[from] crate::domain::customer_name::NameError),
+    #[error("no such customer")]
+    NotFound,
+    #[error(transparent)]
+    Store(crate::store::StoreError),
+}
+
+/// The name the seller typed for a customer: it stays, whatever the
+/// Messenger profile or a later address says.
+pub async fn rename(
+    db: &Db,
+    shop: ShopId,
+    id: CustomerId,
+    raw: &str,
+    now: Timestamp,
+) -> Result<CustomerName, RenameError> {
+    let name = CustomerName::parse(raw)?;
+    let store = |e: StoreError| match e {
+        StoreError::NotFound => RenameError::NotFound,
+        e => RenameError::Store(e),
+    };
+    let mut tx = db.begin().await.map_err(store)?;
+    customers::rename(&mut tx, shop, id, &name, now)
+        .await
+        .map_err(store)?;
+    tx.commit().await.map_err(|e| store(e.into()))?;
+    Ok(name)
 }

@@ -7,6 +7,7 @@ pub mod address;
 pub mod books;
 pub mod calendar;
 pub mod catalog;
+pub mod customer_name;
 pub mod ids;
 pub mod ledger;
 pub mod lifecycle;
@@ -18,6 +19,7 @@ pub mod settings;
 pub mod shop;
 
 pub use address::Address;
+pub use customer_name::{CustomerName, NameSource};
 pub use ids::{CustomerId, OrderCode, OrderId, ProductId, ShopId, Timestamp, VariantId};
 pub use lifecycle::{Actor, Fulfilment, FulfilmentEvent, PaymentEvent, PaymentStatus, Transition};
 pub use money::{Currency, Money, MoneyError};

@@ -2,7 +2,7 @@
 
 use super::{Db, Result, StoreError, Tx, col};
 use crate::domain::ledger::{self, LedgerError, LedgerKind};
-use crate::domain::{Address, CustomerId, OrderId, ShopId, Timestamp};
+use crate::domain::{Address, CustomerId, CustomerName, NameSource, OrderId, ShopId, Timestamp};
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Customer {
@@ -11,14 +11,26 @@ pub struct Customer {
     pub channel: String,
     pub channel_user_id: String,
     pub display_name: String,
+    /// Where the name came from: `seller`, `messenger`, `address` or empty.
+    pub name_source: String,
+    /// The Messenger profile picture (a Meta CDN link that expires; it is
+    /// refreshed with the name).
+    pub picture_url: Option<String>,
     pub locale: Option<String>,
     pub phone: Option<String>,
     pub address: Option<Address>,
     pub balance: i64,
     pub created_at: Timestamp,
+    pub profile_fetched_at: Option<Timestamp>,
+    pub profile_due_at: Option<Timestamp>,
 }
 
-const COLUMNS: &str = "id, shop_id, channel, channel_user_id, display_name, locale, phone, address, balance, created_at";
+const COLUMNS: &str = "id, shop_id, channel, channel_user_id, display_name, name_source, picture_url, locale, phone, address, \
+                       balance, created_at, profile_fetched_at, profile_due_at";
+
+/// How long a fetched Messenger profile is kept before it is fetched again
+/// (when the customer next writes).
+pub const PROFILE_REFRESH_MS: i64 = 7 * 24 * 3_600_000;
 
 fn from_row(r: &sqlx::any::AnyRow) -> Result<Customer> {
     let address: Option<String> = col(r, "address")?;
@@ -28,6 +40,8 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<Customer> {
         channel: col(r, "channel")?,
         channel_user_id: col(r, "channel_user_id")?,
         display_name: col(r, "display_name")?,
+        name_source: col(r, "name_source")?,
+        picture_url: col(r, "picture_url")?,
         locale: col(r, "locale")?,
         phone: col(r, "phone")?,
         address: address
@@ -37,11 +51,14 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<Customer> {
             .transpose()?,
         balance: col(r, "balance")?,
         created_at: Timestamp(col(r, "created_at")?),
+        profile_fetched_at: col::<Option<i64>>(r, "profile_fetched_at")?.map(Timestamp),
+        profile_due_at: col::<Option<i64>>(r, "profile_due_at")?.map(Timestamp),
     })
 }
 
 /// Finds or creates the customer behind a channel user id, with their
-/// conversation row.
+/// conversation row. A new Messenger customer's profile is due at once; a
+/// profile older than [`PROFILE_REFRESH_MS`] is due again when they write.
 pub async fn upsert(
     tx: &mut Tx,
     shop: ShopId,
@@ -50,13 +67,14 @@ pub async fn upsert(
     now: Timestamp,
 ) -> Result<Customer> {
     sqlx::query(
-        "insert into customers (shop_id, channel, channel_user_id, created_at, updated_at) values ($1, $2, $3, $4, $4) \
+        "insert into customers (shop_id, channel, channel_user_id, created_at, updated_at, profile_due_at) values ($1, $2, $3, $4, $4, $5) \
          on conflict (shop_id, channel, channel_user_id) do nothing",
     )
     .bind(shop.get())
     .bind(channel)
     .bind(channel_user_id)
     .bind(now.millis())
+    .bind((channel == "messenger").then_some(now.millis()))
     .execute(&mut **tx)
     .await?;
     let row = sqlx::query(&format!(
@@ -68,6 +86,7 @@ pub async fn upsert(
     .fetch_one(&mut **tx)
     .await?;
     let customer = from_row(&row)?;
+    refresh_stale_profiles(tx, std::slice::from_ref(&customer), now).await?;
     sqlx::query(
         "insert into conversations (customer_id, shop_id, updated_at) values ($1, $2, $3) on conflict (customer_id) do nothing",
     )
@@ -79,12 +98,36 @@ pub async fn upsert(
     Ok(customer)
 }
 
-/// The customers behind these channel user ids that exist already.
+/// Makes the Messenger profile of these customers due again when it is
+/// older than [`PROFILE_REFRESH_MS`]: they are writing, so it is worth it.
+/// Reads nothing; in the common case it writes nothing either.
+async fn refresh_stale_profiles(tx: &mut Tx, found: &[Customer], now: Timestamp) -> Result<()> {
+    let stale = found.iter().filter(|c| {
+        c.channel == "messenger"
+            && c.profile_due_at.is_none()
+            && c.profile_fetched_at
+                .is_some_and(|t| now.millis() - t.millis() > PROFILE_REFRESH_MS)
+    });
+    for c in stale {
+        sqlx::query(
+            "update customers set profile_due_at = $1 where id = $2 and profile_due_at is null",
+        )
+        .bind(now.millis())
+        .bind(c.id.get())
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// The customers behind these channel user ids that exist already; those
+/// whose profile is stale get it fetched again.
 pub async fn find_many(
     tx: &mut Tx,
     shop: ShopId,
     channel: &str,
     channel_user_ids: &[&str],
+    now: Timestamp,
 ) -> Result<Vec<Customer>> {
     let backend = super::backend_of(tx);
     let mut out = Vec::with_capacity(channel_user_ids.len());
@@ -103,6 +146,7 @@ pub async fn find_many(
             out.push(from_row(&row)?);
         }
     }
+    refresh_stale_profiles(tx, &out, now).await?;
     Ok(out)
 }
 
@@ -130,21 +174,59 @@ pub async fn get_in(tx: &mut Tx, shop: ShopId, id: CustomerId) -> Result<Custome
     from_row(&row)
 }
 
-pub async fn set_profile(
-    db: &Db,
+/// The name the seller typed: it stays whatever the profile or an address
+/// says later.
+pub async fn rename(
+    tx: &mut Tx,
+    shop: ShopId,
     id: CustomerId,
-    display_name: &str,
-    locale: Option<&str>,
+    name: &CustomerName,
     now: Timestamp,
 ) -> Result<()> {
-    sqlx::query("update customers set display_name = $1, locale = coalesce($2, locale), updated_at = $3 where id = $4")
-        .bind(display_name)
-        .bind(locale)
-        .bind(now.millis())
-        .bind(id.get())
-        .execute(&db.writer)
-        .await?;
+    let done = sqlx::query(
+        "update customers set display_name = $1, name_key = $2, name_source = 'seller', updated_at = $3 \
+         where id = $4 and shop_id = $5",
+    )
+    .bind(name.as_str())
+    .bind(name.search_key())
+    .bind(now.millis())
+    .bind(id.get())
+    .bind(shop.get())
+    .execute(&mut **tx)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
     Ok(())
+}
+
+/// Sets a name from `source` unless a stronger source named the customer
+/// already. Returns whether the name changed.
+pub async fn offer_name(
+    tx: &mut Tx,
+    id: CustomerId,
+    name: &CustomerName,
+    source: NameSource,
+    now: Timestamp,
+) -> Result<bool> {
+    let replaces = source.replaces();
+    // Numbered in order of appearance, which both dialects accept.
+    let list: Vec<String> = (0..replaces.len()).map(|i| format!("${}", i + 6)).collect();
+    let sql = format!(
+        "update customers set display_name = $1, name_key = $2, name_source = $3, updated_at = $4 \
+         where id = $5 and name_source in ({})",
+        list.join(", ")
+    );
+    let mut q = sqlx::query(&sql)
+        .bind(name.as_str())
+        .bind(name.search_key())
+        .bind(source.as_str())
+        .bind(now.millis())
+        .bind(id.get());
+    for r in replaces {
+        q = q.bind(r);
+    }
+    Ok(q.execute(&mut **tx).await?.rows_affected() > 0)
 }
 
 pub async fn save_address(
@@ -161,6 +243,9 @@ pub async fn save_address(
         .bind(id.get())
         .execute(&mut **tx)
         .await?;
+    if let Ok(name) = CustomerName::parse(&address.full_name) {
+        offer_name(tx, id, &name, NameSource::Address, now).await?;
+    }
     Ok(())
 }
 

@@ -209,8 +209,7 @@ fn filter_search(q: &mut Query, text: &str) {
         q.sql.push_str(&format!(" and o.code = ${n}"));
         return;
     }
-    let escaped: String = text
-        .to_lowercase()
+    let escaped: String = crate::domain::customer_name::search_key(text)
         .chars()
         .filter(|c| !matches!(c, '%' | '_' | '\\'))
         .collect();
@@ -227,7 +226,7 @@ fn filter_search(q: &mut Query, text: &str) {
     }));
     q.sql.push_str(&format!(
         " and o.customer_id in (select c.id from customers c where c.shop_id = $1 \
-         and (lower(c.display_name) like ${name} or c.phone like ${phone}))"
+         and (c.name_key like ${name} or c.phone like ${phone}))"
     ));
 }
 
@@ -538,9 +537,7 @@ pub async fn search_customers(
 ) -> Result<Vec<CustomerRow>> {
     let pattern = q
         .map(|q| {
-            let q: String = q
-                .trim()
-                .to_lowercase()
+            let q: String = crate::domain::customer_name::search_key(q.trim())
                 .chars()
                 .filter(|c| !matches!(c, '%' | '_' | '\\'))
                 .collect();
@@ -549,7 +546,7 @@ pub async fn search_customers(
         .unwrap_or_else(|| "%".into());
     let rows = sqlx::query(
         "select id, display_name, channel, phone, balance from customers where shop_id = $1 \
-         and (lower(display_name) like $2 or coalesce(phone, '') like $2) order by id desc limit $3",
+         and (name_key like $2 or coalesce(phone, '') like $2) order by id desc limit $3",
     )
     .bind(shop.get())
     .bind(pattern)

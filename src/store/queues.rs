@@ -9,7 +9,8 @@ pub async fn due_now(db: &Db, now: Timestamp) -> Result<i64> {
     let row = sqlx::query(
         "select (select count(*) from inbox_events where status = 'pending') \
          + (select count(*) from outbox_messages where status = 'pending' and next_attempt_at <= $1) \
-         + (select count(*) from payments where status = 'fetching' and (decided_at is null or decided_at <= $1)) as n",
+         + (select count(*) from payments where status = 'fetching' and (decided_at is null or decided_at <= $1)) \
+         + (select count(*) from customers where profile_due_at is not null and profile_due_at <= $1 and channel = 'messenger') as n",
     )
     .bind(now.millis())
     .fetch_one(&db.pool)

@@ -5,6 +5,7 @@
 
 pub mod inbox;
 pub mod outbox;
+pub mod profiles;
 pub mod slips;
 pub mod timers;
 
@@ -112,6 +113,7 @@ pub fn spawn_all(state: &AppState) -> Vec<JoinHandle<()>> {
         spawn(state, outbox::Outbox::default(), 0),
         spawn(state, timers::Timers, 0),
         spawn(state, slips::Slips::new(state), 0),
+        spawn(state, profiles::Profiles, 0),
     ]
 }
 
@@ -119,7 +121,7 @@ pub fn spawn_all(state: &AppState) -> Vec<JoinHandle<()>> {
 #[error("work still queued after {0:?}")]
 pub struct DrainTimeout(pub Duration);
 
-/// Runs the inbox, outbox, slip and timer work of this process until none
+/// Runs the inbox, outbox, slip, timer and profile work of this process until none
 /// is left that is due now, including work another worker holds a lease
 /// on. Tests wait for the server's own work with this instead of polling
 /// for its effects; a retry scheduled for later does not count as due.
@@ -129,6 +131,7 @@ pub async fn drain(state: &AppState, limit: Duration) -> Result<(), DrainTimeout
     let mut outbox = outbox::Outbox::default();
     let mut timers = timers::Timers;
     let mut slips = slips::Slips::new(state);
+    let mut profiles = profiles::Profiles;
     let owner = format!("{}-drain", state.instance_id);
     loop {
         let mut busy = false;
@@ -136,6 +139,7 @@ pub async fn drain(state: &AppState, limit: Duration) -> Result<(), DrainTimeout
         busy |= guarded_pass(state, &mut slips, &owner).await != Next::Idle;
         busy |= guarded_pass(state, &mut outbox, &owner).await != Next::Idle;
         busy |= guarded_pass(state, &mut timers, &owner).await != Next::Idle;
+        busy |= guarded_pass(state, &mut profiles, &owner).await != Next::Idle;
         // Another worker of this process may be halfway through a pass
         // whose work no longer shows as due (a claimed slip).
         if !busy && state.passes_running.load(Ordering::SeqCst) == 0 {

@@ -24,7 +24,7 @@ async fn customer(db: &Db, shop: &Shop, user: &str, name: &str) -> CustomerId {
         .await
         .unwrap();
     tx.commit().await.unwrap();
-    customers::set_profile(db, c.id, name, None, now())
+    chatbill::app::customers::rename(db, shop.id, c.id, name, now())
         .await
         .unwrap();
     c.id

@@ -88,7 +88,7 @@ async fn books() -> Books {
         .unwrap()
         .id;
     tx.commit().await.unwrap();
-    customers::set_profile(&db, c, EVIL, None, now())
+    chatbill::app::customers::rename(&db, app.shop.id, c, EVIL, now())
         .await
         .unwrap();
 

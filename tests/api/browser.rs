@@ -294,7 +294,7 @@ async fn console_confirms_a_payment_in_chromium() {
             .await
             .unwrap();
         tx.commit().await.unwrap();
-        customers::set_profile(db, c.id, who, None, now())
+        chatbill::app::customers::rename(db, shop.id, c.id, who, now())
             .await
             .unwrap();
         let o = orders::place(
@@ -821,7 +821,7 @@ async fn the_seller_sees_a_held_push_on_the_order_and_marks_it_handled() {
         return;
     };
     let (app, graph, order) = crate::undelivered::customer_out_of_the_window().await;
-    chatbill::store::customers::set_profile(&app.db, order.customer_id, "Nok Srisuk", None, now())
+    chatbill::app::customers::rename(&app.db, app.shop.id, order.customer_id, "Nok Srisuk", now())
         .await
         .unwrap();
     let (status, body) = crate::undelivered::owner(

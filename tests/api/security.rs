@@ -50,7 +50,7 @@ async fn customer(db: &Db, shop: &Shop, channel: &str, user: &str, name: &str) -
         .await
         .unwrap();
     tx.commit().await.unwrap();
-    customers::set_profile(db, c.id, name, None, now())
+    chatbill::app::customers::rename(db, shop.id, c.id, name, now())
         .await
         .unwrap();
     c.id

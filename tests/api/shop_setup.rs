@@ -298,6 +298,13 @@ async fn a_shop_made_with_shop_create_and_the_api_takes_bank_transfers_and_promp
     c.tap("GET_STARTED").await;
     assert!(c.text().contains("Welcome to My shop"), "{}", c.text());
     c.order_one().await;
+    // The web chat's customer is named by the recipient they typed.
+    let (st, found) = call(&app, "GET", "/customers?q=somchai", None).await;
+    assert_eq!(st, 200);
+    assert_eq!(
+        found["customers"][0]["display_name"], "Somchai Jaidee",
+        "{found}"
+    );
     assert!(
         c.text().contains("฿290.00"),
         "250 + 40 shipping: {}",

@@ -55,6 +55,20 @@ pub struct Options {
     pub slip_png: Option<Vec<u8>>,
 }
 
+/// How the fake answers the User Profile API for one customer.
+#[derive(Clone, Debug)]
+pub enum Profile {
+    Found {
+        first_name: String,
+        last_name: String,
+        picture: Option<String>,
+    },
+    /// Meta's answer when the app lacks the permission (the default).
+    Refused,
+    /// An HTTP 500, as during an outage.
+    Unavailable,
+}
+
 type Subscriber = mpsc::UnboundedSender<(Instant, serde_json::Value)>;
 
 #[derive(Default)]
@@ -70,6 +84,7 @@ struct Inner {
     /// Every outbox key seen in `metadata`, with how often it arrived.
     keys: Mutex<HashMap<String, u32>>,
     subscribers: Mutex<HashMap<String, Subscriber>>,
+    profiles: Mutex<HashMap<String, Profile>>,
 }
 
 /// A poisoned lock only means another request panicked; the data is fine.
@@ -124,8 +139,35 @@ fn rate_limited(regain_minutes: Option<i64>) -> Response {
     response
 }
 
+/// `GET /v25.0/{psid}?fields=…`: the profile set for that customer, or
+/// Meta's refusal. Answered apart from the script, which is for sends.
+fn profile(inner: &Inner, psid: &str) -> Response {
+    let answer = lock(&inner.profiles)
+        .get(psid)
+        .cloned()
+        .unwrap_or(Profile::Refused);
+    match answer {
+        Profile::Found {
+            first_name,
+            last_name,
+            picture,
+        } => axum::Json(
+            serde_json::json!({"first_name": first_name, "last_name": last_name,
+            "profile_pic": picture, "id": psid}),
+        )
+        .into_response(),
+        Profile::Refused => graph_error(
+            StatusCode::BAD_REQUEST,
+            serde_json::json!({"message": "(#230) Requires pages_messaging permission to manage the object",
+                "type": "OAuthException", "code": 230, "fbtrace_id": "FAKE"}),
+        ),
+        Profile::Unavailable => (StatusCode::INTERNAL_SERVER_ERROR, "unavailable").into_response(),
+    }
+}
+
 async fn handle(
     State(inner): State<Arc<Inner>>,
+    method: axum::http::Method,
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
@@ -151,6 +193,10 @@ async fn handle(
             body: body.clone(),
             at,
         });
+    }
+    let segments: Vec<&str> = uri.path().split('/').filter(|s| !s.is_empty()).collect();
+    if method == axum::http::Method::GET && segments.len() == 2 && segments[1] != "me" {
+        return profile(&inner, segments[1]);
     }
     let reply = lock(&inner.script).pop_front().unwrap_or(Reply::Ok);
     match reply {
@@ -237,6 +283,20 @@ impl FakeGraph {
             addr,
             inner,
         })
+    }
+
+    /// How the User Profile API answers for `psid` from now on.
+    pub fn set_profile(&self, psid: &str, answer: Profile) {
+        lock(&self.inner.profiles).insert(psid.to_string(), answer);
+    }
+
+    /// The profile lookups made so far, per customer.
+    pub fn profile_lookups(&self, psid: &str) -> usize {
+        let path = format!("/{psid}");
+        self.requests()
+            .iter()
+            .filter(|r| r.path.ends_with(&path) && !r.path.ends_with("/messages"))
+            .count()
     }
 
     /// The next answers, in order; afterwards every call succeeds.

@@ -321,7 +321,7 @@ async fn load_seats(
     }
     let mut found = Vec::new();
     for ((shop, channel), ids) in &wanted {
-        let known = customers::find_many(tx, *shop, channel.as_str(), ids).await?;
+        let known = customers::find_many(tx, *shop, channel.as_str(), ids, now).await?;
         for id in ids {
             if !known.iter().any(|c| c.channel_user_id == *id) {
                 found.push(customers::upsert(tx, *shop, channel.as_str(), id, now).await?);

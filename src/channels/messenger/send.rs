@@ -78,6 +78,15 @@ pub fn classify(status: u16, body: &str) -> SendError {
     }
 }
 
+/// What the User Profile API tells about a customer.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UserProfile {
+    pub first_name: String,
+    pub last_name: String,
+    /// Only an https link; it expires after a while.
+    pub picture: Option<String>,
+}
+
 #[derive(Clone)]
 pub struct Graph {
     pub http: reqwest::Client,
@@ -110,9 +119,49 @@ impl Graph {
     /// Who a Page access token speaks for (`GET /me`): the Page's id and
     /// name, or Meta's refusal (an expired or wrong token).
     pub async fn whoami(&self, token: &str) -> Result<(String, String), SendError> {
+        let (v, text) = self
+            .get_json(&format!("{}/me?fields=id,name", self.base), token)
+            .await?;
+        match (v["id"].as_str(), v["name"].as_str()) {
+            (Some(id), name) => Ok((id.to_string(), name.unwrap_or("").to_string())),
+            _ => Err(SendError::Permanent(format!(
+                "an answer without an id: {text:.200}"
+            ))),
+        }
+    }
+
+    /// A customer's public profile (User Profile API): first and last
+    /// name and picture, as far as the Page may see them.
+    pub async fn user_profile(&self, psid: &str, token: &str) -> Result<UserProfile, SendError> {
+        if psid.is_empty() || !psid.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return Err(SendError::Permanent(format!(
+                "not a Messenger user id: {psid:.40}"
+            )));
+        }
+        let (v, _) = self
+            .get_json(
+                &format!(
+                    "{}/{psid}?fields=first_name,last_name,profile_pic",
+                    self.base
+                ),
+                token,
+            )
+            .await?;
+        let text = |k: &str| v[k].as_str().unwrap_or("").to_string();
+        Ok(UserProfile {
+            first_name: text("first_name"),
+            last_name: text("last_name"),
+            picture: v["profile_pic"]
+                .as_str()
+                .filter(|u| u.starts_with("https://"))
+                .map(str::to_string),
+        })
+    }
+
+    async fn get_json(&self, url: &str, token: &str) -> Result<(Value, String), SendError> {
         let response = self
             .http
-            .get(format!("{}/me?fields=id,name", self.base))
+            .get(url)
             .bearer_auth(token)
             .timeout(Duration::from_secs(15))
             .send()
@@ -126,13 +175,7 @@ impl Graph {
         if !(200..300).contains(&status) {
             return Err(classify(status, &text));
         }
-        let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-        match (v["id"].as_str(), v["name"].as_str()) {
-            (Some(id), name) => Ok((id.to_string(), name.unwrap_or("").to_string())),
-            _ => Err(SendError::Permanent(format!(
-                "an answer without an id: {text:.200}"
-            ))),
-        }
+        Ok((serde_json::from_str(&text).unwrap_or(Value::Null), text))
     }
 
     pub async fn post(&self, url: &str, token: &str, body: &Value) -> Result<String, SendError> {

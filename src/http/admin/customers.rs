@@ -185,3 +185,40 @@ pub async fn withdraw(
 ) -> ApiResult<Json<Value>> {
     move_balance(&state, &auth, id, LedgerKind::Withdraw, body).await
 }
+
+#[derive(Debug, Deserialize)]
+pub struct RenameBody {
+    pub name: String,
+}
+
+/// `PATCH /api/v1/customers/{id}` `{name}`: the name the seller typed; it
+/// wins over the Messenger profile and the address from then on.
+pub async fn rename(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<i64>,
+    Json(body): Json<RenameBody>,
+) -> ApiResult<Json<Value>> {
+    use crate::app::customers::{RenameError, rename};
+    match rename(
+        &state.db,
+        auth.shop.id,
+        CustomerId(id),
+        &body.name,
+        crate::clock::now(),
+    )
+    .await
+    {
+        Ok(_) => {}
+        Err(RenameError::Invalid(e)) => {
+            return Err(ApiError::InvalidField {
+                field: "name".into(),
+                reason: e.to_string(),
+            });
+        }
+        Err(RenameError::NotFound) => return Err(ApiError::not_found("customer")),
+        Err(RenameError::Store(e)) => return Err(e.into()),
+    }
+    let c = customer_or_404(&state, auth.shop.id, id).await?;
+    Ok(Json(json!({ "customer": c })))
+}

@@ -199,6 +199,14 @@ pub fn endpoints() -> Vec<Endpoint> {
             get(customers::profile),
         ),
         ep(
+            "patch",
+            "/customers/{id}",
+            &[P::ChatWithCustomers],
+            "customers",
+            "Name the customer: {name}. The seller's name stays, whatever the Messenger profile or an address says",
+            patch(customers::rename),
+        ),
+        ep(
             "get",
             "/customers/{id}/orders",
             &[P::ViewOrders],

@@ -2,11 +2,13 @@
 
 use super::{Console, Flash, back_to, can, page, page_error, refused, unread_total};
 use crate::app::AppState;
+use crate::app::customers::{RenameError, rename};
 use crate::domain::CustomerId;
+use crate::domain::NameSource;
 use crate::domain::access::Permission;
 use crate::http::admin::auth::Auth;
 use crate::http::admin::error::ApiError;
-use crate::store::{StoreError, seller_inbox};
+use crate::store::{StoreError, customers, seller_inbox};
 use axum::extract::{Form, Path, Query, State};
 use axum::response::Response;
 use minijinja::context;
@@ -48,14 +50,70 @@ pub(super) async fn chat_page(
     };
     let _ = seller_inbox::mark_read(&state.db, auth.shop.id, c, crate::clock::now()).await;
     let unread = unread_total(&state, &auth).await;
+    let person = match customers::get(&state.db, auth.shop.id, c).await {
+        Ok(p) => json!({
+            "name": p.display_name,
+            "picture": p.picture_url,
+            "from": name_from(&p.name_source),
+        }),
+        Err(e) => return page_error(e.into()),
+    };
     page(
         "admin/chat.html",
         context! {
             shop => auth.shop.name.clone(), unread => unread, conv => conv, messages => messages,
             idem => crate::clock::hex(&crate::clock::random_bytes::<8>()),
-            error => f.error, notice => f.notice, can => can(&auth),
+            error => f.error, notice => f.notice, can => can(&auth), person => person,
         },
     )
+}
+
+/// Where a customer's name came from, as the seller would say it.
+fn name_from(source: &str) -> &'static str {
+    match NameSource::parse(source) {
+        NameSource::Seller => "typed by your shop",
+        NameSource::Messenger => "from their Messenger profile",
+        NameSource::Address => "from their first delivery address",
+        NameSource::None => {
+            "no name yet: Messenger did not give one and they have not given an address"
+        }
+    }
+}
+
+/// `POST /admin/chats/{customer}/name`: the seller names the customer.
+pub(super) async fn chat_rename(
+    State(state): State<AppState>,
+    Console(auth): Console,
+    Path(customer): Path<i64>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let back = format!("/admin/chats/{customer}");
+    if let Some(r) = refused(&auth, Permission::ChatWithCustomers, &back) {
+        return r;
+    }
+    let raw = form.get("name").map(String::as_str).unwrap_or("");
+    match rename(
+        &state.db,
+        auth.shop.id,
+        CustomerId(customer),
+        raw,
+        crate::clock::now(),
+    )
+    .await
+    {
+        Ok(name) => back_to(
+            &back,
+            "notice",
+            &format!("Saved: this customer is now {name}"),
+        ),
+        Err(RenameError::Invalid(e)) => {
+            back_to(&back, "error", &format!("The name was not saved: {e}"))
+        }
+        Err(RenameError::NotFound) => {
+            back_to(&back, "error", "There is no such customer in this shop")
+        }
+        Err(RenameError::Store(e)) => back_to(&back, "error", &ApiError::from(e).message()),
+    }
 }
 
 pub(super) async fn chat_reply(
