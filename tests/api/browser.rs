@@ -897,3 +897,60 @@ async fn the_seller_sees_a_held_push_on_the_order_and_marks_it_handled() {
     assert_eq!(left["count"], 0, "{left}");
     assert_eq!(sent, 1, "only the welcome went out");
 }
+
+#[tokio::test]
+async fn the_seller_names_a_customer_on_their_chat_page_and_the_orders_show_it() {
+    let name = "the_seller_names_a_customer_on_their_chat_page_and_the_orders_show_it";
+    let (Some(chromium), Some(chromedriver)) = (
+        find(&["chromium", "chromium-browser", "google-chrome"]),
+        find(&["chromedriver"]),
+    ) else {
+        println!("SKIPPED {name}: chromium or chromedriver not on PATH");
+        return;
+    };
+    // Meta refuses the profile and no address was given: no name yet.
+    let (app, _graph, order) = crate::undelivered::customer_out_of_the_window().await;
+    let driver = match Driver::start(&chromium, &chromedriver).await {
+        Ok(d) => d,
+        Err(e) => {
+            println!("SKIPPED {name}: the browser did not start: {e}");
+            app.stop().await;
+            return;
+        }
+    };
+    let run = async {
+        driver
+            .cmd(
+                "POST",
+                "/window/rect",
+                Some(json!({"width": 390, "height": 844})),
+            )
+            .await?;
+        driver.goto(&app.url("/admin/login")).await?;
+        driver.type_into("#token", &app.token).await?;
+        driver.click("#login").await?;
+        wait_for_element(&driver, "#tabs", 10).await?;
+        driver
+            .goto(&app.url(&format!("/admin/chats/{}", order.customer_id.get())))
+            .await?;
+        wait_for_element(&driver, "#name-input", 10).await?;
+        wait_for_text(&driver, "no name yet", 5).await?;
+        driver.type_into("#name-input", "Nok Srisuk").await?;
+        driver.click("#save-name").await?;
+        wait_for_element(&driver, "#flash-ok", 10).await?;
+        wait_for_text(&driver, "this customer is now Nok Srisuk", 5).await?;
+        wait_for_text(&driver, "typed by your shop", 5).await?;
+        driver.goto(&app.url("/admin/orders?q=srisuk")).await?;
+        wait_for_text(&driver, "Nok Srisuk", 10).await?;
+        if !page_text(&driver).await.contains(order.code.as_str()) {
+            return Err("the search by the new name does not find the order".into());
+        }
+        Ok::<(), String>(())
+    };
+    let result = run.await;
+    driver.quit().await;
+    app.stop().await;
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+}

@@ -1068,6 +1068,8 @@ async fn a_page_s_sends_keep_to_its_rate_across_two_instances() {
             && customers.iter().all(|p| !graph.sends_to(p).is_empty())
     })
     .await;
+    // Every call counts: the customers' profile lookups draw from the
+    // same budget as the sends.
     let times: Vec<_> = graph.requests().iter().map(|r| r.at).collect();
     let calls = times.len();
     assert!(calls >= 24, "{calls} calls");

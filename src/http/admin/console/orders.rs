@@ -126,7 +126,7 @@ fn payment_views(auth: &crate::http::admin::auth::Auth, payments: &Value) -> Vec
                 .map(|p| {
                     let status = p["status"].as_str().unwrap_or("");
                     json!({
-                        "id": p["id"], "method": p["method"], "amount": money(&auth, p["amount"].as_i64().unwrap_or(0)),
+                        "id": p["id"], "method": p["method"], "amount": money(auth, p["amount"].as_i64().unwrap_or(0)),
                         "status": if matches!(status, "pending" | "flagged") { "pending_review" } else { status },
                         "has_slip": p["original_media"].is_string(),
                         "flags": precheck_flags(&p["prechecks"], p["flagged"].as_bool().unwrap_or(false)),
