@@ -14,6 +14,7 @@ pub mod intake;
 pub mod orders;
 pub mod outbound;
 pub mod payments;
+pub mod pictures;
 pub mod settings;
 pub mod shop_views;
 pub mod slips;

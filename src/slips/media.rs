@@ -118,6 +118,18 @@ pub fn public_qr_path(media_dir: &Path, name: &str) -> Option<PathBuf> {
     })
 }
 
+/// `public/products/ab/{sha256}.jpg`: a product picture, named by its
+/// content so it can be cached for ever.
+pub fn product_picture_path(media_dir: &Path, sha256: &str) -> Option<PathBuf> {
+    is_sha256_hex(sha256).then(|| {
+        media_dir
+            .join("public")
+            .join("products")
+            .join(&sha256[..2])
+            .join(format!("{sha256}.jpg"))
+    })
+}
+
 /// Where an uploaded slip waits for the worker; only hex names are valid.
 pub fn upload_path(media_dir: &Path, name: &str) -> PathBuf {
     let safe: String = name

@@ -124,11 +124,19 @@ fn variant_from_row(r: &sqlx::any::AnyRow) -> Result<(ProductId, Variant)> {
     ))
 }
 
-const PRODUCT_COLUMNS: &str = "id, shop_id, name, description, category, image_url, price, active";
+/// `image_url` is what the card shows: the first uploaded picture, else
+/// the pasted link.
+fn product_columns() -> String {
+    format!(
+        "id, shop_id, name, description, category, {} as image_url, price, active",
+        super::pictures::CARD_IMAGE
+    )
+}
 
 pub async fn get_product(db: &Db, shop: ShopId, id: ProductId) -> Result<Product> {
     let row = sqlx::query(&format!(
-        "select {PRODUCT_COLUMNS} from products where id = $1 and shop_id = $2 and deleted_at is null"
+        "select {} from products where id = $1 and shop_id = $2 and deleted_at is null",
+        product_columns()
     ))
     .bind(id.get())
     .bind(shop.get())
@@ -151,7 +159,8 @@ pub async fn get_product(db: &Db, shop: ShopId, id: ProductId) -> Result<Product
 /// The shop's catalog with variants, in display order.
 pub async fn list_products(db: &Db, shop: ShopId, include_inactive: bool) -> Result<Vec<Product>> {
     let rows = sqlx::query(&format!(
-        "select {PRODUCT_COLUMNS} from products where shop_id = $1 and deleted_at is null and (active = 1 or $2 = 1) order by position, id"
+        "select {} from products where shop_id = $1 and deleted_at is null and (active = 1 or $2 = 1) order by position, id",
+        product_columns()
     ))
     .bind(shop.get())
     .bind(i64::from(include_inactive))

@@ -24,6 +24,7 @@ pub mod listing;
 pub mod orders;
 pub mod outbox;
 pub mod payments;
+pub mod pictures;
 pub mod profiles;
 pub mod queues;
 pub mod reconcile;

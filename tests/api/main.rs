@@ -18,6 +18,7 @@ mod load;
 mod messenger;
 mod migrations;
 mod money;
+mod pictures;
 mod roles;
 mod security;
 mod shop_setup;

@@ -32,6 +32,8 @@ pub enum ApiError {
         state: Option<(String, String)>,
     },
     Unprocessable(String),
+    /// The body is over a size limit, which the message names.
+    TooLarge(String),
     TooManyRequests {
         message: String,
         retry_after_secs: u64,
@@ -69,6 +71,7 @@ impl ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -80,6 +83,7 @@ impl ApiError {
             | ApiError::Forbidden(m)
             | ApiError::NotFound(m)
             | ApiError::Unprocessable(m)
+            | ApiError::TooLarge(m)
             | ApiError::Conflict { message: m, .. }
             | ApiError::TooManyRequests { message: m, .. } => m.clone(),
             ApiError::Denied { permission, role } => format!(

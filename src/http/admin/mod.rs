@@ -16,6 +16,7 @@ pub mod error;
 pub mod openapi;
 pub mod order_actions;
 pub mod orders;
+pub mod pictures;
 pub mod printing;
 pub mod products;
 pub mod settings;
@@ -311,6 +312,40 @@ pub fn endpoints() -> Vec<Endpoint> {
             patch(products::update),
         )
         .rule(PRICE_RULE),
+        ep(
+            "get",
+            "/products/{id}/pictures",
+            &[P::ViewOrders],
+            "products",
+            "The product's pictures, the card's first, with their public URLs",
+            get(pictures::list),
+        ),
+        ep(
+            "post",
+            "/products/{id}/pictures",
+            &[P::EditProductsAndStock],
+            "products",
+            "Upload pictures (multipart/form-data, parts named file): decoded under the slip limits, fitted into 1200 px, stored in the media folder; at most 10 per product",
+            post(pictures::upload).layer(axum::extract::DefaultBodyLimit::max(
+                pictures::MAX_UPLOAD_BYTES,
+            )),
+        ),
+        ep(
+            "delete",
+            "/products/{id}/pictures/{picture}",
+            &[P::EditProductsAndStock],
+            "products",
+            "Delete a picture",
+            delete(pictures::remove),
+        ),
+        ep(
+            "post",
+            "/products/{id}/pictures/{picture}/first",
+            &[P::EditProductsAndStock],
+            "products",
+            "Put a picture first: it is the carousel card's picture",
+            post(pictures::make_first),
+        ),
         ep(
             "delete",
             "/products/{id}",

@@ -294,16 +294,28 @@ pub fn document() -> Value {
                 "404": error_response("Not found in this shop"),
                 "409": error_response("Conflict with the current state; names fulfilment and payment"),
                 "422": error_response("Invalid input"),
+                "413": error_response("The body or a file in it is over its size limit"),
                 "429": error_response("Too many failed authentications"),
             }
         });
         if e.body {
             let schema =
                 body_schema(e.method, &e.path).unwrap_or_else(|| json!({"type": "object"}));
-            op["requestBody"] = json!({
-                "required": false,
-                "content": {"application/json": {"schema": schema}}
-            });
+            op["requestBody"] = if e.path.ends_with("/pictures") && e.method == "post" {
+                json!({
+                    "required": true,
+                    "content": {"multipart/form-data": {"schema": obj(
+                        json!({"file": {"type": "array", "items": {"type": "string", "format": "binary"},
+                               "description": "one to ten JPEG, PNG or WebP files, each at most 10 MiB"}}),
+                        &["file"],
+                    )}}
+                })
+            } else {
+                json!({
+                    "required": false,
+                    "content": {"application/json": {"schema": schema}}
+                })
+            };
         }
         let entry = paths
             .entry(e.path.clone())

@@ -76,6 +76,16 @@ pub fn routes() -> Router<AppState> {
             get(products::products_page).post(products::product_create),
         )
         .route("/admin/variants/{id}/stock", post(products::variant_stock))
+        .route(
+            "/admin/products/{id}/pictures",
+            post(products::picture_upload).layer(axum::extract::DefaultBodyLimit::max(
+                crate::http::admin::pictures::MAX_UPLOAD_BYTES,
+            )),
+        )
+        .route(
+            "/admin/products/{id}/pictures/{picture}/{action}",
+            post(products::picture_action),
+        )
 }
 
 /// The console's login: the token cookie, or off to the login page.
