@@ -954,3 +954,92 @@ async fn the_seller_names_a_customer_on_their_chat_page_and_the_orders_show_it()
         panic!("{e}");
     }
 }
+
+#[tokio::test]
+async fn the_seller_uploads_a_product_picture_from_the_phone_and_a_wrong_file_is_refused_in_words()
+{
+    let name =
+        "the_seller_uploads_a_product_picture_from_the_phone_and_a_wrong_file_is_refused_in_words";
+    let (Some(chromium), Some(chromedriver)) = (
+        find(&["chromium", "chromium-browser", "google-chrome"]),
+        find(&["chromedriver"]),
+    ) else {
+        println!("SKIPPED {name}: chromium or chromedriver not on PATH");
+        return;
+    };
+    let media = std::env::temp_dir().join(format!(
+        "chatbill-media-{}",
+        chatbill::clock::hex(&chatbill::clock::random_bytes::<6>())
+    ));
+    let media_s = media.display().to_string();
+    let app = TestApp::spawn_with(&[("CHATBILL_MEDIA_DIR", &media_s)]).await;
+    crate::common::product(&app.db, &app.shop, "Canvas tote", 25_000, Some(5)).await;
+    // The files the seller picks on the phone.
+    let picked = media.join("picked");
+    std::fs::create_dir_all(&picked).unwrap();
+    let photo = picked.join("tote.png");
+    let img = image::DynamicImage::ImageRgb8(image::RgbImage::from_fn(1600, 1200, |x, y| {
+        image::Rgb([(x % 200) as u8, (y % 180) as u8, 120])
+    }));
+    img.save(&photo).unwrap();
+    let wrong = picked.join("order-list.txt");
+    std::fs::write(&wrong, "not a picture").unwrap();
+    let driver = match Driver::start(&chromium, &chromedriver).await {
+        Ok(d) => d,
+        Err(e) => {
+            println!("SKIPPED {name}: the browser did not start: {e}");
+            app.stop().await;
+            return;
+        }
+    };
+    let run = async {
+        driver
+            .cmd(
+                "POST",
+                "/window/rect",
+                Some(json!({"width": 390, "height": 844})),
+            )
+            .await?;
+        driver.goto(&app.url("/admin/login")).await?;
+        driver.type_into("#token", &app.token).await?;
+        driver.click("#login").await?;
+        wait_for_element(&driver, "#tabs", 10).await?;
+        driver.goto(&app.url("/admin/products")).await?;
+        wait_for_text(&driver, "No picture yet", 10).await?;
+        driver
+            .type_into("input[type=file]", &wrong.display().to_string())
+            .await?;
+        driver.click("button[id^='upload-']").await?;
+        wait_for_element(&driver, "#flash-error", 10).await?;
+        wait_for_text(&driver, "not a picture", 5).await?;
+        driver
+            .type_into("input[type=file]", &photo.display().to_string())
+            .await?;
+        driver.click("button[id^='upload-']").await?;
+        wait_for_element(&driver, "#flash-ok", 10).await?;
+        wait_for_text(&driver, "Picture added", 5).await?;
+        wait_for_text(&driver, "on the card", 5).await?;
+        wait_for_element(&driver, "img[src^='/media/products/']", 5).await?;
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let shots = if std::env::var("UPDATE_SCREENSHOTS").is_ok_and(|v| v == "1") {
+            root.join("docs")
+        } else {
+            root.join("target").join("screenshots")
+        };
+        let _ = std::fs::create_dir_all(&shots);
+        driver
+            .screenshot(&shots.join("console-product-pictures.png"))
+            .await?;
+        Ok::<(), String>(())
+    };
+    let result = run.await;
+    driver.quit().await;
+    let (_, body) = crate::undelivered::owner(&app, "GET", "/products", None).await;
+    app.stop().await;
+    let _ = std::fs::remove_dir_all(&media);
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+    let card = body["products"][0]["image_url"].as_str().unwrap_or("");
+    assert!(card.starts_with("/media/products/"), "{body}");
+}
