@@ -33,6 +33,7 @@ pub fn demo_settings() -> ShopSettings {
         reminder_before_hours: 2,
         shipping_flat_fee: 5_000,
         free_shipping_over: Some(100_000),
+        shipping_by_province: [("Chiang Mai / เชียงใหม่".to_string(), 8_000)].into(),
         allow_negative_balance: false,
         utc_offset_minutes: 7 * 60,
         time_zone: Some("Asia/Bangkok".into()),

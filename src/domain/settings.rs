@@ -96,6 +96,39 @@ pub fn vietqr_bank(bin: &str) -> Option<&'static str> {
         .map(|(_, name)| *name)
 }
 
+/// At most this many province or region fees.
+pub const MAX_PROVINCE_FEES: usize = 100;
+
+fn check_province_fees(s: &ShopSettings) -> Result<(), SettingsError> {
+    if s.shipping_by_province.len() > MAX_PROVINCE_FEES {
+        return refuse(
+            "shipping_by_province",
+            format!("at most {MAX_PROVINCE_FEES} provinces or regions"),
+        );
+    }
+    let mut seen: Vec<String> = Vec::new();
+    for (names, fee) in &s.shipping_by_province {
+        let field = format!("shipping_by_province.{names}");
+        if *fee < 0 {
+            return refuse(field, "a fee cannot be negative");
+        }
+        for name in names.split('/') {
+            let key = super::shop::region_key(name);
+            if key.is_empty() || name.chars().count() > 60 {
+                return refuse(
+                    field,
+                    "each name is 1 to 60 characters (separate names with /)",
+                );
+            }
+            if seen.contains(&key) {
+                return refuse(field, format!("“{}” has a fee already", name.trim()));
+            }
+            seen.push(key);
+        }
+    }
+    Ok(())
+}
+
 /// Applies `patch` to `current`. Top-level names must be settings; a
 /// `null` puts a setting back to its default; objects merge, anything
 /// else replaces. The result is not yet [`validate`]d.
@@ -192,6 +225,7 @@ pub fn validate(
     if s.free_shipping_over.is_some_and(|x| x < 0) {
         return refuse("free_shipping_over", "an amount cannot be negative");
     }
+    check_province_fees(s)?;
     if !(-14 * 60..=14 * 60).contains(&s.utc_offset_minutes) {
         return refuse("utc_offset_minutes", "must be within ±14 hours");
     }
@@ -428,6 +462,18 @@ mod tests {
             ),
             (json!({"shipping_flat_fee": -1}), "shipping_flat_fee"),
             (json!({"free_shipping_over": -100}), "free_shipping_over"),
+            (
+                json!({"shipping_by_province": {"Bangkok": -1}}),
+                "shipping_by_province.Bangkok",
+            ),
+            (
+                json!({"shipping_by_province": {"Bangkok / กรุงเทพ": 40, "bangkok": 50}}),
+                "shipping_by_province.bangkok",
+            ),
+            (
+                json!({"shipping_by_province": {"Hanoi / ": 10}}),
+                "shipping_by_province.Hanoi / ",
+            ),
             (json!({"hold_hours": 0}), "hold_hours"),
             (
                 json!({"hold_hours": 2, "reminder_before_hours": 2}),

@@ -38,6 +38,10 @@ pub struct ShopSettings {
     pub reminder_before_hours: i64,
     pub shipping_flat_fee: i64,
     pub free_shipping_over: Option<i64>,
+    /// A fee per province or region instead of the flat one, keyed by the
+    /// names a customer may type (`"Bangkok / กรุงเทพ"`: either matches, in
+    /// any case). Free shipping above an amount still applies.
+    pub shipping_by_province: std::collections::BTreeMap<String, i64>,
     pub allow_negative_balance: bool,
     /// Money paid above an order's total (the total went down after
     /// payment, or a paid order was cancelled): `balance` (the customer's
@@ -62,6 +66,7 @@ impl Default for ShopSettings {
             reminder_before_hours: 2,
             shipping_flat_fee: 0,
             free_shipping_over: None,
+            shipping_by_province: Default::default(),
             allow_negative_balance: false,
             excess_payment: Default::default(),
             utc_offset_minutes: 0,
@@ -71,6 +76,22 @@ impl Default for ShopSettings {
     }
 }
 
+/// A province name as compared: trimmed, one space between words, lower
+/// case, and without the words a customer may or may not add.
+pub fn region_key(name: &str) -> String {
+    let lower = name.to_lowercase();
+    let words: Vec<&str> = lower
+        .split(|c: char| c.is_whitespace() || c == '.' || c == ',')
+        .filter(|w| !w.is_empty() && !matches!(*w, "province" | "tỉnh" | "tp" | "thành" | "phố"))
+        .collect();
+    let joined = words.join(" ");
+    joined
+        .strip_prefix("จังหวัด")
+        .unwrap_or(&joined)
+        .trim()
+        .to_string()
+}
+
 impl ShopSettings {
     /// The money rules order decisions follow in this shop.
     pub fn money_rules(&self) -> super::order::Rules {
@@ -78,11 +99,23 @@ impl ShopSettings {
             excess: self.excess_payment,
         }
     }
-    pub fn shipping_fee_for(&self, subtotal: i64) -> i64 {
+    /// The shipping fee of an order of `subtotal` to `province`.
+    pub fn shipping_fee_for(&self, subtotal: i64, province: &str) -> i64 {
         match self.free_shipping_over {
             Some(limit) if subtotal >= limit => 0,
-            _ => self.shipping_flat_fee,
+            _ => self
+                .province_fee(province)
+                .unwrap_or(self.shipping_flat_fee),
         }
+    }
+
+    /// The fee set for this province, if one is.
+    pub fn province_fee(&self, province: &str) -> Option<i64> {
+        let wanted = region_key(province);
+        self.shipping_by_province
+            .iter()
+            .find(|(names, _)| names.split('/').any(|n| region_key(n) == wanted))
+            .map(|(_, fee)| *fee)
     }
 }
 
@@ -97,5 +130,27 @@ impl ShopSettings {
     /// The shop's days and dates.
     pub fn calendar(&self) -> super::calendar::Calendar {
         super::calendar::Calendar::new(self.time_zone.as_deref(), self.utc_offset_minutes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ShopSettings;
+
+    #[test]
+    fn a_province_fee_matches_any_of_its_names_in_any_case() {
+        let mut s = ShopSettings {
+            shipping_flat_fee: 4_000,
+            free_shipping_over: Some(100_000),
+            ..Default::default()
+        };
+        s.shipping_by_province
+            .insert("Chiang Mai / เชียงใหม่".into(), 9_000);
+        s.shipping_by_province.insert("Hồ Chí Minh".into(), 3_000);
+        assert_eq!(s.shipping_fee_for(10_000, "chiang  mai"), 9_000);
+        assert_eq!(s.shipping_fee_for(10_000, "จังหวัดเชียงใหม่"), 9_000);
+        assert_eq!(s.shipping_fee_for(10_000, "TP. Hồ Chí Minh"), 3_000);
+        assert_eq!(s.shipping_fee_for(10_000, "Bangkok"), 4_000);
+        assert_eq!(s.shipping_fee_for(100_000, "Chiang Mai"), 0);
     }
 }

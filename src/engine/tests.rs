@@ -1089,3 +1089,36 @@ fn locale_money_formats_and_language_switch() {
         ],
     );
 }
+
+#[test]
+fn a_province_with_its_own_fee_is_charged_that_fee_and_free_shipping_still_wins() {
+    let mut sim = Sim::new();
+    sim.settings
+        .shipping_by_province
+        .insert("Chiang Mai / เชียงใหม่".into(), 9_000);
+    let mut table = vec![
+        (
+            tap(Tap::BuyNow(ProductId(2))),
+            vec![Says("How many Tote bag")],
+        ),
+        (
+            tap(Tap::PickQty {
+                variant: VariantId(21),
+                qty: 2,
+                buy_now: true,
+            }),
+            vec![Says("step 1 of 5")],
+        ),
+        (text("Somchai Jaidee"), vec![Says("phone number")]),
+        (text("081-234-5678"), vec![Says("house number")]),
+        (text("1 Nimman Rd"), vec![Says("province")]),
+        (text("Chiang Mai Province"), vec![Says("district")]),
+        (
+            text("Mueang"),
+            vec![Says("Please check your order"), Says("฿90.00")],
+        ),
+    ];
+    table.push((text("yes"), vec![Says("Amount to pay: ฿590.00")]));
+    run(&mut sim, table);
+    assert_eq!(sim.orders[0].order.shipping_fee, 9_000);
+}

@@ -307,7 +307,8 @@ async fn another_shops_token_gets_404_on_every_route() {
             };
             let concrete = path
                 .replace("{id}", &id.to_string())
-                .replace("{customer_id}", &id.to_string());
+                .replace("{customer_id}", &id.to_string())
+                .replace("{picture}", "1");
             let concrete = if path.starts_with("/api/v1/print/") {
                 format!("{concrete}?ids={}", order.id)
             } else {

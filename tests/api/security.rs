@@ -1722,7 +1722,8 @@ async fn a_foreign_token_sees_nothing_of_another_shop_on_any_route() {
             };
             let mut concrete = path
                 .replace("{id}", &id.to_string())
-                .replace("{customer_id}", &id.to_string());
+                .replace("{customer_id}", &id.to_string())
+                .replace("{picture}", "1");
             if path.starts_with("/api/v1/print/") {
                 concrete = format!("{concrete}?ids={}", order.id);
             }

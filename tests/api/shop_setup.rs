@@ -625,8 +625,9 @@ async fn the_console_settings_page_saves_refuses_in_words_and_keeps_what_was_typ
         html.contains("there is no bank account"),
         "the warning shows"
     );
-    let form = |promptpay: &str| {
+    let form_with = |promptpay: &str, provinces: &str| {
         vec![
+            ("province_fees", provinces.to_string()),
             ("method_bank_transfer", "on".to_string()),
             ("method_qr_transfer", "on".to_string()),
             ("bank_0", "Kasikornbank".to_string()),
@@ -646,6 +647,8 @@ async fn the_console_settings_page_saves_refuses_in_words_and_keeps_what_was_typ
             ("template_shipped", "order_shipped".to_string()),
         ]
     };
+    let form =
+        |promptpay: &str| form_with(promptpay, "Chiang Mai / เชียงใหม่ = 90\n\nPhuket = 120.50");
     let r = no_redirects
         .post(app.url("/admin/settings"))
         .header("cookie", &cookie)
@@ -685,6 +688,14 @@ async fn the_console_settings_page_saves_refuses_in_words_and_keeps_what_was_typ
         .settings;
     assert_eq!(s.shipping_flat_fee, 4000);
     assert_eq!(s.free_shipping_over, Some(100_000));
+    assert_eq!(
+        s.shipping_by_province,
+        [
+            ("Chiang Mai / เชียงใหม่".to_string(), 9000),
+            ("Phuket".to_string(), 12050)
+        ]
+        .into()
+    );
     assert_eq!(s.bank_accounts.len(), 1);
     assert!(s.bank_accounts[0].default);
     assert_eq!(
@@ -706,6 +717,38 @@ async fn the_console_settings_page_saves_refuses_in_words_and_keeps_what_was_typ
         "the change is listed"
     );
     assert!(!html.contains("there is no bank account"));
+    assert!(
+        html.contains("Phuket = 120.50"),
+        "the fees are shown as typed"
+    );
+    // A line without an amount is refused in words and keeps the rest; a
+    // line taken out is removed.
+    let r = no_redirects
+        .post(app.url("/admin/settings"))
+        .header("cookie", &cookie)
+        .form(&form_with("0891234567", "Phuket = 120.50\nKrabi"))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 400);
+    let html = r.text().await.expect("html");
+    assert!(html.contains("Shipping fee per province: line 2"), "{html}");
+    let r = no_redirects
+        .post(app.url("/admin/settings"))
+        .header("cookie", &cookie)
+        .form(&form_with("0891234567", "Phuket = 120.50"))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 303);
+    let s = shops::get(&app.db, app.shop.id)
+        .await
+        .expect("shop")
+        .settings;
+    assert_eq!(
+        s.shipping_by_province,
+        [("Phuket".to_string(), 12050)].into()
+    );
     // A manager sees no settings page and cannot post one.
     let (_, made) = call(
         &app,
@@ -951,5 +994,50 @@ async fn the_owner_binds_the_page_with_a_token_meta_accepts_and_never_sees_it_ag
             .len(),
         1
     );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_province_with_its_own_fee_is_charged_it_and_the_seller_can_take_it_off() {
+    let app = shop_from_cli("THB").await;
+    let (st, _) = call(
+        &app,
+        "POST",
+        "/products",
+        Some(json!({"name": "Canvas tote", "price": 25000, "variants": [{"name": "Natural", "stock": 5}]})),
+    )
+    .await;
+    assert_eq!(st, 201);
+    let mut settings = thai_shop_settings();
+    settings["shipping_by_province"] = json!({"Bangkok / กรุงเทพ": 6000, "Chiang Mai": 9000});
+    let (st, got) = patch_settings(&app, settings).await;
+    assert_eq!(st, 200, "{got}");
+    // Two names for one place twice is refused, and nothing changes.
+    let (st, got) = patch_settings(&app, json!({"shipping_by_province": {"กรุงเทพ": 1}})).await;
+    assert_eq!(st, 400, "{got}");
+    assert_eq!(got["field"], "shipping_by_province.กรุงเทพ", "{got}");
+
+    let mut c = Customer::open(&app).await;
+    c.tap("GET_STARTED").await;
+    c.order_one().await;
+    assert!(
+        c.text().contains("฿310.00"),
+        "250 + 60 to Bangkok, not the flat 40: {}",
+        c.text()
+    );
+
+    // Taken off again with a merge patch: Bangkok pays the flat fee.
+    let (st, got) = patch_settings(
+        &app,
+        json!({"shipping_by_province": {"Bangkok / กรุงเทพ": null}}),
+    )
+    .await;
+    assert_eq!(st, 200, "{got}");
+    assert_eq!(
+        got["settings"]["shipping_by_province"],
+        json!({"Chiang Mai": 9000})
+    );
+    c.order_one().await;
+    assert!(c.text().contains("฿290.00"), "250 + 40: {}", c.text());
     app.stop().await;
 }

@@ -147,7 +147,7 @@ fn review(s: &mut State, address: Address, ctx: &Context, out: &mut Out) {
     }
     s.stage = Stage::ReviewOrder;
     let subtotal = cart::cart_subtotal(ctx);
-    let shipping = ctx.settings.shipping_fee_for(subtotal);
+    let shipping = ctx.settings.shipping_fee_for(subtotal, &address.province);
     let mut text = out.t(ctx, "review_header", &[]);
     for (p, v, q) in &lines {
         text.push_str(&format!(
@@ -195,9 +195,10 @@ pub(super) fn place(s: &mut State, ctx: &Context, out: &mut Out) {
     let subtotal = cart::cart_subtotal(ctx);
     s.stage = Stage::Idle;
     s.draft = DraftAddress::default();
+    let shipping_fee = ctx.settings.shipping_fee_for(subtotal, &address.province);
     out.actions.push(Action::PlaceOrder {
         address,
-        shipping_fee: ctx.settings.shipping_fee_for(subtotal),
+        shipping_fee,
     });
 }
 

@@ -129,6 +129,10 @@ pub async fn upload(
     multipart: Result<Multipart, MultipartRejection>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let product = ProductId(id);
+    // Another shop's product is not there, whatever the body holds.
+    store::room_for_one(&state.db, auth.shop.id, product)
+        .await
+        .map_err(PictureError::from)?;
     let files = files(multipart).await?;
     let count = files.len();
     for (i, bytes) in files.into_iter().enumerate() {

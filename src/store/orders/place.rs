@@ -162,8 +162,9 @@ fn unsaved_order(shop: &Shop, new: &NewOrder, lines: Vec<OrderLine>) -> Order {
         version: 1,
     };
     order.shipping_fee = new.shipping_fee.unwrap_or_else(|| {
+        let province = order.address.as_ref().map(|a| a.province.as_str());
         shop.settings
-            .shipping_fee_for(order.totals().subtotal.minor)
+            .shipping_fee_for(order.totals().subtotal.minor, province.unwrap_or(""))
     });
     order
 }

@@ -81,6 +81,7 @@ fn field_label(field: &str) -> String {
         ("reminder_before_hours", _) => "Remind the customer before",
         ("shipping_flat_fee", _) => "Shipping fee",
         ("free_shipping_over", _) => "Free shipping from",
+        ("shipping_by_province", _) => "Shipping fee per province",
         ("time_zone", _) => "Time zone",
         ("utility_templates", kind) => return format!("Template for “{}”", notice_label(kind)),
         _ => head,
@@ -115,6 +116,7 @@ fn view(auth: &Auth, s: &ShopSettings) -> Value {
         "thb": currency == Currency::THB, "vnd": currency == Currency::VND,
         "shipping_fee": amount_text(s.shipping_flat_fee, currency),
         "free_over": s.free_shipping_over.map(|m| amount_text(m, currency)).unwrap_or_default(),
+        "province_fees": province_fees_text(s, currency),
         "hold_hours": s.hold_hours, "reminder_hours": s.reminder_before_hours,
         "excess_refund": s.excess_payment == crate::domain::order::ExcessPolicy::RefundDue,
         "allow_negative": s.allow_negative_balance,
@@ -204,8 +206,52 @@ fn hours_field(form: &HashMap<String, String>, key: &str) -> Result<i64, Setting
 }
 
 /// The merge patch the form describes: every setting on the page.
+/// The province fees typed one per line, `names = amount`, as a merge
+/// patch that also removes the lines the seller deleted.
+fn province_fees(
+    text: &str,
+    current: &ShopSettings,
+    currency: Currency,
+) -> Result<Value, SettingsError> {
+    let mut out = Map::new();
+    for name in current.shipping_by_province.keys() {
+        out.insert(name.clone(), Value::Null);
+    }
+    for (n, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        let refuse = |reason: String| SettingsError {
+            field: "shipping_by_province".into(),
+            reason: format!("line {}: {reason}", n + 1),
+        };
+        let Some((names, amount)) = line.rsplit_once('=') else {
+            return Err(refuse("write it as “Chiang Mai / เชียงใหม่ = 90”".into()));
+        };
+        let names = names
+            .split('/')
+            .map(str::trim)
+            .collect::<Vec<_>>()
+            .join(" / ");
+        let fee = Money::parse_major(amount.trim(), currency)
+            .map_err(|_| refuse(format!("{:?} is not an amount of 0 or more", amount.trim())))?;
+        out.insert(names, json!(fee.minor));
+    }
+    Ok(Value::Object(out))
+}
+
+fn province_fees_text(s: &ShopSettings, currency: Currency) -> String {
+    s.shipping_by_province
+        .iter()
+        .map(|(names, fee)| format!("{names} = {}", amount_text(*fee, currency)))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 fn patch_from_form(
     form: &HashMap<String, String>,
+    current: &ShopSettings,
     currency: Currency,
 ) -> Result<Value, SettingsError> {
     let get = |k: &str| {
@@ -260,6 +306,7 @@ fn patch_from_form(
         "payment_qr": qr,
         "shipping_flat_fee": money_field(form, "shipping_fee", "shipping_flat_fee", currency)?.unwrap_or(0),
         "free_shipping_over": money_field(form, "free_over", "free_shipping_over", currency)?,
+        "shipping_by_province": province_fees(&get("province_fees"), current, currency)?,
         "hold_hours": hours_field(form, "hold_hours")?,
         "reminder_before_hours": hours_field(form, "reminder_hours")?,
         "excess_payment": if form.contains_key("excess_refund") { "refund_due" } else { "balance" },
@@ -287,7 +334,7 @@ pub(super) async fn settings_save(
             r
         }
     };
-    let patch = match patch_from_form(&form, auth.shop.currency) {
+    let patch = match patch_from_form(&form, &auth.shop.settings, auth.shop.currency) {
         Ok(p) => p,
         Err(e) => return refused(e, &auth.shop.settings).await,
     };
