@@ -35,6 +35,23 @@ pub fn demo_settings() -> ShopSettings {
         free_shipping_over: Some(100_000),
         shipping_by_province: [("Chiang Mai / เชียงใหม่".to_string(), 8_000)].into(),
         allow_negative_balance: false,
+        cancel_rule: Default::default(),
+        cancel_policy: [
+            (
+                "en".to_string(),
+                "Cancel in chat until you have paid; after that, ask the shop.".to_string(),
+            ),
+            (
+                "th".to_string(),
+                "ยกเลิกผ่านแชทได้จนกว่าจะชำระเงิน หลังจากนั้นกรุณาติดต่อร้าน".to_string(),
+            ),
+            (
+                "vi".to_string(),
+                "Bạn có thể hủy qua chat cho đến khi thanh toán; sau đó vui lòng nhắn cho shop."
+                    .to_string(),
+            ),
+        ]
+        .into(),
         utc_offset_minutes: 7 * 60,
         time_zone: Some("Asia/Bangkok".into()),
         utility_templates: Default::default(),

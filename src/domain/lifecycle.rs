@@ -99,6 +99,8 @@ pub const SELLER: Who = Who(2);
 pub const SYSTEM: Who = Who(4);
 const ANYONE: Who = Who(7);
 const SELLER_OR_SYSTEM: Who = Who(6);
+/// The customer only where the shop's [`CancelRule`] lets them.
+const SELLER_OR_CUSTOMER: Who = Who(3);
 
 impl Who {
     pub fn allows(self, actor: &Actor) -> bool {
@@ -144,7 +146,7 @@ pub const FULFILMENT_TABLE: &[(Fulfilment, FulfilmentEvent, Fulfilment, Who)] = 
     (F::Placed,      FE::Confirm,             F::Confirmed,    SELLER_OR_SYSTEM),
     (F::Placed,      FE::Cancel,              F::Cancelled,    ANYONE),
     (F::Placed,      FE::Expire,              F::Cancelled,    SYSTEM),
-    (F::Confirmed,   FE::Cancel,              F::Cancelled,    SELLER),
+    (F::Confirmed,   FE::Cancel,              F::Cancelled,    SELLER_OR_CUSTOMER),
     (F::Confirmed,   FE::Ship,                F::Shipping,     SELLER),
     (F::Shipping,    FE::Deliver,             F::Completed,    SELLER),
     (F::Shipping,    FE::DeliverAwaitingCod,  F::AwaitingCod,  SELLER),
@@ -179,8 +181,8 @@ pub const PAYMENT_TABLE: &[(PaymentStatus, PaymentEvent, PaymentStatus, Who)] = 
     (P::CodPending,    PE::PayFromBalanceSettles,  P::Paid,          ANYONE),
     (P::Unpaid,        PE::PayFromBalancePartly,   P::PartiallyPaid, SELLER),
     (P::PartiallyPaid, PE::PayFromBalancePartly,   P::PartiallyPaid, SELLER),
-    (P::Paid,          PE::Refund,                 P::Refunded,      SELLER),
-    (P::PartiallyPaid, PE::Refund,                 P::Refunded,      SELLER),
+    (P::Paid,          PE::Refund,                 P::Refunded,      SELLER_OR_SYSTEM),
+    (P::PartiallyPaid, PE::Refund,                 P::Refunded,      SELLER_OR_SYSTEM),
     (P::CodCollected,  PE::Refund,                 P::Refunded,      SELLER),
     (P::Unpaid,        PE::Void,                   P::Void,          ANYONE),
     (P::Rejected,      PE::Void,                   P::Void,          ANYONE),
@@ -301,8 +303,30 @@ impl Transition {
 
 /// Before the seller confirms or ships, the customer may still change
 /// their mind (seeds 000 and 001).
-pub fn customer_may_cancel(f: Fulfilment, p: PaymentStatus) -> bool {
-    f == F::Placed && matches!(p, P::Unpaid | P::Rejected | P::CodPending)
+/// Until when a customer may cancel in chat (the shop's cancel policy).
+/// Later, only the shop can. A slip under review always waits for the
+/// seller's decision, so the money is never in two minds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CancelRule {
+    /// While nothing is paid (cash on delivery counts as unpaid).
+    #[default]
+    UntilPaid,
+    /// Until the shop confirms the order, paid or not; money paid goes
+    /// back by the shop's excess rule (balance or refund).
+    UntilConfirmed,
+    /// Until the goods leave.
+    UntilShipped,
+}
+
+pub fn customer_may_cancel(f: Fulfilment, p: PaymentStatus, rule: CancelRule) -> bool {
+    match rule {
+        CancelRule::UntilPaid => {
+            f == F::Placed && matches!(p, P::Unpaid | P::Rejected | P::CodPending)
+        }
+        CancelRule::UntilConfirmed => f == F::Placed && p != P::PendingReview,
+        CancelRule::UntilShipped => matches!(f, F::Placed | F::Confirmed) && p != P::PendingReview,
+    }
 }
 
 /// "Order more": only increases, and only while unpaid and unconfirmed.
@@ -383,7 +407,7 @@ mod tests {
         assert!(next_fulfilment(F::Completed, FE::Cancel, &s).is_err());
         assert!(next_fulfilment(F::Cancelled, FE::Confirm, &s).is_err());
         assert!(next_fulfilment(F::Returned, FE::ReturnToStock, &s).is_err());
-        assert!(next_fulfilment(F::Confirmed, FE::Cancel, &Actor::Customer).is_err());
+        assert!(next_fulfilment(F::Confirmed, FE::Cancel, &Actor::System).is_err());
         assert!(next_fulfilment(F::Placed, FE::Expire, &s).is_err());
         assert!(next_payment(P::Paid, PE::SubmitSlip, &Actor::Customer).is_err());
         assert!(next_payment(P::Paid, PE::ConfirmSettles, &s).is_err());
@@ -398,10 +422,32 @@ mod tests {
 
     #[test]
     fn customer_policy_follows_the_seeds() {
-        assert!(customer_may_cancel(F::Placed, P::Unpaid));
-        assert!(!customer_may_cancel(F::Placed, P::PendingReview));
-        assert!(!customer_may_cancel(F::Confirmed, P::Unpaid));
-        assert!(!customer_may_cancel(F::Shipping, P::CodPending));
+        let until_paid = CancelRule::UntilPaid;
+        assert!(customer_may_cancel(F::Placed, P::Unpaid, until_paid));
+        assert!(!customer_may_cancel(
+            F::Placed,
+            P::PendingReview,
+            until_paid
+        ));
+        assert!(!customer_may_cancel(F::Placed, P::Paid, until_paid));
+        assert!(!customer_may_cancel(F::Confirmed, P::Unpaid, until_paid));
+        assert!(!customer_may_cancel(F::Shipping, P::CodPending, until_paid));
+        let until_confirmed = CancelRule::UntilConfirmed;
+        assert!(customer_may_cancel(F::Placed, P::Paid, until_confirmed));
+        assert!(!customer_may_cancel(
+            F::Placed,
+            P::PendingReview,
+            until_confirmed
+        ));
+        assert!(!customer_may_cancel(F::Confirmed, P::Paid, until_confirmed));
+        let until_shipped = CancelRule::UntilShipped;
+        assert!(customer_may_cancel(F::Confirmed, P::Paid, until_shipped));
+        assert!(!customer_may_cancel(F::Shipping, P::Paid, until_shipped));
+        assert!(!customer_may_cancel(
+            F::Confirmed,
+            P::PendingReview,
+            until_shipped
+        ));
         assert!(may_order_more(F::Placed, P::Unpaid));
         assert!(!may_order_more(F::Placed, P::Paid));
         assert!(seller_may_edit(F::Confirmed));

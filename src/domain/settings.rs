@@ -96,6 +96,9 @@ pub fn vietqr_bank(bin: &str) -> Option<&'static str> {
         .map(|(_, name)| *name)
 }
 
+/// The cancel policy in words, per language: a chat message, not a contract.
+pub const MAX_POLICY_CHARS: usize = 500;
+
 /// At most this many province or region fees.
 pub const MAX_PROVINCE_FEES: usize = 100;
 
@@ -226,6 +229,18 @@ pub fn validate(
         return refuse("free_shipping_over", "an amount cannot be negative");
     }
     check_province_fees(s)?;
+    for (locale, text) in &s.cancel_policy {
+        let field = format!("cancel_policy.{locale}");
+        if !super::shop::LANGUAGES.contains(&locale.as_str()) {
+            return refuse(field, "a language chatbill speaks: en, th or vi");
+        }
+        if text.chars().count() > MAX_POLICY_CHARS {
+            return refuse(field, format!("at most {MAX_POLICY_CHARS} characters"));
+        }
+        if text.chars().any(|c| c.is_control() && c != '\n') {
+            return refuse(field, "no control characters (line breaks are fine)");
+        }
+    }
     if !(-14 * 60..=14 * 60).contains(&s.utc_offset_minutes) {
         return refuse("utc_offset_minutes", "must be within ±14 hours");
     }
@@ -470,6 +485,12 @@ mod tests {
                 json!({"shipping_by_province": {"Bangkok / กรุงเทพ": 40, "bangkok": 50}}),
                 "shipping_by_province.bangkok",
             ),
+            (json!({"cancel_policy": {"fr": "Non"}}), "cancel_policy.fr"),
+            (
+                json!({"cancel_policy": {"en": "x".repeat(501)}}),
+                "cancel_policy.en",
+            ),
+            (json!({"cancel_rule": "whenever"}), "cancel_rule"),
             (
                 json!({"shipping_by_province": {"Hanoi / ": 10}}),
                 "shipping_by_province.Hanoi / ",

@@ -47,6 +47,11 @@ pub struct ShopSettings {
     /// payment, or a paid order was cancelled): `balance` (the customer's
     /// shop balance, the default) or `refund_due` (the seller pays it back).
     pub excess_payment: super::order::ExcessPolicy,
+    /// Until when a customer may cancel in chat.
+    pub cancel_rule: super::lifecycle::CancelRule,
+    /// The cancel policy in words per language (`en`, `th`, `vi`), shown
+    /// when a customer asks to cancel and on their order.
+    pub cancel_policy: std::collections::BTreeMap<String, String>,
     /// Used when `time_zone` is not set (or not a zone this build knows).
     pub utc_offset_minutes: i32,
     /// The shop's IANA time zone, e.g. `Asia/Bangkok`: its days and dates.
@@ -69,12 +74,17 @@ impl Default for ShopSettings {
             shipping_by_province: Default::default(),
             allow_negative_balance: false,
             excess_payment: Default::default(),
+            cancel_rule: Default::default(),
+            cancel_policy: Default::default(),
             utc_offset_minutes: 0,
             time_zone: None,
             utility_templates: Default::default(),
         }
     }
 }
+
+/// The languages chatbill speaks to customers.
+pub const LANGUAGES: &[&str] = &["en", "th", "vi"];
 
 /// A province name as compared: trimmed, one space between words, lower
 /// case, and without the words a customer may or may not add.
@@ -97,6 +107,7 @@ impl ShopSettings {
     pub fn money_rules(&self) -> super::order::Rules {
         super::order::Rules {
             excess: self.excess_payment,
+            cancel: self.cancel_rule,
         }
     }
     /// The shipping fee of an order of `subtotal` to `province`.
@@ -107,6 +118,16 @@ impl ShopSettings {
                 .province_fee(province)
                 .unwrap_or(self.shipping_flat_fee),
         }
+    }
+
+    /// The cancel policy in `locale`, else in `fallback` (the shop's
+    /// language), else none.
+    pub fn cancel_policy_in(&self, locale: &str, fallback: &str) -> Option<&str> {
+        self.cancel_policy
+            .get(locale)
+            .or_else(|| self.cancel_policy.get(fallback))
+            .map(String::as_str)
+            .filter(|t| !t.trim().is_empty())
     }
 
     /// The fee set for this province, if one is.

@@ -158,7 +158,12 @@ impl Sim {
                             .position(|o| o.order.id == order)
                             .expect("engine only names own orders");
                         let asked = command.clone();
-                        match order::decide(&self.orders[idx].order, command, &Actor::Customer) {
+                        match order::decide_with(
+                            &self.orders[idx].order,
+                            command,
+                            &Actor::Customer,
+                            self.settings.money_rules(),
+                        ) {
                             Ok(plan) => {
                                 for l in &plan.ledger {
                                     self.balance += if l.kind.is_credit() {
@@ -1121,4 +1126,72 @@ fn a_province_with_its_own_fee_is_charged_that_fee_and_free_shipping_still_wins(
     table.push((text("yes"), vec![Says("Amount to pay: ฿590.00")]));
     run(&mut sim, table);
     assert_eq!(sim.orders[0].order.shipping_fee, 9_000);
+}
+
+#[test]
+fn the_cancel_policy_is_said_in_the_customer_s_language_and_its_rule_decides() {
+    let mut sim = Sim::new();
+    sim.settings.cancel_policy = [
+        (
+            "en".to_string(),
+            "Free cancel until we pack it.".to_string(),
+        ),
+        ("th".to_string(), "ยกเลิกได้ฟรีจนกว่าร้านจะแพ็กของ".to_string()),
+    ]
+    .into();
+    let mut table = vec![(
+        tap(Tap::PickQty {
+            variant: VariantId(11),
+            qty: 1,
+            buy_now: true,
+        }),
+        vec![],
+    )];
+    table.extend(address_steps());
+    table.push((tap(Tap::PlaceOrder), vec![Receipt]));
+    table.push((
+        tap(Tap::ShowOrder(OrderId(1))),
+        vec![Says(
+            "The shop's cancel policy: Free cancel until we pack it.",
+        )],
+    ));
+    run(&mut sim, table);
+    // Paid and confirmed: under the default rule only the shop may cancel.
+    sim.seller(
+        1,
+        Command::ConfirmPayment {
+            amount: None,
+            credit_excess: false,
+            slip: false,
+        },
+    );
+    run(
+        &mut sim,
+        vec![
+            (tap(Tap::Language("th")), vec![]),
+            (
+                tap(Tap::Cancel(OrderId(1))),
+                vec![
+                    Says("ไม่สามารถยกเลิกผ่านแชทได้แล้ว"),
+                    Says("นโยบายการยกเลิกของร้าน: ยกเลิกได้ฟรีจนกว่าร้านจะแพ็กของ"),
+                    NotOffers("CANCEL_YES:1"),
+                ],
+            ),
+        ],
+    );
+    // The shop lets customers cancel until shipping: the money goes back
+    // to their balance.
+    sim.settings.cancel_rule = crate::domain::lifecycle::CancelRule::UntilShipped;
+    run(
+        &mut sim,
+        vec![
+            (
+                tap(Tap::Cancel(OrderId(1))),
+                vec![Offers("CANCEL_YES:1"), Says("ยกเลิกได้ฟรี")],
+            ),
+            (tap(Tap::ConfirmCancel(OrderId(1))), vec![]),
+        ],
+    );
+    assert_eq!(sim.orders[0].order.fulfilment, Fulfilment::Cancelled);
+    assert_eq!(sim.balance, sim.orders[0].order.totals().total.minor);
 }

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-pub const LOCALES: &[&str] = &["en", "th", "vi"];
+pub const LOCALES: &[&str] = crate::domain::shop::LANGUAGES;
 
 const EMBEDDED: &[(&str, &str)] = &[
     ("en", include_str!("../../templates/messages/en.txt")),

@@ -628,6 +628,12 @@ async fn the_console_settings_page_saves_refuses_in_words_and_keeps_what_was_typ
     let form_with = |promptpay: &str, provinces: &str| {
         vec![
             ("province_fees", provinces.to_string()),
+            ("cancel_rule", "until_shipped".to_string()),
+            (
+                "cancel_policy_th",
+                "ยกเลิกได้จนกว่าร้านจะส่งของ\r\nเงินคืนเข้ายอดคงเหลือ".to_string(),
+            ),
+            ("cancel_policy_en", String::new()),
             ("method_bank_transfer", "on".to_string()),
             ("method_qr_transfer", "on".to_string()),
             ("bank_0", "Kasikornbank".to_string()),

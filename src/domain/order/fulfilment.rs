@@ -60,14 +60,22 @@ pub(super) fn return_to_stock(d: &mut Draft, actor: &Actor) -> Result<(), OrderE
 }
 
 pub(super) fn cancel(d: &mut Draft, reason: String, actor: &Actor) -> Result<(), OrderError> {
-    if *actor == Actor::Customer && !lc::customer_may_cancel(d.order.fulfilment, d.order.payment) {
+    if *actor == Actor::Customer
+        && !lc::customer_may_cancel(d.order.fulfilment, d.order.payment, d.rules.cancel)
+    {
         return Err(OrderError::Policy(format!(
             "the order is {} and its payment {}; only the shop can cancel it now",
             d.order.fulfilment, d.order.payment
         )));
     }
     d.fulfil(FE::Cancel, actor)?;
-    let refunded = d.refund_all(actor)?;
+    // A customer never moves money; the shop's cancel policy gives back
+    // what they paid, so the refund is the system's.
+    let refunder = match actor {
+        Actor::Customer => Actor::System,
+        other => other.clone(),
+    };
+    let refunded = d.refund_all(&refunder)?;
     d.release_all_stock();
     let reason = reason.trim().to_string();
     d.reason = Some(reason.clone()).filter(|r| !r.is_empty());

@@ -203,6 +203,8 @@ pub enum ExcessPolicy {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Rules {
     pub excess: ExcessPolicy,
+    /// Until when the customer may cancel in chat.
+    pub cancel: super::lifecycle::CancelRule,
 }
 
 string_enum!(

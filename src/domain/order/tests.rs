@@ -148,6 +148,7 @@ proptest! {
     ) {
         let rules = Rules {
             excess: if refund_due { ExcessPolicy::RefundDue } else { ExcessPolicy::Balance },
+            ..Rules::default()
         };
         let mut o = order();
         let mut balance = 0i64;
@@ -312,6 +313,7 @@ fn a_lowered_total_after_payment_gives_the_difference_back() {
     );
     let rules = Rules {
         excess: ExcessPolicy::RefundDue,
+        ..Rules::default()
     };
     let p = decide_with(&paid, fees(0), &seller(), rules).unwrap();
     assert!(p.ledger.is_empty());
@@ -397,4 +399,55 @@ fn amounts_out_of_range_are_refused_not_wrapped() {
     )
     .unwrap_err();
     assert!(matches!(err, OrderError::BadInput(_)), "{err}");
+}
+
+#[test]
+fn the_shop_s_cancel_rule_decides_whether_a_customer_may_cancel_a_paid_order() {
+    use crate::domain::lifecycle::CancelRule;
+    // Confirming the payment confirms the order too.
+    let paid = decide(&order(), confirm(None, false), &seller())
+        .unwrap()
+        .order;
+    assert_eq!(paid.fulfilment, Fulfilment::Confirmed);
+    let cancel = || Command::Cancel {
+        reason: "changed my mind".into(),
+    };
+    let rule = |cancel| Rules {
+        cancel,
+        ..Rules::default()
+    };
+    for refusing in [CancelRule::UntilPaid, CancelRule::UntilConfirmed] {
+        let refused = decide_with(&paid, cancel(), &Actor::Customer, rule(refusing)).unwrap_err();
+        assert!(matches!(refused, OrderError::Policy(_)), "{refused:?}");
+    }
+    let p = decide_with(
+        &paid,
+        cancel(),
+        &Actor::Customer,
+        rule(CancelRule::UntilShipped),
+    )
+    .unwrap();
+    assert_eq!(p.order.fulfilment, Fulfilment::Cancelled);
+    // The money goes back by the excess rule: to the shop balance here.
+    assert_eq!(
+        p.ledger.iter().map(|l| l.amount).sum::<i64>(),
+        paid.paid,
+        "{:?}",
+        p.ledger
+    );
+    // Shipped: nobody's rule lets the customer cancel in chat.
+    let ship = Command::Ship {
+        carrier: "Kerry".into(),
+        tracking: None,
+    };
+    let shipped = decide(&paid, ship, &seller()).unwrap().order;
+    assert!(
+        decide_with(
+            &shipped,
+            cancel(),
+            &Actor::Customer,
+            rule(CancelRule::UntilShipped)
+        )
+        .is_err()
+    );
 }

@@ -139,6 +139,7 @@ pub(super) fn show_order(s: &mut State, o: &OrderSummary, ctx: &Context, out: &m
             ],
         ));
     }
+    push_policy(&mut text, ctx, out);
     let mut choices = Vec::new();
     for l in order
         .lines
@@ -163,7 +164,7 @@ pub(super) fn show_order(s: &mut State, o: &OrderSummary, ctx: &Context, out: &m
     {
         choices.push(out.choice(ctx, "btn_pay", Tap::PaymentMenu(order.id)));
     }
-    if lc::customer_may_cancel(order.fulfilment, order.payment) {
+    if lc::customer_may_cancel(order.fulfilment, order.payment, ctx.settings.cancel_rule) {
         choices.push(out.choice(ctx, "btn_cancel_order", Tap::Cancel(order.id)));
     }
     if lc::may_order_more(order.fulfilment, order.payment) {
@@ -188,15 +189,31 @@ fn line_change_text(order: &Order, l: &OrderLine, ctx: &Context, out_locale: &Ou
     )
 }
 
+/// The shop's cancel policy in words, in the customer's language, if set.
+fn push_policy(text: &mut String, ctx: &Context, out: &Out) {
+    if let Some(policy) = ctx
+        .settings
+        .cancel_policy_in(&out.locale, ctx.default_locale)
+    {
+        text.push_str("\n\n");
+        text.push_str(&out.t(ctx, "cancel_policy_line", &[("policy", policy)]));
+    }
+}
+
 /// Asks before cancelling, when the customer still may.
 pub(super) fn ask_cancel(s: &mut State, o: &OrderSummary, ctx: &Context, out: &mut Out) {
-    if !lc::customer_may_cancel(o.order.fulfilment, o.order.payment) {
+    if !lc::customer_may_cancel(
+        o.order.fulfilment,
+        o.order.payment,
+        ctx.settings.cancel_rule,
+    ) {
         return cannot_cancel(s, o, ctx, out);
     }
     s.stage = Stage::ConfirmCancel {
         order: o.order.id.get(),
     };
-    let text = out.t(ctx, "confirm_cancel", &[("code", o.order.code.as_str())]);
+    let mut text = out.t(ctx, "confirm_cancel", &[("code", o.order.code.as_str())]);
+    push_policy(&mut text, ctx, out);
     out.say_choices(
         text,
         vec![
@@ -208,7 +225,11 @@ pub(super) fn ask_cancel(s: &mut State, o: &OrderSummary, ctx: &Context, out: &m
 
 /// Cancels, checking again: the order may have moved since the question.
 pub(super) fn cancel(s: &mut State, o: &OrderSummary, ctx: &Context, out: &mut Out) {
-    if !lc::customer_may_cancel(o.order.fulfilment, o.order.payment) {
+    if !lc::customer_may_cancel(
+        o.order.fulfilment,
+        o.order.payment,
+        ctx.settings.cancel_rule,
+    ) {
         return cannot_cancel(s, o, ctx, out);
     }
     s.stage = Stage::Idle;
@@ -228,7 +249,7 @@ pub(super) fn keep_order(s: &mut State, ctx: &Context, out: &mut Out) {
 
 fn cannot_cancel(s: &mut State, o: &OrderSummary, ctx: &Context, out: &mut Out) {
     s.stage = Stage::Idle;
-    let text = out.t(
+    let mut text = out.t(
         ctx,
         "cannot_cancel",
         &[
@@ -236,6 +257,7 @@ fn cannot_cancel(s: &mut State, o: &OrderSummary, ctx: &Context, out: &mut Out) 
             ("status", &status_text(&o.order, ctx, out)),
         ],
     );
+    push_policy(&mut text, ctx, out);
     out.say_choices(
         text,
         vec![

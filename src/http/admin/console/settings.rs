@@ -82,6 +82,10 @@ fn field_label(field: &str) -> String {
         ("shipping_flat_fee", _) => "Shipping fee",
         ("free_shipping_over", _) => "Free shipping from",
         ("shipping_by_province", _) => "Shipping fee per province",
+        ("cancel_rule", _) => "Customers may cancel",
+        ("cancel_policy", "en") => "Cancel policy in English",
+        ("cancel_policy", "th") => "Cancel policy in Thai",
+        ("cancel_policy", "vi") => "Cancel policy in Vietnamese",
         ("time_zone", _) => "Time zone",
         ("utility_templates", kind) => return format!("Template for “{}”", notice_label(kind)),
         _ => head,
@@ -108,6 +112,15 @@ fn view(auth: &Auth, s: &ShopSettings) -> Value {
         }
         None => ("none", "", "", ""),
     };
+    let languages = [
+        ("en", "English"),
+        ("th", "ไทย (Thai)"),
+        ("vi", "Tiếng Việt (Vietnamese)"),
+    ];
+    let policies: Vec<Value> = languages
+        .iter()
+        .map(|(l, name)| json!({"locale": l, "language": name, "text": s.cancel_policy.get(*l).cloned().unwrap_or_default()}))
+        .collect();
     json!({
         "methods": METHODS.iter().map(|(m, label)| json!({"key": m.as_str(), "label": label, "on": s.payment_methods.contains(m)})).collect::<Vec<_>>(),
         "accounts": accounts,
@@ -117,6 +130,8 @@ fn view(auth: &Auth, s: &ShopSettings) -> Value {
         "shipping_fee": amount_text(s.shipping_flat_fee, currency),
         "free_over": s.free_shipping_over.map(|m| amount_text(m, currency)).unwrap_or_default(),
         "province_fees": province_fees_text(s, currency),
+        "cancel_rule": serde_json::to_value(s.cancel_rule).unwrap_or_default(),
+        "policies": policies,
         "hold_hours": s.hold_hours, "reminder_hours": s.reminder_before_hours,
         "excess_refund": s.excess_payment == crate::domain::order::ExcessPolicy::RefundDue,
         "allow_negative": s.allow_negative_balance,
@@ -307,6 +322,11 @@ fn patch_from_form(
         "shipping_flat_fee": money_field(form, "shipping_fee", "shipping_flat_fee", currency)?.unwrap_or(0),
         "free_shipping_over": money_field(form, "free_over", "free_shipping_over", currency)?,
         "shipping_by_province": province_fees(&get("province_fees"), current, currency)?,
+        "cancel_rule": match get("cancel_rule").as_str() { "" => json!("until_paid"), rule => json!(rule) },
+        "cancel_policy": crate::domain::shop::LANGUAGES.iter().map(|l| {
+            let text = get(&format!("cancel_policy_{l}")).replace("\r\n", "\n");
+            ((*l).to_string(), if text.is_empty() { Value::Null } else { json!(text) })
+        }).collect::<Map<String, Value>>(),
         "hold_hours": hours_field(form, "hold_hours")?,
         "reminder_before_hours": hours_field(form, "reminder_hours")?,
         "excess_payment": if form.contains_key("excess_refund") { "refund_due" } else { "balance" },
