@@ -31,6 +31,7 @@ pub fn demo_settings() -> ShopSettings {
         ],
         hold_hours: 24,
         reminder_before_hours: 2,
+        expiry_cancels: true,
         shipping_flat_fee: 5_000,
         free_shipping_over: Some(100_000),
         shipping_by_province: [("Chiang Mai / เชียงใหม่".to_string(), 8_000)].into(),

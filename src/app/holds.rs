@@ -1,5 +1,6 @@
 //! Hold timers: remind before an unpaid order's hold lapses, then cancel
-//! it and release its stock. Driven from the database, so it survives
+//! it and release its stock (or, where the shop keeps unpaid orders open,
+//! just end the hold). Driven from the database, so it survives
 //! restarts and runs once across instances (the order's version and the
 //! reminder's unique mark guard it).
 
@@ -19,7 +20,10 @@ pub async fn expire_holds(state: &AppState, now: Timestamp) -> Result<usize, Sto
     let mut n = 0;
     for due in timers::holds(&state.db, HOLDS_PER_PASS).await? {
         let shop = shops::get(&state.db, due.shop).await?;
-        if due.hold_until <= now {
+        if due.hold_until <= now && !shop.settings.expiry_cancels {
+            timers::end_hold(&state.db, due.shop, due.order).await?;
+            tracing::info!(order = %due.order, "hold lapsed; the shop keeps unpaid orders open");
+        } else if due.hold_until <= now {
             match super::orders::apply(
                 &state.db,
                 &shop,
@@ -36,8 +40,9 @@ pub async fn expire_holds(state: &AppState, now: Timestamp) -> Result<usize, Sto
                     tracing::warn!(error = %e, order = %due.order, "expiring an order failed")
                 }
             }
-        } else if due.hold_until.millis() - now.millis()
-            <= shop.settings.reminder_before_hours * 3_600_000
+        } else if shop.settings.expiry_cancels
+            && due.hold_until.millis() - now.millis()
+                <= shop.settings.reminder_before_hours * 3_600_000
         {
             let mut tx = state.db.begin().await?;
             if timers::mark_hold_reminded(&mut tx, due.shop, due.order, now).await? {

@@ -36,6 +36,10 @@ pub struct ShopSettings {
     pub hold_hours: i64,
     /// When, before the hold lapses, the customer is reminded.
     pub reminder_before_hours: i64,
+    /// Whether a lapsed hold cancels the order (and gives its stock back).
+    /// Off: unpaid orders stay open, stock held, until the seller cancels;
+    /// no reminder is sent.
+    pub expiry_cancels: bool,
     pub shipping_flat_fee: i64,
     pub free_shipping_over: Option<i64>,
     /// A fee per province or region instead of the flat one, keyed by the
@@ -69,6 +73,7 @@ impl Default for ShopSettings {
             payment_methods: vec![PaymentMethod::BankTransfer, PaymentMethod::Cod],
             hold_hours: 24,
             reminder_before_hours: 2,
+            expiry_cancels: true,
             shipping_flat_fee: 0,
             free_shipping_over: None,
             shipping_by_province: Default::default(),

@@ -46,3 +46,14 @@ pub async fn mark_hold_reminded(
         .rows_affected();
     Ok(fresh == 1)
 }
+
+/// The hold of an order lapsed in a shop where that does not cancel: the
+/// order stays open, its stock held, until the seller decides.
+pub async fn end_hold(db: &Db, shop: ShopId, order: OrderId) -> Result<()> {
+    sqlx::query("update orders set hold_until = null where id = $1 and shop_id = $2")
+        .bind(order.get())
+        .bind(shop.get())
+        .execute(&db.writer)
+        .await?;
+    Ok(())
+}

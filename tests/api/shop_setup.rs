@@ -648,6 +648,7 @@ async fn the_console_settings_page_saves_refuses_in_words_and_keeps_what_was_typ
             ("shipping_fee", "40".to_string()),
             ("free_over", "1,000".to_string()),
             ("hold_hours", "24".to_string()),
+            ("expiry_cancels", "on".to_string()),
             ("reminder_hours", "2".to_string()),
             ("time_zone", "Asia/Bangkok".to_string()),
             ("template_shipped", "order_shipped".to_string()),

@@ -217,3 +217,48 @@ async fn a_slip_extends_the_hold_and_paid_orders_never_expire() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_shop_that_keeps_unpaid_orders_open_is_not_cancelled_when_the_hold_lapses() {
+    let app = TestApp::spawn_with(&[("CHATBILL_WORKERS", "off")]).await;
+    let (status, body) = crate::undelivered::owner(
+        &app,
+        "PATCH",
+        "/settings",
+        Some(serde_json::json!({"expiry_cancels": false})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["settings"]["expiry_cancels"], false);
+    let (order, _) = setup(&app).await;
+    // No reminder threatens a cancellation that will not come.
+    set_hold(&app, 3_600_000).await;
+    assert_eq!(
+        chatbill::app::holds::expire_holds(app.state(), now())
+            .await
+            .unwrap(),
+        0
+    );
+    set_hold(&app, -1000).await;
+    chatbill::app::holds::expire_holds(app.state(), now())
+        .await
+        .unwrap();
+    let o = orders::load(&app.db, app.shop.id, order.id).await.unwrap();
+    assert_eq!(
+        (o.fulfilment, o.payment),
+        (Fulfilment::Placed, PaymentStatus::Unpaid)
+    );
+    assert_eq!(stock(&app).await, 1, "the stock stays held for the order");
+    let notices = orders::queued_notices(&app.db, app.shop.id, order.id)
+        .await
+        .unwrap();
+    assert!(notices.is_empty(), "{notices:?}");
+    let hold: Option<i64> = sqlx::query("select hold_until from orders")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap()
+        .try_get(0)
+        .unwrap();
+    assert_eq!(hold, None, "the timer is done with it");
+    app.stop().await;
+}
