@@ -110,7 +110,12 @@ pub async fn messenger_setup(
         .into_iter()
         .find(|c| c.channel == "messenger" && c.external_id == page_id)
         .ok_or_else(|| ChannelError::NotBound(page_id.to_string()))?;
-    let body = profile::body(&state.texts, &shop.locale, &shop.name);
+    let body = profile::body(
+        &state.texts,
+        &shop.settings.messages,
+        &shop.locale,
+        &shop.name,
+    );
     let g = graph(state);
     g.post(
         &format!("{}/me/messenger_profile", g.base),

@@ -56,6 +56,7 @@ pub fn demo_settings() -> ShopSettings {
         utc_offset_minutes: 7 * 60,
         time_zone: Some("Asia/Bangkok".into()),
         utility_templates: Default::default(),
+        messages: Default::default(),
     }
 }
 

@@ -86,6 +86,7 @@ pub fn message_for(payload: &OutboundPayload, shop: &Shop, locale: &str, texts: 
                 currency: shop.currency,
                 locale,
                 texts,
+                messages: Some(&shop.settings.messages),
             },
         ),
     }

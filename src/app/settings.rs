@@ -20,6 +20,8 @@ pub enum ChangeError {
 /// the payment QR can really be printed.
 pub fn check(settings: &ShopSettings, shop: &Shop) -> Result<(), SettingsError> {
     settings::validate(settings, shop.currency, notices::KINDS)?;
+    crate::engine::texts::check_overrides(&crate::engine::Texts::embedded(), &settings.messages)
+        .map_err(|(field, reason)| SettingsError { field, reason })?;
     if let Some(qr) = &settings.payment_qr
         && let Err(e) = crate::slips::payment_qr::payload(qr, Money::new(100, shop.currency))
     {

@@ -34,7 +34,7 @@ pub async fn run(command: Command) -> Result<(), String> {
             )
         })?;
     let texts = crate::engine::Texts::load(config.templates_dir.as_deref());
-    let body = profile::body(&texts, &shop.locale, &shop.name);
+    let body = profile::body(&texts, &shop.settings.messages, &shop.locale, &shop.name);
     let graph = Graph {
         http: reqwest::Client::new(),
         base: config.meta_graph_url.clone(),

@@ -60,6 +60,11 @@ pub struct ShopSettings {
     pub utc_offset_minutes: i32,
     /// The shop's IANA time zone, e.g. `Asia/Bangkok`: its days and dates.
     pub time_zone: Option<String>,
+    /// The shop's own wording of customer messages, per language then
+    /// message (`{"th": {"welcome": "สวัสดีค่ะ {name}", "btn_products": "สินค้า"}}`):
+    /// the greeting, the menu labels, any sentence. Checked against the
+    /// placeholders each message fills (`engine::texts::check_overrides`).
+    pub messages: MessageOverrides,
     /// Approved Utility Message template names by notice kind, used to reach
     /// a customer outside the 24-hour window.
     pub utility_templates: std::collections::BTreeMap<String, String>,
@@ -84,9 +89,14 @@ impl Default for ShopSettings {
             utc_offset_minutes: 0,
             time_zone: None,
             utility_templates: Default::default(),
+            messages: Default::default(),
         }
     }
 }
+
+/// Per language, per message key: the shop's wording.
+pub type MessageOverrides =
+    std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>;
 
 /// The languages chatbill speaks to customers.
 pub const LANGUAGES: &[&str] = &["en", "th", "vi"];

@@ -10,6 +10,8 @@ pub struct NoticeContext<'a> {
     pub currency: Currency,
     pub locale: &'a str,
     pub texts: &'a Texts,
+    /// The shop's own wording, if any.
+    pub messages: Option<&'a super::texts::MessageOverrides>,
 }
 
 /// Every [`kind`]: the pushes a shop can name a utility template for.
@@ -88,10 +90,11 @@ pub fn render(notice: &Notice, c: &NoticeContext) -> Message {
     let t = |key: &str, args: &[(&str, &str)]| {
         let mut all: Vec<(&str, &str)> = vec![("code", c.order_code)];
         all.extend_from_slice(args);
-        c.texts.get(c.locale, key, &all)
+        c.texts.get_with(c.messages, c.locale, key, &all)
     };
     let money = |m: i64| Money::new(m, c.currency).display(c.locale);
-    let button = |key: &str, tap: Tap| Choice::tap(c.texts.get(c.locale, key, &[]), &tap);
+    let button =
+        |key: &str, tap: Tap| Choice::tap(c.texts.get_with(c.messages, c.locale, key, &[]), &tap);
     let view = button("btn_view_order", Tap::ShowOrder(c.order_id));
     let text = match notice {
         Notice::SlipProblem { problem } => t(&format!("slip_problem_{problem}"), &[]),

@@ -414,6 +414,7 @@ fn utility_message(
         currency: shop.currency,
         locale,
         texts: &state.texts,
+        messages: Some(&shop.settings.messages),
     };
     render::utility_template(
         template,

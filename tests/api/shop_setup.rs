@@ -634,6 +634,7 @@ async fn the_console_settings_page_saves_refuses_in_words_and_keeps_what_was_typ
                 "ยกเลิกได้จนกว่าร้านจะส่งของ\r\nเงินคืนเข้ายอดคงเหลือ".to_string(),
             ),
             ("cancel_policy_en", String::new()),
+            ("msg_th_btn_products", "ดูสินค้า".to_string()),
             ("method_bank_transfer", "on".to_string()),
             ("method_qr_transfer", "on".to_string()),
             ("bank_0", "Kasikornbank".to_string()),
@@ -1046,5 +1047,68 @@ async fn a_province_with_its_own_fee_is_charged_it_and_the_seller_can_take_it_of
     );
     c.order_one().await;
     assert!(c.text().contains("฿290.00"), "250 + 40: {}", c.text());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_shop_s_own_greeting_menu_labels_and_messages_reach_the_customer() {
+    let app = shop_from_cli("THB").await;
+    let (st, got) = patch_settings(
+        &app,
+        json!({"messages": {"en": {
+            "welcome": "Sawasdee {name}! {shop} sells handmade totes.",
+            "welcome_anonymous": "Sawasdee! {shop} sells handmade totes.",
+            "btn_products": "Our totes",
+        }}}),
+    )
+    .await;
+    assert_eq!(st, 200, "{got}");
+    assert_eq!(
+        got["settings"]["messages"]["en"]["btn_products"], "Our totes",
+        "{got}"
+    );
+    // A placeholder the message does not fill, or one it needs left out,
+    // is refused by its field; nothing of that patch is kept.
+    for (bad, field) in [
+        (
+            json!({"messages": {"en": {"welcome": "Hi {customer}"}}}),
+            "messages.en.welcome",
+        ),
+        (
+            json!({"messages": {"en": {"notice_shipped": "It's on the way!"}}}),
+            "messages.en.notice_shipped",
+        ),
+        (
+            json!({"messages": {"xx": {"welcome": "Hi"}}}),
+            "messages.xx",
+        ),
+    ] {
+        let (st, got) = patch_settings(&app, bad).await;
+        assert_eq!(st, 400, "{got}");
+        assert_eq!(got["field"], field, "{got}");
+    }
+    let mut c = Customer::open(&app).await;
+    c.tap("GET_STARTED").await;
+    assert!(
+        c.text().contains("Sawasdee") && c.text().contains("My shop sells handmade totes."),
+        "{}",
+        c.text()
+    );
+    let titles: Vec<String> = c
+        .said
+        .iter()
+        .flat_map(|m| m["quick_replies"].as_array().cloned().unwrap_or_default())
+        .filter_map(|b| b["title"].as_str().map(str::to_string))
+        .collect();
+    assert!(titles.iter().any(|t| t == "Our totes"), "{titles:?}");
+    // Back to chatbill's wording with null.
+    let (st, _) = patch_settings(
+        &app,
+        json!({"messages": {"en": {"welcome": null, "welcome_anonymous": null}}}),
+    )
+    .await;
+    assert_eq!(st, 200);
+    c.tap("GET_STARTED").await;
+    assert!(c.text().contains("Welcome to My shop"), "{}", c.text());
     app.stop().await;
 }

@@ -21,17 +21,24 @@ fn fb_locale(l: &str) -> &'static str {
 }
 
 /// The profile body: `default` in the shop's language, plus each locale.
-pub fn body(texts: &Texts, default_locale: &str, shop_name: &str) -> Value {
+/// The shop's own greeting and menu labels (`messages`) come first.
+pub fn body(
+    texts: &Texts,
+    messages: &crate::engine::texts::MessageOverrides,
+    default_locale: &str,
+    shop_name: &str,
+) -> Value {
     let menu_for = |locale: &str, tag: &str| {
         json!({
             "locale": tag,
             "composer_input_disabled": false,
-            "call_to_actions": MENU.iter().map(|(k, p)| json!({"type": "postback", "title": texts.get(locale, k, &[]), "payload": p.encode()})).collect::<Vec<_>>()
+            "call_to_actions": MENU.iter().map(|(k, p)| json!({"type": "postback", "title": texts.get_with(Some(messages), locale, k, &[]), "payload": p.encode()})).collect::<Vec<_>>()
         })
     };
     let greeting_for = |locale: &str, tag: &str| {
         let text: String = texts
-            .get(
+            .get_with(
+                Some(messages),
                 locale,
                 "welcome",
                 &[("shop", shop_name), ("name", "{{user_first_name}}")],
@@ -60,7 +67,7 @@ mod tests {
 
     #[test]
     fn menu_has_the_four_entries_per_locale_and_a_default() {
-        let b = body(&Texts::embedded(), "th", "Shop");
+        let b = body(&Texts::embedded(), &Default::default(), "th", "Shop");
         let menus = b["persistent_menu"].as_array().unwrap();
         assert_eq!(menus[0]["locale"], "default");
         assert_eq!(menus.len(), 4);
@@ -73,6 +80,42 @@ mod tests {
                 .as_str()
                 .unwrap()
                 .contains("{{user_first_name}}")
+        );
+    }
+
+    #[test]
+    fn the_shop_s_menu_labels_and_greeting_are_used_in_their_language() {
+        let messages = [(
+            "th".to_string(),
+            [
+                ("btn_products".to_string(), "ดูสินค้า".to_string()),
+                (
+                    "welcome".to_string(),
+                    "สวัสดีค่ะคุณ {name} ยินดีต้อนรับสู่ {shop}".to_string(),
+                ),
+            ]
+            .into(),
+        )]
+        .into();
+        let b = body(&Texts::embedded(), &messages, "en", "Shop");
+        let th = b["persistent_menu"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["locale"] == "th_TH")
+            .unwrap();
+        assert_eq!(th["call_to_actions"][0]["title"], "ดูสินค้า");
+        let en = &b["persistent_menu"][0];
+        assert_ne!(en["call_to_actions"][0]["title"], "ดูสินค้า");
+        let greeting = b["greeting"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["locale"] == "th_TH")
+            .unwrap();
+        assert_eq!(
+            greeting["text"],
+            "สวัสดีค่ะคุณ {{user_first_name}} ยินดีต้อนรับสู่ Shop"
         );
     }
 }

@@ -151,7 +151,8 @@ struct Out {
 
 impl Out {
     fn t(&self, ctx: &Context, key: &str, args: &[(&str, &str)]) -> String {
-        ctx.texts.get(&self.locale, key, args)
+        ctx.texts
+            .get_with(Some(&ctx.settings.messages), &self.locale, key, args)
     }
     /// Appends one "Label: amount" line of a bill or cart.
     fn amount_line(&self, text: &mut String, ctx: &Context, key: &str, minor: i64) {

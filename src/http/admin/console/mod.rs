@@ -13,6 +13,7 @@ mod orders;
 mod products;
 mod settings;
 mod undelivered;
+mod wording;
 
 use super::auth::{self, Auth, FailureLimiter};
 use super::error::ApiError;

@@ -82,6 +82,7 @@ fn field_label(field: &str) -> String {
         ("shipping_flat_fee", _) => "Shipping fee",
         ("free_shipping_over", _) => "Free shipping from",
         ("shipping_by_province", _) => "Shipping fee per province",
+        ("messages", rest) => return super::wording::label(rest),
         ("cancel_rule", _) => "Customers may cancel",
         ("cancel_policy", "en") => "Cancel policy in English",
         ("cancel_policy", "th") => "Cancel policy in Thai",
@@ -177,7 +178,7 @@ async fn render(
         "admin/settings.html",
         context! {
             shop => auth.shop.name.clone(), unread => unread, can => can(auth), error => error, notice => notice,
-            s => view(auth, shown), pages => pages, warnings => app_settings::warnings(shown), history => history,
+            s => view(auth, shown), wording => super::wording::view(&state.texts, shown), pages => pages, warnings => app_settings::warnings(shown), history => history,
             currency => auth.shop.currency.code().to_string(), zone => cal.zone_name(),
         },
     )
@@ -330,6 +331,7 @@ fn patch_from_form(
         "hold_hours": hours_field(form, "hold_hours")?,
         "reminder_before_hours": hours_field(form, "reminder_hours")?,
         "expiry_cancels": form.contains_key("expiry_cancels"),
+        "messages": super::wording::patch(form),
         "excess_payment": if form.contains_key("excess_refund") { "refund_due" } else { "balance" },
         "allow_negative_balance": form.contains_key("allow_negative"),
         "time_zone": if zone.is_empty() { Value::Null } else { json!(zone) },
