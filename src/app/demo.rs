@@ -34,6 +34,7 @@ pub fn demo_settings() -> ShopSettings {
         expiry_cancels: true,
         shipping_flat_fee: 5_000,
         free_shipping_over: Some(100_000),
+        cod_fee: 2_000,
         shipping_by_province: [("Chiang Mai / เชียงใหม่".to_string(), 8_000)].into(),
         allow_negative_balance: false,
         cancel_rule: Default::default(),

@@ -229,6 +229,9 @@ pub fn validate(
         return refuse("free_shipping_over", "an amount cannot be negative");
     }
     check_province_fees(s)?;
+    if s.cod_fee < 0 {
+        return refuse("cod_fee", "a fee cannot be negative");
+    }
     for (locale, text) in &s.cancel_policy {
         let field = format!("cancel_policy.{locale}");
         if !super::shop::LANGUAGES.contains(&locale.as_str()) {
@@ -486,6 +489,7 @@ mod tests {
                 "shipping_by_province.bangkok",
             ),
             (json!({"cancel_policy": {"fr": "Non"}}), "cancel_policy.fr"),
+            (json!({"cod_fee": -1}), "cod_fee"),
             (
                 json!({"cancel_policy": {"en": "x".repeat(501)}}),
                 "cancel_policy.en",

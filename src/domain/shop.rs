@@ -42,6 +42,9 @@ pub struct ShopSettings {
     pub expiry_cancels: bool,
     pub shipping_flat_fee: i64,
     pub free_shipping_over: Option<i64>,
+    /// Added to an order when the customer chooses cash on delivery
+    /// (minor units; 0: none). Shown on the bill as its own line.
+    pub cod_fee: i64,
     /// A fee per province or region instead of the flat one, keyed by the
     /// names a customer may type (`"Bangkok / กรุงเทพ"`: either matches, in
     /// any case). Free shipping above an amount still applies.
@@ -81,6 +84,7 @@ impl Default for ShopSettings {
             expiry_cancels: true,
             shipping_flat_fee: 0,
             free_shipping_over: None,
+            cod_fee: 0,
             shipping_by_province: Default::default(),
             allow_negative_balance: false,
             excess_payment: Default::default(),
@@ -123,6 +127,7 @@ impl ShopSettings {
         super::order::Rules {
             excess: self.excess_payment,
             cancel: self.cancel_rule,
+            cod_fee: self.cod_fee,
         }
     }
     /// The shipping fee of an order of `subtotal` to `province`.

@@ -1195,3 +1195,35 @@ fn the_cancel_policy_is_said_in_the_customer_s_language_and_its_rule_decides() {
     assert_eq!(sim.orders[0].order.fulfilment, Fulfilment::Cancelled);
     assert_eq!(sim.balance, sim.orders[0].order.totals().total.minor);
 }
+
+#[test]
+fn cash_on_delivery_adds_the_shop_s_cod_fee_and_says_what_to_pay() {
+    let mut sim = Sim::new();
+    sim.settings.cod_fee = 2_000;
+    let mut table = vec![(
+        tap(Tap::PickQty {
+            variant: VariantId(11),
+            qty: 1,
+            buy_now: true,
+        }),
+        vec![],
+    )];
+    table.extend(address_steps());
+    table.push((tap(Tap::PlaceOrder), vec![Receipt, Offers("PAY:cod:1")]));
+    run(&mut sim, table);
+    let before = sim.orders[0].order.totals().total.minor;
+    run(
+        &mut sim,
+        vec![(
+            tap(Tap::Pay {
+                method: PaymentMethod::Cod,
+                order: OrderId(1),
+            }),
+            vec![Says("with the COD fee of ฿20.00")],
+        )],
+    );
+    let o = &sim.orders[0].order;
+    assert_eq!(o.totals().total.minor, before + 2_000);
+    assert_eq!(o.payment, crate::domain::PaymentStatus::CodPending);
+    assert_eq!(o.fees.len(), 1, "one COD fee line on the bill");
+}

@@ -635,6 +635,7 @@ async fn the_console_settings_page_saves_refuses_in_words_and_keeps_what_was_typ
             ),
             ("cancel_policy_en", String::new()),
             ("msg_th_btn_products", "ดูสินค้า".to_string()),
+            ("cod_fee", "25".to_string()),
             ("method_bank_transfer", "on".to_string()),
             ("method_qr_transfer", "on".to_string()),
             ("bank_0", "Kasikornbank".to_string()),

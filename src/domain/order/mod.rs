@@ -205,7 +205,12 @@ pub struct Rules {
     pub excess: ExcessPolicy,
     /// Until when the customer may cancel in chat.
     pub cancel: super::lifecycle::CancelRule,
+    /// Added as a fee line when the customer chooses cash on delivery.
+    pub cod_fee: i64,
 }
+
+/// The label of the fee line cash on delivery adds.
+pub const COD_FEE_LABEL: &str = "COD fee";
 
 string_enum!(
     /// A payment row's status as the money rules write it (slips have more:

@@ -108,6 +108,12 @@ pub(super) fn reject(d: &mut Draft, reason: String, actor: &Actor) -> Result<(),
 pub(super) fn choose_cod(d: &mut Draft, actor: &Actor) -> Result<(), OrderError> {
     d.pay(PE::ChooseCod, actor)?;
     d.order.method = Some(PaymentMethod::Cod);
+    if d.rules.cod_fee > 0 && !d.order.fees.iter().any(|f| f.label == super::COD_FEE_LABEL) {
+        d.order.fees.push(super::Fee {
+            label: super::COD_FEE_LABEL.into(),
+            amount: d.rules.cod_fee,
+        });
+    }
     Ok(())
 }
 

@@ -267,7 +267,16 @@ pub(super) fn ask_payment(s: &mut State, o: &OrderSummary, ctx: &Context, out: &
             method: *m,
             order: o.order.id,
         };
-        choices.push(out.choice(ctx, key, tap));
+        let title = if *m == PaymentMethod::Cod && ctx.settings.cod_fee > 0 {
+            out.t(
+                ctx,
+                "btn_pay_cod_fee",
+                &[("fee", &out.money(ctx, ctx.settings.cod_fee))],
+            )
+        } else {
+            out.t(ctx, key, &[])
+        };
+        choices.push(Choice::tap(title, &tap));
     }
     out.say_choices(text, choices);
 }

@@ -394,7 +394,22 @@ pub(super) fn on_command_done(
     match command {
         Command::ChooseCod => {
             s.stage = Stage::Idle;
-            let text = out.t(ctx, "cod_chosen", &[]);
+            let cod_fee = o
+                .order
+                .fees
+                .iter()
+                .find(|f| f.label == crate::domain::order::COD_FEE_LABEL);
+            let text = match cod_fee {
+                Some(fee) => out.t(
+                    ctx,
+                    "cod_chosen_with_fee",
+                    &[
+                        ("fee", &out.money(ctx, fee.amount)),
+                        ("total", &out.money(ctx, o.order.totals().remaining.minor)),
+                    ],
+                ),
+                None => out.t(ctx, "cod_chosen", &[]),
+            };
             out.say(text);
         }
         Command::OrderMore { .. } | Command::AnswerLineChange { .. } => {

@@ -121,6 +121,7 @@ fn settings_schema() -> Value {
             "payment_methods": {"type": "array", "items": {"type": "string", "enum": methods}, "minItems": 1, "uniqueItems": true},
             "hold_hours": {"type": "integer", "minimum": 1, "maximum": crate::domain::settings::MAX_HOLD_HOURS, "description": "How long an unpaid order holds its stock"},
             "reminder_before_hours": {"type": "integer", "minimum": 0, "description": "When, before the hold lapses, the customer is reminded (less than hold_hours; 0: no reminder)"},
+            "cod_fee": {"type": "integer", "minimum": 0, "description": "Minor units added as a \"COD fee\" line when the customer chooses cash on delivery (0: none)"},
             "expiry_cancels": {"type": "boolean", "description": "Whether an order not paid within hold_hours is cancelled and its stock released (default); false keeps it open, stock held, with no reminder"},
             "shipping_flat_fee": {"type": "integer", "minimum": 0, "description": "Minor units"},
             "free_shipping_over": {"type": ["integer", "null"], "minimum": 0, "description": "Subtotal (minor units) from which shipping is free"},

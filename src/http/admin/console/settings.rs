@@ -82,6 +82,7 @@ fn field_label(field: &str) -> String {
         ("shipping_flat_fee", _) => "Shipping fee",
         ("free_shipping_over", _) => "Free shipping from",
         ("shipping_by_province", _) => "Shipping fee per province",
+        ("cod_fee", _) => "Cash on delivery fee",
         ("messages", rest) => return super::wording::label(rest),
         ("cancel_rule", _) => "Customers may cancel",
         ("cancel_policy", "en") => "Cancel policy in English",
@@ -131,6 +132,7 @@ fn view(auth: &Auth, s: &ShopSettings) -> Value {
         "shipping_fee": amount_text(s.shipping_flat_fee, currency),
         "free_over": s.free_shipping_over.map(|m| amount_text(m, currency)).unwrap_or_default(),
         "province_fees": province_fees_text(s, currency),
+        "cod_fee": if s.cod_fee > 0 { amount_text(s.cod_fee, currency) } else { String::new() },
         "cancel_rule": serde_json::to_value(s.cancel_rule).unwrap_or_default(),
         "policies": policies,
         "hold_hours": s.hold_hours, "reminder_hours": s.reminder_before_hours, "expiry_cancels": s.expiry_cancels,
@@ -323,6 +325,7 @@ fn patch_from_form(
         "shipping_flat_fee": money_field(form, "shipping_fee", "shipping_flat_fee", currency)?.unwrap_or(0),
         "free_shipping_over": money_field(form, "free_over", "free_shipping_over", currency)?,
         "shipping_by_province": province_fees(&get("province_fees"), current, currency)?,
+        "cod_fee": money_field(form, "cod_fee", "cod_fee", currency)?.unwrap_or(0),
         "cancel_rule": match get("cancel_rule").as_str() { "" => json!("until_paid"), rule => json!(rule) },
         "cancel_policy": crate::domain::shop::LANGUAGES.iter().map(|l| {
             let text = get(&format!("cancel_policy_{l}")).replace("\r\n", "\n");
