@@ -55,6 +55,7 @@ pub fn demo_settings() -> ShopSettings {
         ]
         .into(),
         utc_offset_minutes: 7 * 60,
+        language: None,
         time_zone: Some("Asia/Bangkok".into()),
         utility_templates: Default::default(),
         messages: Default::default(),

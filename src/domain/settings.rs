@@ -229,6 +229,11 @@ pub fn validate(
         return refuse("free_shipping_over", "an amount cannot be negative");
     }
     check_province_fees(s)?;
+    if let Some(language) = &s.language
+        && !super::shop::LANGUAGES.contains(&language.as_str())
+    {
+        return refuse("language", "a language chatbill speaks: en, th or vi");
+    }
     if s.cod_fee < 0 {
         return refuse("cod_fee", "a fee cannot be negative");
     }
@@ -490,6 +495,7 @@ mod tests {
             ),
             (json!({"cancel_policy": {"fr": "Non"}}), "cancel_policy.fr"),
             (json!({"cod_fee": -1}), "cod_fee"),
+            (json!({"language": "fr"}), "language"),
             (
                 json!({"cancel_policy": {"en": "x".repeat(501)}}),
                 "cancel_policy.en",

@@ -61,6 +61,10 @@ pub struct ShopSettings {
     pub cancel_policy: std::collections::BTreeMap<String, String>,
     /// Used when `time_zone` is not set (or not a zone this build knows).
     pub utc_offset_minutes: i32,
+    /// The language for customers whose own is not known yet, and for the
+    /// bill and the console's amounts (`en`, `th`, `vi`); unset: the one
+    /// the shop was created with.
+    pub language: Option<String>,
     /// The shop's IANA time zone, e.g. `Asia/Bangkok`: its days and dates.
     pub time_zone: Option<String>,
     /// The shop's own wording of customer messages, per language then
@@ -91,6 +95,7 @@ impl Default for ShopSettings {
             cancel_rule: Default::default(),
             cancel_policy: Default::default(),
             utc_offset_minutes: 0,
+            language: None,
             time_zone: None,
             utility_templates: Default::default(),
             messages: Default::default(),

@@ -30,15 +30,18 @@ pub struct ChannelAccount {
 fn shop_from_row(row: &sqlx::any::AnyRow) -> Result<Shop> {
     let currency: String = col(row, "currency")?;
     let settings: String = col(row, "settings")?;
+    let settings: ShopSettings = serde_json::from_str(&settings)
+        .map_err(|e| StoreError::Corrupt(format!("shop settings: {e}")))?;
+    let created_with: String = col(row, "locale")?;
     Ok(Shop {
         id: ShopId(col(row, "id")?),
         name: col(row, "name")?,
         currency: currency
             .parse()
             .map_err(|_| StoreError::Corrupt(format!("currency {currency:?}")))?,
-        locale: col(row, "locale")?,
-        settings: serde_json::from_str(&settings)
-            .map_err(|e| StoreError::Corrupt(format!("shop settings: {e}")))?,
+        // The language chosen in the settings, else the one it was made with.
+        locale: settings.language.clone().unwrap_or(created_with),
+        settings,
         created_at: Timestamp(col(row, "created_at")?),
     })
 }

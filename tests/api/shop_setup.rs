@@ -1113,3 +1113,26 @@ async fn the_shop_s_own_greeting_menu_labels_and_messages_reach_the_customer() {
     assert!(c.text().contains("Welcome to My shop"), "{}", c.text());
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_shop_s_language_can_change_and_new_customers_are_greeted_in_it() {
+    let app = shop_from_cli("THB").await;
+    let mut c = Customer::open(&app).await;
+    c.tap("GET_STARTED").await;
+    assert!(c.text().contains("Welcome to My shop"), "{}", c.text());
+    let (st, got) = patch_settings(&app, json!({"language": "th"})).await;
+    assert_eq!(st, 200, "{got}");
+    let (st, got) = patch_settings(&app, json!({"language": "fr"})).await;
+    assert_eq!(st, 400, "{got}");
+    assert_eq!(got["field"], "language");
+    let mut other = Customer::open(&app).await;
+    other.tap("GET_STARTED").await;
+    assert!(
+        other.text().contains("ยินดีต้อนรับ"),
+        "a new customer hears the shop's language at once: {}",
+        other.text()
+    );
+    let (_, history) = call(&app, "GET", "/settings/history", None).await;
+    assert!(history.to_string().contains("language"), "{history}");
+    app.stop().await;
+}

@@ -139,6 +139,8 @@ fn settings_schema() -> Value {
                 "description": "The cancel policy in words per language, shown when a customer asks to cancel and on their order"},
             "excess_payment": {"type": "string", "enum": ["balance", "refund_due"]},
             "time_zone": {"type": ["string", "null"], "description": "IANA zone name, e.g. Asia/Bangkok"},
+            "language": {"anyOf": [{"type": "string", "enum": crate::domain::shop::LANGUAGES}, {"type": "null"}],
+                "description": "The shop's language: for customers whose own is not known yet, bills and amounts; null: the one it was created with"},
             "utc_offset_minutes": {"type": "integer", "minimum": -840, "maximum": 840, "description": "Used only without time_zone"},
             "utility_templates": {"type": "object", "propertyNames": {"enum": kinds}, "additionalProperties": {"type": "string", "pattern": "^[a-z0-9_]{1,512}$"},
                                   "description": "Approved Utility template name per push, used outside the 24-hour window"},

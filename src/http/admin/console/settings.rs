@@ -89,6 +89,7 @@ fn field_label(field: &str) -> String {
         ("cancel_policy", "th") => "Cancel policy in Thai",
         ("cancel_policy", "vi") => "Cancel policy in Vietnamese",
         ("time_zone", _) => "Time zone",
+        ("language", _) => "Language",
         ("utility_templates", kind) => return format!("Template for “{}”", notice_label(kind)),
         _ => head,
     };
@@ -139,6 +140,7 @@ fn view(auth: &Auth, s: &ShopSettings) -> Value {
         "excess_refund": s.excess_payment == crate::domain::order::ExcessPolicy::RefundDue,
         "allow_negative": s.allow_negative_balance,
         "time_zone": s.time_zone.clone().unwrap_or_default(),
+        "languages": languages.iter().map(|(code, name)| json!({"code": code, "name": name, "on": *code == auth.shop.locale})).collect::<Vec<_>>(),
         "templates": crate::engine::notices::KINDS.iter().map(|k| json!({"kind": k, "label": notice_label(k), "name": s.utility_templates.get(*k).cloned().unwrap_or_default()})).collect::<Vec<_>>(),
     })
 }
@@ -318,6 +320,7 @@ fn patch_from_form(
         );
     }
     let zone = get("time_zone");
+    let language = get("language");
     Ok(json!({
         "payment_methods": methods,
         "bank_accounts": accounts,
@@ -338,6 +341,7 @@ fn patch_from_form(
         "excess_payment": if form.contains_key("excess_refund") { "refund_due" } else { "balance" },
         "allow_negative_balance": form.contains_key("allow_negative"),
         "time_zone": if zone.is_empty() { Value::Null } else { json!(zone) },
+        "language": if language.is_empty() { Value::Null } else { json!(language) },
         "utility_templates": templates,
     }))
 }
