@@ -1,6 +1,8 @@
 //! The owner binds the shop's Facebook Page: the token is checked with the
 //! Graph API before it is stored (and never shown again), a Page another
 //! shop holds is refused, and unbinding stops the shop answering there.
+//! The Instagram professional account linked to the Page is bound with it:
+//! its messages come to the same shop and are answered through the Page.
 
 use super::AppState;
 use crate::channels::messenger::profile;
@@ -32,6 +34,17 @@ pub enum ChannelError {
 pub struct CheckedPage {
     pub id: String,
     pub name: String,
+    /// The Page's Instagram account, bound with it.
+    pub instagram: Option<InstagramAccount>,
+    /// Why no Instagram account was bound, when the Page has one or Meta
+    /// could not say.
+    pub instagram_note: Option<String>,
+}
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct InstagramAccount {
+    pub id: String,
+    pub username: String,
 }
 
 fn graph(state: &AppState) -> Graph {
@@ -74,10 +87,56 @@ pub async fn bind_messenger(
     if !shops::bind_own_channel(&state.db, shop.id, "messenger", page_id, token, now).await? {
         return Err(ChannelError::Taken);
     }
+    let (instagram, instagram_note) = bind_instagram(state, shop, page_id, token, now).await?;
     state.accounts.forget(page_id);
     state.shop_views.forget(shop.id);
-    tracing::info!(shop = shop.id.get(), page = page_id, "Facebook Page bound");
-    Ok(CheckedPage { id, name })
+    tracing::info!(shop = shop.id.get(), page = page_id, instagram = ?instagram, "Facebook Page bound");
+    Ok(CheckedPage {
+        id,
+        name,
+        instagram,
+        instagram_note,
+    })
+}
+
+/// Binds the Page's Instagram account, when it has one, with the Page's
+/// token. The Page stays bound whatever happens here.
+async fn bind_instagram(
+    state: &AppState,
+    shop: &Shop,
+    page_id: &str,
+    token: &str,
+    now: Timestamp,
+) -> Result<(Option<InstagramAccount>, Option<String>), ChannelError> {
+    let found = match graph(state).instagram_account(page_id, token).await {
+        Ok(Some(found)) => found,
+        Ok(None) => return Ok((None, None)),
+        Err(e) => {
+            return Ok((
+                None,
+                Some(format!(
+                    "Meta did not say which Instagram account the Page has: {e}"
+                )),
+            ));
+        }
+    };
+    let (ig_id, username) = found;
+    if !shops::bind_own_channel(&state.db, shop.id, "instagram", &ig_id, token, now).await? {
+        return Ok((
+            None,
+            Some(format!(
+                "the Page's Instagram account @{username} is bound to another shop"
+            )),
+        ));
+    }
+    state.accounts.forget(&ig_id);
+    Ok((
+        Some(InstagramAccount {
+            id: ig_id,
+            username,
+        }),
+        None,
+    ))
 }
 
 pub async fn unbind_messenger(
@@ -85,8 +144,25 @@ pub async fn unbind_messenger(
     shop: &Shop,
     page_id: &str,
 ) -> Result<(), ChannelError> {
+    let bound = shops::channels_of(&state.db, shop.id).await?;
+    let page_token = bound
+        .iter()
+        .find(|c| c.channel == "messenger" && c.external_id == page_id)
+        .and_then(|c| {
+            c.access_token
+                .as_ref()
+                .map(|t| t.expose_secret().to_string())
+        });
     if !shops::unbind_channel(&state.db, shop.id, "messenger", page_id).await? {
         return Err(ChannelError::NotBound(page_id.to_string()));
+    }
+    // Its Instagram account was bound with it (same token): it goes too.
+    for ig in bound.iter().filter(|c| {
+        c.channel == "instagram"
+            && c.access_token.as_ref().map(|t| t.expose_secret()) == page_token.as_deref()
+    }) {
+        shops::unbind_channel(&state.db, shop.id, "instagram", &ig.external_id).await?;
+        state.accounts.forget(&ig.external_id);
     }
     state.accounts.forget(page_id);
     state.shop_views.forget(shop.id);

@@ -1136,3 +1136,59 @@ async fn the_shop_s_language_can_change_and_new_customers_are_greeted_in_it() {
     assert!(history.to_string().contains("language"), "{history}");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_page_s_instagram_account_is_bound_with_it_and_its_messages_are_answered() {
+    use chatbill_load::fake_graph::FakeGraph;
+    const IG: &str = "17841400000000001";
+    let graph = FakeGraph::start().await;
+    graph.link_instagram(PAGE, IG, "totes.bkk");
+    let app = TestApp::spawn_with(&[("META_GRAPH_URL", graph.url.as_str())]).await;
+    let token = format!("page-token-{PAGE}-first-0123456789");
+    let (st, body) = call(
+        &app,
+        "PUT",
+        "/channels/messenger",
+        Some(json!({"page_id": PAGE, "access_token": token})),
+    )
+    .await;
+    assert_eq!(st, 200, "{body}");
+    assert_eq!(body["page"]["instagram"]["username"], "totes.bkk", "{body}");
+    let (_, list) = call(&app, "GET", "/channels", None).await;
+    assert!(
+        list["channels"].as_array().is_some_and(|c| c
+            .iter()
+            .any(|c| c["channel"] == "instagram" && c["id"] == IG)),
+        "{list}"
+    );
+    assert!(
+        !list.to_string().contains(&token),
+        "no token is ever returned"
+    );
+
+    // A customer writes on Instagram: answered through the Page.
+    let ts = common::now().millis();
+    let event = json!({"object": "instagram", "entry": [{"id": IG, "time": ts, "messaging": [
+        {"sender": {"id": "igsid-1"}, "recipient": {"id": IG}, "timestamp": ts, "message": {"mid": "m_ig_1", "text": "hi"}}]}]});
+    let r = crate::messenger::post_signed(&app, &event.to_string()).await;
+    assert_eq!(r.status(), 200);
+    app.drain().await;
+    let sent = graph.sends_to("igsid-1");
+    assert!(!sent.is_empty(), "the Instagram customer was answered");
+    assert!(
+        sent[0].path.ends_with(&format!("/{PAGE}/messages")),
+        "{}",
+        sent[0].path
+    );
+
+    // Unbinding the Page unbinds its Instagram account too.
+    let (st, _) = call(&app, "DELETE", &format!("/channels/messenger/{PAGE}"), None).await;
+    assert_eq!(st, 200);
+    assert!(
+        shops::channels_of(&app.db, app.shop.id)
+            .await
+            .expect("channels")
+            .is_empty()
+    );
+    app.stop().await;
+}

@@ -85,6 +85,8 @@ struct Inner {
     keys: Mutex<HashMap<String, u32>>,
     subscribers: Mutex<HashMap<String, Subscriber>>,
     profiles: Mutex<HashMap<String, Profile>>,
+    /// Instagram accounts linked to Pages: page id → (account id, username).
+    instagram: Mutex<HashMap<String, (String, String)>>,
 }
 
 /// A poisoned lock only means another request panicked; the data is fine.
@@ -196,6 +198,19 @@ async fn handle(
     }
     let segments: Vec<&str> = uri.path().split('/').filter(|s| !s.is_empty()).collect();
     if method == axum::http::Method::GET && segments.len() == 2 && segments[1] != "me" {
+        if uri
+            .query()
+            .is_some_and(|q| q.contains("instagram_business_account"))
+        {
+            let page = segments[1];
+            let linked = lock(&inner.instagram).get(page).cloned();
+            return axum::Json(match linked {
+                Some((id, username)) => serde_json::json!({"id": page,
+                    "instagram_business_account": {"id": id, "username": username}}),
+                None => serde_json::json!({"id": page}),
+            })
+            .into_response();
+        }
         return profile(&inner, segments[1]);
     }
     let reply = lock(&inner.script).pop_front().unwrap_or(Reply::Ok);
@@ -283,6 +298,14 @@ impl FakeGraph {
             addr,
             inner,
         })
+    }
+
+    /// Links an Instagram professional account to a Page.
+    pub fn link_instagram(&self, page: &str, account: &str, username: &str) {
+        lock(&self.inner.instagram).insert(
+            page.to_string(),
+            (account.to_string(), username.to_string()),
+        );
     }
 
     /// How the User Profile API answers for `psid` from now on.

@@ -130,6 +130,34 @@ impl Graph {
         }
     }
 
+    /// The Instagram professional account linked to a Page, if any: its id
+    /// (where Instagram messages arrive) and username.
+    pub async fn instagram_account(
+        &self,
+        page_id: &str,
+        token: &str,
+    ) -> Result<Option<(String, String)>, SendError> {
+        let (v, _) = self
+            .get_json(
+                &format!(
+                    "{}/{page_id}?fields=instagram_business_account%7Bid,username%7D",
+                    self.base
+                ),
+                token,
+            )
+            .await?;
+        let account = &v["instagram_business_account"];
+        Ok(account["id"]
+            .as_str()
+            .filter(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))
+            .map(|id| {
+                (
+                    id.to_string(),
+                    account["username"].as_str().unwrap_or("").to_string(),
+                )
+            }))
+    }
+
     /// A customer's public profile (User Profile API): first and last
     /// name and picture, as far as the Page may see them.
     pub async fn user_profile(&self, psid: &str, token: &str) -> Result<UserProfile, SendError> {

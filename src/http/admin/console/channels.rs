@@ -39,8 +39,16 @@ pub(super) async fn bind(
     )
     .await;
     answer(r.map(|p| {
+        let instagram = match (&p.instagram, &p.instagram_note) {
+            (Some(ig), _) => format!(
+                " Its Instagram account @{} is bound with it: Instagram messages are answered too.",
+                ig.username
+            ),
+            (None, Some(note)) => format!(" Instagram: {note}."),
+            (None, None) => String::new(),
+        };
         format!(
-            "Token checked with Meta: the Page “{}” ({}) is bound. Next: set its menu.",
+            "Token checked with Meta: the Page “{}” ({}) is bound.{instagram} Next: set its menu.",
             p.name, p.id
         )
     }))

@@ -173,8 +173,8 @@ async fn render(
     let pages: Vec<Value> = match shops::channels_of(&state.db, auth.shop.id).await {
         Ok(c) => c
             .iter()
-            .filter(|c| c.channel == "messenger")
-            .map(|c| json!({"id": c.external_id, "has_token": c.access_token.is_some()}))
+            .filter(|c| c.channel == "messenger" || c.channel == "instagram")
+            .map(|c| json!({"id": c.external_id, "has_token": c.access_token.is_some(), "instagram": c.channel == "instagram"}))
             .collect(),
         Err(e) => return page_error(e.into()),
     };
