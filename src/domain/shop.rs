@@ -103,6 +103,16 @@ impl Default for ShopSettings {
     }
 }
 
+/// Which shipping rule an order's fee came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ShippingRule {
+    /// Free: the subtotal reached this amount.
+    FreeFrom(i64),
+    /// The fee set for this province or region (as the customer wrote it).
+    Province(String),
+    Flat,
+}
+
 /// Per language, per message key: the shop's wording.
 pub type MessageOverrides =
     std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>;
@@ -155,6 +165,19 @@ impl ShopSettings {
             .filter(|t| !t.trim().is_empty())
     }
 
+    /// Which rule a shipping fee of `fee` came from, for the bill: free
+    /// above an amount, a province's own fee, or the flat fee.
+    pub fn shipping_rule(&self, subtotal: i64, province: &str, fee: i64) -> ShippingRule {
+        match self.free_shipping_over {
+            Some(from) if fee == 0 && subtotal >= from => return ShippingRule::FreeFrom(from),
+            _ => {}
+        }
+        if fee > 0 && self.province_fee(province) == Some(fee) {
+            return ShippingRule::Province(province.trim().to_string());
+        }
+        ShippingRule::Flat
+    }
+
     /// The fee set for this province, if one is.
     pub fn province_fee(&self, province: &str) -> Option<i64> {
         let wanted = region_key(province);
@@ -198,5 +221,17 @@ mod tests {
         assert_eq!(s.shipping_fee_for(10_000, "TP. Hồ Chí Minh"), 3_000);
         assert_eq!(s.shipping_fee_for(10_000, "Bangkok"), 4_000);
         assert_eq!(s.shipping_fee_for(100_000, "Chiang Mai"), 0);
+        use super::ShippingRule as R;
+        assert_eq!(
+            s.shipping_rule(100_000, "Chiang Mai", 0),
+            R::FreeFrom(100_000)
+        );
+        assert_eq!(
+            s.shipping_rule(10_000, " Chiang Mai ", 9_000),
+            R::Province("Chiang Mai".into())
+        );
+        assert_eq!(s.shipping_rule(10_000, "Bangkok", 4_000), R::Flat);
+        // A fee the seller changed by hand is not passed off as the rule's.
+        assert_eq!(s.shipping_rule(10_000, "Chiang Mai", 5_000), R::Flat);
     }
 }

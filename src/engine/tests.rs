@@ -1120,7 +1120,10 @@ fn a_province_with_its_own_fee_is_charged_that_fee_and_free_shipping_still_wins(
         (text("Chiang Mai Province"), vec![Says("district")]),
         (
             text("Mueang"),
-            vec![Says("Please check your order"), Says("฿90.00")],
+            vec![
+                Says("Please check your order"),
+                Says("Shipping to Chiang Mai Province: ฿90.00"),
+            ],
         ),
     ];
     table.push((text("yes"), vec![Says("Amount to pay: ฿590.00")]));

@@ -1034,6 +1034,20 @@ async fn a_province_with_its_own_fee_is_charged_it_and_the_seller_can_take_it_of
         "250 + 60 to Bangkok, not the flat 40: {}",
         c.text()
     );
+    // The printed bill says which rule the fee came from.
+    let (_, list) = call(&app, "GET", "/orders", None).await;
+    let id = list["orders"][0]["id"].as_i64().expect("an order");
+    let bill = app
+        .client
+        .get(app.url(&format!("/api/v1/orders/{id}/bill")))
+        .bearer_auth(&app.token)
+        .send()
+        .await
+        .expect("bill")
+        .text()
+        .await
+        .expect("html");
+    assert!(bill.contains("Shipping to Bangkok"), "{bill}");
 
     // Taken off again with a merge patch: Bangkok pays the flat fee.
     let (st, got) = patch_settings(

@@ -158,7 +158,7 @@ fn review(s: &mut State, address: Address, ctx: &Context, out: &mut Out) {
         ));
     }
     out.amount_line(&mut text, ctx, "subtotal_line", subtotal);
-    out.amount_line(&mut text, ctx, "shipping_line", shipping);
+    out.shipping_line(&mut text, ctx, subtotal, &address.province, shipping);
     out.amount_line(&mut text, ctx, "total_line", subtotal + shipping);
     text.push_str("\n\n");
     text.push_str(&out.t(

@@ -154,6 +154,34 @@ impl Out {
         ctx.texts
             .get_with(Some(&ctx.settings.messages), &self.locale, key, args)
     }
+    /// The shipping line of a bill, naming the rule it came from.
+    fn shipping_line(
+        &self,
+        text: &mut String,
+        ctx: &Context,
+        subtotal: i64,
+        province: &str,
+        fee: i64,
+    ) {
+        use crate::domain::shop::ShippingRule;
+        let line = match ctx.settings.shipping_rule(subtotal, province, fee) {
+            ShippingRule::FreeFrom(from) => self.t(
+                ctx,
+                "shipping_line_free",
+                &[("from", &self.money(ctx, from))],
+            ),
+            ShippingRule::Province(place) => self.t(
+                ctx,
+                "shipping_line_province",
+                &[("province", &place), ("amount", &self.money(ctx, fee))],
+            ),
+            ShippingRule::Flat => {
+                self.t(ctx, "shipping_line", &[("amount", &self.money(ctx, fee))])
+            }
+        };
+        text.push('\n');
+        text.push_str(&line);
+    }
     /// Appends one "Label: amount" line of a bill or cart.
     fn amount_line(&self, text: &mut String, ctx: &Context, key: &str, minor: i64) {
         text.push('\n');

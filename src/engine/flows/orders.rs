@@ -73,7 +73,18 @@ pub(super) fn receipt(o: &OrderSummary, ctx: &Context, out: &Out) -> Receipt {
         ));
     }
     out.amount_line(&mut text, ctx, "subtotal_line", t.subtotal.minor);
-    out.amount_line(&mut text, ctx, "shipping_line", t.shipping_fee.minor);
+    let province = order
+        .address
+        .as_ref()
+        .map(|a| a.province.as_str())
+        .unwrap_or("");
+    out.shipping_line(
+        &mut text,
+        ctx,
+        t.subtotal.minor,
+        province,
+        t.shipping_fee.minor,
+    );
     if t.service_fees.minor > 0 {
         out.amount_line(&mut text, ctx, "fees_line", t.service_fees.minor);
     }

@@ -30,6 +30,23 @@ async fn order_context(state: &AppState, auth: &Auth, id: OrderId) -> ApiResult<
     let m = |minor: i64| Money::new(minor, o.currency).display(loc);
     let t = o.totals();
     let cal = auth.shop.settings.calendar();
+    let shipping_label = {
+        use crate::domain::shop::ShippingRule;
+        let province = o
+            .address
+            .as_ref()
+            .map(|a| a.province.as_str())
+            .unwrap_or("");
+        match auth
+            .shop
+            .settings
+            .shipping_rule(t.subtotal.minor, province, t.shipping_fee.minor)
+        {
+            ShippingRule::FreeFrom(from) => format!("Shipping (free from {})", m(from)),
+            ShippingRule::Province(place) => format!("Shipping to {place}"),
+            ShippingRule::Flat => "Shipping".to_string(),
+        }
+    };
     Ok(json!({
         "code": o.code.as_str(),
         "date": cal.date_time(meta.created_at),
@@ -44,6 +61,7 @@ async fn order_context(state: &AppState, auth: &Auth, id: OrderId) -> ApiResult<
         "fees": o.fees.iter().map(|f| json!({"label": f.label, "amount": m(f.amount)})).collect::<Vec<_>>(),
         "subtotal": m(t.subtotal.minor),
         "shipping_fee": m(t.shipping_fee.minor),
+        "shipping_label": shipping_label,
         "has_discount": t.discount.minor != 0,
         "discount": m(t.discount.minor),
         "total": m(t.total.minor),
