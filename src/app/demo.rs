@@ -57,6 +57,7 @@ pub fn demo_settings() -> ShopSettings {
         utc_offset_minutes: 7 * 60,
         language: None,
         time_zone: Some("Asia/Bangkok".into()),
+        currency_display: Default::default(),
         utility_templates: Default::default(),
         messages: Default::default(),
     }

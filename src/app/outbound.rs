@@ -87,6 +87,7 @@ pub fn message_for(payload: &OutboundPayload, shop: &Shop, locale: &str, texts: 
                 locale,
                 texts,
                 messages: Some(&shop.settings.messages),
+                amounts: shop.settings.currency_display,
             },
         ),
     }

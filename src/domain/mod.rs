@@ -22,6 +22,6 @@ pub use address::Address;
 pub use customer_name::{CustomerName, NameSource};
 pub use ids::{CustomerId, OrderCode, OrderId, ProductId, ShopId, Timestamp, VariantId};
 pub use lifecycle::{Actor, Fulfilment, FulfilmentEvent, PaymentEvent, PaymentStatus, Transition};
-pub use money::{Currency, Money, MoneyError};
+pub use money::{AmountStyle, Currency, Money, MoneyError};
 pub use order::{Order, OrderLine, Totals};
 pub use phone::PhoneNumber;

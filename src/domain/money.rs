@@ -208,6 +208,12 @@ impl Money {
 
     /// Locale-aware display: `฿1,250.00` in en/th, `1.250.000 ₫` in vi.
     pub fn display(self, locale: &str) -> String {
+        self.display_as(locale, AmountStyle::default())
+    }
+
+    /// As [`display`](Self::display), written the shop's way: with the
+    /// symbol, the code or the word, and with or without `.00`.
+    pub fn display_as(self, locale: &str, style: AmountStyle) -> String {
         let vi = locale.starts_with("vi");
         let (group, decimal) = if vi { ('.', ',') } else { (',', '.') };
         let md = u32::from(self.currency.minor_digits());
@@ -221,18 +227,60 @@ impl Money {
             }
             grouped.push(ch);
         }
-        if md > 0 {
+        if md > 0 && !(style.whole_without_decimals && abs % p == 0) {
             grouped.push(decimal);
             grouped.push_str(&format!("{:0width$}", abs % p, width = md as usize));
         }
         let sign = if self.minor < 0 { "-" } else { "" };
-        let (_, _, symbol, after) = *self.currency.entry();
-        if after || vi {
-            format!("{sign}{grouped} {symbol}")
-        } else {
-            format!("{sign}{symbol}{grouped}")
+        let (code, _, symbol, after) = *self.currency.entry();
+        match style.unit {
+            CurrencyUnit::Symbol if !(after || vi) => format!("{sign}{symbol}{grouped}"),
+            CurrencyUnit::Symbol => format!("{sign}{grouped} {symbol}"),
+            CurrencyUnit::Code => format!("{sign}{grouped} {code}"),
+            CurrencyUnit::Word => {
+                let word = currency_word(code, locale).unwrap_or(code);
+                format!("{sign}{grouped} {word}")
+            }
         }
     }
+}
+
+/// How a shop writes amounts to its customers and on its bills.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AmountStyle {
+    pub unit: CurrencyUnit,
+    /// `฿1,250` rather than `฿1,250.00` when there are no satang or cents.
+    pub whole_without_decimals: bool,
+}
+
+/// `symbol`: ฿1,250.00 · `code`: 1,250.00 THB · `word`: 1,250.00 บาท.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CurrencyUnit {
+    #[default]
+    Symbol,
+    Code,
+    Word,
+}
+
+/// The currency's name as a customer writes it after an amount, where
+/// chatbill knows it; otherwise the code is written.
+fn currency_word(code: &str, locale: &str) -> Option<&'static str> {
+    let lang = locale.get(..2).unwrap_or(locale);
+    Some(match (code, lang) {
+        ("THB", "th") => "บาท",
+        ("THB", _) => "baht",
+        ("VND", "vi") => "đồng",
+        ("VND", "th") => "ดอง",
+        ("VND", _) => "dong",
+        ("USD", "th") => "ดอลลาร์",
+        ("USD", "vi") => "đô la",
+        ("USD", _) => "dollars",
+        ("LAK", "th") => "กีบ",
+        ("LAK", _) => "kip",
+        _ => return None,
+    })
 }
 
 impl fmt::Display for Money {
@@ -264,6 +312,34 @@ mod tests {
             "1,250,000 ₫"
         );
         assert_eq!(Money::new(-5, Currency::USD).display("en"), "-$0.05");
+        let style = |unit, whole_without_decimals| AmountStyle {
+            unit,
+            whole_without_decimals,
+        };
+        let thb = Money::new(125_000, Currency::THB);
+        assert_eq!(
+            thb.display_as("th", style(CurrencyUnit::Word, true)),
+            "1,250 บาท"
+        );
+        assert_eq!(
+            thb.display_as("en", style(CurrencyUnit::Code, false)),
+            "1,250.00 THB"
+        );
+        assert_eq!(
+            Money::new(125_050, Currency::THB).display_as("en", style(CurrencyUnit::Word, true)),
+            "1,250.50 baht",
+            "satang are never dropped"
+        );
+        assert_eq!(
+            Money::new(1_250_000, Currency::VND).display_as("vi", style(CurrencyUnit::Word, true)),
+            "1.250.000 đồng"
+        );
+        assert_eq!(
+            Money::new(100, "EUR".parse::<Currency>().unwrap())
+                .display_as("th", style(CurrencyUnit::Word, false)),
+            "1.00 EUR",
+            "a currency without a known word is written by its code"
+        );
         assert_eq!(Money::new(99, Currency::THB).to_decimal_string(), "0.99");
         assert_eq!(Money::new(1_000, Currency::VND).to_decimal_string(), "1000");
     }

@@ -65,6 +65,8 @@ pub struct ShopSettings {
     /// bill and the console's amounts (`en`, `th`, `vi`); unset: the one
     /// the shop was created with.
     pub language: Option<String>,
+    /// How amounts are written to customers, on bills and in the console.
+    pub currency_display: super::money::AmountStyle,
     /// The shop's IANA time zone, e.g. `Asia/Bangkok`: its days and dates.
     pub time_zone: Option<String>,
     /// The shop's own wording of customer messages, per language then
@@ -97,6 +99,7 @@ impl Default for ShopSettings {
             utc_offset_minutes: 0,
             language: None,
             time_zone: None,
+            currency_display: Default::default(),
             utility_templates: Default::default(),
             messages: Default::default(),
         }

@@ -9,6 +9,8 @@ pub struct NoticeContext<'a> {
     pub order_code: &'a str,
     pub currency: Currency,
     pub locale: &'a str,
+    /// How the shop writes amounts.
+    pub amounts: crate::domain::AmountStyle,
     pub texts: &'a Texts,
     /// The shop's own wording, if any.
     pub messages: Option<&'a super::texts::MessageOverrides>,
@@ -65,7 +67,7 @@ pub fn kind(notice: &Notice) -> &'static str {
 
 /// The values a utility template's body placeholders take, in order.
 pub fn template_parameters(notice: &Notice, c: &NoticeContext) -> Vec<String> {
-    let money = |m: i64| Money::new(m, c.currency).display(c.locale);
+    let money = |m: i64| Money::new(m, c.currency).display_as(c.locale, c.amounts);
     let mut p = vec![c.order_code.to_string()];
     match notice {
         Notice::PaymentConfirmed { amount, .. }
@@ -92,7 +94,7 @@ pub fn render(notice: &Notice, c: &NoticeContext) -> Message {
         all.extend_from_slice(args);
         c.texts.get_with(c.messages, c.locale, key, &all)
     };
-    let money = |m: i64| Money::new(m, c.currency).display(c.locale);
+    let money = |m: i64| Money::new(m, c.currency).display_as(c.locale, c.amounts);
     let button =
         |key: &str, tap: Tap| Choice::tap(c.texts.get_with(c.messages, c.locale, key, &[]), &tap);
     let view = button("btn_view_order", Tap::ShowOrder(c.order_id));

@@ -415,6 +415,7 @@ fn utility_message(
         locale,
         texts: &state.texts,
         messages: Some(&shop.settings.messages),
+        amounts: shop.settings.currency_display,
     };
     render::utility_template(
         template,

@@ -654,6 +654,7 @@ async fn the_console_settings_page_saves_refuses_in_words_and_keeps_what_was_typ
             ("reminder_hours", "2".to_string()),
             ("time_zone", "Asia/Bangkok".to_string()),
             ("template_shipped", "order_shipped".to_string()),
+            ("amount_unit", "code".to_string()),
         ]
     };
     let form =
@@ -708,6 +709,11 @@ async fn the_console_settings_page_saves_refuses_in_words_and_keeps_what_was_typ
     assert_eq!(s.bank_accounts.len(), 1);
     assert!(s.bank_accounts[0].default);
     assert_eq!(
+        s.currency_display.unit,
+        chatbill::domain::money::CurrencyUnit::Code
+    );
+    assert!(!s.currency_display.whole_without_decimals);
+    assert_eq!(
         s.utility_templates.get("shipped").map(String::as_str),
         Some("order_shipped")
     );
@@ -726,6 +732,10 @@ async fn the_console_settings_page_saves_refuses_in_words_and_keeps_what_was_typ
         "the change is listed"
     );
     assert!(!html.contains("there is no bank account"));
+    assert!(
+        html.contains("<option value=\"code\" selected>1,250.50 THB</option>"),
+        "the way amounts are written is shown with an example"
+    );
     assert!(
         html.contains("Phuket = 120.50"),
         "the fees are shown as typed"
@@ -1148,6 +1158,79 @@ async fn the_shop_s_language_can_change_and_new_customers_are_greeted_in_it() {
     );
     let (_, history) = call(&app, "GET", "/settings/history", None).await;
     assert!(history.to_string().contains("language"), "{history}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn amounts_are_written_the_shop_s_way_in_chat_on_the_bill_and_in_the_console() {
+    let app = shop_from_cli("THB").await;
+    let (st, _) = call(
+        &app,
+        "POST",
+        "/products",
+        Some(json!({"name": "Canvas tote", "price": 25000, "variants": [{"name": "Natural", "stock": 5}]})),
+    )
+    .await;
+    assert_eq!(st, 201);
+    let (st, got) = patch_settings(&app, thai_shop_settings()).await;
+    assert_eq!(st, 200, "{got}");
+    let (st, got) = patch_settings(
+        &app,
+        json!({"currency_display": {"unit": "word", "whole_without_decimals": true}}),
+    )
+    .await;
+    assert_eq!(st, 200, "{got}");
+    for bad in [
+        json!({"currency_display": {"unit": "emoji"}}),
+        json!({"currency_display": {"decimals": 3}}),
+    ] {
+        let (st, got) = patch_settings(&app, bad).await;
+        assert_eq!(st, 400, "{got}");
+        assert_eq!(got["field"], "currency_display", "{got}");
+    }
+
+    let mut c = Customer::open(&app).await;
+    c.tap("GET_STARTED").await;
+    c.order_one().await;
+    assert!(
+        c.text().contains("290 baht") && !c.text().contains("฿"),
+        "250 + 40 written in words without .00: {}",
+        c.text()
+    );
+    let (_, list) = call(&app, "GET", "/orders", None).await;
+    let id = list["orders"][0]["id"].as_i64().expect("an order");
+    let get = |path: String| {
+        let (client, url, token) = (app.client.clone(), app.url(&path), app.token.clone());
+        async move {
+            let r = client
+                .get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .expect("get");
+            r.text().await.expect("text")
+        }
+    };
+    let bill = get(format!("/api/v1/orders/{id}/bill")).await;
+    assert!(bill.contains("290 baht"), "{bill}");
+    let cookie = format!("cb_admin={}", app.token);
+    let console = app
+        .client
+        .get(app.url("/admin/orders"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .expect("console")
+        .text()
+        .await
+        .expect("html");
+    assert!(console.contains("290 baht"), "{console}");
+
+    // Back to the default with null: the symbol and the satang again.
+    let (st, _) = patch_settings(&app, json!({"currency_display": null})).await;
+    assert_eq!(st, 200);
+    let bill = get(format!("/api/v1/orders/{id}/bill")).await;
+    assert!(bill.contains("฿290.00"), "{bill}");
     app.stop().await;
 }
 

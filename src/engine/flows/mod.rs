@@ -188,7 +188,7 @@ impl Out {
         text.push_str(&self.t(ctx, key, &[("amount", &self.money(ctx, minor))]));
     }
     fn money(&self, ctx: &Context, minor: i64) -> String {
-        Money::new(minor, ctx.currency).display(&self.locale)
+        Money::new(minor, ctx.currency).display_as(&self.locale, ctx.settings.currency_display)
     }
     fn say(&mut self, text: String) {
         self.actions.push(Action::Say(Message::text(text)));

@@ -191,7 +191,7 @@ fn line_change_text(order: &Order, l: &OrderLine, ctx: &Context, out_locale: &Ou
         l.proposed_unit_price.unwrap_or(l.unit_price),
         order.currency,
     )
-    .display(&out_locale.locale);
+    .display_as(&out_locale.locale, ctx.settings.currency_display);
     let qty = l.proposed_qty.unwrap_or(l.qty).to_string();
     out_locale.t(
         ctx,

@@ -141,6 +141,10 @@ fn settings_schema() -> Value {
             "time_zone": {"type": ["string", "null"], "description": "IANA zone name, e.g. Asia/Bangkok"},
             "language": {"anyOf": [{"type": "string", "enum": crate::domain::shop::LANGUAGES}, {"type": "null"}],
                 "description": "The shop's language: for customers whose own is not known yet, bills and amounts; null: the one it was created with"},
+            "currency_display": {"type": "object", "additionalProperties": false, "properties": {
+                    "unit": {"type": "string", "enum": ["symbol", "code", "word"], "description": "symbol: ฿1,250.00 · code: 1,250.00 THB · word: 1,250.00 บาท (in the customer's language; the code where chatbill knows no word)"},
+                    "whole_without_decimals": {"type": "boolean", "description": "฿1,250 rather than ฿1,250.00 when an amount has no satang or cents"}},
+                "description": "How amounts are written to customers, on bills and in the console"},
             "utc_offset_minutes": {"type": "integer", "minimum": -840, "maximum": 840, "description": "Used only without time_zone"},
             "utility_templates": {"type": "object", "propertyNames": {"enum": kinds}, "additionalProperties": {"type": "string", "pattern": "^[a-z0-9_]{1,512}$"},
                                   "description": "Approved Utility template name per push, used outside the 24-hour window"},

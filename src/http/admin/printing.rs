@@ -27,7 +27,9 @@ async fn order_context(state: &AppState, auth: &Auth, id: OrderId) -> ApiResult<
     let meta = listing::order_meta(&state.db, auth.shop.id, id).await?;
     let customer = customers::get(&state.db, auth.shop.id, o.customer_id).await?;
     let loc = auth.shop.locale.as_str();
-    let m = |minor: i64| Money::new(minor, o.currency).display(loc);
+    let m = |minor: i64| {
+        Money::new(minor, o.currency).display_as(loc, auth.shop.settings.currency_display)
+    };
     let t = o.totals();
     let cal = auth.shop.settings.calendar();
     let shipping_label = {

@@ -162,7 +162,8 @@ pub(super) fn refused(auth: &Auth, p: Permission, back: &str) -> Option<Response
 }
 
 pub(super) fn money(auth: &Auth, minor: i64) -> String {
-    Money::new(minor, auth.shop.currency).display(&auth.shop.locale)
+    Money::new(minor, auth.shop.currency)
+        .display_as(&auth.shop.locale, auth.shop.settings.currency_display)
 }
 
 pub(super) fn tab_label(t: Tab) -> &'static str {

@@ -90,6 +90,7 @@ fn field_label(field: &str) -> String {
         ("cancel_policy", "vi") => "Cancel policy in Vietnamese",
         ("time_zone", _) => "Time zone",
         ("language", _) => "Language",
+        ("currency_display", _) => "How amounts are written",
         ("utility_templates", kind) => return format!("Template for “{}”", notice_label(kind)),
         _ => head,
     };
@@ -98,6 +99,27 @@ fn field_label(field: &str) -> String {
 
 fn amount_text(minor: i64, currency: Currency) -> String {
     Money::new(minor, currency).to_decimal_string()
+}
+
+/// The ways an amount can be written, each shown as this shop would write
+/// its customers a price with satang or cents.
+fn amount_units(auth: &Auth, s: &ShopSettings) -> Vec<Value> {
+    use crate::domain::money::{AmountStyle, CurrencyUnit};
+    let sample = Money::new(125_050, auth.shop.currency);
+    [CurrencyUnit::Symbol, CurrencyUnit::Code, CurrencyUnit::Word]
+        .iter()
+        .map(|unit| {
+            let style = AmountStyle {
+                unit: *unit,
+                whole_without_decimals: false,
+            };
+            json!({
+                "key": serde_json::to_value(unit).unwrap_or_default(),
+                "example": sample.display_as(&auth.shop.locale, style),
+                "on": s.currency_display.unit == *unit,
+            })
+        })
+        .collect()
 }
 
 fn view(auth: &Auth, s: &ShopSettings) -> Value {
@@ -140,6 +162,8 @@ fn view(auth: &Auth, s: &ShopSettings) -> Value {
         "excess_refund": s.excess_payment == crate::domain::order::ExcessPolicy::RefundDue,
         "allow_negative": s.allow_negative_balance,
         "time_zone": s.time_zone.clone().unwrap_or_default(),
+        "amount_units": amount_units(auth, s),
+        "whole_amounts": s.currency_display.whole_without_decimals,
         "languages": languages.iter().map(|(code, name)| json!({"code": code, "name": name, "on": *code == auth.shop.locale})).collect::<Vec<_>>(),
         "templates": crate::engine::notices::KINDS.iter().map(|k| json!({"kind": k, "label": notice_label(k), "name": s.utility_templates.get(*k).cloned().unwrap_or_default()})).collect::<Vec<_>>(),
     })
@@ -342,6 +366,10 @@ fn patch_from_form(
         "allow_negative_balance": form.contains_key("allow_negative"),
         "time_zone": if zone.is_empty() { Value::Null } else { json!(zone) },
         "language": if language.is_empty() { Value::Null } else { json!(language) },
+        "currency_display": {
+            "unit": match get("amount_unit").as_str() { "" => "symbol", unit => unit },
+            "whole_without_decimals": form.contains_key("whole_amounts"),
+        },
         "utility_templates": templates,
     }))
 }
