@@ -227,7 +227,7 @@ impl Money {
             }
             grouped.push(ch);
         }
-        if md > 0 && !(style.whole_without_decimals && abs % p == 0) {
+        if md > 0 && !(style.whole_without_decimals && abs.is_multiple_of(p)) {
             grouped.push(decimal);
             grouped.push_str(&format!("{:0width$}", abs % p, width = md as usize));
         }
