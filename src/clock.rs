@@ -31,3 +31,10 @@ pub fn hex(bytes: &[u8]) -> String {
 pub fn random_token(prefix: &str) -> String {
     format!("{prefix}{}", hex(&random_bytes::<24>()))
 }
+
+/// Whether two secrets are equal, taking as long for every `a` of a given
+/// length: a comparison that stops at the first difference tells an
+/// attacker, by its timing, how much of a guess was right.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}

@@ -30,6 +30,22 @@ pub struct Config {
     pub templates_dir: Option<PathBuf>,
     /// Send API calls per second per Page, shared by all instances.
     pub send_rate: SendRate,
+    /// Who may read `/metrics`.
+    pub metrics: MetricsAccess,
+}
+
+/// `/metrics` tells anyone who reads it how busy each route is and how
+/// long the queues are: it is the operator's, not the public's.
+#[derive(Clone, Debug)]
+pub enum MetricsAccess {
+    /// Nobody: `/metrics` answers 404 until the operator picks one below.
+    Off,
+    /// On the main address, with `Authorization: Bearer <token>`
+    /// (`CHATBILL_METRICS_TOKEN`).
+    Token(SecretString),
+    /// Only on this second address, e.g. `127.0.0.1:9090` for a local
+    /// Prometheus (`CHATBILL_METRICS_BIND`); never on the main one.
+    Bind(SocketAddr),
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -80,7 +96,9 @@ impl Config {
         let workers = workers(&vars)?;
         let templates_dir = vars.get("CHATBILL_TEMPLATES_DIR").map(PathBuf::from);
         let send_rate = send_rate(&vars)?;
+        let metrics = metrics_access(&vars)?;
         Ok(Config {
+            metrics,
             templates_dir,
             database_url,
             bind,
@@ -216,6 +234,30 @@ fn workers(vars: &Vars) -> Result<bool, ConfigError> {
     }
 }
 
+fn metrics_access(vars: &Vars) -> Result<MetricsAccess, ConfigError> {
+    match (
+        vars.get("CHATBILL_METRICS_TOKEN"),
+        vars.get("CHATBILL_METRICS_BIND"),
+    ) {
+        (Some(_), Some(_)) => Err(err(
+            "CHATBILL_METRICS_BIND",
+            "set it or CHATBILL_METRICS_TOKEN, not both",
+        )),
+        (Some(token), None) if token.len() >= 16 => Ok(MetricsAccess::Token(token.into())),
+        (Some(_), None) => Err(err(
+            "CHATBILL_METRICS_TOKEN",
+            "too short (at least 16 characters)",
+        )),
+        (None, Some(bind)) => bind.parse().map(MetricsAccess::Bind).map_err(|_| {
+            err(
+                "CHATBILL_METRICS_BIND",
+                format!("{bind:?} is not host:port"),
+            )
+        }),
+        (None, None) => Ok(MetricsAccess::Off),
+    }
+}
+
 fn send_rate(vars: &Vars) -> Result<SendRate, ConfigError> {
     // Meta allows 300 calls/s per Page; "off" is for a Graph API stand-in.
     match vars.get("CHATBILL_SEND_RATE").as_deref() {
@@ -290,6 +332,30 @@ mod tests {
         assert_eq!(rate("0"), Ok(SendRate::UNLIMITED));
         for bad in ["-5", "fast", "1000000"] {
             assert_eq!(rate(bad).unwrap_err().name, "CHATBILL_SEND_RATE");
+        }
+    }
+
+    #[test]
+    fn metrics_are_off_unless_a_token_or_an_address_is_given() {
+        let access = |pairs: &[(&str, &str)]| cfg(pairs, Secrets::Optional).map(|c| c.metrics);
+        assert!(matches!(access(&[]), Ok(MetricsAccess::Off)));
+        assert!(matches!(
+            access(&[("CHATBILL_METRICS_TOKEN", "a-long-enough-token")]),
+            Ok(MetricsAccess::Token(_))
+        ));
+        assert!(matches!(
+            access(&[("CHATBILL_METRICS_BIND", "127.0.0.1:9090")]),
+            Ok(MetricsAccess::Bind(_))
+        ));
+        for bad in [
+            vec![("CHATBILL_METRICS_TOKEN", "short")],
+            vec![("CHATBILL_METRICS_BIND", "9090")],
+            vec![
+                ("CHATBILL_METRICS_TOKEN", "a-long-enough-token"),
+                ("CHATBILL_METRICS_BIND", "127.0.0.1:9090"),
+            ],
+        ] {
+            assert!(access(&bad).is_err(), "{bad:?}");
         }
     }
 

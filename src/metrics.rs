@@ -29,8 +29,20 @@ pub struct Metrics {
     counters: Mutex<BTreeMap<&'static str, u64>>,
 }
 
+/// The methods chatbill answers, and `other` for the rest: any token is a
+/// valid HTTP method, and a label per made-up one would grow without bound.
+fn method_label(method: &str) -> &'static str {
+    const KNOWN: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
+    KNOWN
+        .iter()
+        .find(|m| **m == method)
+        .copied()
+        .unwrap_or("other")
+}
+
 impl Metrics {
     pub fn observe_request(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
+        let method = method_label(method);
         if let Ok(mut m) = self.requests.lock() {
             match m
                 .iter_mut()
@@ -173,5 +185,18 @@ mod tests {
         );
         assert!(text.contains("chatbill_inbox_processed_total 2"));
         assert!(text.contains("chatbill_outbox_pending 7"));
+    }
+
+    #[test]
+    fn made_up_methods_share_one_label() {
+        let m = Metrics::default();
+        for i in 0..1000 {
+            m.observe_request(&format!("X{i}"), "unmatched", 405, Duration::ZERO);
+        }
+        let text = m.render(&[]);
+        assert!(text.contains(
+            "chatbill_http_requests_total{method=\"other\",route=\"unmatched\",status=\"405\"} 1000"
+        ));
+        assert_eq!(text.matches("chatbill_http_requests_total{").count(), 1);
     }
 }

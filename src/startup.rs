@@ -12,6 +12,8 @@ use tokio::task::JoinHandle;
 
 pub struct Running {
     pub addr: SocketAddr,
+    /// Where `/metrics` listens when it has its own address.
+    pub metrics_addr: Option<SocketAddr>,
     pub state: AppState,
     stop: watch::Sender<bool>,
     server: JoinHandle<std::io::Result<()>>,
@@ -83,10 +85,30 @@ pub async fn start(config: Config, db: Db) -> std::io::Result<Running> {
         slips_wake: Arc::new(Notify::new()),
         passes_running: Default::default(),
     }));
-    let workers = if state.config.workers {
+    let mut workers = if state.config.workers {
         crate::workers::spawn_all(&state)
     } else {
         Vec::new()
+    };
+    let metrics_addr = match state.config.metrics {
+        crate::config::MetricsAccess::Bind(at) => {
+            let listener = tokio::net::TcpListener::bind(at).await?;
+            let addr = listener.local_addr()?;
+            let app = crate::http::metrics_router(state.clone());
+            let mut stop = stopping.clone();
+            workers.push(tokio::spawn(async move {
+                let served = axum::serve(listener, app)
+                    .with_graceful_shutdown(async move {
+                        let _ = stop.wait_for(|s| *s).await;
+                    })
+                    .await;
+                if let Err(e) = served {
+                    tracing::error!(error = %e, "the metrics address stopped");
+                }
+            }));
+            Some(addr)
+        }
+        _ => None,
     };
     let app = crate::http::router(state.clone());
     let mut shutdown_rx = stopping.clone();
@@ -102,6 +124,7 @@ pub async fn start(config: Config, db: Db) -> std::io::Result<Running> {
     });
     Ok(Running {
         addr,
+        metrics_addr,
         state,
         stop,
         server,

@@ -65,7 +65,19 @@ pub async fn run(args: Args) -> Result<(), String> {
     if let Some(id) = args.page_id {
         println!("  Facebook Page:       {id} is bound to the demo shop");
     }
-    println!("  Health and metrics:  {base}/healthz  {base}/metrics");
+    println!("  Health:              {base}/healthz");
+    match &config.metrics {
+        crate::config::MetricsAccess::Token(t) => println!(
+            "  Metrics:             curl -H 'Authorization: Bearer {}' {base}/metrics",
+            t.expose_secret()
+        ),
+        crate::config::MetricsAccess::Bind(_) => {
+            if let Some(at) = running.metrics_addr {
+                println!("  Metrics:             http://{at}/metrics");
+            }
+        }
+        crate::config::MetricsAccess::Off => {}
+    }
     println!(
         "  Database:            {}",
         super::redact(config.database_url.expose_secret())
@@ -84,10 +96,16 @@ pub fn fill_demo_secrets(config: &mut Config) -> Result<(), String> {
         .and_then(|s| serde_json::from_str(&s).ok())
         .unwrap_or_else(|| serde_json::json!({}));
     let mut changed = false;
+    let mut metrics_token = match &config.metrics {
+        crate::config::MetricsAccess::Off => secrecy::SecretString::default(),
+        // The operator chose: nothing to make.
+        _ => secrecy::SecretString::from("chosen"),
+    };
     for (field, slot) in [
         ("meta_app_secret", &mut config.meta_app_secret),
         ("meta_verify_token", &mut config.meta_verify_token),
         ("secret_key", &mut config.secret_key),
+        ("metrics_token", &mut metrics_token),
     ] {
         if !slot.expose_secret().is_empty() {
             continue;
@@ -102,13 +120,44 @@ pub fn fill_demo_secrets(config: &mut Config) -> Result<(), String> {
             }
         }
     }
+    if matches!(config.metrics, crate::config::MetricsAccess::Off) {
+        config.metrics = crate::config::MetricsAccess::Token(metrics_token);
+    }
     if changed {
         std::fs::create_dir_all("data").map_err(|e| format!("cannot create ./data: {e}"))?;
-        std::fs::write(
+        write_private(
             path,
-            serde_json::to_string_pretty(&saved).unwrap_or_default(),
+            &serde_json::to_string_pretty(&saved).unwrap_or_default(),
         )
         .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    } else if path.exists() {
+        only_owner_reads(path).map_err(|e| format!("{}: {e}", path.display()))?;
     }
     Ok(())
+}
+
+/// A file made by an older version, readable by all, is narrowed.
+fn only_owner_reads(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(())
+}
+
+/// Writes a file only its owner can read: it holds the demo's secrets.
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    if path.exists() {
+        only_owner_reads(path)?;
+    }
+    options.open(path)?.write_all(text.as_bytes())
 }

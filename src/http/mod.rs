@@ -53,7 +53,7 @@ pub fn router(state: AppState) -> Router {
     // What people and API clients reach: text without NUL, a time limit.
     let pages_and_api = Router::new()
         .route("/healthz", get(healthz))
-        .route("/metrics", get(metrics))
+        .route("/metrics", get(metrics_behind_token))
         .merge(webchat::routes())
         .merge(admin::routes())
         .merge(media::routes())
@@ -93,6 +93,40 @@ async fn healthz(State(state): State<AppState>) -> Response {
                 .into_response()
         }
     }
+}
+
+/// `/metrics` on the main address: only with the operator's token, and
+/// not at all when it has its own address (or none was chosen).
+async fn metrics_behind_token(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    use crate::config::{ExposeSecret, MetricsAccess};
+    let MetricsAccess::Token(token) = &state.config.metrics else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    if !crate::clock::constant_time_eq(given.as_bytes(), token.expose_secret().as_bytes()) {
+        return (
+            StatusCode::UNAUTHORIZED,
+            [(header::WWW_AUTHENTICATE, "Bearer")],
+            "metrics need the token set in CHATBILL_METRICS_TOKEN",
+        )
+            .into_response();
+    }
+    metrics(State(state)).await
+}
+
+/// The router of the metrics-only address (`CHATBILL_METRICS_BIND`).
+pub fn metrics_router(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics))
+        .route("/healthz", get(healthz))
+        .with_state(state)
 }
 
 async fn metrics(State(state): State<AppState>) -> Response {

@@ -56,12 +56,8 @@ fn visitor(state: &AppState, shop: i64, headers: &HeaderMap) -> Option<String> {
     let expected = sign(state.config.secret_key.expose_secret(), shop, id);
     let ok = id.len() == 24
         && id.bytes().all(|b| b.is_ascii_hexdigit())
-        && constant_eq(sig.as_bytes(), expected.as_bytes());
+        && crate::clock::constant_time_eq(sig.as_bytes(), expected.as_bytes());
     ok.then(|| id.to_string())
-}
-
-fn constant_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 async fn known_shop(state: &AppState, shop: i64) -> Result<shops::Shop, Response> {

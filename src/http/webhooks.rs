@@ -26,7 +26,10 @@ pub async fn handshake(
     match (mode, token, q.get("hub.challenge")) {
         (Some("subscribe"), Some(t), Some(challenge))
             if !state.config.meta_verify_token.expose_secret().is_empty()
-                && t == state.config.meta_verify_token.expose_secret() =>
+                && crate::clock::constant_time_eq(
+                    t.as_bytes(),
+                    state.config.meta_verify_token.expose_secret().as_bytes(),
+                ) =>
         {
             (StatusCode::OK, challenge.clone()).into_response()
         }

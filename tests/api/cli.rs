@@ -115,9 +115,36 @@ fn demo_starts_with_nothing_configured_and_stops_on_sigterm() {
     let chat = find("Chat as a customer");
     assert!(chat.contains("/chat/1"), "{text}");
     assert!(find("Admin token").starts_with("cbk_"));
-    let health = find("Health and metrics");
-    let body = plain_http::blocking_get(&health);
+    let health = find("Health");
+    let body = plain_http::blocking_get(&health, None);
     assert!(body.contains("\"ok\""), "{body}");
+    // Metrics need the token the demo printed.
+    let metrics_line = printed
+        .iter()
+        .find(|l| l.contains("Metrics:"))
+        .unwrap_or_else(|| panic!("no metrics line in:\n{text}"));
+    let metrics_url = metrics_line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .expect("a metrics URL");
+    let metrics_token = metrics_line
+        .split("Bearer ")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .expect("a metrics token");
+    let refused = plain_http::blocking_get(metrics_url, None);
+    assert!(refused.starts_with("HTTP/1.0 401"), "{refused}");
+    let shown = plain_http::blocking_get(metrics_url, Some(metrics_token));
+    assert!(shown.contains("chatbill_http_requests_total"), "{shown}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.join("data/demo-secrets.json"))
+            .expect("the demo's secrets")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "only the owner reads the secrets");
+    }
     assert!(
         dir.join("data/chatbill.db").exists(),
         "creates ./data on first run"
@@ -147,7 +174,7 @@ fn demo_starts_with_nothing_configured_and_stops_on_sigterm() {
 mod plain_http {
     /// A plain HTTP/1.0 GET over a socket: enough for a health check
     /// without pulling an async runtime into a sync test.
-    pub fn blocking_get(url: &str) -> String {
+    pub fn blocking_get(url: &str, bearer: Option<&str>) -> String {
         use std::io::{Read, Write};
         let rest = url.trim_start_matches("http://");
         let (host, path) = rest
@@ -155,7 +182,10 @@ mod plain_http {
             .map(|(h, p)| (h, format!("/{p}")))
             .unwrap_or((rest, "/".into()));
         let mut s = std::net::TcpStream::connect(host).unwrap();
-        write!(s, "GET {path} HTTP/1.0\r\nHost: {host}\r\n\r\n").unwrap();
+        let auth = bearer
+            .map(|t| format!("Authorization: Bearer {t}\r\n"))
+            .unwrap_or_default();
+        write!(s, "GET {path} HTTP/1.0\r\nHost: {host}\r\n{auth}\r\n").unwrap();
         let mut out = String::new();
         s.read_to_string(&mut out).unwrap();
         out

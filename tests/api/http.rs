@@ -23,7 +23,13 @@ async fn metrics_are_prometheus_text_with_request_counts() {
     for _ in 0..3 {
         app.client.get(app.url("/healthz")).send().await.unwrap();
     }
-    let r = app.client.get(app.url("/metrics")).send().await.unwrap();
+    let r = app
+        .client
+        .get(app.url("/metrics"))
+        .bearer_auth(common::METRICS_TOKEN)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     assert!(
         r.headers()["content-type"]

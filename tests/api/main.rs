@@ -13,6 +13,7 @@ mod browser;
 mod cli;
 mod customer_names;
 mod fuzz_props;
+mod hostile;
 mod http;
 mod load;
 mod messenger;

@@ -1149,15 +1149,7 @@ async fn a_rate_limit_answer_pauses_the_whole_page_and_spends_no_attempts() {
         first[0].body, first[1].body,
         "the refused message went again"
     );
-    let metrics = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     assert!(
         metrics.contains("chatbill_outbox_page_throttled_total 1"),
         "the operator can see the Page was throttled: {metrics}"

@@ -15,6 +15,8 @@ use std::time::Duration;
 
 pub const APP_SECRET: &str = "test-app-secret-0123456789";
 pub const VERIFY_TOKEN: &str = "test-verify-token";
+/// The operator's token for `/metrics` in every test server.
+pub const METRICS_TOKEN: &str = "test-metrics-token-0123456789";
 pub const SECRET_KEY: &str = "test-secret-key-0123456789abcdef0123456789";
 
 pub struct TestDb {
@@ -116,6 +118,7 @@ pub fn test_config(extra: &[(&str, &str)]) -> Config {
         ("META_APP_SECRET", APP_SECRET),
         ("META_VERIFY_TOKEN", VERIFY_TOKEN),
         ("CHATBILL_SECRET_KEY", SECRET_KEY),
+        ("CHATBILL_METRICS_TOKEN", METRICS_TOKEN),
     ]
     .iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -228,6 +231,24 @@ impl TestApp {
 
     pub fn state(&self) -> &chatbill::app::AppState {
         &self.running.as_ref().expect("running").state
+    }
+
+    /// Where `/metrics` listens when it has its own address.
+    pub fn state_metrics_addr(&self) -> Option<std::net::SocketAddr> {
+        self.running.as_ref().and_then(|r| r.metrics_addr)
+    }
+
+    /// `/metrics` as the operator reads it.
+    pub async fn metrics(&self) -> String {
+        let r = self
+            .client
+            .get(self.url("/metrics"))
+            .bearer_auth(METRICS_TOKEN)
+            .send()
+            .await
+            .expect("metrics");
+        assert_eq!(r.status(), 200, "metrics with the operator's token");
+        r.text().await.expect("metrics text")
     }
 
     /// Runs the server's queued work (inbox, slips, outbox, timers) until
