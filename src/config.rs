@@ -32,6 +32,56 @@ pub struct Config {
     pub send_rate: SendRate,
     /// Who may read `/metrics`.
     pub metrics: MetricsAccess,
+    /// Reverse proxies whose `X-Forwarded-For` is believed
+    /// (`CHATBILL_TRUSTED_PROXIES`, addresses or CIDR ranges). From anyone
+    /// else the header is ignored: a client could write anything in it.
+    pub trusted_proxies: Vec<IpRange>,
+}
+
+/// An address range, `10.0.0.0/8` or one address (`127.0.0.1`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IpRange {
+    base: std::net::IpAddr,
+    prefix: u8,
+}
+
+impl IpRange {
+    pub fn parse(s: &str) -> Option<IpRange> {
+        let (addr, prefix) = match s.split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (s, None),
+        };
+        let base: std::net::IpAddr = addr.trim().parse().ok()?;
+        let max = if base.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            Some(p) => p.trim().parse::<u8>().ok().filter(|p| *p <= max)?,
+            None => max,
+        };
+        Some(IpRange { base, prefix })
+    }
+
+    pub fn contains(&self, ip: std::net::IpAddr) -> bool {
+        use std::net::IpAddr;
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
+            v4 => v4,
+        };
+        let bits = |ip: IpAddr| -> u128 {
+            match ip {
+                IpAddr::V4(a) => u128::from(u32::from(a)) << 96,
+                IpAddr::V6(a) => u128::from(a),
+            }
+        };
+        if ip.is_ipv4() != self.base.is_ipv4() {
+            return false;
+        }
+        // Both kinds are left-aligned in 128 bits, so the prefix is the top bits.
+        let mask = match self.prefix {
+            0 => 0,
+            p => u128::MAX << (128 - u32::from(p)),
+        };
+        (bits(ip) & mask) == (bits(self.base) & mask)
+    }
 }
 
 /// `/metrics` tells anyone who reads it how busy each route is and how
@@ -97,7 +147,9 @@ impl Config {
         let templates_dir = vars.get("CHATBILL_TEMPLATES_DIR").map(PathBuf::from);
         let send_rate = send_rate(&vars)?;
         let metrics = metrics_access(&vars)?;
+        let trusted_proxies = trusted_proxies(&vars)?;
         Ok(Config {
+            trusted_proxies,
             metrics,
             templates_dir,
             database_url,
@@ -234,6 +286,24 @@ fn workers(vars: &Vars) -> Result<bool, ConfigError> {
     }
 }
 
+fn trusted_proxies(vars: &Vars) -> Result<Vec<IpRange>, ConfigError> {
+    let Some(list) = vars.get("CHATBILL_TRUSTED_PROXIES") else {
+        return Ok(Vec::new());
+    };
+    list.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            IpRange::parse(s).ok_or_else(|| {
+                err(
+                    "CHATBILL_TRUSTED_PROXIES",
+                    format!("{s:?} is not an address or a range such as 10.0.0.0/8"),
+                )
+            })
+        })
+        .collect()
+}
+
 fn metrics_access(vars: &Vars) -> Result<MetricsAccess, ConfigError> {
     match (
         vars.get("CHATBILL_METRICS_TOKEN"),
@@ -357,6 +427,31 @@ mod tests {
         ] {
             assert!(access(&bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_and_ranges() {
+        let c = cfg(
+            &[(
+                "CHATBILL_TRUSTED_PROXIES",
+                "127.0.0.1, 10.0.0.0/8, fd00::/8",
+            )],
+            Secrets::Optional,
+        )
+        .unwrap();
+        let trusted = |ip: &str| {
+            let ip = ip.parse().unwrap();
+            c.trusted_proxies.iter().any(|r| r.contains(ip))
+        };
+        assert!(trusted("127.0.0.1") && trusted("::ffff:127.0.0.1"));
+        assert!(trusted("10.200.3.4") && trusted("fd12::1"));
+        assert!(!trusted("127.0.0.2") && !trusted("11.0.0.1") && !trusted("fe80::1"));
+        let e = cfg(
+            &[("CHATBILL_TRUSTED_PROXIES", "10.0.0.0/33")],
+            Secrets::Optional,
+        )
+        .unwrap_err();
+        assert_eq!(e.name, "CHATBILL_TRUSTED_PROXIES");
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! module parses a request, calls the application, and renders.
 
 pub mod admin;
+pub mod client;
 pub mod media;
 pub mod webchat;
 pub mod webhooks;

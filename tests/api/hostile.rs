@@ -99,3 +99,84 @@ async fn metrics_need_the_operator_s_token_or_their_own_address() {
     );
     app.stop().await;
 }
+
+async fn orders_as(app: &TestApp, token: &str, forwarded_for: &str) -> StatusCode {
+    app.client
+        .get(app.url("/api/v1/orders"))
+        .bearer_auth(token)
+        .header("x-forwarded-for", forwarded_for)
+        .send()
+        .await
+        .expect("request")
+        .status()
+}
+
+#[tokio::test]
+async fn one_attacker_behind_the_proxy_cannot_lock_sellers_out_but_is_slowed_down() {
+    // The operator's reverse proxy is this machine (every test client
+    // connects from 127.0.0.1, as through a proxy on the same host).
+    let app = TestApp::spawn_with(&[("CHATBILL_TRUSTED_PROXIES", "127.0.0.1")]).await;
+    const ATTACKER: &str = "203.0.113.66";
+    let mut statuses = Vec::new();
+    for i in 0..15 {
+        statuses.push(orders_as(&app, &format!("cbk_guess{i}"), ATTACKER).await);
+    }
+    assert_eq!(statuses[0], StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        statuses.last().copied(),
+        Some(StatusCode::TOO_MANY_REQUESTS),
+        "the attacker is told to wait: {statuses:?}"
+    );
+    // Another client behind the same proxy is not the attacker.
+    assert_eq!(
+        orders_as(&app, "cbk_typo", "198.51.100.5").await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        orders_as(&app, &app.token, "198.51.100.5").await,
+        StatusCode::OK
+    );
+    // Even from the attacker's own address a valid token gets in.
+    assert_eq!(orders_as(&app, &app.token, ATTACKER).await, StatusCode::OK);
+    assert_eq!(
+        orders_as(&app, "cbk_more", ATTACKER).await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // The console's login page keeps to the same rules.
+    let login = |token: String, from: &'static str| {
+        let (client, url) = (app.client.clone(), app.url("/admin/login"));
+        async move {
+            client
+                .post(url)
+                .header("x-forwarded-for", from)
+                .form(&[("token", token)])
+                .send()
+                .await
+                .expect("login")
+                .status()
+        }
+    };
+    assert_eq!(
+        login("cbk_nope".into(), ATTACKER).await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    let ok = login(app.token.clone(), ATTACKER).await;
+    assert!(ok.is_success() || ok.is_redirection(), "{ok}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_client_that_writes_its_own_forwarded_for_is_still_counted_by_its_address() {
+    // No trusted proxy: the header is the client's own words.
+    let app = TestApp::spawn().await;
+    let mut last = StatusCode::OK;
+    for i in 0..15 {
+        last = orders_as(&app, &format!("cbk_guess{i}"), &format!("198.51.100.{i}")).await;
+    }
+    assert_eq!(
+        last,
+        StatusCode::TOO_MANY_REQUESTS,
+        "made-up addresses do not buy more guesses"
+    );
+    app.stop().await;
+}

@@ -10,11 +10,10 @@ use crate::app::AppState;
 use crate::domain::access::Permission;
 use crate::store::shops::{self, Shop};
 use crate::store::tokens::{self, TokenInfo};
-use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -88,12 +87,8 @@ impl Auth {
 #[derive(Clone, Copy, Debug)]
 pub struct Needs(pub &'static [Permission]);
 
-pub fn client_key(parts: &Parts) -> String {
-    parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
-        .unwrap_or_else(|| "any".into())
+pub fn client_key(parts: &Parts, state: &AppState) -> String {
+    crate::http::client::client_key(parts, &state.config.trusted_proxies)
 }
 
 pub fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
@@ -113,29 +108,35 @@ pub fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
     Ok(token.trim())
 }
 
-/// Checks a token, counting failures against `client`.
+/// Checks a token, counting failures against `client`. A valid token
+/// always gets in, even from an address that is locked out: behind a
+/// proxy the seller and the attacker may share one. A client that keeps
+/// guessing is told to wait instead of told it guessed wrong.
 pub async fn check_token(
     state: &AppState,
     limiter: &FailureLimiter,
     client: &str,
     token: &str,
 ) -> Result<Auth, ApiError> {
-    if let Some(wait) = limiter.locked(client) {
-        return Err(ApiError::TooManyRequests {
-            message: format!("too many failed attempts; try again in {wait} s"),
-            retry_after_secs: wait,
-        });
-    }
     match tokens::authenticate(&state.db, token).await? {
         Some(info) => {
             let shop = shops::get(&state.db, info.shop_id).await?;
             Ok(Auth { shop, token: info })
         }
-        None => {
-            limiter.fail(client);
-            Err(ApiError::Unauthorized("unknown or revoked token".into()))
-        }
+        None => Err(refuse_guess(limiter, client)),
     }
+}
+
+/// A wrong or missing token: counted, and a 429 once too many.
+pub fn refuse_guess(limiter: &FailureLimiter, client: &str) -> ApiError {
+    if let Some(wait) = limiter.locked(client) {
+        return ApiError::TooManyRequests {
+            message: format!("too many failed attempts; try again in {wait} s"),
+            retry_after_secs: wait,
+        };
+    }
+    limiter.fail(client);
+    ApiError::Unauthorized("unknown or revoked token".into())
 }
 
 impl FromRequestParts<AppState> for Auth {
@@ -147,12 +148,15 @@ impl FromRequestParts<AppState> for Auth {
             .get::<Arc<FailureLimiter>>()
             .cloned()
             .ok_or(ApiError::Internal)?;
-        let client = client_key(parts);
+        let client = client_key(parts, state);
         let token = match bearer(&parts.headers) {
             Ok(t) => t.to_string(),
             Err(e) => {
                 if parts.headers.contains_key(header::AUTHORIZATION) {
-                    limiter.fail(&client);
+                    return Err(match refuse_guess(&limiter, &client) {
+                        locked @ ApiError::TooManyRequests { .. } => locked,
+                        _ => e,
+                    });
                 }
                 return Err(e);
             }
@@ -176,11 +180,14 @@ impl FromRequestParts<AppState> for Auth {
 /// The rate limiter's key for this request (see [`client_key`]).
 pub struct ClientKey(pub String);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientKey {
+impl FromRequestParts<AppState> for ClientKey {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientKey(client_key(parts)))
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(ClientKey(client_key(parts, state)))
     }
 }
 

@@ -115,7 +115,7 @@ impl axum::extract::FromRequestParts<AppState> for Console {
             .get::<Arc<FailureLimiter>>()
             .cloned()
             .ok_or_else(|| ApiError::Internal.into_response())?;
-        let client = auth::client_key(parts);
+        let client = auth::client_key(parts, state);
         match auth::check_token(state, &limiter, &client, &token).await {
             Ok(a) => match a.require(Permission::ViewOrders) {
                 Ok(()) => Ok(Console(a)),
