@@ -145,6 +145,16 @@ async fn metrics(State(state): State<AppState>) -> Response {
         .into_response()
 }
 
+/// Whether the request says its body is JSON (`application/json`, with
+/// or without parameters such as a charset).
+pub fn is_json(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"))
+}
+
 /// Text with a NUL character is refused at the edge with a reason:
 /// PostgreSQL cannot store it, and no person types it. Webhooks (Meta's
 /// bytes, signed) and binary uploads are left alone.
@@ -167,7 +177,8 @@ async fn refuse_nul(State(state): State<AppState>, req: Request, next: Next) -> 
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
-        .to_string();
+        .trim_start()
+        .to_ascii_lowercase();
     let form = content_type.starts_with("application/x-www-form-urlencoded");
     let textual =
         form || content_type.starts_with("application/json") || content_type.starts_with("text/");

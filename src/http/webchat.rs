@@ -164,6 +164,13 @@ async fn send(
     let Some(visitor) = visitor(&state, shop, &headers) else {
         return (StatusCode::UNAUTHORIZED, "open the chat page first").into_response();
     };
+    if !crate::http::is_json(&headers) {
+        return (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            axum::Json(serde_json::json!({"error": "send Content-Type: application/json"})),
+        )
+            .into_response();
+    }
     let Ok(msg) = serde_json::from_slice::<Outgoing>(&body) else {
         return bad("expected JSON {text | payload, client_id}");
     };

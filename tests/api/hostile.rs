@@ -180,3 +180,96 @@ async fn a_client_that_writes_its_own_forwarded_for_is_still_counted_by_its_addr
     );
     app.stop().await;
 }
+
+async fn visitor_cookie(app: &TestApp) -> String {
+    let r = app
+        .client
+        .get(app.url(&format!("/chat/{}", app.shop.id)))
+        .send()
+        .await
+        .expect("chat page");
+    r.headers()["set-cookie"]
+        .to_str()
+        .expect("cookie")
+        .split(';')
+        .next()
+        .expect("cookie value")
+        .to_string()
+}
+
+async fn pending_inbox(app: &TestApp) -> i64 {
+    sqlx::query_scalar::<_, i64>(
+        "select count(*) from inbox_events where status <> 'done' and status <> 'ignored'",
+    )
+    .fetch_one(app.db.pool())
+    .await
+    .expect("count")
+}
+
+/// PostgreSQL cannot store NUL in text: a NUL that got past the edge in a
+/// body not labelled JSON used to fail the whole inbox batch it was in.
+#[tokio::test]
+async fn nul_in_a_body_not_labelled_json_is_refused_and_other_customers_are_answered() {
+    let app = TestApp::spawn().await;
+    let cookie = visitor_cookie(&app).await;
+    let nul_json = "{\"text\": \"hi\\u0000there\", \"client_id\": \"nul-1\"}";
+    for content_type in ["application/octet-stream", "application/x-json", ""] {
+        let r = app
+            .client
+            .post(app.url(&format!("/chat/{}/send", app.shop.id)))
+            .header("cookie", &cookie)
+            .header("content-type", content_type)
+            .body(nul_json)
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(
+            r.status(),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "{content_type:?}"
+        );
+    }
+    // JSON by any spelling of its type is read, and its NUL refused.
+    let r = app
+        .client
+        .post(app.url(&format!("/chat/{}/send", app.shop.id)))
+        .header("cookie", &cookie)
+        .header("content-type", "Application/JSON; charset=utf-8")
+        .body(nul_json)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    // The same for a seller's order action.
+    let r = app
+        .client
+        .post(app.url("/api/v1/orders/1/cancel"))
+        .bearer_auth(&app.token)
+        .header("content-type", "application/octet-stream")
+        .body("{\"reason\": \"x\\u0000\"}")
+        .send()
+        .await
+        .expect("action");
+    assert_eq!(r.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let body: serde_json::Value = r.json().await.expect("json");
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("application/json"),
+        "{body}"
+    );
+
+    let r = app
+        .client
+        .post(app.url(&format!("/chat/{}/send", app.shop.id)))
+        .header("cookie", &cookie)
+        .json(&serde_json::json!({"payload": "GET_STARTED", "client_id": "good-1"}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    app.drain().await;
+    assert_eq!(pending_inbox(&app).await, 0, "every message processed");
+    app.stop().await;
+}

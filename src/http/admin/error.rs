@@ -34,6 +34,8 @@ pub enum ApiError {
     Unprocessable(String),
     /// The body is over a size limit, which the message names.
     TooLarge(String),
+    /// A body that is not the kind the route reads (JSON, say).
+    UnsupportedMediaType(String),
     TooManyRequests {
         message: String,
         retry_after_secs: u64,
@@ -72,6 +74,7 @@ impl ApiError {
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -84,6 +87,7 @@ impl ApiError {
             | ApiError::NotFound(m)
             | ApiError::Unprocessable(m)
             | ApiError::TooLarge(m)
+            | ApiError::UnsupportedMediaType(m)
             | ApiError::Conflict { message: m, .. }
             | ApiError::TooManyRequests { message: m, .. } => m.clone(),
             ApiError::Denied { permission, role } => format!(

@@ -428,9 +428,16 @@ async fn decide_payment(
     }
 }
 
-pub fn parse_body(bytes: &Bytes) -> ApiResult<ActionBody> {
+pub fn parse_body(headers: &HeaderMap, bytes: &Bytes) -> ApiResult<ActionBody> {
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Ok(ActionBody::default());
+    }
+    // Only JSON is read as JSON: the edge's text checks (no NUL) know
+    // which bodies are text by their type.
+    if !crate::http::is_json(headers) {
+        return Err(ApiError::UnsupportedMediaType(
+            "send the action's body as Content-Type: application/json".into(),
+        ));
     }
     serde_json::from_slice(bytes).map_err(|e| {
         ApiError::BadRequest(format!("the body is not valid JSON for this action: {e}"))
@@ -446,7 +453,7 @@ pub async fn act(
     headers: HeaderMap,
     bytes: Bytes,
 ) -> ApiResult<Response> {
-    let body = parse_body(&bytes)?;
+    let body = parse_body(&headers, &bytes)?;
     let key = idempotency_key(&headers)?;
     let hash = request_hash(&[
         b"order-action",
