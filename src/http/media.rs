@@ -15,6 +15,20 @@ pub fn routes() -> Router<AppState> {
         .route("/media/qr/{file}", get(serve_qr))
         .route("/media/products/{file}", get(serve_product_picture))
         .route("/static/demo/{file}", get(serve_demo_image))
+        .route("/static/console.js", get(serve_console_script))
+}
+
+const CONSOLE_SCRIPT: &str = include_str!("../../static/console.js");
+
+async fn serve_console_script() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        CONSOLE_SCRIPT,
+    )
+        .into_response()
 }
 
 async fn serve_demo_image(Path(file): Path<String>) -> Response {

@@ -28,12 +28,22 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
+/// What a page of chatbill's may load: its own script and styles, images
+/// (a customer's Messenger picture comes from Meta's CDN), requests and
+/// forms to itself; no inline script, no plugins, no framing. A page that
+/// needs more (the web chat's inline script) sends its own policy.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; \
+    style-src 'self' 'unsafe-inline'; img-src 'self' data: https:; connect-src 'self'; \
+    form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
 /// Headers every answer carries: no MIME sniffing, no framing of the
-/// console by another site, no order or slip URLs leaking as referrers.
-const SECURITY_HEADERS: [(HeaderName, &str); 3] = [
+/// console by another site, no order or slip URLs leaking as referrers,
+/// and the content policy.
+const SECURITY_HEADERS: [(HeaderName, &str); 4] = [
     (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
     (header::X_FRAME_OPTIONS, "DENY"),
     (header::REFERRER_POLICY, "no-referrer"),
+    (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
 ];
 
 /// A request id: 12 hex digits, a random prefix per process and a counter,

@@ -75,10 +75,24 @@ async fn page(
         Ok(s) => s,
         Err(r) => return r,
     };
+    // The page's one inline script runs by its nonce, new on every load;
+    // anything else inline (an injected one) does not.
+    let nonce = hex(&random_bytes::<16>());
     let html = PAGE
         .replace("{{shop_name}}", &html_escape(&s.name))
-        .replace("{{shop_id}}", &shop.to_string());
+        .replace("{{shop_id}}", &shop.to_string())
+        .replace("{{nonce}}", &nonce);
     let mut response = Html(html).into_response();
+    let policy = format!(
+        "default-src 'none'; script-src 'nonce-{nonce}'; style-src 'unsafe-inline'; \
+         img-src 'self' data: https:; connect-src 'self'; form-action 'self'; \
+         frame-ancestors 'none'; base-uri 'none'"
+    );
+    if let Ok(v) = HeaderValue::from_str(&policy) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, v);
+    }
     if visitor(&state, shop, &headers).is_none() {
         let id = hex(&random_bytes::<12>());
         let cookie = format!(

@@ -1030,6 +1030,17 @@ async fn the_seller_uploads_a_product_picture_from_the_phone_and_a_wrong_file_is
         driver
             .screenshot(&shots.join("console-product-pictures.png"))
             .await?;
+        // Delete asks "Yes / No" first (the console's script, allowed by
+        // its content policy); No keeps the picture.
+        driver.click("button[id^='delete-picture-']").await?;
+        let asked = driver.cmd("GET", "/alert/text", None).await?;
+        if !asked.to_string().contains("Delete this picture?") {
+            return Err(format!("no question before deleting: {asked}"));
+        }
+        driver
+            .cmd("POST", "/alert/dismiss", Some(json!({})))
+            .await?;
+        wait_for_text(&driver, "on the card", 5).await?;
         Ok::<(), String>(())
     };
     let result = run.await;

@@ -273,3 +273,108 @@ async fn nul_in_a_body_not_labelled_json_is_refused_and_other_customers_are_answ
     assert_eq!(pending_inbox(&app).await, 0, "every message processed");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn pages_carry_a_content_policy_and_a_slip_is_never_served_as_a_page() {
+    let media = tempfile_dir("csp-media");
+    let app = TestApp::spawn_with(&[("CHATBILL_MEDIA_DIR", media.to_str().expect("utf-8"))]).await;
+    let console_policy = chatbill::http::CONTENT_SECURITY_POLICY;
+    for path in ["/admin/login", "/api/v1/orders"] {
+        let r = app.client.get(app.url(path)).send().await.expect("get");
+        assert_eq!(
+            r.headers()["content-security-policy"],
+            console_policy,
+            "{path}"
+        );
+    }
+    let script_src = console_policy
+        .split(';')
+        .map(str::trim)
+        .find(|d| d.starts_with("script-src"))
+        .expect("a script policy");
+    assert_eq!(
+        script_src, "script-src 'self'",
+        "no inline script in the console"
+    );
+    // The web chat's inline script runs by a nonce that is new each time.
+    let page = |n: u8| {
+        let (client, url) = (
+            app.client.clone(),
+            app.url(&format!("/chat/{}", app.shop.id)),
+        );
+        async move {
+            let r = client.get(url).send().await.expect("chat");
+            let policy = r.headers()["content-security-policy"]
+                .to_str()
+                .expect("policy")
+                .to_string();
+            let html = r.text().await.expect("html");
+            (n, policy, html)
+        }
+    };
+    let (_, policy, html) = page(1).await;
+    let nonce = policy
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|r| r.split('\'').next())
+        .expect("a nonce")
+        .to_string();
+    assert!(
+        html.contains(&format!("<script nonce=\"{nonce}\">")),
+        "{html}"
+    );
+    assert!(policy.contains("frame-ancestors 'none'"));
+    let (_, again, _) = page(2).await;
+    assert_ne!(policy, again, "a fresh nonce per page");
+
+    // A "slip" that is really a web page: a download in a sandbox.
+    let v = common::product(&app.db, &app.shop, "Tee", 10_000, None).await;
+    let c = crate::security::customer(&app.db, &app.shop, "webchat", "u1", "Alice").await;
+    let o = crate::security::place(&app.db, &app.shop, c, v).await;
+    let pay = crate::security::payment_row(&app.db, &app.shop, o.id).await;
+    let sha = "cd".repeat(32);
+    let path = chatbill::slips::media::original_path(&media, &sha).expect("path");
+    std::fs::create_dir_all(path.parent().expect("folder")).expect("mkdir");
+    std::fs::write(
+        &path,
+        b"<html><script>alert(document.cookie)</script></html>",
+    )
+    .expect("write");
+    sqlx::query("update payments set slip_sha256 = $1, slip_path = $2 where id = $3")
+        .bind(&sha)
+        .bind(path.to_str().expect("utf-8"))
+        .bind(pay)
+        .execute(app.db.pool())
+        .await
+        .expect("update");
+    let r = app
+        .client
+        .get(app.url(&format!("/api/v1/payments/{pay}/slip")))
+        .bearer_auth(&app.token)
+        .send()
+        .await
+        .expect("slip");
+    assert_eq!(r.status(), 200);
+    let h = r.headers();
+    assert_eq!(h["content-type"], "application/octet-stream");
+    assert!(
+        h["content-disposition"]
+            .to_str()
+            .expect("text")
+            .starts_with("attachment"),
+        "{h:?}"
+    );
+    assert_eq!(h["content-security-policy"], "default-src 'none'; sandbox");
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    app.stop().await;
+    let _ = std::fs::remove_dir_all(media);
+}
+
+fn tempfile_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "chatbill-{name}-{}",
+        chatbill::clock::hex(&chatbill::clock::random_bytes::<6>())
+    ));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}

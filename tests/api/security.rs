@@ -44,7 +44,13 @@ async fn scalar(db: &Db, sql: &str) -> i64 {
         .unwrap()
 }
 
-async fn customer(db: &Db, shop: &Shop, channel: &str, user: &str, name: &str) -> CustomerId {
+pub(crate) async fn customer(
+    db: &Db,
+    shop: &Shop,
+    channel: &str,
+    user: &str,
+    name: &str,
+) -> CustomerId {
     let mut tx = db.begin().await.unwrap();
     let c = customers::upsert(&mut tx, shop.id, channel, user, now())
         .await
@@ -67,7 +73,12 @@ fn address() -> Address {
     }
 }
 
-async fn place(db: &Db, shop: &Shop, c: CustomerId, v: VariantId) -> chatbill::domain::Order {
+pub(crate) async fn place(
+    db: &Db,
+    shop: &Shop,
+    c: CustomerId,
+    v: VariantId,
+) -> chatbill::domain::Order {
     orders::place(
         db,
         shop,
@@ -91,7 +102,7 @@ async fn apply(db: &Db, shop: &Shop, id: OrderId, command: Command, actor: Actor
         .unwrap();
 }
 
-async fn payment_row(db: &Db, shop: &Shop, order: OrderId) -> i64 {
+pub(crate) async fn payment_row(db: &Db, shop: &Shop, order: OrderId) -> i64 {
     sqlx::query(
         "insert into payments (shop_id, order_id, method, amount, status, prechecks, created_at) \
          values ($1, $2, 'bank_transfer', 0, 'pending', '{}', $3) returning id",

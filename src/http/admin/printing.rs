@@ -179,10 +179,23 @@ pub async fn slip_file(
     let bytes = tokio::fs::read(&file.path)
         .await
         .map_err(|_| ApiError::not_found("slip file"))?;
+    // Shown as a picture, never run as a page: a file that is not one of
+    // the image kinds is a download, and nothing in it may load or run.
+    let disposition = match file.content_type {
+        "image/jpeg" => format!("inline; filename=\"slip-{payment}.jpg\""),
+        "image/png" => format!("inline; filename=\"slip-{payment}.png\""),
+        "image/webp" => format!("inline; filename=\"slip-{payment}.webp\""),
+        _ => format!("attachment; filename=\"slip-{payment}.bin\""),
+    };
     Ok((
         [
-            (header::CONTENT_TYPE, file.content_type),
-            (header::CACHE_CONTROL, "private, max-age=3600"),
+            (header::CONTENT_TYPE, file.content_type.to_string()),
+            (header::CACHE_CONTROL, "private, max-age=3600".to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; sandbox".to_string(),
+            ),
         ],
         bytes,
     )
