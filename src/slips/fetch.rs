@@ -6,8 +6,31 @@
 //! enforced while streaming.
 
 use reqwest::Url;
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
 use std::time::Duration;
+
+/// Turns a host name into addresses. Injectable so a test can make an
+/// allowed name resolve wherever an attacker's DNS would.
+pub type Resolver = Arc<
+    dyn Fn(
+            String,
+            u16,
+        ) -> futures_util::future::BoxFuture<'static, std::io::Result<Vec<SocketAddr>>>
+        + Send
+        + Sync,
+>;
+
+/// The system's resolver.
+pub fn system_resolver() -> Resolver {
+    Arc::new(|host, port| {
+        Box::pin(async move {
+            Ok(tokio::net::lookup_host((host.as_str(), port))
+                .await?
+                .collect())
+        })
+    })
+}
 
 /// Meta's attachment CDNs, matched on a dot boundary.
 pub const DEFAULT_HOST_SUFFIXES: &[&str] = &["fbcdn.net", "fbsbx.com", "cdninstagram.com"];
@@ -29,11 +52,13 @@ pub enum FetchError {
     Failed(String),
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct FetchPolicy {
-    /// Operator-listed hosts: `example.com` (and its subdomains),
-    /// `*.example.com`, or an IP literal (exact).
+    /// Operator-listed hosts: `example.com` (that name only),
+    /// `*.example.com` (its subdomains only), or an IP literal (exact: the
+    /// only way to allow a private address).
     pub extra_hosts: Vec<String>,
+    pub resolver: Resolver,
     pub max_bytes: usize,
     pub connect_timeout: Duration,
     pub total_timeout: Duration,
@@ -48,9 +73,10 @@ impl FetchPolicy {
         FetchPolicy {
             extra_hosts: extra_hosts
                 .iter()
-                .map(|h| h.trim().trim_start_matches("*.").to_ascii_lowercase())
+                .map(|h| h.trim().to_ascii_lowercase())
                 .filter(|h| !h.is_empty())
                 .collect(),
+            resolver: system_resolver(),
             max_bytes: super::analyze::DEFAULT_MAX_BYTES,
             connect_timeout: Duration::from_secs(5),
             total_timeout: Duration::from_secs(30),
@@ -61,6 +87,36 @@ impl FetchPolicy {
     }
 }
 
+impl std::fmt::Debug for FetchPolicy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FetchPolicy")
+            .field("extra_hosts", &self.extra_hosts)
+            .field("max_bytes", &self.max_bytes)
+            .finish_non_exhaustive()
+    }
+}
+
+impl FetchPolicy {
+    /// Whether the operator listed this host: a name exactly, a
+    /// `*.name` entry for its subdomains, an address exactly.
+    fn lists_host(&self, host: &str, ip: Option<IpAddr>) -> bool {
+        self.extra_hosts.iter().any(|entry| match ip {
+            Some(ip) => entry.trim_matches(['[', ']']).parse::<IpAddr>().ok() == Some(ip),
+            None => match entry.strip_prefix("*.") {
+                Some(parent) => host.len() > parent.len() && suffix_match(host, parent),
+                None => host == entry,
+            },
+        })
+    }
+
+    /// Whether the operator listed this address itself.
+    fn lists_address(&self, ip: IpAddr) -> bool {
+        self.extra_hosts
+            .iter()
+            .any(|e| e.trim_matches(['[', ']']).parse::<IpAddr>().ok() == Some(ip))
+    }
+}
+
 fn suffix_match(host: &str, suffix: &str) -> bool {
     host == suffix
         || (host.len() > suffix.len()
@@ -68,38 +124,55 @@ fn suffix_match(host: &str, suffix: &str) -> bool {
             && host.as_bytes()[host.len() - suffix.len() - 1] == b'.')
 }
 
-/// Addresses that must never be fetched unless the operator listed the host.
+/// Addresses that must never be fetched unless the operator listed the
+/// address itself.
 pub fn is_public(ip: IpAddr) -> bool {
     match ip {
-        IpAddr::V4(v4) => {
-            let o = v4.octets();
-            !(v4.is_loopback()
-                || v4.is_private()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_multicast()
-                || v4.is_broadcast()
-                || v4.is_documentation()
-                || o[0] == 0
-                || (o[0] == 100 && (64..=127).contains(&o[1]))
-                || (o[0] == 192 && o[1] == 0 && o[2] == 0)
-                || (o[0] == 198 && (18..=19).contains(&o[1]))
-                || o[0] >= 240)
-        }
+        IpAddr::V4(v4) => is_public_v4(v4),
         IpAddr::V6(v6) => {
             if let Some(v4) = v6.to_ipv4_mapped() {
-                return is_public(IpAddr::V4(v4));
+                return is_public_v4(v4);
             }
             let s = v6.segments();
-            !(v6.is_loopback()
-                || v6.is_unspecified()
+            // Forms that carry an IPv4 address a router may reach: judged
+            // by it (6to4) or refused outright (the rest reach whatever
+            // the network's gateway maps them to).
+            if s[0] == 0x2002 {
+                let [a, b] = s[1].to_be_bytes();
+                let [c, d] = s[2].to_be_bytes();
+                return is_public_v4(Ipv4Addr::new(a, b, c, d));
+            }
+            let ipv4_compatible = s[..6].iter().all(|x| *x == 0);
+            let nat64 =
+                s[0] == 0x0064 && s[1] == 0xff9b && (s[2..6].iter().all(|x| *x == 0) || s[2] == 1);
+            let teredo = s[0] == 0x2001 && s[1] == 0;
+            !(ipv4_compatible
+                || nat64
+                || teredo
                 || v6.is_multicast()
                 || (s[0] & 0xfe00) == 0xfc00
                 || (s[0] & 0xffc0) == 0xfe80
+                || (s[0] & 0xffc0) == 0xfec0
                 || (s[0] == 0x2001 && s[1] == 0x0db8)
-                || (s[0] == 0x0064 && s[1] == 0xff9b))
+                || (s[0] == 0x0100 && s[1..4].iter().all(|x| *x == 0)))
         }
     }
+}
+
+fn is_public_v4(v4: Ipv4Addr) -> bool {
+    let o = v4.octets();
+    !(v4.is_loopback()
+        || v4.is_private()
+        || v4.is_link_local()
+        || v4.is_unspecified()
+        || v4.is_multicast()
+        || v4.is_broadcast()
+        || v4.is_documentation()
+        || o[0] == 0
+        || (o[0] == 100 && (64..=127).contains(&o[1]))
+        || (o[0] == 192 && o[1] == 0 && o[2] == 0)
+        || (o[0] == 198 && (18..=19).contains(&o[1]))
+        || o[0] >= 240)
 }
 
 /// A URL that passed the static checks.
@@ -109,7 +182,6 @@ struct Target {
     host: String,
     port: u16,
     ip_literal: Option<IpAddr>,
-    operator_listed: bool,
 }
 
 fn check_url(policy: &FetchPolicy, url: &Url) -> Result<Target, FetchError> {
@@ -122,10 +194,7 @@ fn check_url(policy: &FetchPolicy, url: &Url) -> Result<Target, FetchError> {
     };
     let host = raw_host.trim_matches(['[', ']']).to_ascii_lowercase();
     let ip_literal = host.parse::<IpAddr>().ok();
-    let operator_listed = policy.extra_hosts.iter().any(|h| match ip_literal {
-        Some(ip) => h.trim_matches(['[', ']']).parse::<IpAddr>().ok() == Some(ip),
-        None => suffix_match(&host, h),
-    });
+    let operator_listed = policy.lists_host(&host, ip_literal);
     let default_listed =
         ip_literal.is_none() && DEFAULT_HOST_SUFFIXES.iter().any(|s| suffix_match(&host, s));
     if !(operator_listed || default_listed) {
@@ -155,17 +224,15 @@ fn check_url(policy: &FetchPolicy, url: &Url) -> Result<Target, FetchError> {
         host,
         port,
         ip_literal,
-        operator_listed,
     })
 }
 
-async fn resolve(target: &Target) -> Result<Vec<SocketAddr>, FetchError> {
+async fn resolve(policy: &FetchPolicy, target: &Target) -> Result<Vec<SocketAddr>, FetchError> {
     let addrs: Vec<SocketAddr> = match target.ip_literal {
         Some(ip) => vec![SocketAddr::new(ip, target.port)],
-        None => tokio::net::lookup_host((target.host.as_str(), target.port))
+        None => (policy.resolver)(target.host.clone(), target.port)
             .await
-            .map_err(|e| FetchError::Transient(format!("resolving {}: {e}", target.host)))?
-            .collect(),
+            .map_err(|e| FetchError::Transient(format!("resolving {}: {e}", target.host)))?,
     };
     if addrs.is_empty() {
         return Err(FetchError::Transient(format!(
@@ -173,7 +240,12 @@ async fn resolve(target: &Target) -> Result<Vec<SocketAddr>, FetchError> {
             target.host
         )));
     }
-    if !target.operator_listed && addrs.iter().any(|a| !is_public(a.ip())) {
+    // A listed name is still judged by where it points: only an address
+    // the operator listed itself may be private.
+    if addrs
+        .iter()
+        .any(|a| !is_public(a.ip()) && !policy.lists_address(a.ip()))
+    {
         return Err(FetchError::NotAllowed(format!(
             "{} resolves to a private address",
             target.host
@@ -188,7 +260,7 @@ enum Hop {
 }
 
 async fn one_hop(policy: &FetchPolicy, target: &Target) -> Result<Hop, FetchError> {
-    let addrs = resolve(target).await?;
+    let addrs = resolve(policy, target).await?;
     let mut builder = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()
@@ -324,6 +396,16 @@ mod tests {
         assert!(!ok(&l, "http://localhost:8123/slip.jpg"));
         assert!(ok(&l, "https://media.example.org/a.png"));
         assert!(!ok(&l, "http://media.example.org/a.png"));
+        assert!(
+            !ok(&l, "https://example.org/a.png"),
+            "*.name is its subdomains"
+        );
+        let exact = p(&["media.example.org"]);
+        assert!(ok(&exact, "https://media.example.org/a.png"));
+        assert!(
+            !ok(&exact, "https://evil.media.example.org/a.png"),
+            "a name is that name only"
+        );
     }
 
     #[test]
@@ -340,10 +422,22 @@ mod tests {
             "fe80::1",
             "fd00::1",
             "::ffff:10.0.0.1",
+            "::127.0.0.1",
+            "::a9fe:a9fe",
+            "64:ff9b::7f00:1",
+            "64:ff9b:1::a00:1",
+            "2002:7f00:1::1",
+            "2002:c0a8:101::",
+            "fec0::1",
+            "2001:0:4136:e378:8000:63bf:3fff:fdd2",
         ] {
             assert!(!is_public(a.parse().unwrap()), "{a}");
         }
         assert!(is_public("157.240.1.1".parse().unwrap()));
         assert!(is_public("2a03:2880::1".parse().unwrap()));
+        assert!(
+            is_public("2002:9df0:101::1".parse().unwrap()),
+            "6to4 of a public address"
+        );
     }
 }

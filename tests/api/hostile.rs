@@ -378,3 +378,93 @@ fn tempfile_dir(name: &str) -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).expect("temp dir");
     dir
 }
+
+mod ssrf {
+    use chatbill::slips::fetch::{self, FetchError, FetchPolicy, Resolver};
+    use std::net::SocketAddr;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    /// A socket that counts the connections made to it (and says nothing).
+    async fn counting_listener() -> (SocketAddr, Arc<AtomicUsize>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let at = listener.local_addr().expect("addr");
+        let count = Arc::new(AtomicUsize::new(0));
+        let seen = count.clone();
+        tokio::spawn(async move {
+            while let Ok((socket, _)) = listener.accept().await {
+                seen.fetch_add(1, Ordering::SeqCst);
+                drop(socket);
+            }
+        });
+        (at, count)
+    }
+
+    /// An attacker's DNS: every name points at `to`.
+    fn resolving_to(to: SocketAddr, calls: Arc<AtomicUsize>) -> Resolver {
+        Arc::new(move |_host, _port| {
+            calls.fetch_add(1, Ordering::SeqCst);
+            Box::pin(async move { Ok(vec![to]) })
+        })
+    }
+
+    fn policy(extra: &[&str], resolver: Resolver) -> FetchPolicy {
+        let mut p = FetchPolicy::new(&extra.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        p.resolver = resolver;
+        p.attempts = 1;
+        p.connect_timeout = Duration::from_secs(2);
+        p.total_timeout = Duration::from_secs(5);
+        p
+    }
+
+    #[tokio::test]
+    async fn an_allowed_name_that_resolves_to_a_private_address_is_never_contacted() {
+        let (at, connections) = counting_listener().await;
+        let calls = Arc::new(AtomicUsize::new(0));
+        for (listed, url) in [
+            (vec![], "https://scontent.xx.fbcdn.net/v/slip.jpg"),
+            (vec!["*.example.test"], "https://slips.example.test/a.jpg"),
+            (
+                vec!["media.example.test"],
+                "https://media.example.test/a.jpg",
+            ),
+        ] {
+            let p = policy(&listed, resolving_to(at, calls.clone()));
+            let e = fetch::fetch_once(&p, url).await.expect_err("refused");
+            assert!(
+                matches!(&e, FetchError::NotAllowed(why) if why.contains("private")),
+                "{url}: {e:?}"
+            );
+        }
+        assert_eq!(calls.load(Ordering::SeqCst), 3, "each name was resolved");
+        assert_eq!(connections.load(Ordering::SeqCst), 0, "and never contacted");
+        // A subdomain of a listed name is not listed.
+        let p = policy(&["media.example.test"], resolving_to(at, calls.clone()));
+        let e = fetch::fetch_once(&p, "https://evil.media.example.test/a.jpg")
+            .await
+            .expect_err("refused");
+        assert!(matches!(e, FetchError::NotAllowed(_)), "{e:?}");
+    }
+
+    #[tokio::test]
+    async fn the_connection_goes_to_the_address_that_was_checked() {
+        // The operator allowed this address; the name has no other (no
+        // real DNS knows it), so a connection at all means the checked
+        // address was the one used, not a second lookup's.
+        let (at, connections) = counting_listener().await;
+        let calls = Arc::new(AtomicUsize::new(0));
+        let p = policy(
+            &["*.example.test", "127.0.0.1"],
+            resolving_to(at, calls.clone()),
+        );
+        let e = fetch::fetch_once(&p, "https://slips.example.test/a.jpg")
+            .await
+            .expect_err("the listener is not an https server");
+        assert!(!matches!(e, FetchError::NotAllowed(_)), "{e:?}");
+        assert_eq!(calls.load(Ordering::SeqCst), 1, "resolved once");
+        assert_eq!(connections.load(Ordering::SeqCst), 1, "{e:?}");
+    }
+}
