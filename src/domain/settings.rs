@@ -112,8 +112,11 @@ fn check_province_fees(s: &ShopSettings) -> Result<(), SettingsError> {
     let mut seen: Vec<String> = Vec::new();
     for (names, fee) in &s.shipping_by_province {
         let field = format!("shipping_by_province.{names}");
-        if *fee < 0 {
-            return refuse(field, "a fee cannot be negative");
+        if super::money::in_range(*fee, "a fee").is_err() {
+            return refuse(
+                field,
+                format!("a fee from 0 to {} minor units", super::money::MAX_MINOR),
+            );
         }
         for name in names.split('/') {
             let key = super::shop::region_key(name);
@@ -222,20 +225,27 @@ pub fn validate(
             "must be 0 (no reminder) or more, and less than hold_hours",
         );
     }
-    if s.shipping_flat_fee < 0 {
-        return refuse("shipping_flat_fee", "a fee cannot be negative");
-    }
-    if s.free_shipping_over.is_some_and(|x| x < 0) {
-        return refuse("free_shipping_over", "an amount cannot be negative");
+    let amounts = [
+        ("shipping_flat_fee", Some(s.shipping_flat_fee)),
+        ("free_shipping_over", s.free_shipping_over),
+        ("cod_fee", Some(s.cod_fee)),
+    ];
+    for (field, amount) in amounts {
+        if amount.is_some_and(|a| super::money::in_range(a, field).is_err()) {
+            return refuse(
+                field,
+                format!(
+                    "an amount from 0 to {} minor units",
+                    super::money::MAX_MINOR
+                ),
+            );
+        }
     }
     check_province_fees(s)?;
     if let Some(language) = &s.language
         && !super::shop::LANGUAGES.contains(&language.as_str())
     {
         return refuse("language", "a language chatbill speaks: en, th or vi");
-    }
-    if s.cod_fee < 0 {
-        return refuse("cod_fee", "a fee cannot be negative");
     }
     for (locale, text) in &s.cancel_policy {
         let field = format!("cancel_policy.{locale}");

@@ -468,3 +468,180 @@ mod ssrf {
         assert_eq!(connections.load(Ordering::SeqCst), 1, "{e:?}");
     }
 }
+
+/// Numbers and dates beyond what a shop can mean, from a valid token:
+/// each refused with a reason, none a 500 or a wrapped-around total.
+#[tokio::test]
+async fn out_of_range_numbers_and_dates_are_refused_with_a_reason() {
+    use serde_json::json;
+    let app = TestApp::spawn().await;
+    let v = common::product(&app.db, &app.shop, "Tee", 10_000, Some(5)).await;
+    let c = crate::security::customer(&app.db, &app.shop, "webchat", "u1", "Alice").await;
+    let o = crate::security::place(&app.db, &app.shop, c, v).await;
+    let (oid, cid) = (o.id.get(), c.get());
+    let product_id: i64 = sqlx::query_scalar("select product_id from variants where id = $1")
+        .bind(v.get())
+        .fetch_one(app.db.pool())
+        .await
+        .expect("product");
+    let line: i64 = sqlx::query_scalar("select id from order_lines where order_id = $1")
+        .bind(oid)
+        .fetch_one(app.db.pool())
+        .await
+        .expect("line");
+    let huge = i64::MAX;
+    let cases: Vec<(&str, String, Option<serde_json::Value>)> = vec![
+        ("GET", "/orders?from=1000000000-01-01".into(), None),
+        ("GET", "/orders?to=9999-12-31".into(), None),
+        ("GET", "/orders?from=2026-13-01".into(), None),
+        ("GET", format!("/orders?limit={huge}"), None),
+        ("GET", "/orders?limit=-1".into(), None),
+        (
+            "GET",
+            "/reports/reconciliation?from=1000000000-01-01".into(),
+            None,
+        ),
+        ("GET", "/exports/orders.csv?from=99999-01-01".into(), None),
+        ("GET", "/dashboard?days=100000000000".into(), None),
+        (
+            "POST",
+            "/products".into(),
+            Some(json!({"name": "X", "price": huge, "variants": [{"name": "A", "stock": 1}]})),
+        ),
+        (
+            "POST",
+            "/products".into(),
+            Some(json!({"name": "X", "price": 100, "variants": [{"name": "A", "stock": huge}]})),
+        ),
+        (
+            "PATCH",
+            format!("/products/{product_id}"),
+            Some(json!({"price": -5})),
+        ),
+        (
+            "POST",
+            "/products".into(),
+            Some(
+                json!({"name": "X", "price": 1, "image_url": "javascript:alert(1)", "variants": [{"name": "A"}]}),
+            ),
+        ),
+        (
+            "PATCH",
+            format!("/products/{product_id}"),
+            Some(json!({"image_url": "http://169.254.169.254/"})),
+        ),
+        (
+            "PATCH",
+            format!("/variants/{}", v.get()),
+            Some(json!({"stock": huge})),
+        ),
+        (
+            "POST",
+            format!("/variants/{}/stock", v.get()),
+            Some(json!({"delta": huge})),
+        ),
+        (
+            "POST",
+            format!("/customers/{cid}/deposit"),
+            Some(json!({"amount": huge, "note": "x"})),
+        ),
+        (
+            "POST",
+            format!("/customers/{cid}/withdraw"),
+            Some(json!({"amount": huge, "note": "x"})),
+        ),
+        (
+            "POST",
+            format!("/orders/{oid}/collect-cod"),
+            Some(json!({"amount": huge})),
+        ),
+        (
+            "POST",
+            format!("/orders/{oid}/confirm-payment"),
+            Some(json!({"amount": huge})),
+        ),
+        (
+            "POST",
+            format!("/orders/{oid}/edit-line"),
+            Some(json!({"line_id": line, "qty": huge})),
+        ),
+        (
+            "POST",
+            format!("/orders/{oid}/edit-line"),
+            Some(
+                json!({"line_id": line, "qty": 4_000_000_000_i64, "unit_price": 1_000_000_000_000_i64}),
+            ),
+        ),
+        (
+            "POST",
+            format!("/orders/{oid}/edit-fees"),
+            Some(
+                json!({"fees": [{"label": "a", "amount": 1_000_000_000_000_i64}, {"label": "b", "amount": 1_000_000_000_000_i64}]}),
+            ),
+        ),
+        (
+            "PATCH",
+            "/settings".into(),
+            Some(json!({"shipping_flat_fee": huge})),
+        ),
+        ("PATCH", "/settings".into(), Some(json!({"cod_fee": huge}))),
+        (
+            "PATCH",
+            "/settings".into(),
+            Some(json!({"free_shipping_over": huge})),
+        ),
+        (
+            "PATCH",
+            "/settings".into(),
+            Some(json!({"hold_hours": huge})),
+        ),
+        (
+            "PATCH",
+            "/settings".into(),
+            Some(json!({"utc_offset_minutes": huge})),
+        ),
+    ];
+    let mut wrong = Vec::new();
+    for (method, path, body) in &cases {
+        let m = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut req = app
+            .client
+            .request(m, app.url(&format!("/api/v1{path}")))
+            .bearer_auth(&app.token);
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        let r = req.send().await.expect("request");
+        let status = r.status();
+        let text = r.text().await.unwrap_or_default();
+        let reason = serde_json::from_str::<serde_json::Value>(&text)
+            .ok()
+            .and_then(|v| v["error"].as_str().map(str::to_string))
+            .unwrap_or_default();
+        if !(status.is_client_error() && !reason.is_empty()) {
+            wrong.push(format!("{method} {path} {body:?}: {status} {text:.200}"));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "not refused with a reason:\n{}",
+        wrong.join("\n")
+    );
+    // Nothing of it stuck: the order and the balance are as they were.
+    let (status, order) = {
+        let r = app
+            .client
+            .get(app.url(&format!("/api/v1/orders/{oid}")))
+            .bearer_auth(&app.token)
+            .send()
+            .await
+            .expect("order");
+        (
+            r.status(),
+            r.json::<serde_json::Value>().await.expect("json"),
+        )
+    };
+    assert_eq!(status, 200);
+    assert_eq!(order["order"]["total"], o.totals().total.minor, "{order}");
+    app.stop().await;
+}

@@ -1,7 +1,7 @@
 //! The shop's dashboard figures: orders and revenue per day, pending slips.
 
 use super::auth::Auth;
-use super::error::ApiResult;
+use super::error::{ApiError, ApiResult};
 use crate::app::AppState;
 use crate::store::listing;
 use axum::Json;
@@ -20,10 +20,17 @@ pub async fn summary(
     auth: Auth,
     Query(q): Query<DashQuery>,
 ) -> ApiResult<Json<Value>> {
+    let days = q.days.unwrap_or(14);
+    if !(1..=366).contains(&days) {
+        return Err(ApiError::InvalidField {
+            field: "days".into(),
+            reason: "1 to 366 days".into(),
+        });
+    }
     let d = listing::dashboard(
         &state.db,
         auth.shop.id,
-        q.days.unwrap_or(14),
+        days,
         &auth.shop.settings.calendar(),
         crate::clock::now(),
     )

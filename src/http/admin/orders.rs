@@ -282,7 +282,15 @@ pub fn parse_filter(q: &ListQuery, cal: &Calendar) -> ApiResult<OrderFilter> {
         search: q.q.clone().filter(|s| !s.trim().is_empty()),
         sort,
         after,
-        limit: q.limit.unwrap_or(50),
+        limit: match q.limit.unwrap_or(50) {
+            n @ 1..=500 => n,
+            _ => {
+                return Err(ApiError::InvalidField {
+                    field: "limit".into(),
+                    reason: "1 to 500 orders a page".into(),
+                });
+            }
+        },
     })
 }
 

@@ -47,14 +47,13 @@ pub async fn create(
     if p.name.trim().is_empty() {
         return Err(ApiError::Unprocessable("a product needs a name".into()));
     }
-    if p.price < 0
-        || p.variants
-            .iter()
-            .any(|v| v.price.is_some_and(|x| x < 0) || v.stock.is_some_and(|x| x < 0))
-    {
-        return Err(ApiError::Unprocessable(
-            "prices and stock cannot be negative".into(),
-        ));
+    check_price(Some(p.price), "price")?;
+    for (i, v) in p.variants.iter().enumerate() {
+        check_price(v.price, &format!("variants[{i}].price"))?;
+        check_stock(v.stock, &format!("variants[{i}].stock"))?;
+    }
+    if let Some(url) = &p.image_url {
+        check_image_url(url)?;
     }
     let product = catalog::create_product(&state.db, auth.shop.id, &p, crate::clock::now())
         .await
@@ -84,6 +83,10 @@ pub async fn update(
     if patch.price.is_some() {
         auth.require(Permission::ChangePricesFeesDiscounts)?;
     }
+    check_price(patch.price, "price")?;
+    if let Some(url) = &patch.image_url {
+        check_image_url(url)?;
+    }
     let id = ProductId(id);
     listing::update_product(&state.db, auth.shop.id, id, &patch, crate::clock::now())
         .await
@@ -106,6 +109,48 @@ pub async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// The most units of one variant a shop may have in stock or move at once.
+pub const MAX_STOCK: i64 = 1_000_000_000;
+
+fn check_price(price: Option<i64>, field: &str) -> ApiResult<()> {
+    match price {
+        Some(p) if crate::domain::money::in_range(p, field).is_err() => {
+            Err(ApiError::InvalidField {
+                field: field.into(),
+                reason: format!(
+                    "a price is 0 to {} minor units",
+                    crate::domain::money::MAX_MINOR
+                ),
+            })
+        }
+        _ => Ok(()),
+    }
+}
+
+fn check_stock(stock: Option<i64>, field: &str) -> ApiResult<()> {
+    match stock {
+        Some(n) if !(0..=MAX_STOCK).contains(&n) => Err(ApiError::InvalidField {
+            field: field.into(),
+            reason: format!("stock is 0 to {MAX_STOCK} (leave it out for unlimited)"),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// The carousel's picture address: https (Meta fetches it) or the demo's.
+fn check_image_url(url: &str) -> ApiResult<()> {
+    let url = url.trim();
+    let parses = url.starts_with("/static/") || reqwest::Url::parse(url).is_ok();
+    if !(url.starts_with("https://") || url.starts_with("/static/")) || url.len() > 2000 || !parses
+    {
+        return Err(ApiError::InvalidField {
+            field: "image_url".into(),
+            reason: "an https:// address or a /static/ path, at most 2000 characters".into(),
+        });
+    }
+    Ok(())
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ImageBody {
@@ -120,11 +165,7 @@ pub async fn set_image(
     Json(b): Json<ImageBody>,
 ) -> ApiResult<Json<Value>> {
     let url = b.image_url.trim();
-    if !(url.starts_with("https://") || url.starts_with("/static/")) || url.len() > 2000 {
-        return Err(ApiError::Unprocessable(
-            "image_url must be an https:// address or a /static/ path".into(),
-        ));
-    }
+    check_image_url(url)?;
     let patch = ProductPatch {
         image_url: Some(url.to_string()),
         ..Default::default()
@@ -148,6 +189,8 @@ pub async fn add_variant(
     Path(id): Path<i64>,
     Json(b): Json<NewVariantBody>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
+    check_price(b.price, "price")?;
+    check_stock(b.stock, "stock")?;
     let vid = listing::add_variant(
         &state.db,
         auth.shop.id,
@@ -196,6 +239,8 @@ pub async fn update_variant(
     if b.price.is_some() {
         auth.require(Permission::ChangePricesFeesDiscounts)?;
     }
+    check_price(b.price.flatten(), "price")?;
+    check_stock(b.stock.flatten(), "stock")?;
     listing::update_variant(
         &state.db,
         auth.shop.id,
@@ -234,6 +279,12 @@ pub async fn adjust_stock(
     Path(id): Path<i64>,
     Json(b): Json<StockBody>,
 ) -> ApiResult<Json<Value>> {
+    if !(-MAX_STOCK..=MAX_STOCK).contains(&b.delta) {
+        return Err(ApiError::InvalidField {
+            field: "delta".into(),
+            reason: format!("move at most {MAX_STOCK} units at once"),
+        });
+    }
     if !listing::variant_exists(&state.db, auth.shop.id, VariantId(id)).await? {
         return Err(ApiError::not_found("variant"));
     }
