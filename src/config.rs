@@ -36,6 +36,8 @@ pub struct Config {
     /// (`CHATBILL_TRUSTED_PROXIES`, addresses or CIDR ranges). From anyone
     /// else the header is ignored: a client could write anything in it.
     pub trusted_proxies: Vec<IpRange>,
+    /// Web-chat event streams one instance keeps open at most.
+    pub webchat_streams: usize,
 }
 
 /// An address range, `10.0.0.0/8` or one address (`127.0.0.1`).
@@ -148,7 +150,21 @@ impl Config {
         let send_rate = send_rate(&vars)?;
         let metrics = metrics_access(&vars)?;
         let trusted_proxies = trusted_proxies(&vars)?;
+        let webchat_streams = match vars.get("CHATBILL_WEBCHAT_STREAMS") {
+            None => 2000,
+            Some(v) => v
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=1_000_000).contains(n))
+                .ok_or_else(|| {
+                    err(
+                        "CHATBILL_WEBCHAT_STREAMS",
+                        format!("{v:?} is not a number of streams (1 to 1000000)"),
+                    )
+                })?,
+        };
         Ok(Config {
+            webchat_streams,
             trusted_proxies,
             metrics,
             templates_dir,

@@ -67,6 +67,7 @@ pub async fn start(config: Config, db: Db) -> std::io::Result<Running> {
         .map_err(std::io::Error::other)?;
     let inbox_wake = Arc::new(Notify::new());
     let (intake, _writer) = crate::app::intake::Intake::start(db.clone(), inbox_wake.clone());
+    let config_max_streams = config.webchat_streams;
     let texts = Arc::new(crate::engine::Texts::load(config.templates_dir.as_deref()));
     let state = AppState(Arc::new(AppInner {
         db,
@@ -81,7 +82,7 @@ pub async fn start(config: Config, db: Db) -> std::io::Result<Running> {
         shop_views: crate::app::shop_views::ShopViews::default(),
         inbox_wake,
         outbox_wake: Arc::new(Notify::new()),
-        webchat_wake: Arc::new(Notify::new()),
+        chat_streams: crate::app::chat_streams::ChatStreams::new(config_max_streams),
         slips_wake: Arc::new(Notify::new()),
         passes_running: Default::default(),
     }));
@@ -90,6 +91,12 @@ pub async fn start(config: Config, db: Db) -> std::io::Result<Running> {
     } else {
         Vec::new()
     };
+    // Streams are served with the workers off too.
+    workers.push(crate::workers::spawn(
+        &state,
+        crate::workers::chat_wakes::ChatWakes::default(),
+        0,
+    ));
     let metrics_addr = match state.config.metrics {
         crate::config::MetricsAccess::Bind(at) => {
             let listener = tokio::net::TcpListener::bind(at).await?;

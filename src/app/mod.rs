@@ -6,6 +6,7 @@
 
 pub mod books;
 pub mod channels;
+pub mod chat_streams;
 pub mod conversation;
 pub mod customers;
 pub mod demo;
@@ -19,6 +20,7 @@ pub mod settings;
 pub mod shop_views;
 pub mod slips;
 pub mod undelivered;
+pub mod uploads;
 
 use crate::config::Config;
 use crate::metrics::Metrics;
@@ -53,7 +55,8 @@ pub struct AppInner {
     pub shop_views: shop_views::ShopViews,
     pub inbox_wake: Arc<Notify>,
     pub outbox_wake: Arc<Notify>,
-    pub webchat_wake: Arc<Notify>,
+    /// The web chat's open event streams here, woken per customer.
+    pub chat_streams: Arc<chat_streams::ChatStreams>,
     pub slips_wake: Arc<Notify>,
     /// Worker passes running now in this process (a drain waits for them).
     pub passes_running: std::sync::atomic::AtomicUsize,

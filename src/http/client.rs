@@ -47,6 +47,20 @@ pub fn client_key(parts: &Parts, trusted: &[IpRange]) -> String {
         .unwrap_or_else(|| "any".into())
 }
 
+/// The client's address as a limiter's key, for any handler.
+pub struct ClientAddr(pub String);
+
+impl axum::extract::FromRequestParts<crate::app::AppState> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &crate::app::AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddr(client_key(parts, &state.config.trusted_proxies)))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

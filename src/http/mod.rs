@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod client;
+pub mod limits;
 pub mod media;
 pub mod webchat;
 pub mod webhooks;

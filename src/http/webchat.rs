@@ -8,8 +8,11 @@ use crate::channels::{Attachment, AttachmentKind, Channel, InboundEvent, Inbound
 use crate::clock::{self, hex, random_bytes};
 use crate::config::ExposeSecret;
 use crate::domain::ShopId;
+use crate::http::client::ClientAddr;
+use crate::http::limits::Window;
 use crate::store::outbox::{self, OutboundPayload};
 use crate::store::{customers, shops};
+use axum::Extension;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
@@ -20,11 +23,38 @@ use axum::routing::{get, post};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use std::convert::Infallible;
+use std::sync::Arc;
 use std::time::Duration;
 
 const PAGE: &str = include_str!("../../templates/webchat.html");
 const COOKIE: &str = "cb_chat";
 pub const MAX_UPLOAD_BYTES: usize = 10 * 1024 * 1024;
+
+/// What one client may do: the web chat is open to anyone, so every way
+/// in is counted (per visitor, per client address, per shop).
+pub struct Limits {
+    pub new_visitors_per_client: Window,
+    pub sends_per_visitor: Window,
+    pub sends_per_client: Window,
+    pub uploads_per_visitor: Window,
+    pub uploads_per_shop: Window,
+    pub upload_bytes_per_shop: Window,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        let minute = Duration::from_secs(60);
+        let hour = Duration::from_secs(3600);
+        Limits {
+            new_visitors_per_client: Window::new(30, 10 * minute),
+            sends_per_visitor: Window::new(40, minute),
+            sends_per_client: Window::new(200, minute),
+            uploads_per_visitor: Window::new(10, 10 * minute),
+            uploads_per_shop: Window::new(300, hour),
+            upload_bytes_per_shop: Window::new(500 * 1024 * 1024, hour),
+        }
+    }
+}
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -35,6 +65,20 @@ pub fn routes() -> Router<AppState> {
             post(upload).layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES)),
         )
         .route("/chat/{shop}/events", get(events))
+        .layer(Extension(Arc::new(Limits::default())))
+}
+
+/// A 429 with the wait, in words the chat page shows.
+fn slow_down(what: &str, wait: u64) -> Response {
+    let mut r = (
+        StatusCode::TOO_MANY_REQUESTS,
+        axum::Json(serde_json::json!({"error": format!("{what}; please try again in {wait} s")})),
+    )
+        .into_response();
+    if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
+        r.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    r
 }
 
 fn sign(secret: &str, shop: i64, visitor: &str) -> String {
@@ -68,6 +112,8 @@ async fn known_shop(state: &AppState, shop: i64) -> Result<shops::Shop, Response
 
 async fn page(
     State(state): State<AppState>,
+    Extension(limits): Extension<Arc<Limits>>,
+    ClientAddr(client): ClientAddr,
     Path(shop): Path<i64>,
     headers: HeaderMap,
 ) -> Response {
@@ -75,6 +121,17 @@ async fn page(
         Ok(s) => s,
         Err(r) => return r,
     };
+    let returning = visitor(&state, shop, &headers).is_some();
+    if !returning && let Err(wait) = limits.new_visitors_per_client.take(&client, 1) {
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            [(header::RETRY_AFTER, wait.to_string())],
+            Html(format!(
+                "<!doctype html><meta charset=utf-8><p>Too many new chats from your network. Please try again in {wait} s.</p>"
+            )),
+        )
+            .into_response();
+    }
     // The page's one inline script runs by its nonce, new on every load;
     // anything else inline (an injected one) does not.
     let nonce = hex(&random_bytes::<16>());
@@ -93,7 +150,7 @@ async fn page(
             .headers_mut()
             .insert(header::CONTENT_SECURITY_POLICY, v);
     }
-    if visitor(&state, shop, &headers).is_none() {
+    if !returning {
         let id = hex(&random_bytes::<12>());
         let cookie = format!(
             "{COOKIE}={id}.{}; Path=/chat/{shop}; HttpOnly; SameSite=Lax; Max-Age=31536000",
@@ -133,41 +190,65 @@ fn bad(reason: &str) -> Response {
         .into_response()
 }
 
+fn valid_client_id(client_id: &str) -> bool {
+    !client_id.is_empty()
+        && client_id.len() <= 64
+        && client_id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-')
+}
+
+const BAD_CLIENT_ID: &str = "client_id must be 1-64 letters, digits or dashes";
+
+fn message_id(visitor: &str, client_id: &str) -> String {
+    format!("wc:{visitor}:{client_id}")
+}
+
+fn accepted() -> Response {
+    (
+        StatusCode::ACCEPTED,
+        axum::Json(serde_json::json!({"ok": true})),
+    )
+        .into_response()
+}
+
+/// Stores the visitor's event; `Ok(false)` when it was stored before (a
+/// retried POST).
 async fn store_event(
     state: &AppState,
     shop: i64,
     visitor: String,
     client_id: &str,
     kind: InboundKind,
-) -> Response {
-    if client_id.is_empty()
-        || client_id.len() > 64
-        || !client_id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-')
-    {
-        return bad("client_id must be 1-64 letters, digits or dashes");
+) -> Result<bool, Response> {
+    if !valid_client_id(client_id) {
+        return Err(bad(BAD_CLIENT_ID));
     }
     let event = InboundEvent {
         channel: Channel::Webchat,
         account_id: shop.to_string(),
-        message_id: format!("wc:{visitor}:{client_id}"),
+        message_id: message_id(&visitor, client_id),
         sender_id: visitor,
         timestamp: clock::now().millis(),
         kind,
     };
     match state.intake.store(vec![event]).await {
-        Ok(_) => (
-            StatusCode::ACCEPTED,
-            axum::Json(serde_json::json!({"ok": true})),
-        )
-            .into_response(),
-        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response(),
+        Ok(new) => Ok(new > 0),
+        Err(e) => {
+            tracing::error!(error = %e, "a web-chat message was not stored");
+            Err((
+                StatusCode::SERVICE_UNAVAILABLE,
+                axum::Json(serde_json::json!({"error": "the shop cannot take messages right now; please try again in a minute"})),
+            )
+                .into_response())
+        }
     }
 }
 
 async fn send(
     State(state): State<AppState>,
+    Extension(limits): Extension<Arc<Limits>>,
+    ClientAddr(client): ClientAddr,
     Path(shop): Path<i64>,
     headers: HeaderMap,
     body: Bytes,
@@ -178,6 +259,13 @@ async fn send(
     let Some(visitor) = visitor(&state, shop, &headers) else {
         return (StatusCode::UNAUTHORIZED, "open the chat page first").into_response();
     };
+    if let Err(wait) = limits
+        .sends_per_visitor
+        .take(&visitor, 1)
+        .and_then(|()| limits.sends_per_client.take(&client, 1))
+    {
+        return slow_down("You are sending messages very fast", wait);
+    }
     if !crate::http::is_json(&headers) {
         return (
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -201,7 +289,10 @@ async fn send(
         }
         _ => return bad("send a text of 1-2000 characters or a button payload"),
     };
-    store_event(&state, shop, visitor, &msg.client_id, kind).await
+    match store_event(&state, shop, visitor, &msg.client_id, kind).await {
+        Ok(_) => accepted(),
+        Err(r) => r,
+    }
 }
 
 #[derive(serde::Deserialize)]
@@ -211,31 +302,66 @@ struct UploadQuery {
 
 async fn upload(
     State(state): State<AppState>,
+    Extension(limits): Extension<Arc<Limits>>,
     Path(shop): Path<i64>,
     Query(q): Query<UploadQuery>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    // Everything is checked before a byte is written.
     if let Err(r) = known_shop(&state, shop).await {
         return r;
     }
     let Some(visitor) = visitor(&state, shop, &headers) else {
         return (StatusCode::UNAUTHORIZED, "open the chat page first").into_response();
     };
+    if !valid_client_id(&q.client_id) {
+        return bad(BAD_CLIENT_ID);
+    }
     if body.is_empty() {
         return bad("the upload is empty");
     }
+    match crate::store::inbox::has_message(
+        &state.db,
+        "webchat",
+        &message_id(&visitor, &q.client_id),
+    )
+    .await
+    {
+        Ok(true) => return accepted(),
+        Ok(false) => {}
+        Err(e) => {
+            tracing::error!(error = %e, "cannot check an upload");
+            return (StatusCode::SERVICE_UNAVAILABLE, "try again").into_response();
+        }
+    }
+    let shop_key = shop.to_string();
+    if let Err(wait) = limits.uploads_per_visitor.take(&visitor, 1) {
+        return slow_down("You have sent many photos", wait);
+    }
+    if let Err(wait) = limits.uploads_per_shop.take(&shop_key, 1).and_then(|()| {
+        limits
+            .upload_bytes_per_shop
+            .take(&shop_key, body.len() as u64)
+    }) {
+        return slow_down("The shop is receiving many photos", wait);
+    }
     let name = hex(&random_bytes::<16>());
     let path = crate::slips::media::upload_path(&state.config.media_dir, &name);
-    if let Some(dir) = path.parent()
-        && let Err(e) = tokio::fs::create_dir_all(dir).await
-    {
-        tracing::error!(error = %e, "cannot create the upload folder");
-        return (StatusCode::INTERNAL_SERVER_ERROR, "cannot store the upload").into_response();
-    }
-    if let Err(e) = tokio::fs::write(&path, &body).await {
-        tracing::error!(error = %e, "cannot store an upload");
-        return (StatusCode::INTERNAL_SERVER_ERROR, "cannot store the upload").into_response();
+    if let Err(e) = write_upload(&path, &body).await {
+        let _ = tokio::fs::remove_file(&path).await;
+        tracing::error!(error = %e, "cannot store a web-chat upload");
+        state.metrics.incr("webchat_upload_failed", 1);
+        let full = e.kind() == std::io::ErrorKind::StorageFull;
+        return (
+            if full {
+                StatusCode::INSUFFICIENT_STORAGE
+            } else {
+                StatusCode::SERVICE_UNAVAILABLE
+            },
+            axum::Json(serde_json::json!({"error": "the shop cannot receive photos right now; please try again later or type your message"})),
+        )
+            .into_response();
     }
     let kind = InboundKind::Attachments {
         attachments: vec![Attachment {
@@ -244,7 +370,25 @@ async fn upload(
         }],
         text: None,
     };
-    store_event(&state, shop, visitor, &q.client_id, kind).await
+    // Refused, failed or a repeat: the file is nobody's.
+    match store_event(&state, shop, visitor, &q.client_id, kind).await {
+        Ok(true) => accepted(),
+        Ok(false) => {
+            let _ = tokio::fs::remove_file(&path).await;
+            accepted()
+        }
+        Err(r) => {
+            let _ = tokio::fs::remove_file(&path).await;
+            r
+        }
+    }
+}
+
+async fn write_upload(path: &std::path::Path, body: &[u8]) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        tokio::fs::create_dir_all(dir).await?;
+    }
+    tokio::fs::write(path, body).await
 }
 
 #[derive(serde::Deserialize)]
@@ -253,8 +397,11 @@ struct EventsQuery {
     after: i64,
 }
 
-/// Replies and pushes, as they are sent, over server-sent events. Each
-/// instance reads the database, so it works behind a load balancer.
+/// Replies and pushes, as they are sent, over server-sent events. One
+/// stream per visitor (a new one closes the old) and a cap on all of them;
+/// a stream sleeps until its own customer has news (see
+/// `app::chat_streams`), then reads what is new from the database, so it
+/// works behind a load balancer.
 async fn events(
     State(state): State<AppState>,
     Path(shop): Path<i64>,
@@ -268,76 +415,118 @@ async fn events(
     let Some(visitor) = visitor(&state, shop, &headers) else {
         return (StatusCode::UNAUTHORIZED, "open the chat page first").into_response();
     };
+    let ticket = match state.chat_streams.open(shop_row.id, &visitor) {
+        Ok(t) => t,
+        Err(full) => {
+            tracing::warn!(max = full.max, "web-chat streams at their cap");
+            state.metrics.incr("webchat_streams_refused", 1);
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                [(header::RETRY_AFTER, "30")],
+                axum::Json(serde_json::json!({"error": "the chat is very busy right now; please try again in a minute"})),
+            )
+                .into_response();
+        }
+    };
     let after = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse().ok())
         .unwrap_or(q.after);
     let stream = futures_util::stream::unfold(
-        (
+        Reader {
             state,
-            shop_row,
+            shop: shop_row,
             visitor,
-            after,
-            None::<crate::domain::CustomerId>,
-            Vec::<Event>::new(),
-        ),
-        |(state, shop, visitor, mut cursor, mut customer, mut ready)| async move {
-            loop {
-                if let Some(ev) = ready.pop() {
-                    return Some((
-                        Ok::<Event, Infallible>(ev),
-                        (state, shop, visitor, cursor, customer, ready),
-                    ));
-                }
-                if *state.stopping.borrow() {
-                    return None;
-                }
-                if customer.is_none() {
-                    customer = find_customer(&state, shop.id, &visitor).await;
-                }
-                if let Some(c) = customer
-                    && let Ok(rows) = outbox::sent_after(&state.db, c, cursor, 50).await
-                    && !rows.is_empty()
-                {
-                    let locale = customers::get(&state.db, shop.id, c)
-                        .await
-                        .ok()
-                        .and_then(|x| x.locale)
-                        .unwrap_or_else(|| shop.locale.clone());
-                    for r in rows.iter().rev() {
-                        cursor = cursor.max(r.id);
-                        let Ok(payload) =
-                            serde_json::from_value::<OutboundPayload>(r.payload.clone())
-                        else {
-                            continue;
-                        };
-                        let message = crate::app::outbound::message_for(
-                            &payload,
-                            &shop,
-                            &locale,
-                            &state.texts,
-                        );
-                        let data = serde_json::to_string(&message).unwrap_or_default();
-                        ready.push(
-                            Event::default()
-                                .id(r.id.to_string())
-                                .event("message")
-                                .data(data),
-                        );
-                    }
-                    continue;
-                }
-                tokio::select! {
-                    _ = state.webchat_wake.notified() => {}
-                    _ = tokio::time::sleep(Duration::from_millis(700)) => {}
-                }
-            }
+            cursor: after,
+            customer: None,
+            ready: Vec::new(),
+            ticket,
+        },
+        |mut r| async move {
+            let ev = r.next().await?;
+            Some((Ok::<Event, Infallible>(ev), r))
         },
     );
     Sse::new(stream)
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
         .into_response()
+}
+
+/// One visitor's stream: what it has shown, and its place among the open.
+struct Reader {
+    state: AppState,
+    shop: shops::Shop,
+    visitor: String,
+    cursor: i64,
+    customer: Option<crate::domain::CustomerId>,
+    ready: Vec<Event>,
+    ticket: crate::app::chat_streams::StreamTicket,
+}
+
+impl Reader {
+    /// The next message to show; `None` ends the stream (stopping, or the
+    /// visitor opened another).
+    async fn next(&mut self) -> Option<Event> {
+        loop {
+            if let Some(ev) = self.ready.pop() {
+                return Some(ev);
+            }
+            if *self.state.stopping.borrow() || self.ticket.replaced() {
+                return None;
+            }
+            // Armed before looking, so news that lands while we read is
+            // not missed.
+            let wake = self.ticket.wake.clone();
+            let woken = wake.notified();
+            tokio::pin!(woken);
+            woken.as_mut().enable();
+            if self.customer.is_none() {
+                self.customer = find_customer(&self.state, self.shop.id, &self.visitor).await;
+            }
+            if let Some(c) = self.customer {
+                self.read_new(c).await;
+                if !self.ready.is_empty() {
+                    continue;
+                }
+            }
+            // Nothing until a message to this visitor is sent: no timer.
+            let mut stopping = self.state.stopping.clone();
+            tokio::select! {
+                _ = woken => {}
+                _ = stopping.changed() => {}
+            }
+        }
+    }
+
+    async fn read_new(&mut self, c: crate::domain::CustomerId) {
+        let Ok(rows) = outbox::sent_after(&self.state.db, c, self.cursor, 50).await else {
+            return;
+        };
+        if rows.is_empty() {
+            return;
+        }
+        let locale = customers::get(&self.state.db, self.shop.id, c)
+            .await
+            .ok()
+            .and_then(|x| x.locale)
+            .unwrap_or_else(|| self.shop.locale.clone());
+        for r in rows.iter().rev() {
+            self.cursor = self.cursor.max(r.id);
+            let Ok(payload) = serde_json::from_value::<OutboundPayload>(r.payload.clone()) else {
+                continue;
+            };
+            let message =
+                crate::app::outbound::message_for(&payload, &self.shop, &locale, &self.state.texts);
+            let data = serde_json::to_string(&message).unwrap_or_default();
+            self.ready.push(
+                Event::default()
+                    .id(r.id.to_string())
+                    .event("message")
+                    .data(data),
+            );
+        }
+    }
 }
 
 async fn find_customer(

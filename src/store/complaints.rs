@@ -25,3 +25,12 @@ pub async fn open(
     .await?;
     Ok(())
 }
+
+/// Whether a complaint keeps this picture (`upload:<name>`).
+pub async fn references_picture(db: &super::Db, reference: &str) -> Result<bool> {
+    let row = sqlx::query("select 1 as one from complaints where image_path = $1 limit 1")
+        .bind(reference)
+        .fetch_optional(&db.pool)
+        .await?;
+    Ok(row.is_some())
+}

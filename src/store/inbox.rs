@@ -242,3 +242,26 @@ pub async fn record_failure(
     .await?;
     Ok(())
 }
+
+/// Whether an event with this id was stored already.
+pub async fn has_message(db: &Db, channel: &str, message_id: &str) -> Result<bool> {
+    let row =
+        sqlx::query("select 1 as one from inbox_events where channel = $1 and message_id = $2")
+            .bind(channel)
+            .bind(message_id)
+            .fetch_optional(&db.pool)
+            .await?;
+    Ok(row.is_some())
+}
+
+/// Whether an event still waiting to be processed mentions `needle` (a
+/// web-chat upload's reference).
+pub async fn pending_mentions(db: &Db, needle: &str) -> Result<bool> {
+    let row = sqlx::query(
+        "select 1 as one from inbox_events where status = 'pending' and channel = 'webchat' and payload like $1 limit 1",
+    )
+    .bind(format!("%{needle}%"))
+    .fetch_optional(&db.pool)
+    .await?;
+    Ok(row.is_some())
+}

@@ -361,3 +361,22 @@ pub async fn sent_after(
         })
         .collect()
 }
+
+/// The web-chat visitors (shop, recipient) with a message sent since
+/// `since` (ms), for the streams of this instance to look at their own.
+pub async fn webchat_sent_since(
+    db: &super::Db,
+    since: Timestamp,
+    limit: i64,
+) -> Result<Vec<(ShopId, String)>> {
+    let rows = sqlx::query(
+        "select distinct shop_id, recipient from outbox_messages where channel = 'webchat' and status = 'sent' and sent_at >= $1 limit $2",
+    )
+    .bind(since.millis())
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((ShopId(col(r, "shop_id")?), col(r, "recipient")?)))
+        .collect()
+}

@@ -3,6 +3,7 @@
 //! the pass: stopping, waking, the lease owner's name, and isolating a
 //! panic so a bug fails one pass, not the worker.
 
+pub mod chat_wakes;
 pub mod inbox;
 pub mod outbox;
 pub mod profiles;
@@ -111,7 +112,7 @@ pub fn spawn_all(state: &AppState) -> Vec<JoinHandle<()>> {
         spawn(state, inbox::Inbox, 0),
         spawn(state, inbox::Inbox, 1),
         spawn(state, outbox::Outbox::default(), 0),
-        spawn(state, timers::Timers, 0),
+        spawn(state, timers::Timers::default(), 0),
         spawn(state, slips::Slips::new(state), 0),
         spawn(state, profiles::Profiles, 0),
     ]
@@ -129,7 +130,7 @@ pub async fn drain(state: &AppState, limit: Duration) -> Result<(), DrainTimeout
     let started = Instant::now();
     let mut inbox = inbox::Inbox;
     let mut outbox = outbox::Outbox::default();
-    let mut timers = timers::Timers;
+    let mut timers = timers::Timers::default();
     let mut slips = slips::Slips::new(state);
     let mut profiles = profiles::Profiles;
     let owner = format!("{}-drain", state.instance_id);

@@ -139,6 +139,11 @@ pub async fn run_once(state: &AppState, limit: i64) -> Result<Pass, StoreError> 
         claimed: rows.len(),
         ..Pass::default()
     };
+    let chatting: Vec<_> = rows
+        .iter()
+        .filter(|r| r.channel == "webchat")
+        .map(|r| (r.shop_id, r.recipient.clone()))
+        .collect();
     let mut senders: HashMap<ShopId, Arc<ShopView>> = HashMap::new();
     for row in &rows {
         if row.channel == "webchat" || senders.contains_key(&row.shop_id) {
@@ -204,9 +209,7 @@ pub async fn run_once(state: &AppState, limit: i64) -> Result<Pass, StoreError> 
     for page in throttled {
         pause_page(state, page, &mut pass).await?;
     }
-    if pass.claimed > 0 {
-        state.webchat_wake.notify_waiters();
-    }
+    state.chat_streams.wake(&chatting);
     Ok(pass)
 }
 

@@ -8,7 +8,13 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Notify;
 
-pub struct Timers;
+/// How often old web-chat uploads are looked for.
+const SWEEP_EVERY: Duration = Duration::from_secs(600);
+
+#[derive(Default)]
+pub struct Timers {
+    last_sweep: Option<std::time::Instant>,
+}
 
 impl Work for Timers {
     const NAME: &'static str = "timers";
@@ -24,6 +30,12 @@ impl Work for Timers {
         app::holds::expire_holds(state, clock::now())
             .await
             .map_err(|e| e.to_string())?;
+        if self.last_sweep.is_none_or(|t| t.elapsed() >= SWEEP_EVERY) {
+            self.last_sweep = Some(std::time::Instant::now());
+            app::uploads::sweep(state)
+                .await
+                .map_err(|e| e.to_string())?;
+        }
         Ok(Next::Idle)
     }
 }

@@ -645,3 +645,283 @@ async fn out_of_range_numbers_and_dates_are_refused_with_a_reason() {
     assert_eq!(order["order"]["total"], o.totals().total.minor, "{order}");
     app.stop().await;
 }
+
+mod webchat_abuse {
+    use crate::common::TestApp;
+    use reqwest::StatusCode;
+    use std::path::{Path, PathBuf};
+    use std::time::Duration;
+
+    async fn app_with_media(extra: &[(&str, &str)]) -> (TestApp, PathBuf) {
+        let media = super::tempfile_dir("webchat-media");
+        let mut vars = vec![("CHATBILL_MEDIA_DIR", media.to_str().expect("utf-8"))];
+        vars.extend_from_slice(extra);
+        (TestApp::spawn_with(&vars).await, media)
+    }
+
+    fn uploads(media: &Path) -> usize {
+        std::fs::read_dir(media.join("uploads"))
+            .map(|d| d.count())
+            .unwrap_or(0)
+    }
+
+    async fn upload(app: &TestApp, cookie: Option<&str>, client_id: &str) -> StatusCode {
+        let mut req = app
+            .client
+            .post(app.url(&format!(
+                "/chat/{}/upload?client_id={client_id}",
+                app.shop.id
+            )))
+            .header("content-type", "image/jpeg")
+            .body(vec![0xff_u8, 0xd8, 0xff, 0xe0, 1, 2, 3, 4]);
+        if let Some(c) = cookie {
+            req = req.header("cookie", c);
+        }
+        req.send().await.expect("upload").status()
+    }
+
+    #[tokio::test]
+    async fn nothing_is_written_for_a_refused_or_repeated_upload() {
+        let (app, media) = app_with_media(&[]).await;
+        let cookie = super::visitor_cookie(&app).await;
+        assert_eq!(upload(&app, None, "a-1").await, StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            upload(&app, Some("cb_chat=0123.forged"), "a-1").await,
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(
+            upload(&app, Some(&cookie), "bad id!").await,
+            StatusCode::BAD_REQUEST
+        );
+        assert_eq!(
+            upload(&app, Some(&cookie), &"x".repeat(65)).await,
+            StatusCode::BAD_REQUEST
+        );
+        assert_eq!(uploads(&media), 0, "refused uploads wrote nothing");
+        assert_eq!(
+            upload(&app, Some(&cookie), "a-1").await,
+            StatusCode::ACCEPTED
+        );
+        // The page retries a POST it did not hear back from: stored once.
+        assert_eq!(
+            upload(&app, Some(&cookie), "a-1").await,
+            StatusCode::ACCEPTED
+        );
+        app.drain().await;
+        assert_eq!(
+            upload(&app, Some(&cookie), "a-1").await,
+            StatusCode::ACCEPTED
+        );
+        assert!(uploads(&media) <= 1, "one file for one photo");
+        app.stop().await;
+        let _ = std::fs::remove_dir_all(media);
+    }
+
+    #[tokio::test]
+    async fn a_visitor_s_uploads_sends_and_new_chats_are_limited() {
+        let (app, media) = app_with_media(&[]).await;
+        let cookie = super::visitor_cookie(&app).await;
+        let mut statuses = Vec::new();
+        for i in 0..12 {
+            statuses.push(upload(&app, Some(&cookie), &format!("u-{i}")).await);
+        }
+        assert_eq!(statuses[..10], [StatusCode::ACCEPTED; 10]);
+        assert_eq!(statuses[10], StatusCode::TOO_MANY_REQUESTS, "{statuses:?}");
+        assert!(uploads(&media) <= 10);
+        // Another visitor is not held up by this one.
+        let other = super::visitor_cookie(&app).await;
+        assert_eq!(
+            upload(&app, Some(&other), "o-1").await,
+            StatusCode::ACCEPTED
+        );
+
+        let send = |i: usize| {
+            let (client, url, cookie) = (
+                app.client.clone(),
+                app.url(&format!("/chat/{}/send", app.shop.id)),
+                cookie.clone(),
+            );
+            async move {
+                client
+                    .post(url)
+                    .header("cookie", cookie)
+                    .json(&serde_json::json!({"text": "hello", "client_id": format!("s-{i}")}))
+                    .send()
+                    .await
+                    .expect("send")
+            }
+        };
+        let mut last = None;
+        for i in 0..45 {
+            let r = send(i).await;
+            if r.status() == StatusCode::TOO_MANY_REQUESTS {
+                last = Some((i, r));
+                break;
+            }
+            assert_eq!(r.status(), StatusCode::ACCEPTED);
+        }
+        let (at, r) = last.expect("sends are limited");
+        assert_eq!(at, 40);
+        assert!(r.headers().contains_key("retry-after"));
+        let body: serde_json::Value = r.json().await.expect("json");
+        assert!(
+            body["error"].as_str().unwrap_or("").contains("very fast"),
+            "{body}"
+        );
+
+        // New chats from one address: cookies are not free.
+        let mut refused = false;
+        for _ in 0..40 {
+            let r = app
+                .client
+                .get(app.url(&format!("/chat/{}", app.shop.id)))
+                .send()
+                .await
+                .expect("page");
+            if r.status() == StatusCode::TOO_MANY_REQUESTS {
+                assert!(!r.headers().contains_key("set-cookie"));
+                refused = true;
+                break;
+            }
+        }
+        assert!(refused, "visitor creation is limited per address");
+        // A returning visitor still opens the page.
+        let r = app
+            .client
+            .get(app.url(&format!("/chat/{}", app.shop.id)))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .expect("page");
+        assert_eq!(r.status(), StatusCode::OK);
+        app.stop().await;
+        let _ = std::fs::remove_dir_all(media);
+    }
+
+    #[tokio::test]
+    async fn uploads_nothing_needs_are_swept_and_the_rest_kept() {
+        // Workers off: the sweep runs here, not on the timer's schedule.
+        let (app, media) = app_with_media(&[("CHATBILL_WORKERS", "off")]).await;
+        let dir = media.join("uploads");
+        std::fs::create_dir_all(&dir).expect("dir");
+        let old = std::time::SystemTime::now() - Duration::from_secs(7 * 3600);
+        let make = |name: &str, when: std::time::SystemTime| {
+            let p = dir.join(format!("{name}.bin"));
+            std::fs::write(&p, b"jpeg").expect("write");
+            std::fs::File::options()
+                .write(true)
+                .open(&p)
+                .expect("open")
+                .set_modified(when)
+                .expect("mtime");
+            p
+        };
+        let stray = make(&"a".repeat(32), old);
+        let fresh = make(&"b".repeat(32), std::time::SystemTime::now());
+        let claimed = make(&"c".repeat(32), old);
+        let v = crate::common::product(&app.db, &app.shop, "Tee", 10_000, None).await;
+        let c = crate::security::customer(&app.db, &app.shop, "webchat", "u1", "Alice").await;
+        let o = crate::security::place(&app.db, &app.shop, c, v).await;
+        sqlx::query(
+            "insert into complaints (shop_id, order_id, customer_id, body, image_path, status, created_at) values ($1, $2, $3, 'it arrived broken', $4, 'open', $5)",
+        )
+        .bind(app.shop.id.get())
+        .bind(o.id.get())
+        .bind(c.get())
+        .bind(format!("upload:{}", "c".repeat(32)))
+        .bind(crate::common::now().millis())
+        .execute(app.db.pool())
+        .await
+        .expect("complaint");
+        let removed = chatbill::app::uploads::sweep(app.state())
+            .await
+            .expect("sweep");
+        assert_eq!(removed, 1);
+        assert!(!stray.exists(), "an old upload nothing refers to is gone");
+        assert!(
+            fresh.exists(),
+            "a recent one may still be waiting in the inbox"
+        );
+        assert!(claimed.exists(), "a complaint's photo is kept");
+        app.stop().await;
+        let _ = std::fs::remove_dir_all(media);
+    }
+
+    #[tokio::test]
+    async fn a_full_or_broken_media_folder_is_answered_in_words_and_chat_goes_on() {
+        let (app, media) = app_with_media(&[]).await;
+        // Where the uploads folder should be, a file: nothing can be written.
+        std::fs::write(media.join("uploads"), b"in the way").expect("block");
+        let cookie = super::visitor_cookie(&app).await;
+        let r = app
+            .client
+            .post(app.url(&format!("/chat/{}/upload?client_id=p-1", app.shop.id)))
+            .header("cookie", &cookie)
+            .body(vec![1_u8, 2, 3])
+            .send()
+            .await
+            .expect("upload");
+        assert!(r.status().is_server_error(), "{}", r.status());
+        let body: serde_json::Value = r.json().await.expect("json");
+        assert!(
+            body["error"]
+                .as_str()
+                .unwrap_or("")
+                .contains("cannot receive photos"),
+            "{body}"
+        );
+        let r = app
+            .client
+            .post(app.url(&format!("/chat/{}/send", app.shop.id)))
+            .header("cookie", &cookie)
+            .json(&serde_json::json!({"payload": "GET_STARTED", "client_id": "t-1"}))
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(r.status(), StatusCode::ACCEPTED, "typing still works");
+        app.drain().await;
+        assert_eq!(super::pending_inbox(&app).await, 0);
+        app.stop().await;
+        let _ = std::fs::remove_dir_all(media);
+    }
+
+    async fn open_stream(app: &TestApp, cookie: &str) -> reqwest::Response {
+        app.client
+            .get(app.url(&format!("/chat/{}/events", app.shop.id)))
+            .header("cookie", cookie)
+            .send()
+            .await
+            .expect("events")
+    }
+
+    #[tokio::test]
+    async fn one_stream_per_visitor_and_a_cap_on_all() {
+        let app = TestApp::spawn_with(&[("CHATBILL_WEBCHAT_STREAMS", "2")]).await;
+        let a = super::visitor_cookie(&app).await;
+        let mut first = open_stream(&app, &a).await;
+        assert_eq!(first.status(), StatusCode::OK);
+        let second = open_stream(&app, &a).await;
+        assert_eq!(second.status(), StatusCode::OK);
+        // The first one ends: its place went to the second.
+        let ended = tokio::time::timeout(Duration::from_secs(5), async {
+            while let Ok(Some(_)) = first.chunk().await {}
+        })
+        .await;
+        assert!(ended.is_ok(), "the old stream was closed");
+        let b = super::visitor_cookie(&app).await;
+        let b_stream = open_stream(&app, &b).await;
+        assert_eq!(b_stream.status(), StatusCode::OK);
+        let c = super::visitor_cookie(&app).await;
+        let refused = open_stream(&app, &c).await;
+        assert_eq!(refused.status(), StatusCode::SERVICE_UNAVAILABLE);
+        let body: serde_json::Value = refused.json().await.expect("json");
+        assert!(
+            body["error"].as_str().unwrap_or("").contains("busy"),
+            "{body}"
+        );
+        assert_eq!(app.state().chat_streams.count(), 2);
+        drop(b_stream);
+        drop(second);
+        app.stop().await;
+    }
+}
