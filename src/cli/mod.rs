@@ -116,16 +116,37 @@ async fn connect(config: &Config) -> Result<Db, String> {
 
 /// Hides a password in a database URL before printing it.
 pub fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(s), Some(at)) if at > s => {
-            let creds = &url[s + 3..at];
-            match creds.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
-                None => url.to_string(),
-            }
-        }
-        _ => url.to_string(),
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let mut out = match (base.find("://"), base.rfind('@')) {
+        (Some(s), Some(at)) if at > s => match base[s + 3..at].split_once(':') {
+            Some((user, _)) => format!("{}{user}:***{}", &base[..s + 3], &base[at..]),
+            None => base.to_string(),
+        },
+        _ => base.to_string(),
+    };
+    // `postgres://host/db?password=…` is as secret as `user:…@host`.
+    if let Some(q) = query {
+        let params: Vec<String> = q
+            .split('&')
+            .map(|p| match p.split_once('=') {
+                Some((k, _))
+                    if matches!(
+                        k.to_ascii_lowercase().as_str(),
+                        "password" | "pass" | "pwd" | "sslpassword" | "passfile" | "token"
+                    ) =>
+                {
+                    format!("{k}=***")
+                }
+                _ => p.to_string(),
+            })
+            .collect();
+        out.push('?');
+        out.push_str(&params.join("&"));
     }
+    out
 }
 
 /// Serves until Ctrl-C or SIGTERM (listened for since `stop` was made),
@@ -137,4 +158,29 @@ async fn serve_until_signal(
     stop.await;
     tracing::info!("stopping: finishing in-flight requests and work");
     running.shutdown().await;
+}
+
+#[cfg(test)]
+mod redact_tests {
+    use super::redact;
+
+    #[test]
+    fn redact_hides_passwords_in_the_user_part_and_in_parameters() {
+        assert_eq!(
+            redact("postgres://app:hunter2@db/chatbill"),
+            "postgres://app:***@db/chatbill"
+        );
+        assert_eq!(
+            redact("postgres://db/chatbill?user=app&password=hunter2&sslmode=require"),
+            "postgres://db/chatbill?user=app&password=***&sslmode=require"
+        );
+        assert_eq!(
+            redact("postgres://a:b@db/x?PASSWORD=c"),
+            "postgres://a:***@db/x?PASSWORD=***"
+        );
+        assert_eq!(
+            redact("sqlite://data/chatbill.db"),
+            "sqlite://data/chatbill.db"
+        );
+    }
 }

@@ -70,6 +70,10 @@ pub fn router(state: AppState) -> Router {
         .merge(admin::routes())
         .merge(media::routes())
         .layer(middleware::from_fn_with_state(state.clone(), refuse_nul))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            refuse_cross_site_forms,
+        ))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
@@ -154,6 +158,45 @@ async fn metrics(State(state): State<AppState>) -> Response {
         state.metrics.render(&gauges),
     )
         .into_response()
+}
+
+/// A console form posted from another site (a page the seller happened to
+/// open) is refused: browsers say where a request comes from in
+/// `Sec-Fetch-Site`, older ones in `Origin`. Requests with neither are not
+/// a browser's and carry no one else's cookie.
+async fn refuse_cross_site_forms(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let unsafe_method = !matches!(
+        *req.method(),
+        axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
+    );
+    if unsafe_method && req.uri().path().starts_with("/admin") {
+        let h = req.headers();
+        let fetch_site = h.get("sec-fetch-site").and_then(|v| v.to_str().ok());
+        let origin = h.get(header::ORIGIN).and_then(|v| v.to_str().ok());
+        let ours = match (fetch_site, origin) {
+            (Some(site), _) => matches!(site, "same-origin" | "none"),
+            (None, Some(origin)) => {
+                let host = h.get(header::HOST).and_then(|v| v.to_str().ok());
+                origin == state.config.public_url
+                    || origin.split_once("://").map(|(_, rest)| rest) == host
+            }
+            (None, None) => true,
+        };
+        if !ours {
+            return (
+                StatusCode::FORBIDDEN,
+                axum::response::Html(
+                    "<!doctype html><meta charset=utf-8><p>This form was sent from another site, so it was refused. Open the console and try again there.</p>",
+                ),
+            )
+                .into_response();
+        }
+    }
+    next.run(req).await
 }
 
 /// Whether the request says its body is JSON (`application/json`, with

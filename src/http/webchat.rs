@@ -28,6 +28,19 @@ use std::time::Duration;
 
 const PAGE: &str = include_str!("../../templates/webchat.html");
 const COOKIE: &str = "cb_chat";
+
+/// The visitor cookie's name and path. On https it is a `__Host-` cookie:
+/// the browser then takes it only from this host itself, Secure, for the
+/// whole site, so a neighbouring subdomain cannot plant one of its own
+/// visitor's cookies in a customer's browser to read their chat. Its name
+/// carries the shop, since its path can no longer.
+fn cookie_name(state: &AppState, shop: i64) -> (String, String) {
+    if state.config.public_url.starts_with("https://") {
+        (format!("__Host-cb_chat_{shop}"), "/; Secure".to_string())
+    } else {
+        (COOKIE.to_string(), format!("/chat/{shop}"))
+    }
+}
 pub const MAX_UPLOAD_BYTES: usize = 10 * 1024 * 1024;
 
 /// What one client may do: the web chat is open to anyone, so every way
@@ -90,11 +103,12 @@ fn sign(secret: &str, shop: i64, visitor: &str) -> String {
 
 /// The visitor id from a genuine cookie; a forged or foreign one is ignored.
 fn visitor(state: &AppState, shop: i64, headers: &HeaderMap) -> Option<String> {
+    let (name, _) = cookie_name(state, shop);
     let cookies = headers.get(header::COOKIE)?.to_str().ok()?;
     let value = cookies
         .split(';')
         .filter_map(|c| c.trim().split_once('='))
-        .find(|(k, _)| *k == COOKIE)
+        .find(|(k, _)| *k == name)
         .map(|(_, v)| v)?;
     let (id, sig) = value.split_once('.')?;
     let expected = sign(state.config.secret_key.expose_secret(), shop, id);
@@ -152,8 +166,9 @@ async fn page(
     }
     if !returning {
         let id = hex(&random_bytes::<12>());
+        let (name, path) = cookie_name(&state, shop);
         let cookie = format!(
-            "{COOKIE}={id}.{}; Path=/chat/{shop}; HttpOnly; SameSite=Lax; Max-Age=31536000",
+            "{name}={id}.{}; Path={path}; HttpOnly; SameSite=Lax; Max-Age=31536000",
             sign(state.config.secret_key.expose_secret(), shop, &id)
         );
         if let Ok(v) = HeaderValue::from_str(&cookie) {

@@ -110,3 +110,52 @@ pub async fn revoke(db: &Db, shop: ShopId, id: i64, now: Timestamp) -> Result<()
         Err(StoreError::NotFound)
     }
 }
+
+/// How long a console sign-in lasts.
+pub const SESSION_DAYS: i64 = 14;
+
+/// Starts a console session for `token`; returns the cookie's value, the
+/// only time it exists in the clear.
+pub async fn start_session(db: &Db, token: &TokenInfo, now: Timestamp) -> Result<String> {
+    let id = random_token("cbs_");
+    sqlx::query(
+        "insert into console_sessions (token_id, id_hash, created_at, expires_at) values ($1, $2, $3, $4)",
+    )
+    .bind(token.id)
+    .bind(digest(&id))
+    .bind(now.millis())
+    .bind(now.plus_secs(SESSION_DAYS * 86_400).millis())
+    .execute(&db.writer)
+    .await?;
+    Ok(id)
+}
+
+/// The token behind a live session: not expired, not ended, its token not
+/// revoked.
+pub async fn session_token(db: &Db, session: &str, now: Timestamp) -> Result<Option<TokenInfo>> {
+    if !session.starts_with("cbs_") || session.len() > 128 {
+        return Ok(None);
+    }
+    let row = sqlx::query(
+        "select t.id, t.shop_id, t.label, t.role, t.prefix, t.created_at, t.revoked_at \
+         from console_sessions s join api_tokens t on t.id = s.token_id \
+         where s.id_hash = $1 and s.ended_at is null and s.expires_at > $2 and t.revoked_at is null",
+    )
+    .bind(digest(session))
+    .bind(now.millis())
+    .fetch_optional(&db.pool)
+    .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+/// Ends a session (logout). Unknown ids are ignored.
+pub async fn end_session(db: &Db, session: &str, now: Timestamp) -> Result<()> {
+    sqlx::query(
+        "update console_sessions set ended_at = $1 where id_hash = $2 and ended_at is null",
+    )
+    .bind(now.millis())
+    .bind(digest(session))
+    .execute(&db.writer)
+    .await?;
+    Ok(())
+}

@@ -925,3 +925,211 @@ mod webchat_abuse {
         app.stop().await;
     }
 }
+
+mod console_sessions {
+    use crate::common::TestApp;
+    use reqwest::StatusCode;
+
+    fn no_redirects() -> reqwest::Client {
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client")
+    }
+
+    async fn orders_page(app: &TestApp, cookie: &str) -> (StatusCode, String) {
+        let r = no_redirects()
+            .get(app.url("/admin/orders"))
+            .header("cookie", cookie)
+            .send()
+            .await
+            .expect("page");
+        let to = r
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        (r.status(), to)
+    }
+
+    #[tokio::test]
+    async fn the_cookie_is_a_session_that_logout_and_revoking_end() {
+        let app = TestApp::spawn().await;
+        let cookie = app.console_cookie(&app.token).await;
+        assert!(cookie.starts_with("cb_admin=cbs_"), "{cookie}");
+        assert!(
+            !cookie.contains(&app.token),
+            "the token is not in the cookie"
+        );
+        assert_eq!(orders_page(&app, &cookie).await.0, StatusCode::OK);
+        // The token itself planted as the cookie is not a session.
+        let planted = format!("cb_admin={}", app.token);
+        assert_eq!(
+            orders_page(&app, &planted).await,
+            (StatusCode::SEE_OTHER, "/admin/login?expired=1".into())
+        );
+        // Logout ends it on the server, not just in this browser.
+        let r = no_redirects()
+            .post(app.url("/admin/logout"))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .expect("logout");
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        assert_eq!(orders_page(&app, &cookie).await.0, StatusCode::SEE_OTHER);
+        // Revoking a token ends its sessions.
+        let r = app
+            .client
+            .post(app.url("/api/v1/tokens"))
+            .bearer_auth(&app.token)
+            .json(&serde_json::json!({"label": "Nok", "role": "staff"}))
+            .send()
+            .await
+            .expect("token");
+        let made: serde_json::Value = r.json().await.expect("json");
+        let staff = app
+            .console_cookie(made["token"].as_str().expect("token"))
+            .await;
+        assert_eq!(orders_page(&app, &staff).await.0, StatusCode::OK);
+        let id = made["info"]["id"].as_i64().expect("token id");
+        let r = app
+            .client
+            .delete(app.url(&format!("/api/v1/tokens/{id}")))
+            .bearer_auth(&app.token)
+            .send()
+            .await
+            .expect("revoke");
+        assert!(r.status().is_success(), "{}", r.status());
+        assert_eq!(orders_page(&app, &staff).await.0, StatusCode::SEE_OTHER);
+        app.stop().await;
+    }
+
+    #[tokio::test]
+    async fn forms_posted_from_another_site_are_refused() {
+        let app = TestApp::spawn().await;
+        let cookie = app.console_cookie(&app.token).await;
+        let post = |headers: Vec<(&'static str, String)>| {
+            let (url, cookie) = (app.url("/admin/products"), cookie.clone());
+            async move {
+                let mut req = no_redirects().post(url).header("cookie", cookie).form(&[
+                    ("name", "Forged"),
+                    ("price", "1"),
+                    ("stock", "1"),
+                ]);
+                for (k, v) in headers {
+                    req = req.header(k, v);
+                }
+                req.send().await.expect("post").status()
+            }
+        };
+        assert_eq!(
+            post(vec![("sec-fetch-site", "cross-site".into())]).await,
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(
+            post(vec![("sec-fetch-site", "same-site".into())]).await,
+            StatusCode::FORBIDDEN,
+            "a sibling subdomain is another site too"
+        );
+        assert_eq!(
+            post(vec![("origin", "https://evil.example".into())]).await,
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(
+            post(vec![("origin", "null".into())]).await,
+            StatusCode::FORBIDDEN
+        );
+        let products: i64 =
+            sqlx::query_scalar("select count(*) from products where name = 'Forged'")
+                .fetch_one(app.db.pool())
+                .await
+                .expect("count");
+        assert_eq!(products, 0, "nothing was made");
+        let ours = post(vec![
+            ("sec-fetch-site", "same-origin".into()),
+            ("origin", app.base.clone()),
+        ])
+        .await;
+        assert_ne!(ours, StatusCode::FORBIDDEN);
+        let ours = post(vec![("origin", app.base.clone())]).await;
+        assert_ne!(ours, StatusCode::FORBIDDEN);
+        app.stop().await;
+    }
+
+    #[tokio::test]
+    async fn the_cookie_is_secure_when_the_shop_is_on_https() {
+        let app = TestApp::spawn_with(&[("CHATBILL_PUBLIC_URL", "https://shop.example")]).await;
+        let r = no_redirects()
+            .post(app.url("/admin/login"))
+            .form(&[("token", app.token.as_str())])
+            .send()
+            .await
+            .expect("login");
+        let cookie = r.headers()["set-cookie"]
+            .to_str()
+            .expect("cookie")
+            .to_string();
+        assert!(
+            cookie.contains("; Secure")
+                && cookie.contains("HttpOnly")
+                && cookie.contains("SameSite=Strict"),
+            "{cookie}"
+        );
+        app.stop().await;
+    }
+}
+
+/// On https the visitor cookie is `__Host-`: a cookie planted under the
+/// old name (as a sibling subdomain could) is not taken, and the visitor
+/// gets a fresh id of their own.
+#[tokio::test]
+async fn a_planted_web_chat_cookie_is_not_taken_on_https() {
+    let app = TestApp::spawn_with(&[("CHATBILL_PUBLIC_URL", "https://shop.example")]).await;
+    let r = app
+        .client
+        .get(app.url(&format!("/chat/{}", app.shop.id)))
+        .send()
+        .await
+        .expect("page");
+    let set = r.headers()["set-cookie"]
+        .to_str()
+        .expect("cookie")
+        .to_string();
+    let prefix = format!("__Host-cb_chat_{}=", app.shop.id);
+    assert!(set.starts_with(&prefix), "{set}");
+    assert!(set.contains("Path=/;") && set.contains("Secure"), "{set}");
+    let value = set
+        .split(';')
+        .next()
+        .and_then(|c| c.strip_prefix(&prefix))
+        .expect("value")
+        .to_string();
+    // The attacker's own valid id, planted under a name a subdomain can set.
+    let planted = format!("cb_chat={value}");
+    let r = app
+        .client
+        .post(app.url(&format!("/chat/{}/send", app.shop.id)))
+        .header("cookie", &planted)
+        .json(&serde_json::json!({"text": "my address is …", "client_id": "p-1"}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let r = app
+        .client
+        .get(app.url(&format!("/chat/{}", app.shop.id)))
+        .header("cookie", &planted)
+        .send()
+        .await
+        .expect("page");
+    let fresh = r.headers()["set-cookie"]
+        .to_str()
+        .expect("cookie")
+        .to_string();
+    assert!(
+        fresh.starts_with(&prefix) && !fresh.contains(&value),
+        "a fresh id: {fresh}"
+    );
+    app.stop().await;
+}

@@ -604,7 +604,7 @@ async fn operators_set_and_show_settings_from_the_command_line() {
 #[tokio::test]
 async fn the_console_settings_page_saves_refuses_in_words_and_keeps_what_was_typed() {
     let app = shop_from_cli("THB").await;
-    let cookie = format!("cb_admin={}", app.token);
+    let cookie = app.console_cookie(&app.token).await;
     let no_redirects = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -776,7 +776,9 @@ async fn the_console_settings_page_saves_refuses_in_words_and_keeps_what_was_typ
         Some(json!({"label": "Nok", "role": "manager"})),
     )
     .await;
-    let manager = format!("cb_admin={}", made["token"].as_str().expect("token"));
+    let manager = app
+        .console_cookie(made["token"].as_str().expect("token"))
+        .await;
     let r = app
         .client
         .get(app.url("/admin/settings"))
@@ -904,7 +906,7 @@ async fn the_owner_binds_the_page_with_a_token_meta_accepts_and_never_sees_it_ag
     let settings_page = app
         .client
         .get(app.url("/admin/settings"))
-        .header("cookie", format!("cb_admin={}", app.token))
+        .header("cookie", app.console_cookie(&app.token).await)
         .send()
         .await
         .expect("page")
@@ -995,7 +997,7 @@ async fn the_owner_binds_the_page_with_a_token_meta_accepts_and_never_sees_it_ag
         .expect("client");
     let r = no_redirects
         .post(app.url("/admin/channels/messenger"))
-        .header("cookie", format!("cb_admin={}", app.token))
+        .header("cookie", app.console_cookie(&app.token).await)
         .form(&[("page_id", PAGE), ("access_token", token.as_str())])
         .send()
         .await
@@ -1213,7 +1215,7 @@ async fn amounts_are_written_the_shop_s_way_in_chat_on_the_bill_and_in_the_conso
     };
     let bill = get(format!("/api/v1/orders/{id}/bill")).await;
     assert!(bill.contains("290 baht"), "{bill}");
-    let cookie = format!("cb_admin={}", app.token);
+    let cookie = app.console_cookie(&app.token).await;
     let console = app
         .client
         .get(app.url("/admin/orders"))

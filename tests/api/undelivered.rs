@@ -267,7 +267,7 @@ async fn a_push_meta_refused_is_listed_as_failed_and_a_retry_sends_it() {
     let id = failed["id"].as_i64().unwrap();
 
     // The console shows it in words, on the list and on the order.
-    let cookie = format!("cb_admin={}", app.token);
+    let cookie = app.console_cookie(&app.token).await;
     for page in [
         "/admin/undelivered".to_string(),
         format!("/admin/orders/{}", order.id),

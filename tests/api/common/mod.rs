@@ -233,6 +233,27 @@ impl TestApp {
         &self.running.as_ref().expect("running").state
     }
 
+    /// Signs in to the console with `token`; the session cookie to send.
+    pub async fn console_cookie(&self, token: &str) -> String {
+        let r = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client")
+            .post(self.url("/admin/login"))
+            .form(&[("token", token)])
+            .send()
+            .await
+            .expect("login");
+        assert_eq!(r.status(), 303, "the console signs in");
+        r.headers()["set-cookie"]
+            .to_str()
+            .expect("cookie")
+            .split(';')
+            .next()
+            .expect("cookie value")
+            .to_string()
+    }
+
     /// Where `/metrics` listens when it has its own address.
     pub fn state_metrics_addr(&self) -> Option<std::net::SocketAddr> {
         self.running.as_ref().and_then(|r| r.metrics_addr)

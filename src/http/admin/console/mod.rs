@@ -1,6 +1,9 @@
 //! The web console at `/admin`: server-rendered pages and plain forms (no
-//! front-end build). Log in with an API token (kept in an HttpOnly,
-//! SameSite=Strict cookie); every page and form goes through the same
+//! front-end build). Log in with an API token; the cookie then holds a
+//! session (a random id, stored hashed, ending at logout, after
+//! `SESSION_DAYS` or when the token is revoked), never the token. Forms
+//! posted from another site are refused by `Origin` / `Sec-Fetch-Site`.
+//! Every page and form goes through the same
 //! store and action code as the JSON API, and the same permission checks
 //! (`Auth::require`, `order_actions::perform`): a refused form comes back
 //! with a message naming the permission, and pages hide the buttons the
@@ -107,23 +110,21 @@ impl axum::extract::FromRequestParts<AppState> for Console {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        let Some(token) = cookie_token(&parts.headers) else {
+        let Some(session) = cookie_token(&parts.headers) else {
             return Err(Redirect::to("/admin/login").into_response());
         };
-        let limiter = parts
-            .extensions
-            .get::<Arc<FailureLimiter>>()
-            .cloned()
-            .ok_or_else(|| ApiError::Internal.into_response())?;
-        let client = auth::client_key(parts, state);
-        match auth::check_token(state, &limiter, &client, &token).await {
-            Ok(a) => match a.require(Permission::ViewOrders) {
-                Ok(()) => Ok(Console(a)),
-                Err(e) => Err(page_error(e)),
-            },
-            Err(ApiError::Unauthorized(_)) => {
-                Err(Redirect::to("/admin/login?expired=1").into_response())
-            }
+        let token = crate::store::tokens::session_token(&state.db, &session, crate::clock::now())
+            .await
+            .map_err(|e| page_error(e.into()))?;
+        let Some(token) = token else {
+            return Err(Redirect::to("/admin/login?expired=1").into_response());
+        };
+        let shop = crate::store::shops::get(&state.db, token.shop_id)
+            .await
+            .map_err(|e| page_error(e.into()))?;
+        let a = Auth { shop, token };
+        match a.require(Permission::ViewOrders) {
+            Ok(()) => Ok(Console(a)),
             Err(e) => Err(page_error(e)),
         }
     }
@@ -227,15 +228,22 @@ async fn login(
 ) -> Response {
     let token = form.get("token").map(|t| t.trim()).unwrap_or("");
     // Failures count against the same bucket as the API's.
-    match auth::check_token(&state, &limiter, &client, token).await {
-        Ok(_) => {
+    let started = match auth::check_token(&state, &limiter, &client, token).await {
+        Ok(a) => crate::store::tokens::start_session(&state.db, &a.token, crate::clock::now())
+            .await
+            .map_err(ApiError::from),
+        Err(e) => Err(e),
+    };
+    match started {
+        Ok(session) => {
             let secure = if state.config.public_url.starts_with("https://") {
                 "; Secure"
             } else {
                 ""
             };
+            let max_age = crate::store::tokens::SESSION_DAYS * 86_400;
             let cookie = format!(
-                "{COOKIE}={token}; Path=/admin; HttpOnly; SameSite=Strict; Max-Age=2592000{secure}"
+                "{COOKIE}={session}; Path=/admin; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"
             );
             (
                 [(header::SET_COOKIE, cookie)],
@@ -254,7 +262,13 @@ async fn login(
     }
 }
 
-async fn logout() -> Response {
+async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(session) = cookie_token(&headers)
+        && let Err(e) =
+            crate::store::tokens::end_session(&state.db, &session, crate::clock::now()).await
+    {
+        return page_error(e.into());
+    }
     (
         [(
             header::SET_COOKIE,
