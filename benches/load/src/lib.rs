@@ -4,5 +4,6 @@
 //! rate-limit like Meta, or to answer slowly. Kept out of the product.
 
 pub mod fake_graph;
+pub mod hostile;
 pub mod intake;
 pub mod journey;

@@ -3,7 +3,7 @@
 
 use chatbill::config::{Config, ExposeSecret, Secrets};
 use chatbill::store::Db;
-use chatbill_load::{intake, journey};
+use chatbill_load::{hostile, intake, journey};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -63,6 +63,24 @@ enum Command {
         /// calls per Page per second, as Meta does at 300.
         #[arg(long)]
         graph_limit: Option<usize>,
+    },
+    /// Hostile traffic against one server's web chat, metrics and login
+    /// (benches/hostile.sh runs it beside a customer and a seller).
+    Hostile {
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        url: String,
+        #[arg(long, default_value_t = 1)]
+        shop: i64,
+        #[arg(long, default_value_t = 10_000)]
+        uploads: usize,
+        #[arg(long, default_value_t = 5_000)]
+        streams: usize,
+        #[arg(long, default_value_t = 100_000)]
+        methods: usize,
+        #[arg(long, default_value_t = 1_000)]
+        logins: usize,
+        #[arg(long, default_value_t = 64)]
+        concurrency: usize,
     },
     /// A minimal reference server for comparison: it reads each webhook body
     /// and answers 200, doing nothing else (no signature, no parse, no
@@ -201,6 +219,32 @@ async fn run(cli: Cli) -> Result<(), String> {
                 r.rate_limited,
                 graph_limit.map_or(String::new(), |l| format!(" (limit {l}/s)"))
             );
+            Ok(())
+        }
+        Command::Hostile {
+            url,
+            shop,
+            uploads,
+            streams,
+            methods,
+            logins,
+            concurrency,
+        } => {
+            let r = hostile::hostile(hostile::HostileOptions {
+                url,
+                shop,
+                uploads,
+                streams,
+                methods,
+                logins,
+                concurrency,
+            })
+            .await?;
+            println!("hostile traffic done in {:.1} s", r.elapsed.as_secs_f64());
+            for (kind, tally) in &r.statuses {
+                let parts: Vec<String> = tally.iter().map(|(s, n)| format!("{s}: {n}")).collect();
+                println!("  {kind}: {}", parts.join(", "));
+            }
             Ok(())
         }
         Command::Reference { bind } => {
