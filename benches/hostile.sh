@@ -27,21 +27,29 @@ rss_before=$(awk '/VmRSS/ {print $2}' /proc/$server/status)
 taskset -c 1 "$LOAD" hostile --url "$base" --shop 1 --uploads "${UPLOADS:-10000}" --streams "${STREAMS:-5000}" \
     --methods "${METHODS:-100000}" --logins "${LOGINS:-1000}" --concurrency 64 >"$dir/hostile.txt" 2>&1 & attack=$!
 sleep 1
-# The customer: the whole journey through Messenger, during the attack.
-taskset -c 1 "$LOAD" journey --urls "$base" --page-id "$page" --token "$token" --customers "${CUSTOMERS:-50}" \
-    --concurrency 8 --graph-port "$GRAPH_PORT" --acked-file "$dir/acked.txt"
-# The seller: confirm a payment waiting for review, timed.
-order=$(curl -fs -H "Authorization: Bearer $token" "$base/api/v1/orders?tab=to_review&limit=1" | sed -n 's/.*"orders":\[{[^]]*"id":\([0-9]*\).*/\1/p' | head -1)
+# The customer: the whole journey through Messenger, during the attack
+# (in the background, so its fake Graph API is up for the seller's push).
+taskset -c 1 "$LOAD" journey --urls "$base" --page-id "$page" --token "$token" --customers "${CUSTOMERS:-300}" \
+    --concurrency 8 --graph-port "$GRAPH_PORT" --acked-file "$dir/acked.txt" >"$dir/journey.txt" 2>&1 & journey=$!
+# The seller: confirm the first payment waiting for review, timed.
+order=""
+for _ in $(seq 1 300); do
+    order=$( (curl -fs -H "Authorization: Bearer $token" "$base/api/v1/orders?tab=pending_review&limit=1" || true) | sed -n 's/.*"orders":\[{[^]]*"id":\([0-9]*\).*/\1/p' | head -1)
+    [ -n "$order" ] && break
+    sleep 0.1
+done
 if [ -n "$order" ]; then
-    curl -s -o /dev/null -w "seller confirms order $order: HTTP %{http_code} in %{time_total} s\n" -X POST \
+    curl -s -o /dev/null -w "seller confirms order $order during the attack: HTTP %{http_code} in %{time_total} s\n" -X POST \
         -H "Authorization: Bearer $token" -H "content-type: application/json" -d '{}' "$base/api/v1/orders/$order/confirm-payment"
 else
     echo "seller: no order waiting for review"
 fi
+wait "$journey"
+cat "$dir/journey.txt"
 wait "$attack" || true
 cat "$dir/hostile.txt"
 echo "server RSS: $(( rss_before / 1024 )) MiB before, peak $(( $(awk '/VmHWM/ {print $2}' /proc/$server/status) / 1024 )) MiB"
 echo "uploads kept on disk: $(ls "$dir/media/uploads" 2>/dev/null | wc -l) files, $(du -sk "$dir/media/uploads" 2>/dev/null | cut -f1) KiB"
 echo "request metric series: $(curl -fs -H "Authorization: Bearer $CHATBILL_METRICS_TOKEN" "$base/metrics" | grep -c '^chatbill_http_requests_total{')"
 sleep 3
-"$LOAD" check --acked-file "$dir/acked.txt" | tail -1
+"$LOAD" check --acked-file "$dir/acked.txt" --wait-secs 30 | tail -25
