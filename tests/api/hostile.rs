@@ -1133,3 +1133,57 @@ async fn a_planted_web_chat_cookie_is_not_taken_on_https() {
     );
     app.stop().await;
 }
+
+/// Only an owner manages tokens: a manager who could mint an owner token,
+/// or revoke the owner's, would own the shop.
+#[tokio::test]
+async fn only_the_owner_lists_makes_and_revokes_tokens() {
+    let app = TestApp::spawn().await;
+    let call =
+        |method: &'static str, path: String, token: String, body: Option<serde_json::Value>| {
+            let (client, url) = (app.client.clone(), app.url(&format!("/api/v1{path}")));
+            async move {
+                let m = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+                let mut req = client.request(m, url).bearer_auth(token);
+                if let Some(b) = body {
+                    req = req.json(&b);
+                }
+                let r = req.send().await.expect("request");
+                let status = r.status();
+                (
+                    status,
+                    r.json::<serde_json::Value>().await.unwrap_or_default(),
+                )
+            }
+        };
+    let owner = app.token.clone();
+    let (st, made) = call(
+        "POST",
+        "/tokens".into(),
+        owner.clone(),
+        Some(serde_json::json!({"label": "Nok", "role": "manager"})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CREATED);
+    let manager = made["token"].as_str().expect("token").to_string();
+    let owner_id: i64 = sqlx::query_scalar("select min(id) from api_tokens")
+        .fetch_one(app.db.pool())
+        .await
+        .expect("owner's token id");
+    for (method, path, body) in [
+        ("GET", "/tokens".to_string(), None),
+        (
+            "POST",
+            "/tokens".to_string(),
+            Some(serde_json::json!({"label": "mine", "role": "owner"})),
+        ),
+        ("DELETE", format!("/tokens/{owner_id}"), None),
+    ] {
+        let (st, body) = call(method, path.clone(), manager.clone(), body).await;
+        assert_eq!(st, StatusCode::FORBIDDEN, "{method} {path}: {body}");
+        assert_eq!(body["permission"], "manage_tokens");
+    }
+    let (st, _) = call("GET", "/orders".into(), owner, None).await;
+    assert_eq!(st, StatusCode::OK, "the owner's token still works");
+    app.stop().await;
+}
