@@ -8,7 +8,7 @@ use crate::common;
 use chatbill::app::orders as app_orders;
 use chatbill::domain::lifecycle::Actor;
 use chatbill::domain::order::{Command, Notice};
-use chatbill::domain::{Address, Currency, CustomerId, OrderId, PhoneNumber, VariantId};
+use chatbill::domain::{Currency, CustomerId, OrderId, VariantId};
 use chatbill::store::catalog;
 use chatbill::store::orders::{self, NewOrder};
 use chatbill::store::shops::Shop;
@@ -19,26 +19,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 async fn customer(db: &Db, shop: &Shop, user: &str, name: &str) -> CustomerId {
-    let mut tx = db.begin().await.unwrap();
-    let c = customers::upsert(&mut tx, shop.id, "webchat", user, now())
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
-    chatbill::app::customers::rename(db, shop.id, c.id, name, now())
-        .await
-        .unwrap();
-    c.id
-}
-
-fn address() -> Address {
-    Address {
-        full_name: "Somchai Jaidee".into(),
-        phone: PhoneNumber::parse("081 234 5678", Some(66)).unwrap(),
-        line: "99/1 Sukhumvit 11".into(),
-        province: "Bangkok".into(),
-        district: "Watthana".into(),
-        postcode: Some("10110".into()),
-    }
+    common::named_customer(db, shop, "webchat", user, name).await
 }
 
 async fn place(
@@ -55,7 +36,7 @@ async fn place(
             customer: c,
             channel: "webchat".into(),
             items: vec![(v, qty)],
-            address: Some(address()),
+            address: Some(common::address()),
             method: None,
             shipping_fee: Some(5_000),
         },
@@ -262,7 +243,9 @@ fn body_for(method: &str, path: &str) -> Option<Value> {
         ("post", "reject-payment") => json!({"reason": "blurry"}),
         ("post", "ship") => json!({"carrier": "Kerry", "tracking": "T1"}),
         ("post", "cancel") => json!({"reason": "test"}),
-        ("post", "edit-address") => json!({"address": serde_json::to_value(address()).unwrap()}),
+        ("post", "edit-address") => {
+            json!({"address": serde_json::to_value(common::address()).unwrap()})
+        }
         ("post", "edit-fees") => json!({"discount": 100}),
         ("post", "edit-line") => json!({"line_id": 1, "unit_price": 1, "qty": 1}),
         ("post", "resolve-payment") => json!({"payment_id": 1, "note": "paid back"}),
@@ -798,7 +781,7 @@ async fn the_whole_lifecycle_through_the_api() {
     let (st, _) = a
         .post(
             &at(o.id, "edit-address"),
-            json!({"address": serde_json::to_value(address()).unwrap()}),
+            json!({"address": serde_json::to_value(common::address()).unwrap()}),
         )
         .await;
     assert_eq!(st, StatusCode::CONFLICT);

@@ -539,22 +539,6 @@ async fn the_permission_is_checked_on_the_order_the_transaction_holds() {
     b.app.stop().await;
 }
 
-async fn console_login(app: &TestApp, client: &reqwest::Client, token: &str) -> String {
-    let r = client
-        .post(app.url("/admin/login"))
-        .form(&[("token", token)])
-        .send()
-        .await
-        .unwrap();
-    r.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string()
-}
-
 #[tokio::test]
 async fn the_console_shows_the_books_in_words_and_marks_a_difference_resolved() {
     let b = books().await;
@@ -563,7 +547,7 @@ async fn the_console_shows_the_books_in_words_and_marks_a_difference_resolved() 
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    let owner = console_login(app, &client, &app.token).await;
+    let owner = app.console_cookie(&app.token).await;
     let get = |path: String, cookie: String| {
         let client = client.clone();
         async move {
@@ -613,7 +597,7 @@ async fn the_console_shows_the_books_in_words_and_marks_a_difference_resolved() 
     let (staff, _) = tokens::create(db, app.shop.id, "s", Role::Staff, now())
         .await
         .unwrap();
-    let staff = console_login(app, &client, &staff).await;
+    let staff = app.console_cookie(&staff).await;
     let (st, _) = get(app.url("/admin/books"), staff.clone()).await;
     assert_eq!(st, 403);
     let (st, _) = get(app.url("/admin/books/payments.csv"), staff.clone()).await;

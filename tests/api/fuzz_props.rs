@@ -14,8 +14,8 @@ use chatbill::domain::catalog::{Product, Variant};
 use chatbill::domain::order::{Command, LineStatus, OrderLine, PaymentMethod};
 use chatbill::domain::shop::{BankAccount, PaymentQr, ShopSettings};
 use chatbill::domain::{
-    Address, Currency, CustomerId, Fulfilment, Money, Order, OrderCode, OrderId, PaymentStatus,
-    PhoneNumber, ProductId, ShopId, Timestamp, VariantId,
+    Currency, CustomerId, Fulfilment, Money, Order, OrderCode, OrderId, PaymentStatus, PhoneNumber,
+    ProductId, ShopId, Timestamp, VariantId,
 };
 use chatbill::engine::{
     self, Action, CartLine, CartOp, Context, Input, Message, OrderSummary, PlaceProblem, State,
@@ -587,17 +587,6 @@ fn settings(qr: bool) -> ShopSettings {
     }
 }
 
-fn address() -> Address {
-    Address {
-        full_name: "Somchai Jaidee".into(),
-        phone: PhoneNumber::parse("081 234 5678", Some(66)).unwrap(),
-        line: "99/1 Sukhumvit 11".into(),
-        province: "Bangkok".into(),
-        district: "Watthana".into(),
-        postcode: Some("10110".into()),
-    }
-}
-
 /// The customer's orders: ids 1..=n, in random (possibly odd) states.
 fn orders() -> impl Strategy<Value = Vec<OrderSummary>> {
     prop::collection::vec(
@@ -652,7 +641,7 @@ fn orders() -> impl Strategy<Value = Vec<OrderSummary>> {
                         shipping_fee: 5_000,
                         discount: 0,
                         paid,
-                        address: Some(address()),
+                        address: Some(crate::common::address()),
                         carrier: None,
                         tracking: None,
                         version: 1,
@@ -850,7 +839,7 @@ proptest! {
         let texts = Texts::embedded();
         let mut state = State::default();
         let mut cart: Vec<CartLine> = Vec::new();
-        let mut saved_address = saved.then(address);
+        let mut saved_address = saved.then(crate::common::address);
         for input in &inputs {
             let ctx = Context {
                 shop_name: "ร้านทดสอบ <Demo>",

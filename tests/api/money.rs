@@ -10,7 +10,7 @@ use chatbill::app::orders as app_orders;
 use chatbill::domain::ledger::LedgerKind;
 use chatbill::domain::lifecycle::Actor;
 use chatbill::domain::order::{Command, ExcessPolicy, Fee, Notice};
-use chatbill::domain::{Address, Currency, CustomerId, OrderId, PhoneNumber, VariantId};
+use chatbill::domain::{Currency, CustomerId, OrderId, VariantId};
 use chatbill::store::customers::{self, LedgerPost};
 use chatbill::store::orders::{self, NewOrder};
 use chatbill::store::shops::Shop;
@@ -26,23 +26,7 @@ fn seller() -> Actor {
 }
 
 async fn customer(db: &Db, shop: &Shop, user: &str) -> CustomerId {
-    let mut tx = db.begin().await.unwrap();
-    let c = customers::upsert(&mut tx, shop.id, "webchat", user, now())
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
-    c.id
-}
-
-fn address() -> Address {
-    Address {
-        full_name: "Somchai Jaidee".into(),
-        phone: PhoneNumber::parse("081 234 5678", Some(66)).unwrap(),
-        line: "99/1 Sukhumvit 11".into(),
-        province: "Bangkok".into(),
-        district: "Watthana".into(),
-        postcode: Some("10110".into()),
-    }
+    common::customer(db, shop, user).await
 }
 
 async fn place(db: &Db, shop: &Shop, c: CustomerId, v: VariantId) -> OrderId {
@@ -50,7 +34,7 @@ async fn place(db: &Db, shop: &Shop, c: CustomerId, v: VariantId) -> OrderId {
         customer: c,
         channel: "webchat".into(),
         items: vec![(v, 1)],
-        address: Some(address()),
+        address: Some(common::address()),
         method: None,
         shipping_fee: Some(5_000),
     };
@@ -448,25 +432,6 @@ async fn the_console_credits_an_overpayment_only_for_a_role_that_may() {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    let login = |token: String| {
-        let client = client.clone();
-        let url = app.url("/admin/login");
-        async move {
-            let r = client
-                .post(url)
-                .form(&[("token", token)])
-                .send()
-                .await
-                .unwrap();
-            r.headers()["set-cookie"]
-                .to_str()
-                .unwrap()
-                .split(';')
-                .next()
-                .unwrap()
-                .to_string()
-        }
-    };
     let page = |cookie: String| {
         let client = client.clone();
         let url = app.url(&format!("/admin/orders/{id}"));
@@ -483,7 +448,7 @@ async fn the_console_credits_an_overpayment_only_for_a_role_that_may() {
     let (manager, _) = tokens::create(db, shop.id, "m", Role::Manager, now())
         .await
         .unwrap();
-    let manager = login(manager).await;
+    let manager = app.console_cookie(&manager).await;
     let html = page(manager.clone()).await;
     assert!(html.contains("id=\"confirm-payment\""), "{html}");
     assert!(
@@ -491,7 +456,7 @@ async fn the_console_credits_an_overpayment_only_for_a_role_that_may() {
         "a manager is not offered the credit"
     );
 
-    let owner = login(app.token.clone()).await;
+    let owner = app.console_cookie(&app.token).await;
     assert!(page(owner.clone()).await.contains("id=\"credit-excess\""));
     let r = client
         .post(app.url(&format!("/admin/orders/{id}/confirm-payment")))

@@ -455,22 +455,6 @@ async fn a_staff_token_cannot_confirm_a_payment_and_is_told_which_permission() {
 }
 
 /// Logs in to the console and returns the cookie.
-async fn console_login(app: &TestApp, client: &reqwest::Client, token: &str) -> String {
-    let r = client
-        .post(app.url("/admin/login"))
-        .form(&[("token", token)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    r.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string()
-}
 
 #[tokio::test]
 async fn the_console_refuses_a_staff_payment_confirmation_and_hides_the_button() {
@@ -482,7 +466,7 @@ async fn the_console_refuses_a_staff_payment_confirmation_and_hides_the_button()
         .build()
         .unwrap();
     let staff = token(&app, Role::Staff).await;
-    let cookie = console_login(&app, &client, &staff).await;
+    let cookie = app.console_cookie(&staff).await;
     let page = |cookie: String, id: i64| {
         let client = client.clone();
         let url = app.url(&format!("/admin/orders/{id}"));
@@ -563,7 +547,7 @@ async fn the_console_refuses_a_staff_payment_confirmation_and_hides_the_button()
 
     // Finance may confirm it through the same form, and sees the button.
     let finance = token(&app, Role::Finance).await;
-    let fcookie = console_login(&app, &client, &finance).await;
+    let fcookie = app.console_cookie(&finance).await;
     let (_, html) = page(fcookie.clone(), f.order.id.get()).await;
     assert!(html.contains("id=\"confirm-payment\""), "{html}");
     assert!(!html.contains("Send order"), "finance do not ship");
@@ -581,7 +565,7 @@ async fn the_console_refuses_a_staff_payment_confirmation_and_hides_the_button()
     assert_eq!(after.payment, PaymentStatus::Paid);
 
     // Staff still adjust stock and chat; finance do not touch products.
-    let finance_cookie = console_login(&app, &client, &finance).await;
+    let finance_cookie = app.console_cookie(&finance).await;
     let r = post(
         finance_cookie,
         format!("/admin/variants/{}/stock", f.variant),

@@ -13,7 +13,7 @@ use chatbill::app::orders as app_orders;
 use chatbill::channels::messenger::signature::sign;
 use chatbill::domain::lifecycle::Actor;
 use chatbill::domain::order::Command;
-use chatbill::domain::{Address, Currency, CustomerId, OrderId, PhoneNumber, VariantId};
+use chatbill::domain::{Currency, CustomerId, OrderId, VariantId};
 use chatbill::slips::fetch::{self, FetchError, FetchPolicy};
 use chatbill::store::catalog;
 use chatbill::store::orders::{self, NewOrder};
@@ -44,34 +44,7 @@ async fn scalar(db: &Db, sql: &str) -> i64 {
         .unwrap()
 }
 
-pub(crate) async fn customer(
-    db: &Db,
-    shop: &Shop,
-    channel: &str,
-    user: &str,
-    name: &str,
-) -> CustomerId {
-    let mut tx = db.begin().await.unwrap();
-    let c = customers::upsert(&mut tx, shop.id, channel, user, now())
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
-    chatbill::app::customers::rename(db, shop.id, c.id, name, now())
-        .await
-        .unwrap();
-    c.id
-}
-
-fn address() -> Address {
-    Address {
-        full_name: "Somchai Jaidee".into(),
-        phone: PhoneNumber::parse("081 234 5678", Some(66)).unwrap(),
-        line: "99/1 Sukhumvit 11".into(),
-        province: "Bangkok".into(),
-        district: "Watthana".into(),
-        postcode: Some("10110".into()),
-    }
-}
+pub(crate) use common::named_customer as customer;
 
 pub(crate) async fn place(
     db: &Db,
@@ -86,7 +59,7 @@ pub(crate) async fn place(
             customer: c,
             channel: "webchat".into(),
             items: vec![(v, 1)],
-            address: Some(address()),
+            address: Some(common::address()),
             method: None,
             shipping_fee: Some(5_000),
         },
@@ -807,7 +780,7 @@ async fn sql_injection_strings_in_every_search_and_text_field_are_inert() {
         )
         .await;
         no_500("fee label", st, &b);
-        let mut addr = serde_json::to_value(address()).unwrap();
+        let mut addr = serde_json::to_value(common::address()).unwrap();
         for k in ["full_name", "line", "province", "district", "postcode"] {
             addr[k] = json!(s);
         }
@@ -1018,7 +991,7 @@ async fn edit_address_refuses_a_phone_that_is_not_a_phone() {
     let v = product(&app.db, &app.shop, "Tee", 10_000, None).await;
     let c = customer(&app.db, &app.shop, "webchat", "u1", "Alice").await;
     let o = place(&app.db, &app.shop, c, v).await;
-    let mut addr = serde_json::to_value(address()).unwrap();
+    let mut addr = serde_json::to_value(common::address()).unwrap();
     addr["phone"] = json!("' or 1=1 --");
     let (st, b) = call(
         &app,
@@ -1270,7 +1243,7 @@ async fn a_slip_link_to_a_private_address_is_never_fetched_by_the_server() {
             customer: c,
             channel: "messenger".into(),
             items: vec![(v, 1)],
-            address: Some(address()),
+            address: Some(common::address()),
             method: None,
             shipping_fee: Some(0),
         },
@@ -1623,7 +1596,9 @@ fn body_for(method: &str, path: &str) -> Option<Value> {
         ("post", "confirm-payment") => json!({}),
         ("post", "ship") => json!({"carrier": "Kerry", "tracking": "T1"}),
         ("post", "cancel") => json!({"reason": "test"}),
-        ("post", "edit-address") => json!({"address": serde_json::to_value(address()).unwrap()}),
+        ("post", "edit-address") => {
+            json!({"address": serde_json::to_value(common::address()).unwrap()})
+        }
         ("post", "edit-fees") => json!({"discount": 100}),
         ("post", "edit-line") => json!({"line_id": 1, "unit_price": 1, "qty": 1}),
         ("post", "resolve-payment") => json!({"payment_id": 1, "note": "paid back"}),

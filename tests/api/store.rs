@@ -7,7 +7,7 @@ use chatbill::app::orders as app_orders;
 use chatbill::domain::ledger::LedgerKind;
 use chatbill::domain::lifecycle::{Actor, Fulfilment, PaymentStatus, Tab};
 use chatbill::domain::order::{Command, Fee, Notice, PaymentMethod};
-use chatbill::domain::{Address, Currency, OrderId, PhoneNumber, VariantId};
+use chatbill::domain::{Currency, OrderId, VariantId};
 use chatbill::store::catalog;
 use chatbill::store::customers;
 use chatbill::store::orders::{self, ApplyError, NewOrder, PlaceError};
@@ -21,23 +21,7 @@ fn seller() -> Actor {
 }
 
 async fn customer(db: &Db, shop: &Shop, user: &str) -> chatbill::domain::CustomerId {
-    let mut tx = db.begin().await.unwrap();
-    let c = customers::upsert(&mut tx, shop.id, "webchat", user, now())
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
-    c.id
-}
-
-fn address() -> Address {
-    Address {
-        full_name: "Somchai Jaidee".into(),
-        phone: PhoneNumber::parse("081 234 5678", Some(66)).unwrap(),
-        line: "99/1 Sukhumvit 11".into(),
-        province: "Bangkok".into(),
-        district: "Watthana".into(),
-        postcode: Some("10110".into()),
-    }
+    common::customer(db, shop, user).await
 }
 
 fn new_order(customer: chatbill::domain::CustomerId, items: Vec<(VariantId, i64)>) -> NewOrder {
@@ -45,7 +29,7 @@ fn new_order(customer: chatbill::domain::CustomerId, items: Vec<(VariantId, i64)
         customer,
         channel: "webchat".into(),
         items,
-        address: Some(address()),
+        address: Some(common::address()),
         method: None,
         shipping_fee: Some(5_000),
     }

@@ -129,6 +129,47 @@ pub fn test_config(extra: &[(&str, &str)]) -> Config {
     Config::from_lookup(|k| vars.get(k).cloned(), Secrets::Required).expect("test config")
 }
 
+/// The address every test customer ships to.
+pub fn address() -> chatbill::domain::Address {
+    chatbill::domain::Address {
+        full_name: "Somchai Jaidee".into(),
+        phone: chatbill::domain::PhoneNumber::parse("081 234 5678", Some(66)).expect("phone"),
+        line: "99/1 Sukhumvit 11".into(),
+        province: "Bangkok".into(),
+        district: "Watthana".into(),
+        postcode: Some("10110".into()),
+    }
+}
+
+/// A web-chat customer `user` of `shop`, as their first message makes one.
+pub async fn customer(db: &Db, shop: &Shop, user: &str) -> chatbill::domain::CustomerId {
+    let mut tx = db.begin().await.expect("begin");
+    let c = chatbill::store::customers::upsert(&mut tx, shop.id, "webchat", user, now())
+        .await
+        .expect("customer");
+    tx.commit().await.expect("commit");
+    c.id
+}
+
+/// A customer on `channel` whose name the seller typed.
+pub async fn named_customer(
+    db: &Db,
+    shop: &Shop,
+    channel: &str,
+    user: &str,
+    name: &str,
+) -> chatbill::domain::CustomerId {
+    let mut tx = db.begin().await.expect("begin");
+    let c = chatbill::store::customers::upsert(&mut tx, shop.id, channel, user, now())
+        .await
+        .expect("customer");
+    tx.commit().await.expect("commit");
+    chatbill::app::customers::rename(db, shop.id, c.id, name, now())
+        .await
+        .expect("name");
+    c.id
+}
+
 pub async fn make_shop(db: &Db, name: &str, currency: Currency) -> (Shop, String) {
     let shop = shops::create(db, name, currency, "en", &ShopSettings::default(), now())
         .await
