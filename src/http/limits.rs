@@ -24,6 +24,15 @@ impl Window {
         }
     }
 
+    /// Seconds until `key` may take again, if its allowance is used up.
+    pub fn used_up(&self, key: &str) -> Option<u64> {
+        let counts = self.counts.lock().ok()?;
+        let (start, n) = counts.get(key)?;
+        let elapsed = start.elapsed();
+        (*n >= self.limit && elapsed < self.every)
+            .then(|| self.every.saturating_sub(elapsed).as_secs().max(1))
+    }
+
     /// Takes `n` from `key`'s allowance, or says how many seconds until
     /// the window has room again.
     pub fn take(&self, key: &str, n: u64) -> Result<(), u64> {
@@ -69,6 +78,8 @@ mod tests {
         assert!((1..=60).contains(&wait));
         assert_eq!(w.take("b", 3), Ok(()));
         assert!(w.take("c", 4).is_err(), "more than the window at once");
+        assert!(w.used_up("a").is_some() && w.used_up("b").is_some());
+        assert_eq!(w.used_up("c"), None);
     }
 
     #[test]

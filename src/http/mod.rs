@@ -121,11 +121,7 @@ async fn metrics_behind_token(
     let MetricsAccess::Token(token) = &state.config.metrics else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let given = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or("");
+    let given = admin::auth::bearer(&headers).unwrap_or("");
     if !crate::clock::constant_time_eq(given.as_bytes(), token.expose_secret().as_bytes()) {
         return (
             StatusCode::UNAUTHORIZED,

@@ -181,20 +181,30 @@ async fn a_client_that_writes_its_own_forwarded_for_is_still_counted_by_its_addr
     app.stop().await;
 }
 
-async fn visitor_cookie(app: &TestApp) -> String {
+/// The `error` a refusal explains itself with.
+async fn error_of(r: reqwest::Response) -> String {
+    let body: serde_json::Value = r.json().await.expect("a JSON refusal");
+    body["error"].as_str().unwrap_or("").to_string()
+}
+
+/// After an attack, an ordinary visitor's message is still taken and
+/// processed, and nothing is left stuck in the inbox.
+async fn chat_goes_on(app: &TestApp, cookie: &str, client_id: &str) {
     let r = app
         .client
-        .get(app.url(&format!("/chat/{}", app.shop.id)))
+        .post(app.url(&format!("/chat/{}/send", app.shop.id)))
+        .header("cookie", cookie)
+        .json(&serde_json::json!({"payload": "GET_STARTED", "client_id": client_id}))
         .send()
         .await
-        .expect("chat page");
-    r.headers()["set-cookie"]
-        .to_str()
-        .expect("cookie")
-        .split(';')
-        .next()
-        .expect("cookie value")
-        .to_string()
+        .expect("send");
+    assert_eq!(
+        r.status(),
+        StatusCode::ACCEPTED,
+        "the chat still takes messages"
+    );
+    app.drain().await;
+    assert_eq!(pending_inbox(app).await, 0, "every message processed");
 }
 
 async fn pending_inbox(app: &TestApp) -> i64 {
@@ -211,7 +221,7 @@ async fn pending_inbox(app: &TestApp) -> i64 {
 #[tokio::test]
 async fn nul_in_a_body_not_labelled_json_is_refused_and_other_customers_are_answered() {
     let app = TestApp::spawn().await;
-    let cookie = visitor_cookie(&app).await;
+    let cookie = app.visitor_cookie().await;
     let nul_json = "{\"text\": \"hi\\u0000there\", \"client_id\": \"nul-1\"}";
     for content_type in ["application/octet-stream", "application/x-json", ""] {
         let r = app
@@ -251,26 +261,10 @@ async fn nul_in_a_body_not_labelled_json_is_refused_and_other_customers_are_answ
         .await
         .expect("action");
     assert_eq!(r.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
-    let body: serde_json::Value = r.json().await.expect("json");
-    assert!(
-        body["error"]
-            .as_str()
-            .unwrap_or("")
-            .contains("application/json"),
-        "{body}"
-    );
+    let error = error_of(r).await;
+    assert!(error.contains("application/json"), "{error}");
 
-    let r = app
-        .client
-        .post(app.url(&format!("/chat/{}/send", app.shop.id)))
-        .header("cookie", &cookie)
-        .json(&serde_json::json!({"payload": "GET_STARTED", "client_id": "good-1"}))
-        .send()
-        .await
-        .expect("send");
-    assert_eq!(r.status(), StatusCode::ACCEPTED);
-    app.drain().await;
-    assert_eq!(pending_inbox(&app).await, 0, "every message processed");
+    chat_goes_on(&app, &cookie, "good-1").await;
     app.stop().await;
 }
 
@@ -647,6 +641,7 @@ async fn out_of_range_numbers_and_dates_are_refused_with_a_reason() {
 }
 
 mod webchat_abuse {
+    use super::{chat_goes_on, error_of};
     use crate::common::TestApp;
     use reqwest::StatusCode;
     use std::path::{Path, PathBuf};
@@ -683,7 +678,7 @@ mod webchat_abuse {
     #[tokio::test]
     async fn nothing_is_written_for_a_refused_or_repeated_upload() {
         let (app, media) = app_with_media(&[]).await;
-        let cookie = super::visitor_cookie(&app).await;
+        let cookie = app.visitor_cookie().await;
         assert_eq!(upload(&app, None, "a-1").await, StatusCode::UNAUTHORIZED);
         assert_eq!(
             upload(&app, Some("cb_chat=0123.forged"), "a-1").await,
@@ -720,7 +715,7 @@ mod webchat_abuse {
     #[tokio::test]
     async fn a_visitor_s_uploads_sends_and_new_chats_are_limited() {
         let (app, media) = app_with_media(&[]).await;
-        let cookie = super::visitor_cookie(&app).await;
+        let cookie = app.visitor_cookie().await;
         let mut statuses = Vec::new();
         for i in 0..12 {
             statuses.push(upload(&app, Some(&cookie), &format!("u-{i}")).await);
@@ -729,7 +724,7 @@ mod webchat_abuse {
         assert_eq!(statuses[10], StatusCode::TOO_MANY_REQUESTS, "{statuses:?}");
         assert!(uploads(&media) <= 10);
         // Another visitor is not held up by this one.
-        let other = super::visitor_cookie(&app).await;
+        let other = app.visitor_cookie().await;
         assert_eq!(
             upload(&app, Some(&other), "o-1").await,
             StatusCode::ACCEPTED
@@ -763,11 +758,8 @@ mod webchat_abuse {
         let (at, r) = last.expect("sends are limited");
         assert_eq!(at, 40);
         assert!(r.headers().contains_key("retry-after"));
-        let body: serde_json::Value = r.json().await.expect("json");
-        assert!(
-            body["error"].as_str().unwrap_or("").contains("very fast"),
-            "{body}"
-        );
+        let error = error_of(r).await;
+        assert!(error.contains("very fast"), "{error}");
 
         // New chats from one address: cookies are not free.
         let mut refused = false;
@@ -852,7 +844,7 @@ mod webchat_abuse {
         let (app, media) = app_with_media(&[]).await;
         // Where the uploads folder should be, a file: nothing can be written.
         std::fs::write(media.join("uploads"), b"in the way").expect("block");
-        let cookie = super::visitor_cookie(&app).await;
+        let cookie = app.visitor_cookie().await;
         let r = app
             .client
             .post(app.url(&format!("/chat/{}/upload?client_id=p-1", app.shop.id)))
@@ -862,25 +854,9 @@ mod webchat_abuse {
             .await
             .expect("upload");
         assert!(r.status().is_server_error(), "{}", r.status());
-        let body: serde_json::Value = r.json().await.expect("json");
-        assert!(
-            body["error"]
-                .as_str()
-                .unwrap_or("")
-                .contains("cannot receive photos"),
-            "{body}"
-        );
-        let r = app
-            .client
-            .post(app.url(&format!("/chat/{}/send", app.shop.id)))
-            .header("cookie", &cookie)
-            .json(&serde_json::json!({"payload": "GET_STARTED", "client_id": "t-1"}))
-            .send()
-            .await
-            .expect("send");
-        assert_eq!(r.status(), StatusCode::ACCEPTED, "typing still works");
-        app.drain().await;
-        assert_eq!(super::pending_inbox(&app).await, 0);
+        let error = error_of(r).await;
+        assert!(error.contains("cannot receive photos"), "{error}");
+        chat_goes_on(&app, &cookie, "t-1").await;
         app.stop().await;
         let _ = std::fs::remove_dir_all(media);
     }
@@ -897,7 +873,7 @@ mod webchat_abuse {
     #[tokio::test]
     async fn one_stream_per_visitor_and_a_cap_on_all() {
         let app = TestApp::spawn_with(&[("CHATBILL_WEBCHAT_STREAMS", "2")]).await;
-        let a = super::visitor_cookie(&app).await;
+        let a = app.visitor_cookie().await;
         let mut first = open_stream(&app, &a).await;
         assert_eq!(first.status(), StatusCode::OK);
         let second = open_stream(&app, &a).await;
@@ -908,17 +884,14 @@ mod webchat_abuse {
         })
         .await;
         assert!(ended.is_ok(), "the old stream was closed");
-        let b = super::visitor_cookie(&app).await;
+        let b = app.visitor_cookie().await;
         let b_stream = open_stream(&app, &b).await;
         assert_eq!(b_stream.status(), StatusCode::OK);
-        let c = super::visitor_cookie(&app).await;
+        let c = app.visitor_cookie().await;
         let refused = open_stream(&app, &c).await;
         assert_eq!(refused.status(), StatusCode::SERVICE_UNAVAILABLE);
-        let body: serde_json::Value = refused.json().await.expect("json");
-        assert!(
-            body["error"].as_str().unwrap_or("").contains("busy"),
-            "{body}"
-        );
+        let error = error_of(refused).await;
+        assert!(error.contains("busy"), "{error}");
         assert_eq!(app.state().chat_streams.count(), 2);
         drop(b_stream);
         drop(second);

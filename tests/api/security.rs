@@ -1877,22 +1877,6 @@ async fn a_foreign_token_sees_nothing_of_another_shop_on_any_route() {
 // ---------------------------------------------------------------------------
 // A forged button payload from a web-chat visitor
 
-async fn visitor_cookie(app: &TestApp) -> String {
-    let r = app
-        .client
-        .get(app.url(&format!("/chat/{}", app.shop.id)))
-        .send()
-        .await
-        .unwrap();
-    r.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string()
-}
-
 /// Anyone can post any button payload to the web chat. `PAGE:<n>` with a
 /// huge n overflows `page * PAGE_SIZE` in `engine/flows.rs` (`show_page`):
 /// in a debug build that panics the inbox worker task, and two such
@@ -1902,7 +1886,7 @@ async fn a_forged_page_number_does_not_stop_the_inbox() {
     let app = TestApp::spawn().await;
     product(&app.db, &app.shop, "Tee", 10_000, None).await;
     for i in 0..2 {
-        let cookie = visitor_cookie(&app).await;
+        let cookie = app.visitor_cookie().await;
         let r = app
             .client
             .post(app.url(&format!("/chat/{}/send", app.shop.id)))
@@ -1914,7 +1898,7 @@ async fn a_forged_page_number_does_not_stop_the_inbox() {
         assert_eq!(r.status(), StatusCode::ACCEPTED);
     }
     app.drain().await;
-    let cookie = visitor_cookie(&app).await;
+    let cookie = app.visitor_cookie().await;
     let r = app
         .client
         .post(app.url(&format!("/chat/{}/send", app.shop.id)))

@@ -68,6 +68,31 @@ async fn call(app: &TestApp, method: &str, path: &str, body: Option<Value>) -> (
     (status, r.json().await.unwrap_or(Value::Null))
 }
 
+/// The shop's one product: a canvas tote at ฿250, five in stock.
+async fn add_tote(app: &TestApp) {
+    let (st, body) = call(
+        app,
+        "POST",
+        "/products",
+        Some(json!({"name": "Canvas tote", "price": 25000, "variants": [{"name": "Natural", "stock": 5}]})),
+    )
+    .await;
+    assert_eq!(st, 201, "{body}");
+}
+
+/// An order's printed bill, as the seller opens it.
+async fn bill(app: &TestApp, order: i64) -> String {
+    app.client
+        .get(app.url(&format!("/api/v1/orders/{order}/bill")))
+        .bearer_auth(&app.token)
+        .send()
+        .await
+        .expect("bill")
+        .text()
+        .await
+        .expect("html")
+}
+
 async fn patch_settings(app: &TestApp, patch: Value) -> (u16, Value) {
     call(app, "PATCH", "/settings", Some(patch)).await
 }
@@ -280,14 +305,7 @@ async fn a_shop_made_with_shop_create_and_the_api_takes_bank_transfers_and_promp
             .contains("no bank account"),
         "{got}"
     );
-    let (st, _) = call(
-        &app,
-        "POST",
-        "/products",
-        Some(json!({"name": "Canvas tote", "price": 25000, "variants": [{"name": "Natural", "stock": 5}]})),
-    )
-    .await;
-    assert_eq!(st, 201);
+    add_tote(&app).await;
     let (st, changed) = patch_settings(&app, thai_shop_settings()).await;
     assert_eq!(st, 200, "{changed}");
     assert_eq!(changed["warnings"], json!([]));
@@ -1021,14 +1039,7 @@ async fn the_owner_binds_the_page_with_a_token_meta_accepts_and_never_sees_it_ag
 #[tokio::test]
 async fn a_province_with_its_own_fee_is_charged_it_and_the_seller_can_take_it_off() {
     let app = shop_from_cli("THB").await;
-    let (st, _) = call(
-        &app,
-        "POST",
-        "/products",
-        Some(json!({"name": "Canvas tote", "price": 25000, "variants": [{"name": "Natural", "stock": 5}]})),
-    )
-    .await;
-    assert_eq!(st, 201);
+    add_tote(&app).await;
     let mut settings = thai_shop_settings();
     settings["shipping_by_province"] = json!({"Bangkok / กรุงเทพ": 6000, "Chiang Mai": 9000});
     let (st, got) = patch_settings(&app, settings).await;
@@ -1049,16 +1060,7 @@ async fn a_province_with_its_own_fee_is_charged_it_and_the_seller_can_take_it_of
     // The printed bill says which rule the fee came from.
     let (_, list) = call(&app, "GET", "/orders", None).await;
     let id = list["orders"][0]["id"].as_i64().expect("an order");
-    let bill = app
-        .client
-        .get(app.url(&format!("/api/v1/orders/{id}/bill")))
-        .bearer_auth(&app.token)
-        .send()
-        .await
-        .expect("bill")
-        .text()
-        .await
-        .expect("html");
+    let bill = bill(&app, id).await;
     assert!(bill.contains("Shipping to Bangkok"), "{bill}");
 
     // Taken off again with a merge patch: Bangkok pays the flat fee.
@@ -1166,14 +1168,7 @@ async fn the_shop_s_language_can_change_and_new_customers_are_greeted_in_it() {
 #[tokio::test]
 async fn amounts_are_written_the_shop_s_way_in_chat_on_the_bill_and_in_the_console() {
     let app = shop_from_cli("THB").await;
-    let (st, _) = call(
-        &app,
-        "POST",
-        "/products",
-        Some(json!({"name": "Canvas tote", "price": 25000, "variants": [{"name": "Natural", "stock": 5}]})),
-    )
-    .await;
-    assert_eq!(st, 201);
+    add_tote(&app).await;
     let (st, got) = patch_settings(&app, thai_shop_settings()).await;
     assert_eq!(st, 200, "{got}");
     let (st, got) = patch_settings(
@@ -1201,20 +1196,8 @@ async fn amounts_are_written_the_shop_s_way_in_chat_on_the_bill_and_in_the_conso
     );
     let (_, list) = call(&app, "GET", "/orders", None).await;
     let id = list["orders"][0]["id"].as_i64().expect("an order");
-    let get = |path: String| {
-        let (client, url, token) = (app.client.clone(), app.url(&path), app.token.clone());
-        async move {
-            let r = client
-                .get(url)
-                .bearer_auth(token)
-                .send()
-                .await
-                .expect("get");
-            r.text().await.expect("text")
-        }
-    };
-    let bill = get(format!("/api/v1/orders/{id}/bill")).await;
-    assert!(bill.contains("290 baht"), "{bill}");
+    let printed = bill(&app, id).await;
+    assert!(printed.contains("290 baht"), "{printed}");
     let cookie = app.console_cookie(&app.token).await;
     let console = app
         .client
@@ -1231,8 +1214,8 @@ async fn amounts_are_written_the_shop_s_way_in_chat_on_the_bill_and_in_the_conso
     // Back to the default with null: the symbol and the satang again.
     let (st, _) = patch_settings(&app, json!({"currency_display": null})).await;
     assert_eq!(st, 200);
-    let bill = get(format!("/api/v1/orders/{id}/bill")).await;
-    assert!(bill.contains("฿290.00"), "{bill}");
+    let printed = bill(&app, id).await;
+    assert!(printed.contains("฿290.00"), "{printed}");
     app.stop().await;
 }
 

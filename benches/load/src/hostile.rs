@@ -8,13 +8,21 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+#[derive(clap::Args)]
 pub struct HostileOptions {
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
     pub url: String,
+    #[arg(long, default_value_t = 1)]
     pub shop: i64,
+    #[arg(long, default_value_t = 10_000)]
     pub uploads: usize,
+    #[arg(long, default_value_t = 5_000)]
     pub streams: usize,
+    #[arg(long, default_value_t = 100_000)]
     pub methods: usize,
+    #[arg(long, default_value_t = 1_000)]
     pub logins: usize,
+    #[arg(long, default_value_t = 64)]
     pub concurrency: usize,
 }
 

@@ -66,22 +66,7 @@ enum Command {
     },
     /// Hostile traffic against one server's web chat, metrics and login
     /// (benches/hostile.sh runs it beside a customer and a seller).
-    Hostile {
-        #[arg(long, default_value = "http://127.0.0.1:8080")]
-        url: String,
-        #[arg(long, default_value_t = 1)]
-        shop: i64,
-        #[arg(long, default_value_t = 10_000)]
-        uploads: usize,
-        #[arg(long, default_value_t = 5_000)]
-        streams: usize,
-        #[arg(long, default_value_t = 100_000)]
-        methods: usize,
-        #[arg(long, default_value_t = 1_000)]
-        logins: usize,
-        #[arg(long, default_value_t = 64)]
-        concurrency: usize,
-    },
+    Hostile(hostile::HostileOptions),
     /// A minimal reference server for comparison: it reads each webhook body
     /// and answers 200, doing nothing else (no signature, no parse, no
     /// storage). Benchmarks report chatbill's figures as a ratio of this.
@@ -221,25 +206,8 @@ async fn run(cli: Cli) -> Result<(), String> {
             );
             Ok(())
         }
-        Command::Hostile {
-            url,
-            shop,
-            uploads,
-            streams,
-            methods,
-            logins,
-            concurrency,
-        } => {
-            let r = hostile::hostile(hostile::HostileOptions {
-                url,
-                shop,
-                uploads,
-                streams,
-                methods,
-                logins,
-                concurrency,
-            })
-            .await?;
+        Command::Hostile(options) => {
+            let r = hostile::hostile(options).await?;
             println!("hostile traffic done in {:.1} s", r.elapsed.as_secs_f64());
             for (kind, tally) in &r.statuses {
                 let parts: Vec<String> = tally.iter().map(|(s, n)| format!("{s}: {n}")).collect();

@@ -8,45 +8,40 @@
 use super::error::ApiError;
 use crate::app::AppState;
 use crate::domain::access::Permission;
+use crate::http::limits::Window;
 use crate::store::shops::{self, Shop};
 use crate::store::tokens::{self, TokenInfo};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 /// Failures allowed per client in one window before it must wait.
 pub const MAX_FAILURES: u32 = 10;
 pub const WINDOW: Duration = Duration::from_secs(60);
 
-/// Counts failed logins per client (by peer address when the server records
-/// it, otherwise one bucket for all). Lives with the router, not globally.
-#[derive(Default)]
+/// Counts failed logins per client (by address, see `http::client`).
+/// Lives with the router, not globally.
 pub struct FailureLimiter {
-    buckets: Mutex<HashMap<String, (Instant, u32)>>,
+    failures: Window,
+}
+
+impl Default for FailureLimiter {
+    fn default() -> Self {
+        FailureLimiter {
+            failures: Window::new(u64::from(MAX_FAILURES), WINDOW),
+        }
+    }
 }
 
 impl FailureLimiter {
     /// Seconds to wait if `client` is locked out.
     pub fn locked(&self, client: &str) -> Option<u64> {
-        let map = self.buckets.lock().ok()?;
-        let (start, n) = map.get(client)?;
-        let elapsed = start.elapsed();
-        (*n >= MAX_FAILURES && elapsed < WINDOW).then(|| (WINDOW - elapsed).as_secs().max(1))
+        self.failures.used_up(client)
     }
     pub fn fail(&self, client: &str) {
-        if let Ok(mut map) = self.buckets.lock() {
-            if map.len() > 10_000 {
-                map.retain(|_, (s, _)| s.elapsed() < WINDOW);
-            }
-            let e = map.entry(client.to_string()).or_insert((Instant::now(), 0));
-            if e.0.elapsed() >= WINDOW {
-                *e = (Instant::now(), 0);
-            }
-            e.1 += 1;
-        }
+        let _ = self.failures.take(client, 1);
     }
 }
 
@@ -86,10 +81,6 @@ impl Auth {
 /// route that uses [`Auth`] without it is refused.
 #[derive(Clone, Copy, Debug)]
 pub struct Needs(pub &'static [Permission]);
-
-pub fn client_key(parts: &Parts, state: &AppState) -> String {
-    crate::http::client::client_key(parts, &state.config.trusted_proxies)
-}
 
 pub fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
     let raw = headers
@@ -148,7 +139,7 @@ impl FromRequestParts<AppState> for Auth {
             .get::<Arc<FailureLimiter>>()
             .cloned()
             .ok_or(ApiError::Internal)?;
-        let client = client_key(parts, state);
+        let client = crate::http::client::client_key(parts, &state.config.trusted_proxies);
         let token = match bearer(&parts.headers) {
             Ok(t) => t.to_string(),
             Err(e) => {
@@ -174,20 +165,6 @@ impl FromRequestParts<AppState> for Auth {
             }
         }
         Ok(auth)
-    }
-}
-
-/// The rate limiter's key for this request (see [`client_key`]).
-pub struct ClientKey(pub String);
-
-impl FromRequestParts<AppState> for ClientKey {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        Ok(ClientKey(client_key(parts, state)))
     }
 }
 

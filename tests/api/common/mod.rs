@@ -129,6 +129,17 @@ pub fn test_config(extra: &[(&str, &str)]) -> Config {
     Config::from_lookup(|k| vars.get(k).cloned(), Secrets::Required).expect("test config")
 }
 
+/// The cookie a response sets, as the browser sends it back (`name=value`).
+pub fn set_cookie(r: &reqwest::Response) -> String {
+    r.headers()["set-cookie"]
+        .to_str()
+        .expect("cookie")
+        .split(';')
+        .next()
+        .expect("cookie value")
+        .to_string()
+}
+
 /// The address every test customer ships to.
 pub fn address() -> chatbill::domain::Address {
     chatbill::domain::Address {
@@ -286,13 +297,18 @@ impl TestApp {
             .await
             .expect("login");
         assert_eq!(r.status(), 303, "the console signs in");
-        r.headers()["set-cookie"]
-            .to_str()
-            .expect("cookie")
-            .split(';')
-            .next()
-            .expect("cookie value")
-            .to_string()
+        set_cookie(&r)
+    }
+
+    /// A new web-chat visitor's cookie, as the chat page hands it out.
+    pub async fn visitor_cookie(&self) -> String {
+        let r = self
+            .client
+            .get(self.url(&format!("/chat/{}", self.shop.id)))
+            .send()
+            .await
+            .expect("chat page");
+        set_cookie(&r)
     }
 
     /// Where `/metrics` listens when it has its own address.

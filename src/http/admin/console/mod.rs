@@ -223,7 +223,7 @@ async fn login_page(Query(f): Query<Flash>) -> Response {
 async fn login(
     State(state): State<AppState>,
     Extension(limiter): Extension<Arc<FailureLimiter>>,
-    auth::ClientKey(client): auth::ClientKey,
+    crate::http::client::ClientAddr(client): crate::http::client::ClientAddr,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
     let token = form.get("token").map(|t| t.trim()).unwrap_or("");
