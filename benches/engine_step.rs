@@ -58,6 +58,7 @@ fn main() {
         customer_name: "Somchai",
         saved_address: None,
         balance: 0,
+        movements: &[],
         texts: &texts,
         public_url: "https://shop.example",
         now: Timestamp(1_800_000_000_000),

@@ -3,7 +3,8 @@
 use super::orders::{Stale, transaction};
 use crate::domain::{CustomerId, CustomerName, ShopId, Timestamp};
 use crate::store::customers::{self, BalanceError, LedgerPost, LedgerRow};
-use crate::store::{Db, StoreError};
+use crate::store::outbox::{self, OutboundPayload};
+use crate::store::{Db, StoreError, Tx};
 
 impl Stale for BalanceError {
     fn is_stale(&self) -> bool {
@@ -13,6 +14,7 @@ impl Stale for BalanceError {
 
 /// One deposit or withdrawal, its own transaction; a concurrent move of the
 /// same balance makes it read again, so two cannot spend the same money.
+/// The customer is told in the same transaction.
 pub async fn move_balance(
     db: &Db,
     post: &LedgerPost<'_>,
@@ -20,11 +22,28 @@ pub async fn move_balance(
 ) -> Result<LedgerRow, BalanceError> {
     transaction(db, |mut tx| {
         Box::pin(async move {
-            let r = customers::post(&mut tx, post, now).await;
+            let r = post_and_tell(&mut tx, post, now).await;
             (tx, r)
         })
     })
     .await
+}
+
+async fn post_and_tell(
+    tx: &mut Tx,
+    post: &LedgerPost<'_>,
+    now: Timestamp,
+) -> Result<LedgerRow, BalanceError> {
+    let row = customers::post(tx, post, now).await?;
+    let push = OutboundPayload::Balance {
+        movement: post.kind,
+        amount: row.amount.abs(),
+        balance: row.balance_after,
+    };
+    // One push per ledger row: a retried request posts no second row.
+    let key = format!("ledger:{}", row.id);
+    outbox::enqueue(tx, post.shop, post.customer, &key, &push, now).await?;
+    Ok(row)
 }
 
 #[derive(Debug, thiserror::Error)]

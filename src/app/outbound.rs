@@ -37,12 +37,10 @@ pub fn template_for<'a>(
     payload: &OutboundPayload,
     templates: &'a BTreeMap<String, String>,
 ) -> Option<&'a str> {
-    match payload {
-        OutboundPayload::Notice { notice, .. } => {
-            templates.get(notices::kind(notice)).map(String::as_str)
-        }
-        _ => None,
-    }
+    payload
+        .push_kind()
+        .and_then(|kind| templates.get(kind))
+        .map(String::as_str)
 }
 
 pub fn route<'a>(
@@ -74,6 +72,22 @@ pub fn message_for(payload: &OutboundPayload, shop: &Shop, locale: &str, texts: 
     match payload {
         OutboundPayload::Message { message } => message.clone(),
         OutboundPayload::SellerText { text } => Message::text(text.clone()),
+        OutboundPayload::Balance {
+            movement,
+            amount,
+            balance,
+        } => notices::render_balance(
+            *movement,
+            *amount,
+            *balance,
+            &notices::Words {
+                currency: shop.currency,
+                locale,
+                texts,
+                messages: Some(&shop.settings.messages),
+                amounts: shop.settings.currency_display,
+            },
+        ),
         OutboundPayload::Notice {
             order_id,
             order_code,

@@ -6,8 +6,6 @@
 use super::AppState;
 use super::outbound::{self, Route, route};
 use crate::domain::{Actor, Timestamp};
-use crate::engine::notices;
-use crate::store::outbox::OutboundPayload;
 use crate::store::shops::Shop;
 use crate::store::undelivered::{self, Undelivered};
 use crate::store::{self, StoreError};
@@ -71,10 +69,7 @@ pub struct Facts<'a> {
 pub fn facts<'a>(shop: &'a Shop, message: &'a Undelivered, now: Timestamp) -> Facts<'a> {
     Facts {
         template: outbound::template_for(&message.payload, &shop.settings.utility_templates),
-        kind: match &message.payload {
-            OutboundPayload::Notice { notice, .. } => Some(notices::kind(notice)),
-            _ => None,
-        },
+        kind: message.payload.push_kind(),
         window_open: since_customer_wrote(message, now) < outbound::WINDOW_MS,
         message,
     }
@@ -120,9 +115,9 @@ pub async fn resolve(
             undelivered::requeue(&mut tx, id, false, now).await?;
         }
         Resolution::SendAsTemplate => {
-            let kind = match &message.payload {
-                OutboundPayload::Notice { notice, .. } => notices::kind(notice),
-                _ => {
+            let kind = match message.payload.push_kind() {
+                Some(kind) => kind,
+                None => {
                     return Err(UndeliveredError::Refused(
                         "Only order updates can go as a utility template; this is a chat message."
                             .into(),

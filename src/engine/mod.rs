@@ -3,6 +3,7 @@
 //! carries out the actions in one transaction and feeds outcomes back in.
 
 mod flows;
+pub mod intent;
 pub mod notices;
 pub mod tap;
 pub mod texts;
@@ -91,11 +92,54 @@ pub struct Context<'a> {
     pub customer_name: &'a str,
     pub saved_address: Option<&'a Address>,
     pub balance: i64,
+    /// The last movements of that balance, newest first; loaded only for
+    /// inputs that show them (see [`shows_balance`]).
+    pub movements: &'a [BalanceMove],
     pub texts: &'a Texts,
     /// Base for turning relative image paths into absolute URLs.
     pub public_url: &'a str,
     pub now: Timestamp,
 }
+
+/// One movement of the customer's shop balance, as they are shown it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BalanceMove {
+    pub kind: crate::domain::ledger::LedgerKind,
+    /// Signed: what it added to or took from the balance.
+    pub amount: i64,
+    /// The order it was for, if any.
+    pub order_code: Option<String>,
+    pub at: Timestamp,
+}
+
+/// How many movements "My balance" shows.
+pub const BALANCE_MOVES_SHOWN: i64 = 5;
+
+/// Whether the engine's answer to `input` shows the balance's movements,
+/// so the shell reads them only then.
+pub fn shows_balance(input: &Input) -> bool {
+    match input {
+        Input::Tap(Tap::Balance) => true,
+        Input::Text(t) => matches!(intent::recognise(t), Some((intent::Intent::Balance, _))),
+        _ => false,
+    }
+}
+
+/// How many of the customer's orders, newest first, the engine must see
+/// to answer `input`: a page of the list and one more, to know whether to
+/// offer older ones.
+pub fn orders_needed(input: &Input) -> i64 {
+    let page = match input {
+        Input::Tap(Tap::OrdersPage(p)) => (*p).min(MAX_ORDER_PAGES) as i64,
+        _ => 0,
+    };
+    ORDERS_PER_PAGE * (page + 1) + 1
+}
+
+/// Orders in one page of "View orders".
+pub const ORDERS_PER_PAGE: i64 = 6;
+/// Older pages are still offered, but this is as far back as chat goes.
+pub const MAX_ORDER_PAGES: usize = 40;
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Choice {

@@ -37,7 +37,54 @@ pub const KINDS: &[&str] = &[
     "refund_paid_back",
     "line_change_proposed",
     "order_updated_notice",
+    BALANCE_KIND,
 ];
+
+/// The push kind of a deposit to or withdrawal from the shop balance.
+pub const BALANCE_KIND: &str = "balance_moved";
+
+/// What words need when no order is involved.
+pub struct Words<'a> {
+    pub currency: Currency,
+    pub locale: &'a str,
+    pub amounts: crate::domain::AmountStyle,
+    pub texts: &'a Texts,
+    pub messages: Option<&'a super::texts::MessageOverrides>,
+}
+
+/// A seller's deposit or withdrawal, told to the customer with what is
+/// left, and a button to see the movements.
+pub fn render_balance(
+    kind: crate::domain::ledger::LedgerKind,
+    amount: i64,
+    balance: i64,
+    w: &Words,
+) -> Message {
+    let money = |m: i64| Money::new(m, w.currency).display_as(w.locale, w.amounts);
+    let key = if kind.is_credit() {
+        "notice_balance_deposit"
+    } else {
+        "notice_balance_withdraw"
+    };
+    let text = w.texts.get_with(
+        w.messages,
+        w.locale,
+        key,
+        &[("amount", &money(amount)), ("balance", &money(balance))],
+    );
+    let see = w.texts.get_with(w.messages, w.locale, "btn_balance", &[]);
+    Message::Text {
+        text,
+        quick_replies: vec![Choice::tap(see, &Tap::Balance)],
+    }
+}
+
+/// A balance push's utility-template parameters: the amount, then the
+/// balance after it.
+pub fn balance_template_parameters(amount: i64, balance: i64, w: &Words) -> Vec<String> {
+    let money = |m: i64| Money::new(m, w.currency).display_as(w.locale, w.amounts);
+    vec![money(amount), money(balance)]
+}
 
 /// The template key a notice uses (also the key of a shop's utility
 /// template for reaching a customer outside the 24-hour window).
@@ -236,7 +283,8 @@ mod tests {
             },
             Notice::OrderUpdated,
         ];
-        let kinds: Vec<&str> = all.iter().map(kind).collect();
+        let mut kinds: Vec<&str> = all.iter().map(kind).collect();
+        kinds.push(BALANCE_KIND);
         assert_eq!(kinds, KINDS);
     }
 }

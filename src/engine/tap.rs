@@ -63,6 +63,8 @@ pub enum Tap {
     },
     /// `ORDERS`, also `MENU_ORDERS`.
     Orders,
+    /// `ORDERS_PAGE:<n>`: older orders, counted from 0.
+    OrdersPage(usize),
     /// `ORDER:<order>`
     ShowOrder(OrderId),
     /// `CANCEL:<order>`: asks for confirmation.
@@ -87,6 +89,8 @@ pub enum Tap {
     Complain(OrderId),
     /// `MENU_TALK` (persistent menu), also `TALK`.
     TalkToShop,
+    /// `BALANCE`, also `MENU_BALANCE`: the shop balance and its movements.
+    Balance,
     /// `LANG:<locale>`, one of [`texts::LOCALES`].
     Language(&'static str),
 }
@@ -151,6 +155,8 @@ impl Tap {
                 order: order(2)?,
             },
             "MENU_ORDERS" | "ORDERS" => Tap::Orders,
+            "ORDERS_PAGE" => Tap::OrdersPage(page(1)?),
+            "MENU_BALANCE" | "BALANCE" => Tap::Balance,
             "ORDER" => Tap::ShowOrder(order(1)?),
             "CANCEL" => Tap::Cancel(order(1)?),
             "CANCEL_YES" => Tap::ConfirmCancel(order(1)?),
@@ -209,6 +215,8 @@ impl Tap {
             | Tap::PaymentMenu(_)
             | Tap::Pay { .. }
             | Tap::Orders
+            | Tap::OrdersPage(_)
+            | Tap::Balance
             | Tap::ShowOrder(_)
             | Tap::Cancel(_)
             | Tap::ConfirmCancel(_)
@@ -292,6 +300,8 @@ impl fmt::Display for Tap {
             Tap::PaymentMenu(o) => write!(f, "PAYMENU:{o}"),
             Tap::Pay { method, order } => write!(f, "PAY:{}:{order}", tag_of_method(*method)),
             Tap::Orders => f.write_str("ORDERS"),
+            Tap::OrdersPage(p) => write!(f, "ORDERS_PAGE:{p}"),
+            Tap::Balance => f.write_str("BALANCE"),
             Tap::ShowOrder(o) => write!(f, "ORDER:{o}"),
             Tap::Cancel(o) => write!(f, "CANCEL:{o}"),
             Tap::ConfirmCancel(o) => write!(f, "CANCEL_YES:{o}"),
@@ -379,6 +389,8 @@ mod tests {
                 order: OrderId(o)
             }),
             Just(Tap::Orders),
+            page().prop_map(Tap::OrdersPage),
+            Just(Tap::Balance),
             id().prop_map(|o| Tap::ShowOrder(OrderId(o))),
             id().prop_map(|o| Tap::Cancel(OrderId(o))),
             id().prop_map(|o| Tap::ConfirmCancel(OrderId(o))),
@@ -505,6 +517,8 @@ mod tests {
                 },
             ),
             ("ORDERS", Tap::Orders),
+            ("ORDERS_PAGE:2", Tap::OrdersPage(2)),
+            ("BALANCE", Tap::Balance),
             ("ORDER:7", Tap::ShowOrder(o(7))),
             ("CANCEL:7", Tap::Cancel(o(7))),
             ("CANCEL_YES:7", Tap::ConfirmCancel(o(7))),
@@ -558,6 +572,7 @@ mod tests {
             ("PRODUCTS", Tap::Products),
             ("MENU_CART", Tap::Cart),
             ("MENU_ORDERS", Tap::Orders),
+            ("MENU_BALANCE", Tap::Balance),
             ("TALK", Tap::TalkToShop),
             ("CANCEL_NO", Tap::KeepOrder(None)),
             ("CANCEL_NO:x", Tap::KeepOrder(None)),
@@ -597,6 +612,7 @@ mod tests {
             "PAY:card:7",
             "PAY:bank",
             "ORDER:",
+            "ORDERS_PAGE:x",
             "MORE_LINE:7",
             "LANG",
             "LANG:xx",

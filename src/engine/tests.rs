@@ -87,6 +87,7 @@ struct Sim {
     orders: Vec<OrderSummary>,
     saved: Option<Address>,
     balance: i64,
+    movements: Vec<BalanceMove>,
     texts: Texts,
     effects: Vec<Action>,
     forwarded: Vec<String>,
@@ -102,6 +103,7 @@ impl Sim {
             orders: vec![],
             saved: None,
             balance: 0,
+            movements: vec![],
             texts: Texts::embedded(),
             effects: vec![],
             forwarded: vec![],
@@ -123,6 +125,7 @@ impl Sim {
                 customer_name: "Somchai Jaidee",
                 saved_address: self.saved.as_ref(),
                 balance: self.balance,
+                movements: &self.movements,
                 texts: &self.texts,
                 public_url: "https://shop.test",
                 now: Timestamp(1_800_000_000_000),
@@ -395,13 +398,16 @@ fn greeting_menu_and_menu_words_in_every_language() {
             ),
             (text("menu"), vec![Says("What would you like to do?")]),
             (text("เมนู"), vec![Says("ต้องการ"), Offers("MENU_PRODUCTS")]),
-            (text("trợ giúp"), vec![Offers("MENU_PRODUCTS")]),
+            (
+                text("trợ giúp"),
+                vec![Says("bạn cần shop hỗ trợ gì"), Offers("MENU_PRODUCTS")],
+            ),
         ],
     );
     assert_eq!(
         sim.state.locale.as_deref(),
-        Some("th"),
-        "Thai detected from the first typed text"
+        Some("vi"),
+        "a menu word in Thai, then in Vietnamese, switches the language each time"
     );
 }
 
@@ -1229,4 +1235,211 @@ fn cash_on_delivery_adds_the_shop_s_cod_fee_and_says_what_to_pay() {
     assert_eq!(o.totals().total.minor, before + 2_000);
     assert_eq!(o.payment, crate::domain::PaymentStatus::CodPending);
     assert_eq!(o.fees.len(), 1, "one COD fee line on the bill");
+}
+
+/// Places one order for a tote bag, walking the whole checkout.
+fn place_a_tote(sim: &mut Sim) {
+    let mut table = vec![(
+        tap(Tap::PickQty {
+            variant: VariantId(21),
+            qty: 1,
+            buy_now: true,
+        }),
+        vec![],
+    )];
+    table.extend(address_steps());
+    table.push((tap(Tap::PlaceOrder), vec![Receipt]));
+    run(sim, table);
+}
+
+#[test]
+fn typed_requests_reach_the_same_place_as_the_buttons() {
+    let mut sim = Sim::new();
+    run(
+        &mut sim,
+        vec![
+            // A Vietnamese greeting, even without its marks, is welcomed
+            // in Vietnamese, never searched for.
+            (
+                text("xin chào shop"),
+                vec![Says("Chào mừng bạn đến với Demo"), Offers("MENU_PRODUCTS")],
+            ),
+            (text("Xin chao shop"), vec![Says("Chào mừng")]),
+            (text("สวัสดีครับ"), vec![Says("ยินดีต้อนรับสู่ Demo")]),
+            (text("english"), vec![Says("What would you like to do?")]),
+            (text("hello there"), vec![Says("Welcome to Demo")]),
+            (
+                text("where is my parcel"),
+                vec![Says("You have no orders yet"), Offers("MENU_PRODUCTS")],
+            ),
+        ],
+    );
+    assert!(
+        !sim.effects
+            .iter()
+            .any(|a| matches!(a, Action::Say(Message::Carousel { .. }))),
+        "no greeting or question became a product search"
+    );
+    place_a_tote(&mut sim);
+    let code: &'static str = Box::leak(sim.orders[0].order.code.to_string().into_boxed_str());
+    run(
+        &mut sim,
+        vec![
+            (
+                text("Where is my parcel?"),
+                vec![Says("has not been sent yet"), Offers("ORDER:1")],
+            ),
+            (text("my order"), vec![Receipt, Says(code)]),
+            (
+                text("view orders"),
+                vec![Says("Your recent orders"), Offers("ORDER:1")],
+            ),
+            (
+                text("cancel my order please"),
+                vec![Says("Cancel order"), Offers("CANCEL_YES:1")],
+            ),
+            (text("no"), vec![Says("stays as it is")]),
+            (text("hủy đơn"), vec![Offers("CANCEL_YES:1")]),
+            (text("không"), vec![]),
+            (text("ยกเลิกออเดอร์ค่ะ"), vec![Offers("CANCEL_YES:1")]),
+            (text("english"), vec![]),
+            (text("my balance"), vec![Says("Your shop balance: ฿0.00")]),
+            (text("talk to a person"), vec![Says("Type your message")]),
+            (text("menu"), vec![]),
+            (text("cart"), vec![Says("empty")]),
+        ],
+    );
+    sim.seller(
+        1,
+        Command::ConfirmPayment {
+            amount: None,
+            credit_excess: false,
+            slip: false,
+        },
+    );
+    sim.seller(
+        1,
+        Command::Ship {
+            carrier: "Kerry".into(),
+            tracking: Some("KEX123".into()),
+        },
+    );
+    run(
+        &mut sim,
+        vec![
+            (
+                text("where is my parcel"),
+                vec![Says("Shipped with Kerry, tracking number KEX123")],
+            ),
+            (text("đơn hàng của tôi ở đâu"), vec![Says("KEX123")]),
+            (text("english"), vec![]),
+            (
+                text("cancel my order"),
+                vec![
+                    Says("can no longer be cancelled"),
+                    NotOffers("CANCEL_YES:1"),
+                ],
+            ),
+        ],
+    );
+}
+
+#[test]
+fn free_text_is_a_search_only_when_it_reads_like_one() {
+    let mut sim = Sim::new();
+    run(
+        &mut sim,
+        vec![
+            (text("tote"), vec![Carousel(1)]),
+            (text("mugs"), vec![Carousel(10)]),
+            (text("is the tote waterproof?"), vec![Carousel(1)]),
+            // Words only a description holds: a search when every word is
+            // there, never for a question.
+            (text("earbuds description"), vec![Carousel(1)]),
+            (
+                text("what does the description say?"),
+                vec![Says("passed your message to the shop")],
+            ),
+            (text("thanks for the fast delivery"), vec![Silent]),
+            // Eight letters read like an order code, but a word is a word.
+            (text("shipping"), vec![Silent]),
+            (
+                text("CB-ZZZZ9999"),
+                vec![Says("can't find order CB-ZZZZ9999")],
+            ),
+        ],
+    );
+    assert_eq!(
+        sim.forwarded,
+        vec![
+            "what does the description say?",
+            "thanks for the fast delivery",
+            "shipping"
+        ]
+    );
+}
+
+#[test]
+fn my_balance_shows_its_movements_and_orders_page_back_in_time() {
+    let mut sim = Sim::new();
+    sim.balance = 30_000;
+    sim.movements = vec![
+        BalanceMove {
+            kind: crate::domain::ledger::LedgerKind::PayOrder,
+            amount: -20_000,
+            order_code: Some("CB-OLD1".into()),
+            at: Timestamp(1_800_000_000_000),
+        },
+        BalanceMove {
+            kind: crate::domain::ledger::LedgerKind::Deposit,
+            amount: 50_000,
+            order_code: None,
+            at: Timestamp(1_799_000_000_000),
+        },
+    ];
+    run(
+        &mut sim,
+        vec![
+            (tap(Tap::Menu), vec![Offers("BALANCE"), Offers("ORDERS")]),
+            (
+                tap(Tap::Balance),
+                vec![
+                    Says("Your shop balance: ฿300.00"),
+                    Says("Paid for CB-OLD1 · −฿200.00"),
+                    Says("Deposit · +฿500.00"),
+                ],
+            ),
+            (text("số dư"), vec![Says("Số dư của bạn tại shop")]),
+            (text("english"), vec![]),
+        ],
+    );
+    for _ in 0..8 {
+        place_a_tote(&mut sim);
+    }
+    run(
+        &mut sim,
+        vec![
+            (
+                tap(Tap::Orders),
+                vec![
+                    Offers("ORDER:8"),
+                    Offers("ORDER:3"),
+                    NotOffers("ORDER:2"),
+                    Offers("ORDERS_PAGE:1"),
+                ],
+            ),
+            (
+                tap(Tap::OrdersPage(1)),
+                vec![
+                    Says("Your earlier orders"),
+                    Offers("ORDER:2"),
+                    Offers("ORDER:1"),
+                    NotOffers("ORDER:3"),
+                    NotOffers("ORDERS_PAGE:2"),
+                ],
+            ),
+            // A page past the end shows the last one.
+            (tap(Tap::OrdersPage(9)), vec![Offers("ORDER:1")]),
+        ],
+    );
 }

@@ -375,6 +375,37 @@ pub async fn ledger(db: &Db, shop: ShopId, customer: CustomerId) -> Result<Vec<L
         .collect()
 }
 
+/// The last `limit` movements of a customer's balance, newest first, as
+/// chat shows them.
+pub async fn recent_movements(
+    tx: &mut Tx,
+    shop: ShopId,
+    customer: CustomerId,
+    limit: i64,
+) -> Result<Vec<crate::engine::BalanceMove>> {
+    let rows = sqlx::query(
+        "select kind, amount, note, order_id, created_at from balance_ledger \
+         where shop_id = $1 and customer_id = $2 order by id desc limit $3",
+    )
+    .bind(shop.get())
+    .bind(customer.get())
+    .bind(limit)
+    .fetch_all(&mut **tx)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let kind: String = col(r, "kind")?;
+            let order: Option<i64> = col(r, "order_id")?;
+            Ok(crate::engine::BalanceMove {
+                kind: super::parse_enum(&kind, LedgerKind::parse, "ledger kind")?,
+                amount: col(r, "amount")?,
+                order_code: order.and(col::<Option<String>>(r, "note")?),
+                at: Timestamp(col(r, "created_at")?),
+            })
+        })
+        .collect()
+}
+
 /// The customer a channel's user id belongs to, if they ever wrote.
 pub async fn find_id(
     db: &Db,

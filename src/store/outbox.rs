@@ -17,6 +17,13 @@ pub enum OutboundPayload {
     },
     /// A free-text reply written by the seller.
     SellerText { text: String },
+    /// The seller moved the customer's shop balance (a deposit or a
+    /// withdrawal); `amount` is positive, `balance` what is left after.
+    Balance {
+        movement: crate::domain::ledger::LedgerKind,
+        amount: i64,
+        balance: i64,
+    },
     /// A message the engine produced in reply.
     Message { message: crate::engine::Message },
 }
@@ -25,9 +32,19 @@ impl OutboundPayload {
     /// Replies go out at once; pushes respect the 24-hour window.
     pub fn purpose(&self) -> &'static str {
         match self {
-            OutboundPayload::Notice { .. } => "push",
+            OutboundPayload::Notice { .. } | OutboundPayload::Balance { .. } => "push",
             OutboundPayload::SellerText { .. } => "seller",
             OutboundPayload::Message { .. } => "reply",
+        }
+    }
+
+    /// The kind of push, which names the shop's utility template for it
+    /// (`shipped`, `balance_moved`, …); `None` for chat messages.
+    pub fn push_kind(&self) -> Option<&'static str> {
+        match self {
+            OutboundPayload::Notice { notice, .. } => Some(crate::engine::notices::kind(notice)),
+            OutboundPayload::Balance { .. } => Some(crate::engine::notices::BALANCE_KIND),
+            _ => None,
         }
     }
 

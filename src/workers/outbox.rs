@@ -403,13 +403,29 @@ fn utility_message(
     locale: &str,
     state: &AppState,
 ) -> serde_json::Value {
-    let OutboundPayload::Notice {
-        order_id,
-        order_code,
-        notice,
-    } = payload
-    else {
-        return serde_json::Value::Null;
+    let (order_id, order_code, notice) = match payload {
+        OutboundPayload::Notice {
+            order_id,
+            order_code,
+            notice,
+        } => (order_id, order_code, notice),
+        OutboundPayload::Balance {
+            amount, balance, ..
+        } => {
+            let words = notices::Words {
+                currency: shop.currency,
+                locale,
+                amounts: shop.settings.currency_display,
+                texts: &state.texts,
+                messages: Some(&shop.settings.messages),
+            };
+            return render::utility_template(
+                template,
+                locale,
+                &notices::balance_template_parameters(*amount, *balance, &words),
+            );
+        }
+        _ => return serde_json::Value::Null,
     };
     let ctx = NoticeContext {
         order_id: *order_id,

@@ -10,6 +10,7 @@ mod slips_support;
 mod admin_api;
 mod books;
 mod browser;
+mod chat_requests;
 mod cli;
 mod customer_names;
 mod fuzz_props;

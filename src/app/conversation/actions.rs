@@ -91,10 +91,22 @@ impl Batch<'_> {
             Vec::new()
         } else {
             let also = referenced_order(&input, &seat.state);
+            let need = engine::orders_needed(&input);
             match seat.orders.take() {
-                Some((read_for, list)) if read_for == also => list,
-                _ => load_orders(&mut self.tx, shop.id, turn.customer, also).await?,
+                Some((read_for, list)) if read_for == also && need <= RECENT_ORDERS => list,
+                _ => load_orders(&mut self.tx, shop.id, turn.customer, also, need).await?,
             }
+        };
+        let movements = if engine::shows_balance(&input) {
+            customers::recent_movements(
+                &mut self.tx,
+                shop.id,
+                turn.customer,
+                engine::BALANCE_MOVES_SHOWN,
+            )
+            .await?
+        } else {
+            Vec::new()
         };
         let customer = seat.customer(&mut self.tx).await?.clone();
         let default_locale = customer
@@ -112,6 +124,7 @@ impl Batch<'_> {
             customer_name: &customer.display_name,
             saved_address: customer.address.as_ref(),
             balance: customer.balance,
+            movements: &movements,
             texts: &self.state.texts,
             public_url: &self.state.config.public_url,
             now: self.now,
@@ -394,8 +407,9 @@ async fn load_orders(
     shop: ShopId,
     customer: CustomerId,
     also: Option<i64>,
+    limit: i64,
 ) -> Result<Vec<OrderSummary>, StoreError> {
-    let mut many = orders_of(tx, shop, &[(customer, also)]).await?;
+    let mut many = orders_of(tx, shop, &[(customer, also)], limit).await?;
     Ok(many.remove(&customer).unwrap_or_default())
 }
 
@@ -405,13 +419,14 @@ pub(super) async fn orders_of(
     tx: &mut Tx,
     shop: ShopId,
     wants: &[(CustomerId, Option<i64>)],
+    limit: i64,
 ) -> Result<HashMap<CustomerId, Vec<OrderSummary>>, StoreError> {
     let customers: Vec<CustomerId> = wants.iter().map(|(c, _)| *c).collect();
     let also: Vec<OrderId> = wants.iter().filter_map(|(_, a)| a.map(OrderId)).collect();
     let mut out: HashMap<CustomerId, Vec<OrderSummary>> =
         customers.iter().map(|c| (*c, Vec::new())).collect();
     for (order, created_at) in
-        orders::recent_of_customers(tx, shop, &customers, &also, RECENT_ORDERS).await?
+        orders::recent_of_customers(tx, shop, &customers, &also, limit).await?
     {
         if let Some(list) = out.get_mut(&order.customer_id) {
             list.push(OrderSummary { order, created_at });
@@ -420,8 +435,9 @@ pub(super) async fn orders_of(
     Ok(out)
 }
 
-/// Orders the engine shows a customer ("view orders" and the like).
-pub(super) const RECENT_ORDERS: i64 = 6;
+/// Orders the engine is shown for most inputs: the first page of "View
+/// orders" and one more, to know whether older ones exist.
+pub(super) const RECENT_ORDERS: i64 = engine::ORDERS_PER_PAGE + 1;
 
 /// Inputs whose whole path through the engine ignores the customer's
 /// orders, so they are not read.

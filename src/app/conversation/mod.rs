@@ -13,7 +13,7 @@ use crate::domain::{CustomerId, OrderId, ShopId, Timestamp};
 use crate::store::conversations::{self, Author};
 use crate::store::inbox::StoredEvent;
 use crate::store::{self, StoreError, Tx, cart, customers, inbox, outbox};
-use actions::{browsing_only, orders_of, referenced_order, to_input};
+use actions::{RECENT_ORDERS, browsing_only, orders_of, referenced_order, to_input};
 use seat::{Pending, Seat};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -291,7 +291,7 @@ async fn read_orders_ahead(
         }
     }
     for (shop, wanted) in wants {
-        let mut found = orders_of(tx, shop, &wanted).await?;
+        let mut found = orders_of(tx, shop, &wanted, RECENT_ORDERS).await?;
         for (customer, also) in wanted {
             if let Some(seat) = seats.get_mut(&customer) {
                 seat.orders = Some((also, found.remove(&customer).unwrap_or_default()));

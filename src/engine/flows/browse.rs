@@ -2,6 +2,7 @@
 //! option and quantity.
 
 use super::*;
+use crate::engine::intent;
 
 /// Cards on a carousel page, leaving room for the "more" card.
 const PAGE_SIZE: usize = 9;
@@ -230,32 +231,37 @@ pub(super) fn pick_qty(s: &mut State, v: i64, buy_now: bool, ctx: &Context, out:
 }
 
 /// Products whose words match the text; `false` when none do.
-pub(super) fn search(s: &mut State, query: &str, ctx: &Context, out: &mut Out) -> bool {
-    let words: Vec<&str> = query
-        .split_whitespace()
-        .filter(|w| w.chars().count() >= 2)
-        .collect();
+/// Free text as a product search, only when it reads like one: a word of
+/// it names a product (its name, category or a variant), or, when the
+/// text is not a question, every word is found in a product's words.
+/// Greetings and questions that merely share a word with a description
+/// go to the shop instead.
+pub(super) fn search(s: &mut State, text: &str, ctx: &Context, out: &mut Out) -> bool {
+    let words = intent::search_words(text);
     if words.is_empty() {
         return false;
     }
+    let question = intent::is_question(text);
     let hits: Vec<&Product> = ctx
         .catalog
         .iter()
         .filter(|p| p.active)
         .filter(|p| {
-            let hay = format!(
-                "{} {} {} {}",
+            let names = intent::fold(&format!(
+                "{} {} {}",
                 p.name,
                 p.category,
-                p.description,
                 p.variants
                     .iter()
                     .map(|v| v.name.as_str())
                     .collect::<Vec<_>>()
                     .join(" ")
-            )
-            .to_lowercase();
-            words.iter().any(|w| hay.contains(w))
+            ));
+            if words.iter().any(|w| names_word(&names, w)) {
+                return true;
+            }
+            let all = format!("{names} {}", intent::fold(&p.description));
+            !question && words.iter().all(|w| names_word(&all, w))
         })
         .take(10)
         .collect();
@@ -263,11 +269,25 @@ pub(super) fn search(s: &mut State, query: &str, ctx: &Context, out: &mut Out) -
         return false;
     }
     s.stage = Stage::Idle;
-    let text = out.t(ctx, "search_results", &[("query", query)]);
+    let text = out.t(ctx, "search_results", &[("query", text.trim())]);
     out.say(text);
     let cards = hits.iter().map(|p| product_card(p, ctx, out)).collect();
     out.actions.push(Action::Say(Message::Carousel { cards }));
     true
+}
+
+/// Whether `word` is one of the words of `hay` (or its start, for plurals
+/// and short forms of three letters or more); Thai, without spaces, by
+/// substring.
+fn names_word(hay: &str, word: &str) -> bool {
+    if word.chars().any(|c| ('\u{0E00}'..='\u{0E7F}').contains(&c)) {
+        return hay.contains(word);
+    }
+    hay.split(' ').any(|h| {
+        h == word
+            || (word.chars().count() >= 3 && h.starts_with(word))
+            || (h.chars().count() >= 3 && word.starts_with(h) && word.len() <= h.len() + 2)
+    })
 }
 
 /// Catalog images may be stored as paths; chat apps need whole URLs.

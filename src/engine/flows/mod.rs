@@ -5,6 +5,7 @@
 //!
 //! This file routes each input to its stage; each stage is a module.
 
+mod balance;
 mod browse;
 mod cart;
 mod checkout;
@@ -105,6 +106,8 @@ fn on_tap(s: &mut State, tap: &Tap, ctx: &Context, out: &mut Out) {
         }),
 
         Tap::Orders => orders::list_orders(s, ctx, out),
+        Tap::OrdersPage(page) => orders::list_page(s, *page, ctx, out),
+        Tap::Balance => balance::show(s, ctx, out),
         Tap::ShowOrder(order) => with_order(s, *order, ctx, out, orders::show_order),
         Tap::Cancel(order) => with_order(s, *order, ctx, out, orders::ask_cancel),
         Tap::ConfirmCancel(order) => with_order(s, *order, ctx, out, orders::cancel),
@@ -209,6 +212,7 @@ impl Out {
             self.choice(ctx, "btn_products", Tap::Products),
             self.choice(ctx, "btn_cart", Tap::Cart),
             self.choice(ctx, "btn_orders", Tap::Orders),
+            self.choice(ctx, "btn_balance", Tap::Balance),
             self.choice(ctx, "btn_talk", Tap::TalkToShop),
         ]
     }

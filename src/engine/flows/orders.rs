@@ -14,14 +14,27 @@ pub(super) fn status_text(order: &Order, ctx: &Context, out: &Out) -> String {
 }
 
 pub(super) fn list_orders(s: &mut State, ctx: &Context, out: &mut Out) {
+    list_page(s, 0, ctx, out)
+}
+
+/// One page of the customer's orders, newest first, with a button for
+/// older ones while there are any.
+pub(super) fn list_page(s: &mut State, page: usize, ctx: &Context, out: &mut Out) {
     s.stage = Stage::Idle;
     if ctx.orders.is_empty() {
         let text = out.t(ctx, "no_orders", &[]);
         return out.say_choices(text, vec![out.choice(ctx, "btn_products", Tap::Products)]);
     }
-    let mut text = out.t(ctx, "orders_header", &[]);
+    let per = ORDERS_PER_PAGE as usize;
+    let page = page.min(MAX_ORDER_PAGES).min((ctx.orders.len() - 1) / per);
+    let key = if page == 0 {
+        "orders_header"
+    } else {
+        "orders_older_header"
+    };
+    let mut text = out.t(ctx, key, &[]);
     let mut choices = Vec::new();
-    for o in ctx.orders.iter().take(10) {
+    for o in ctx.orders.iter().skip(page * per).take(per) {
         text.push_str(&format!(
             "\n{} · {} · {}",
             o.order.code,
@@ -33,7 +46,76 @@ pub(super) fn list_orders(s: &mut State, ctx: &Context, out: &mut Out) {
             &Tap::ShowOrder(o.order.id),
         ));
     }
+    if ctx.orders.len() > (page + 1) * per && page < MAX_ORDER_PAGES {
+        choices.push(out.choice(ctx, "btn_older_orders", Tap::OrdersPage(page + 1)));
+    }
     out.say_choices(text, choices);
+}
+
+/// "My order": the one order when there is one, else the list.
+pub(super) fn my_order(s: &mut State, ctx: &Context, out: &mut Out) {
+    match ctx.orders {
+        [only] => show_order(s, only, ctx, out),
+        _ => list_orders(s, ctx, out),
+    }
+}
+
+/// "Cancel my order" typed: the order when only one may be cancelled,
+/// a choice when several may, and why not when none may.
+pub(super) fn cancel_typed(s: &mut State, ctx: &Context, out: &mut Out) {
+    let may: Vec<&OrderSummary> = ctx
+        .orders
+        .iter()
+        .filter(|o| {
+            lc::customer_may_cancel(
+                o.order.fulfilment,
+                o.order.payment,
+                ctx.settings.cancel_rule,
+            )
+        })
+        .collect();
+    match may.as_slice() {
+        [only] => ask_cancel(s, only, ctx, out),
+        [] => match ctx.orders.first() {
+            Some(newest) => cannot_cancel(s, newest, ctx, out),
+            None => list_orders(s, ctx, out),
+        },
+        several => {
+            s.stage = Stage::Idle;
+            let text = out.t(ctx, "which_order_to_cancel", &[]);
+            let choices = several
+                .iter()
+                .map(|o| Choice::tap(o.order.code.to_string(), &Tap::Cancel(o.order.id)))
+                .collect();
+            out.say_choices(text, choices);
+        }
+    }
+}
+
+/// "Where is my parcel": the newest shipped order with its tracking, or
+/// what the newest order is waiting for.
+pub(super) fn where_is_parcel(s: &mut State, ctx: &Context, out: &mut Out) {
+    if let Some(sent) = ctx.orders.iter().find(|o| o.order.carrier.is_some()) {
+        return show_order(s, sent, ctx, out);
+    }
+    let Some(newest) = ctx.orders.first() else {
+        return list_orders(s, ctx, out);
+    };
+    let text = out.t(
+        ctx,
+        "parcel_not_shipped",
+        &[
+            ("code", newest.order.code.as_str()),
+            ("status", &status_text(&newest.order, ctx, out)),
+        ],
+    );
+    out.say_choices(
+        text,
+        vec![
+            out.choice(ctx, "btn_view_order", Tap::ShowOrder(newest.order.id)),
+            out.choice(ctx, "btn_talk", Tap::TalkToShop),
+        ],
+    );
 }
 
 pub(super) fn receipt(o: &OrderSummary, ctx: &Context, out: &Out) -> Receipt {

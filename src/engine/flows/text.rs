@@ -1,32 +1,11 @@
-//! Typed text: menu and language words from anywhere, answers to the step
-//! the conversation is at, keywords, order codes and product search;
-//! anything else goes to the shop.
+//! Typed text: greetings, menu and language words from anywhere, answers
+//! to the step the conversation is at, typed requests ("where is my
+//! parcel"), order codes and product search; anything else goes to the
+//! shop.
 
 use super::*;
+use crate::engine::intent::{self, Intent};
 
-const MENU_WORDS: &[&str] = &[
-    "menu",
-    "help",
-    "start",
-    "hi",
-    "hello",
-    "เมนู",
-    "ช่วยด้วย",
-    "สวัสดี",
-    "trợ giúp",
-    "xin chào",
-    "bắt đầu",
-];
-const CART_WORDS: &[&str] = &["cart", "basket", "ตะกร้า", "giỏ hàng", "giỏ"];
-const ORDER_WORDS: &[&str] = &[
-    "orders",
-    "my orders",
-    "order status",
-    "คำสั่งซื้อ",
-    "ออเดอร์",
-    "đơn hàng",
-];
-const PRODUCT_WORDS: &[&str] = &["products", "shop", "catalog", "สินค้า", "sản phẩm"];
 const YES_WORDS: &[&str] = &[
     "yes",
     "y",
@@ -49,35 +28,49 @@ pub(super) fn on_text(s: &mut State, raw: &str, ctx: &Context, out: &mut Out) {
     let text = raw.trim();
     let lower = text.to_lowercase();
     let lower = lower.trim_matches(|c: char| c.is_ascii_punctuation() || c.is_whitespace());
-    // Menu words work from every state.
-    if is(MENU_WORDS, lower) {
-        return menu(s, ctx, out);
+    let asked = intent::recognise(text);
+    // Greetings and menu words work from every state, in the language
+    // they were said in (English ones are said in every language, so
+    // they keep the customer's).
+    if let Some((said @ (Intent::Greeting | Intent::Menu), locale)) = asked {
+        if locale != "en" {
+            s.locale = Some(locale.to_string());
+            out.locale = locale.to_string();
+        }
+        return match said {
+            Intent::Greeting => welcome(s, ctx, out),
+            _ => menu(s, ctx, out),
+        };
     }
     if let Some(l) = match lower {
         "english" => Some("en"),
         "ไทย" | "ภาษาไทย" | "thai" => Some("th"),
-        "tiếng việt" | "vietnamese" => Some("vi"),
+        "tiếng việt" | "tieng viet" | "vietnamese" => Some("vi"),
         _ => None,
     } {
         s.locale = Some(l.to_string());
         out.locale = l.to_string();
         return menu(s, ctx, out);
     }
-    if !answer_step(s, text, lower, ctx, out) {
-        understand(s, text, lower, ctx, out);
+    if !answer_step(s, text, lower, asked.is_some(), ctx, out) {
+        understand(s, text, asked.map(|a| a.0), ctx, out);
     }
 }
 
 /// Text as the answer the current step waits for; `false` when it is not
 /// one, and the text means what it would mean anywhere.
-fn answer_step(s: &mut State, text: &str, lower: &str, ctx: &Context, out: &mut Out) -> bool {
+fn answer_step(
+    s: &mut State,
+    text: &str,
+    lower: &str,
+    is_request: bool,
+    ctx: &Context,
+    out: &mut Out,
+) -> bool {
     match s.stage.clone() {
         Stage::PickQty { variant, buy_now } => match num(text) {
             Some(q) => cart::add_to_cart(s, variant, q, buy_now, ctx, out),
-            None if !is(CART_WORDS, lower)
-                && !is(ORDER_WORDS, lower)
-                && !is(PRODUCT_WORDS, lower) =>
-            {
+            None if !is_request => {
                 let t = out.t(ctx, "bad_qty", &[("max", &MAX_QTY.to_string())]);
                 out.say(t);
             }
@@ -133,32 +126,43 @@ fn answer_step(s: &mut State, text: &str, lower: &str, ctx: &Context, out: &mut 
     true
 }
 
-/// Text outside any step: keywords, an order code, a search; what is left
-/// goes to the shop.
-fn understand(s: &mut State, text: &str, lower: &str, ctx: &Context, out: &mut Out) {
-    if is(CART_WORDS, lower) {
-        return cart::show_cart(s, ctx, out);
-    }
-    if is(ORDER_WORDS, lower) {
-        return orders::list_orders(s, ctx, out);
-    }
-    if is(PRODUCT_WORDS, lower) {
-        return browse::browse(s, ctx, out);
+/// Text outside any step: a typed request, an order code, a search; what
+/// is left goes to the shop.
+fn understand(s: &mut State, text: &str, asked: Option<Intent>, ctx: &Context, out: &mut Out) {
+    match asked {
+        Some(Intent::Cart) => return cart::show_cart(s, ctx, out),
+        Some(Intent::Orders) => return orders::list_orders(s, ctx, out),
+        Some(Intent::MyOrder) => return orders::my_order(s, ctx, out),
+        Some(Intent::CancelOrder) => return orders::cancel_typed(s, ctx, out),
+        Some(Intent::WhereIsParcel) => {
+            // Not sent yet because it waits for the customer: say so too.
+            orders::where_is_parcel(s, ctx, out);
+            if let Some(prompt) = remind_stage(s, ctx, out) {
+                out.say(prompt);
+            }
+            return;
+        }
+        Some(Intent::Balance) => return balance::show(s, ctx, out),
+        Some(Intent::TalkToPerson) => return talk_to_shop(s, ctx, out),
+        Some(Intent::Products) => return browse::browse(s, ctx, out),
+        Some(Intent::Greeting | Intent::Menu) | None => {}
     }
     // An order code typed from memory or pasted.
     if let Ok(code) = text.parse::<crate::domain::OrderCode>() {
-        return match ctx.orders.iter().find(|o| o.order.code == code) {
-            Some(o) => orders::show_order(s, o, ctx, out),
-            None => {
+        match ctx.orders.iter().find(|o| o.order.code == code) {
+            Some(o) => return orders::show_order(s, o, ctx, out),
+            // An eight-letter word ("shipping") is not a code mistyped.
+            None if looks_like_a_code(text) => {
                 let t = out.t(ctx, "order_not_found", &[("code", code.as_str())]);
-                out.say(t);
+                return out.say(t);
             }
-        };
+            None => {}
+        }
     }
     if let Some(stage_prompt) = remind_stage(s, ctx, out) {
         return out.say(stage_prompt);
     }
-    if browse::search(s, lower, ctx, out) {
+    if browse::search(s, text, ctx, out) {
         return;
     }
     out.actions.push(Action::ForwardToShop {
@@ -170,6 +174,12 @@ fn understand(s: &mut State, text: &str, lower: &str, ctx: &Context, out: &mut O
         let choices = out.menu_choices(ctx);
         out.say_choices(t, choices);
     }
+}
+
+/// A typed code with its prefix or a digit in it, as codes mostly have.
+fn looks_like_a_code(text: &str) -> bool {
+    let t = text.trim().trim_start_matches('#').to_ascii_uppercase();
+    t.starts_with("CB") || t.chars().any(|c| c.is_ascii_digit())
 }
 
 /// While a step waits for something specific, say what it waits for.

@@ -228,7 +228,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             "/customers/{id}/deposit",
             &[P::MoveBalances],
             "customers",
-            "Deposit into the customer's balance: {amount, note?}",
+            "Deposit into the customer's balance: {amount, note?}; the customer is told in chat, with the new balance, in the same transaction (utility template kind balance_moved outside the 24-hour window)",
             post(customers::deposit),
         ),
         ep(
@@ -236,7 +236,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             "/customers/{id}/withdraw",
             &[P::MoveBalances],
             "customers",
-            "Withdraw from the customer's balance: {amount, note?}",
+            "Withdraw from the customer's balance: {amount, note?}; 409 when the balance is short; the customer is told in chat, with what is left, in the same transaction",
             post(customers::withdraw),
         ),
         ep(

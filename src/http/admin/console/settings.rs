@@ -55,6 +55,7 @@ pub(super) fn notice_label(kind: &str) -> &str {
         "refund_paid_back" => "Refund paid back",
         "line_change_proposed" => "Item change to accept",
         "order_updated_notice" => "Order updated",
+        "balance_moved" => "Deposit to or withdrawal from the shop balance",
         other => other,
     }
 }
