@@ -7,6 +7,7 @@
 pub mod books;
 pub mod channels;
 pub mod chat_streams;
+pub mod claims;
 pub mod conversation;
 pub mod customers;
 pub mod demo;

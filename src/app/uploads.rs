@@ -39,7 +39,7 @@ pub async fn sweep(state: &AppState) -> Result<usize, store::StoreError> {
             continue;
         }
         let reference = format!("upload:{name}");
-        if store::complaints::references_picture(&state.db, &reference).await?
+        if store::claims::references_picture(&state.db, &reference).await?
             || store::inbox::pending_mentions(&state.db, &reference).await?
         {
             continue;

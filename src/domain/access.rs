@@ -222,6 +222,7 @@ pub fn needed_for(command: &Command, order: &Order) -> Vec<Permission> {
         | Command::PayFromBalance { .. }
         | Command::ResolvePayment { .. } => vec![P::ConfirmPayments],
         Command::Cancel { .. } if order.paid > 0 => vec![P::CancelWithRefund],
+        Command::RefundClaim { .. } => vec![P::CancelWithRefund],
         Command::Cancel { .. }
         | Command::Confirm
         | Command::Ship { .. }

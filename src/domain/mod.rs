@@ -7,6 +7,7 @@ pub mod address;
 pub mod books;
 pub mod calendar;
 pub mod catalog;
+pub mod claim;
 pub mod customer_name;
 pub mod ids;
 pub mod ledger;

@@ -284,9 +284,13 @@ pub enum Action {
     SendPaymentQr {
         order: OrderId,
     },
-    Complaint {
+    /// Add words or a photo to the claim this filing makes (`filing`
+    /// names it: the first item opens it, the rest join it).
+    Claim {
         order: OrderId,
-        text: String,
+        reason: crate::domain::claim::ClaimReason,
+        filing: String,
+        text: Option<String>,
         image_url: Option<String>,
     },
     /// Store the customer's words in the seller's inbox as new.
@@ -360,8 +364,20 @@ pub enum Stage {
         order: i64,
         line: i64,
     },
-    Complaint {
+    /// Asked what went wrong with the order (stored as `complaint` by
+    /// versions before claims).
+    #[serde(alias = "complaint")]
+    ClaimReason {
         order: i64,
+    },
+    /// Filing a claim: words and photos belong to it (never to a payment)
+    /// until "Done" or another menu choice.
+    Claim {
+        order: i64,
+        reason: crate::domain::claim::ClaimReason,
+        /// When the filing began: with the order, it names the claim.
+        started: i64,
+        items: u32,
     },
     TalkToShop,
 }

@@ -1,6 +1,7 @@
 //! Order events the customer cares about, put into words in their language.
 
 use super::{Choice, Message, Tap, Texts};
+use crate::domain::claim::{ClaimOutcome, ClaimReason, ClaimStatus};
 use crate::domain::order::Notice;
 use crate::domain::{Currency, Money, OrderId};
 
@@ -37,6 +38,7 @@ pub const KINDS: &[&str] = &[
     "refund_paid_back",
     "line_change_proposed",
     "order_updated_notice",
+    "claim_update",
     BALANCE_KIND,
 ];
 
@@ -109,6 +111,7 @@ pub fn kind(notice: &Notice) -> &'static str {
         Notice::RefundPaidBack { .. } => "refund_paid_back",
         Notice::LineChangeProposed { .. } => "line_change_proposed",
         Notice::OrderUpdated => "order_updated_notice",
+        Notice::ClaimUpdate { .. } => "claim_update",
     }
 }
 
@@ -133,6 +136,36 @@ pub fn template_parameters(notice: &Notice, c: &NoticeContext) -> Vec<String> {
         _ => {}
     }
     p
+}
+
+/// A claim's news in the customer's words.
+fn claim_words(
+    reason: ClaimReason,
+    status: ClaimStatus,
+    outcome: Option<ClaimOutcome>,
+    refund: Option<i64>,
+    note: Option<&str>,
+    t: &dyn Fn(&str, &[(&str, &str)]) -> String,
+    money: &dyn Fn(i64) -> String,
+) -> String {
+    let reason = t(&format!("claim_reason_{}", reason.as_str()), &[]);
+    let mut s = match (status, outcome) {
+        (ClaimStatus::Open, _) => t("notice_claim_received", &[("reason", &reason)]),
+        (ClaimStatus::InProgress, _) => t("notice_claim_in_progress", &[]),
+        (ClaimStatus::Resolved, Some(ClaimOutcome::Refund)) => t(
+            "notice_claim_refund",
+            &[("amount", &money(refund.unwrap_or(0)))],
+        ),
+        (ClaimStatus::Resolved, Some(ClaimOutcome::Reship)) => t("notice_claim_reship", &[]),
+        (ClaimStatus::Resolved, _) => {
+            return t("notice_claim_rejected", &[("reason", note.unwrap_or(""))]);
+        }
+    };
+    if let Some(n) = note {
+        s.push('\n');
+        s.push_str(&t("claim_note_line", &[("note", n)]));
+    }
+    s
 }
 
 pub fn render(notice: &Notice, c: &NoticeContext) -> Message {
@@ -230,6 +263,22 @@ pub fn render(notice: &Notice, c: &NoticeContext) -> Message {
                 quick_replies: vec![ok, no],
             };
         }
+        Notice::ClaimUpdate {
+            reason,
+            status,
+            outcome,
+            refund,
+            note,
+            ..
+        } => claim_words(
+            *reason,
+            *status,
+            *outcome,
+            *refund,
+            note.as_deref(),
+            &t,
+            &money,
+        ),
         other => t(&format!("notice_{}", kind(other)), &[]),
     };
     Message::Text {
@@ -282,6 +331,14 @@ mod tests {
                 qty: 1,
             },
             Notice::OrderUpdated,
+            Notice::ClaimUpdate {
+                claim_id: 1,
+                reason: ClaimReason::Other,
+                status: ClaimStatus::Open,
+                outcome: None,
+                refund: None,
+                note: None,
+            },
         ];
         let mut kinds: Vec<&str> = all.iter().map(kind).collect();
         kinds.push(BALANCE_KIND);

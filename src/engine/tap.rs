@@ -6,6 +6,7 @@
 //! `Display` impl below are the only code that knows them.
 
 use super::texts;
+use crate::domain::claim::ClaimReason;
 use crate::domain::order::PaymentMethod;
 use crate::domain::{OrderId, ProductId, VariantId};
 use std::fmt;
@@ -85,8 +86,12 @@ pub enum Tap {
         line: i64,
         accept: bool,
     },
-    /// `COMPLAIN:<order>`
+    /// `COMPLAIN:<order>`: report a problem (a claim); asks what went wrong.
     Complain(OrderId),
+    /// `CLAIM:<order>:<reason>`
+    ClaimReason { order: OrderId, reason: ClaimReason },
+    /// `CLAIM_DONE:<order>`: everything for the claim has been sent.
+    ClaimDone(OrderId),
     /// `MENU_TALK` (persistent menu), also `TALK`.
     TalkToShop,
     /// `BALANCE`, also `MENU_BALANCE`: the shop balance and its movements.
@@ -177,6 +182,11 @@ impl Tap {
                 accept: head == "LINE_OK",
             },
             "COMPLAIN" => Tap::Complain(order(1)?),
+            "CLAIM" => Tap::ClaimReason {
+                order: order(1)?,
+                reason: ClaimReason::parse(parts.get(2)?)?,
+            },
+            "CLAIM_DONE" => Tap::ClaimDone(order(1)?),
             "MENU_TALK" | "TALK" => Tap::TalkToShop,
             "LANG" => Tap::Language(texts::normalize_locale(parts.get(1)?)?),
             _ => return None,
@@ -226,6 +236,8 @@ impl Tap {
             | Tap::OrderMoreQty { .. }
             | Tap::AnswerLineChange { .. }
             | Tap::Complain(_)
+            | Tap::ClaimReason { .. }
+            | Tap::ClaimDone(_)
             | Tap::Language(_) => false,
         }
     }
@@ -243,7 +255,9 @@ impl Tap {
             | Tap::OrderMoreLine { order, .. }
             | Tap::OrderMoreQty { order, .. }
             | Tap::AnswerLineChange { order, .. }
-            | Tap::Complain(order) => Some(*order),
+            | Tap::Complain(order)
+            | Tap::ClaimReason { order, .. }
+            | Tap::ClaimDone(order) => Some(*order),
             Tap::KeepOrder(order) => *order,
             _ => None,
         }
@@ -321,6 +335,8 @@ impl fmt::Display for Tap {
                 write!(f, "{head}:{order}:{line}")
             }
             Tap::Complain(o) => write!(f, "COMPLAIN:{o}"),
+            Tap::ClaimReason { order, reason } => write!(f, "CLAIM:{order}:{reason}"),
+            Tap::ClaimDone(o) => write!(f, "CLAIM_DONE:{o}"),
             Tap::TalkToShop => f.write_str("MENU_TALK"),
             Tap::Language(l) => write!(f, "LANG:{l}"),
         }
@@ -411,6 +427,13 @@ mod tests {
                 accept
             }),
             id().prop_map(|o| Tap::Complain(OrderId(o))),
+            (id(), prop::sample::select(ClaimReason::ALL.to_vec())).prop_map(|(o, reason)| {
+                Tap::ClaimReason {
+                    order: OrderId(o),
+                    reason,
+                }
+            }),
+            id().prop_map(|o| Tap::ClaimDone(OrderId(o))),
             Just(Tap::TalkToShop),
             prop::sample::select(texts::LOCALES.to_vec()).prop_map(Tap::Language),
         ]
@@ -556,6 +579,14 @@ mod tests {
                 },
             ),
             ("COMPLAIN:7", Tap::Complain(o(7))),
+            (
+                "CLAIM:7:damaged",
+                Tap::ClaimReason {
+                    order: o(7),
+                    reason: ClaimReason::Damaged,
+                },
+            ),
+            ("CLAIM_DONE:7", Tap::ClaimDone(o(7))),
             ("MENU_TALK", Tap::TalkToShop),
             ("LANG:vi", Tap::Language("vi")),
         ];
@@ -616,6 +647,8 @@ mod tests {
             "MORE_LINE:7",
             "LANG",
             "LANG:xx",
+            "CLAIM:7",
+            "CLAIM:7:broken",
         ] {
             assert_eq!(Tap::parse(wire), None, "{wire:?}");
         }

@@ -948,9 +948,14 @@ fn complaints_talk_to_shop_and_unknown_text_reach_the_seller_once() {
     table.extend(vec![
         (
             tap(Tap::Complain(OrderId(1))),
-            vec![Says("What went wrong")],
+            vec![Says("What went wrong"), Offers("CLAIM:1:damaged")],
         ),
-        (text("The bag has a hole"), vec![Says("report is recorded")]),
+        (
+            payload("CLAIM:1:damaged"),
+            vec![Says("send photos"), Offers("CLAIM_DONE:1")],
+        ),
+        (text("The bag has a hole"), vec![Says("Got it")]),
+        (tap(Tap::ClaimDone(OrderId(1))), vec![Says("is filed")]),
         (tap(Tap::TalkToShop), vec![Says("Type your message")]),
         (
             text("Do you have it in red?"),
@@ -965,11 +970,9 @@ fn complaints_talk_to_shop_and_unknown_text_reach_the_seller_once() {
         (text("asdfgh jkl"), vec![Silent]),
     ]);
     run(&mut sim, table);
-    assert!(
-        sim.effects
-            .iter()
-            .any(|a| matches!(a, Action::Complaint { text, .. } if text == "The bag has a hole"))
-    );
+    assert!(sim.effects.iter().any(
+        |a| matches!(a, Action::Claim { text: Some(text), .. } if text == "The bag has a hole")
+    ));
     assert_eq!(
         sim.forwarded,
         vec![
@@ -1441,5 +1444,87 @@ fn my_balance_shows_its_movements_and_orders_page_back_in_time() {
             // A page past the end shows the last one.
             (tap(Tap::OrdersPage(9)), vec![Offers("ORDER:1")]),
         ],
+    );
+}
+
+#[test]
+fn a_claim_takes_words_and_several_photos_and_a_photo_never_becomes_a_slip() {
+    let mut sim = Sim::new();
+    place_a_tote(&mut sim);
+    assert_eq!(sim.orders[0].order.payment, PaymentStatus::Unpaid);
+    run(
+        &mut sim,
+        vec![
+            (
+                tap(Tap::Complain(OrderId(1))),
+                vec![
+                    Offers("CLAIM:1:damaged"),
+                    Offers("CLAIM:1:missing_item"),
+                    Offers("CLAIM:1:wrong_item"),
+                    Offers("CLAIM:1:late"),
+                    Offers("CLAIM:1:other"),
+                ],
+            ),
+            (payload("CLAIM:1:wrong_item"), vec![Offers("CLAIM_DONE:1")]),
+            // Photos while filing belong to the claim, though the order is
+            // unpaid and a photo would otherwise be read as its slip.
+            (
+                Input::Image {
+                    url: "https://cdn.test/a.jpg".into(),
+                },
+                vec![Says("Got it"), Offers("CLAIM_DONE:1")],
+            ),
+            (
+                Input::Image {
+                    url: "https://cdn.test/b.jpg".into(),
+                },
+                vec![Silent],
+            ),
+            (text("I ordered the tote, got a mug"), vec![Silent]),
+            (tap(Tap::ClaimDone(OrderId(1))), vec![Says("is filed")]),
+            // After "Done", a photo is a slip again.
+            (
+                Input::Image {
+                    url: "https://cdn.test/slip.jpg".into(),
+                },
+                vec![Says("checking")],
+            ),
+            (tap(Tap::Complain(OrderId(1))), vec![]),
+            (payload("CLAIM:1:late"), vec![]),
+            (
+                tap(Tap::ClaimDone(OrderId(1))),
+                vec![Says("Nothing was sent")],
+            ),
+            (payload("CLAIM:99:late"), vec![Says("out of date")]),
+        ],
+    );
+    let filed: Vec<(String, Option<String>, Option<String>)> = sim
+        .effects
+        .iter()
+        .filter_map(|a| match a {
+            Action::Claim {
+                filing,
+                text,
+                image_url,
+                reason,
+                ..
+            } => {
+                assert_eq!(*reason, crate::domain::claim::ClaimReason::WrongItem);
+                Some((filing.clone(), text.clone(), image_url.clone()))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(filed.len(), 3, "two photos and the words");
+    assert!(
+        filed.iter().all(|f| f.0 == filed[0].0),
+        "one filing: {filed:?}"
+    );
+    assert!(
+        sim.effects.iter().any(
+            |a| matches!(a, Action::AcceptSlip { url, .. } if url == "https://cdn.test/slip.jpg")
+        ) && !sim.effects.iter().any(
+            |a| matches!(a, Action::AcceptSlip { url, .. } if url.contains("/a.jpg") || url.contains("/b.jpg"))
+        )
     );
 }

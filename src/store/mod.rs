@@ -15,7 +15,7 @@ pub mod audit;
 pub mod books;
 pub mod cart;
 pub mod catalog;
-pub mod complaints;
+pub mod claims;
 pub mod conversations;
 pub mod customers;
 pub mod idempotency;

@@ -12,7 +12,7 @@ use crate::engine::{
     self, Action, CartOp, Context, Input, Message, OrderSummary, PlaceProblem, State,
 };
 use crate::store::orders::{self, NewOrder, PlaceError};
-use crate::store::{Db, StoreError, Tx, cart, complaints, customers, payments};
+use crate::store::{Db, StoreError, Tx, cart, claims, customers, payments};
 use std::collections::HashMap;
 
 /// One customer event on its way through the engine: who, which event,
@@ -191,21 +191,30 @@ impl Batch<'_> {
             }
             Action::AcceptSlip { order, url } => self.accept_slip(turn, order, &url).await?,
             Action::SendPaymentQr { order } => self.send_payment_qr(turn, order).await?,
-            Action::Complaint {
+            Action::Claim {
                 order,
+                reason,
+                filing,
                 text,
                 image_url,
             } => {
-                complaints::open(
-                    &mut self.tx,
+                if !seen.orders.iter().any(|o| o.order.id == order) {
+                    return Ok(None);
+                }
+                let f = claims::FileClaim {
                     shop,
                     order,
                     customer,
-                    &text,
-                    image_url.as_deref(),
-                    now,
-                )
-                .await?;
+                    filing: &filing,
+                    reason,
+                    text: text.as_deref(),
+                    image: image_url.as_deref(),
+                };
+                let (claim, _) = claims::file(&mut self.tx, &f, now).await?;
+                tracing::info!(claim, order = order.get(), "claim filed from chat");
+                if image_url.is_some() {
+                    self.after.push(AfterCommit::WakeSlips);
+                }
                 turn.forwarded = true;
             }
             Action::ForwardToShop { .. } => turn.forwarded = true,
@@ -462,7 +471,8 @@ pub(super) fn referenced_order(input: &Input, state: &State) -> Option<i64> {
         | engine::Stage::ChoosePayment { order }
         | engine::Stage::ConfirmCancel { order }
         | engine::Stage::OrderMoreQty { order, .. }
-        | engine::Stage::Complaint { order } => Some(order),
+        | engine::Stage::ClaimReason { order }
+        | engine::Stage::Claim { order, .. } => Some(order),
         _ => None,
     }
 }

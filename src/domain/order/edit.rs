@@ -6,6 +6,7 @@ use super::draft::{Draft, not_editable, positive};
 use super::{Fee, LineStatus, Notice, OrderError, StockMove};
 use crate::domain::address::Address;
 use crate::domain::lifecycle as lc;
+use crate::domain::lifecycle::PaymentStatus;
 use crate::domain::money::in_range;
 
 /// `increases` are `(line id, quantity to add)`; each reserves its stock.
@@ -168,6 +169,30 @@ pub(super) fn edit_fees(
         d.order.discount = x;
     }
     d.notices.push(Notice::OrderUpdated);
+    Ok(())
+}
+
+/// A claim's refund, in any state but cancelled or returned: the
+/// discount grows by `amount` (at most what was paid), and settling gives
+/// the money above the new total back to the balance, whatever the shop's
+/// setting for excess money (the claim's outcome is a refund to balance).
+pub(super) fn refund_claim(d: &mut Draft, amount: i64) -> Result<(), OrderError> {
+    if !lc::holds_stock(d.order.fulfilment)
+        || matches!(
+            d.order.payment,
+            PaymentStatus::Refunded | PaymentStatus::Void
+        )
+    {
+        return Err(not_editable(&d.order));
+    }
+    if amount <= 0 || amount > d.order.paid {
+        return Err(OrderError::BadInput(format!(
+            "amount: a claim refund is above 0 and at most what was paid ({})",
+            d.order.paid
+        )));
+    }
+    d.order.discount += amount;
+    d.rules.excess = super::ExcessPolicy::Balance;
     Ok(())
 }
 

@@ -299,6 +299,12 @@ pub enum Command {
         shipping_fee: Option<i64>,
         discount: Option<i64>,
     },
+    /// A claim resolved with a refund: the total goes down by `amount` and
+    /// what was paid above it goes to the customer's balance.
+    RefundClaim {
+        claim_id: i64,
+        amount: i64,
+    },
     /// The seller dealt with a COD difference or paid a refund due back.
     /// `row` is the payment as the caller read it in the transaction
     /// (`None`: no such payment on this order).
@@ -403,6 +409,15 @@ pub enum Notice {
         qty: i64,
     },
     OrderUpdated,
+    /// A claim on the order was filed, taken up or resolved.
+    ClaimUpdate {
+        claim_id: i64,
+        reason: crate::domain::claim::ClaimReason,
+        status: crate::domain::claim::ClaimStatus,
+        outcome: Option<crate::domain::claim::ClaimOutcome>,
+        refund: Option<i64>,
+        note: Option<String>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -507,6 +522,7 @@ pub fn decide_with(
             note,
             row,
         } => payment::resolve(&mut d, payment_id, note, row, actor),
+        Command::RefundClaim { amount, .. } => edit::refund_claim(&mut d, amount),
     }?;
     settle::settle(&mut d)?;
     Ok(d.into_plan())

@@ -20,15 +20,8 @@ fn payable_order<'a>(ctx: &'a Context) -> Option<&'a OrderSummary> {
 }
 
 pub(super) fn on_image(s: &mut State, url: &str, ctx: &Context, out: &mut Out) {
-    if let Stage::Complaint { order } = s.stage {
-        s.stage = Stage::Idle;
-        out.actions.push(Action::Complaint {
-            order: OrderId(order),
-            text: String::new(),
-            image_url: Some(url.to_string()),
-        });
-        let t = out.t(ctx, "complaint_recorded", &[]);
-        return out.say(t);
+    if matches!(s.stage, Stage::ClaimReason { .. } | Stage::Claim { .. }) {
+        return claims::add(s, None, Some(url), ctx, out);
     }
     let target = match s.stage {
         Stage::AwaitingSlip { order } | Stage::ChoosePayment { order } => {

@@ -9,6 +9,7 @@ mod balance;
 mod browse;
 mod cart;
 mod checkout;
+mod claims;
 mod media;
 mod orders;
 mod text;
@@ -128,7 +129,11 @@ fn on_tap(s: &mut State, tap: &Tap, ctx: &Context, out: &mut Out) {
         } => with_order(s, *order, ctx, out, |s, o, ctx, out| {
             orders::answer_line_change(s, o, *line, *accept, ctx, out)
         }),
-        Tap::Complain(order) => with_order(s, *order, ctx, out, orders::ask_complaint),
+        Tap::Complain(order) => with_order(s, *order, ctx, out, claims::ask_reason),
+        Tap::ClaimReason { order, reason } => with_order(s, *order, ctx, out, |s, o, ctx, out| {
+            claims::start(s, o, *reason, ctx, out)
+        }),
+        Tap::ClaimDone(order) => with_order(s, *order, ctx, out, claims::done),
     }
 }
 

@@ -465,14 +465,6 @@ pub(super) fn answer_line_change(
     });
 }
 
-pub(super) fn ask_complaint(s: &mut State, o: &OrderSummary, ctx: &Context, out: &mut Out) {
-    s.stage = Stage::Complaint {
-        order: o.order.id.get(),
-    };
-    let text = out.t(ctx, "complaint_ask", &[("code", o.order.code.as_str())]);
-    out.say(text);
-}
-
 /// The shell carried out an order command the customer asked for.
 pub(super) fn on_command_done(
     s: &mut State,

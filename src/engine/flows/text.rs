@@ -101,15 +101,8 @@ fn answer_step(
                 }
             }
         }
-        Stage::Complaint { order } => {
-            s.stage = Stage::Idle;
-            out.actions.push(Action::Complaint {
-                order: OrderId(order),
-                text: text.to_string(),
-                image_url: None,
-            });
-            let t = out.t(ctx, "complaint_recorded", &[]);
-            out.say(t);
+        Stage::ClaimReason { .. } | Stage::Claim { .. } => {
+            claims::add(s, Some(text), None, ctx, out)
         }
         Stage::TalkToShop => {
             out.actions.push(Action::ForwardToShop {
