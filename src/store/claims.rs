@@ -300,19 +300,6 @@ pub async fn photos(db: &Db, claim: i64) -> Result<Vec<Photo>> {
         .collect()
 }
 
-/// Whether one of the shop's claims holds the stored picture `sha256`:
-/// the only pictures its claim pages may show.
-pub async fn shop_has_photo(db: &Db, shop: ShopId, sha256: &str) -> Result<bool> {
-    let row = sqlx::query(
-        "select 1 as one from claim_photos where shop_id = $1 and sha256 = $2 and status = 'stored' limit 1",
-    )
-    .bind(shop.get())
-    .bind(sha256)
-    .fetch_optional(&db.pool)
-    .await?;
-    Ok(row.is_some())
-}
-
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct HistoryRow {
     pub from: Option<String>,

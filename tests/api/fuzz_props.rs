@@ -868,7 +868,7 @@ proptest! {
                 match a {
                     Action::Say(m) => prop_assert!(quick_replies_ok(m), "over 13 quick replies after {input:?}: {m:?}"),
                     Action::Order { order, command } => prop_assert!(own(*order), "{command:?} for foreign order {order} after {input:?}"),
-                    Action::AcceptSlip { order, .. } | Action::SendPaymentQr { order } | Action::Complaint { order, .. } => {
+                    Action::AcceptSlip { order, .. } | Action::SendPaymentQr { order } | Action::Claim { order, .. } => {
                         prop_assert!(own(*order), "{a:?} names a foreign order after {input:?}")
                     }
                     Action::PlaceOrder { shipping_fee, .. } => {

@@ -814,17 +814,30 @@ mod webchat_abuse {
         let v = crate::common::product(&app.db, &app.shop, "Tee", 10_000, None).await;
         let c = crate::security::customer(&app.db, &app.shop, "webchat", "u1", "Alice").await;
         let o = crate::security::place(&app.db, &app.shop, c, v).await;
-        sqlx::query(
-            "insert into complaints (shop_id, order_id, customer_id, body, image_path, status, created_at) values ($1, $2, $3, 'it arrived broken', $4, 'open', $5)",
+        let mut tx = app.db.begin().await.expect("tx");
+        let reference = format!("upload:{}", "c".repeat(32));
+        chatbill::store::claims::file(
+            &mut tx,
+            &chatbill::store::claims::FileClaim {
+                shop: app.shop.id,
+                order: o.id,
+                customer: c,
+                filing: "chat:1:1",
+                reason: chatbill::domain::claim::ClaimReason::Damaged,
+                text: Some("it arrived broken"),
+                image: Some(&reference),
+            },
+            crate::common::now(),
         )
-        .bind(app.shop.id.get())
-        .bind(o.id.get())
-        .bind(c.get())
-        .bind(format!("upload:{}", "c".repeat(32)))
-        .bind(crate::common::now().millis())
-        .execute(app.db.pool())
         .await
-        .expect("complaint");
+        .expect("claim");
+        tx.commit().await.expect("commit");
+        // Leased to a worker that is still downloading it.
+        sqlx::query("update claim_photos set lease_until = $1")
+            .bind(crate::common::now().millis() + 3_600_000)
+            .execute(app.db.pool())
+            .await
+            .expect("lease");
         let removed = chatbill::app::uploads::sweep(app.state())
             .await
             .expect("sweep");
@@ -834,7 +847,7 @@ mod webchat_abuse {
             fresh.exists(),
             "a recent one may still be waiting in the inbox"
         );
-        assert!(claimed.exists(), "a complaint's photo is kept");
+        assert!(claimed.exists(), "a claim's photo is kept");
         app.stop().await;
         let _ = std::fs::remove_dir_all(media);
     }

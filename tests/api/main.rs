@@ -11,6 +11,7 @@ mod admin_api;
 mod books;
 mod browser;
 mod chat_requests;
+mod claims;
 mod cli;
 mod customer_names;
 mod fuzz_props;

@@ -46,7 +46,7 @@ impl Batch<'_> {
         &mut self,
         view: &ShopView,
         customer: CustomerId,
-        first: Input,
+        inputs: Vec<Input>,
         event_id: i64,
     ) -> Result<bool, ProcessError> {
         let mut turn = Turn {
@@ -56,19 +56,31 @@ impl Batch<'_> {
             said: 0,
             forwarded: false,
         };
-        let mut queue = vec![first];
-        let mut steps = 0;
-        while let Some(input) = queue.pop() {
-            steps += 1;
-            if steps > MAX_STEPS {
+        // Several photos in one message are each their own input, in order,
+        // while a claim collects them; otherwise the first speaks for the
+        // message, as a slip always did.
+        for (i, first) in inputs.into_iter().enumerate() {
+            let filing = self
+                .seats
+                .get(&customer)
+                .is_some_and(|s| matches!(s.state.stage, engine::Stage::Claim { .. }));
+            if i > 0 && !filing {
                 break;
             }
-            let Some((seen, actions)) = self.step(&turn, input).await? else {
-                break;
-            };
-            for action in actions {
-                if let Some(next) = self.carry_out(&mut turn, &seen, action).await? {
-                    queue.push(next);
+            let mut queue = vec![first];
+            let mut steps = 0;
+            while let Some(input) = queue.pop() {
+                steps += 1;
+                if steps > MAX_STEPS {
+                    break;
+                }
+                let Some((seen, actions)) = self.step(&turn, input).await? else {
+                    break;
+                };
+                for action in actions {
+                    if let Some(next) = self.carry_out(&mut turn, &seen, action).await? {
+                        queue.push(next);
+                    }
                 }
             }
         }
@@ -379,6 +391,31 @@ impl Batch<'_> {
         Ok(())
     }
 }
+
+/// What one message says to the engine: one input, or one per photo
+/// when it carries several (at most [`MAX_PHOTOS_PER_MESSAGE`]).
+pub(super) fn to_inputs(kind: &InboundKind) -> Vec<Input> {
+    match kind {
+        InboundKind::Attachments { attachments, .. } => {
+            let photos: Vec<Input> = attachments
+                .iter()
+                .filter(|a| a.kind == AttachmentKind::Image)
+                .filter_map(|a| a.url.clone())
+                .take(MAX_PHOTOS_PER_MESSAGE)
+                .map(|url| Input::Image { url })
+                .collect();
+            if photos.is_empty() {
+                vec![to_input(kind)]
+            } else {
+                photos
+            }
+        }
+        _ => vec![to_input(kind)],
+    }
+}
+
+/// Messenger sends an album as one message; ten photos are plenty.
+const MAX_PHOTOS_PER_MESSAGE: usize = 10;
 
 pub(super) fn to_input(kind: &InboundKind) -> Input {
     match kind {

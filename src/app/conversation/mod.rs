@@ -13,7 +13,7 @@ use crate::domain::{CustomerId, OrderId, ShopId, Timestamp};
 use crate::store::conversations::{self, Author};
 use crate::store::inbox::StoredEvent;
 use crate::store::{self, StoreError, Tx, cart, customers, inbox, outbox};
-use actions::{RECENT_ORDERS, browsing_only, orders_of, referenced_order, to_input};
+use actions::{RECENT_ORDERS, browsing_only, orders_of, referenced_order, to_input, to_inputs};
 use seat::{Pending, Seat};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -439,8 +439,10 @@ impl Batch<'_> {
                         now,
                     );
                 } else {
-                    let input = to_input(kind);
-                    let forwarded = self.run_engine(view, customer_id, input, stored.id).await?;
+                    let inputs = to_inputs(kind);
+                    let forwarded = self
+                        .run_engine(view, customer_id, inputs, stored.id)
+                        .await?;
                     if let Some(seat) = self.seats.get_mut(&customer_id) {
                         self.pending.record(
                             seat,

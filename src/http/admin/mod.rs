@@ -8,6 +8,7 @@ pub mod access;
 pub mod auth;
 pub mod books;
 pub mod channels;
+pub mod claims;
 pub mod console;
 pub mod conversations;
 pub mod customers;
@@ -499,6 +500,47 @@ pub fn endpoints() -> Vec<Endpoint> {
             "Set Get Started, the greeting and the persistent menu in English, Thai and Vietnamese on the Page (as chatbill messenger setup)",
             post(channels::setup),
         ),
+        ep(
+            "get",
+            "/claims",
+            &[P::ViewOrders],
+            "claims",
+            "Claims (complaints) customers filed from chat, newest first, with counts per status: status=open|in_progress|resolved|all, before=<id> for the next page (next_before), limit 1..200; each with its order, customer, reason, words, status, outcome and how many photos",
+            get(claims::list),
+        ),
+        ep(
+            "get",
+            "/claims/{id}",
+            &[P::ViewOrders],
+            "claims",
+            "One claim with its photos (stored in the media folder; url and thumbnail_url once downloaded, or the problem) and its history",
+            get(claims::detail),
+        ),
+        ep(
+            "get",
+            "/claims/{id}/photos/{photo}",
+            &[P::ViewOrders],
+            "claims",
+            "A claim photo (thumbnail=true for the small one), served as a picture that cannot run as a page",
+            get(claims::photo),
+        ),
+        ep(
+            "post",
+            "/claims/{id}/start",
+            &[P::RunFulfilment],
+            "claims",
+            "Take the claim up: open → in progress; the customer is told in the same transaction. 409 when it is already in progress or resolved",
+            post(claims::start),
+        ),
+        ep(
+            "post",
+            "/claims/{id}/resolve",
+            &[P::RunFulfilment],
+            "claims",
+            "Resolve the claim: {outcome: refund|reship|rejected, amount (refund: above 0 and at most what the customer paid for the order), note (required for rejected: the customer is told why)}. A refund lowers the order's total by the amount and puts what was paid above it on the customer's shop balance, one ledger row; the customer is told in the same transaction. 409 when already resolved, 400 with field for a wrong amount or a missing reason",
+            post(claims::resolve),
+        )
+        .rule("A refund also needs cancel_with_refund."),
         ep(
             "get",
             "/undelivered",

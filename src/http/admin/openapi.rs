@@ -49,6 +49,11 @@ fn body_schema(method: &str, path: &str) -> Option<Value> {
             &["payment_id"],
         ),
         ("post", "cancel") => obj(json!({"reason": t("string")}), &[]),
+        ("post", "resolve") => obj(
+            json!({"outcome": {"type": "string", "enum": ["refund", "reship", "rejected"]},
+                   "amount": t(INT), "note": {"type": "string", "maxLength": 500}}),
+            &["outcome"],
+        ),
         ("post", "edit-address") => obj(json!({ "address": address }), &["address"]),
         ("post", "edit-fees") => obj(
             json!({"fees": {"type": "array", "items": obj(json!({"label": t("string"), "amount": t(INT)}), &["label", "amount"])},

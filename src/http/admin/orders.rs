@@ -374,6 +374,7 @@ pub async fn detail_json(state: &AppState, auth: &Auth, id: OrderId) -> ApiResul
         "conversation": conversation.map(|c| json!({"unread": c.unread, "total": c.total, "bot_paused": c.bot_paused})),
         "messages": messages,
         "undelivered": super::undelivered::views(state, auth, Some(id)).await?,
+        "claims": super::claims::for_order(state, shop, id).await?,
     }))
 }
 

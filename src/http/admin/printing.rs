@@ -174,18 +174,29 @@ pub async fn slip_file(
         crate::slips::media::MediaKind::Thumbnail => p.thumbnail_media,
     }
     .ok_or_else(|| ApiError::not_found("slip"))?;
-    let file = crate::slips::media::open(&state.config, &sha, kind)
-        .ok_or_else(|| ApiError::not_found("slip file"))?;
+    picture_file(state, &sha, kind, &format!("slip-{payment}")).await
+}
+
+/// Streams a stored picture (a slip, a claim photo) the caller has checked
+/// belongs to the shop, named `stem` when saved.
+pub async fn picture_file(
+    state: &AppState,
+    sha: &str,
+    kind: crate::slips::media::MediaKind,
+    stem: &str,
+) -> ApiResult<Response> {
+    let file = crate::slips::media::open(&state.config, sha, kind)
+        .ok_or_else(|| ApiError::not_found("picture file"))?;
     let bytes = tokio::fs::read(&file.path)
         .await
-        .map_err(|_| ApiError::not_found("slip file"))?;
+        .map_err(|_| ApiError::not_found("picture file"))?;
     // Shown as a picture, never run as a page: a file that is not one of
     // the image kinds is a download, and nothing in it may load or run.
     let disposition = match file.content_type {
-        "image/jpeg" => format!("inline; filename=\"slip-{payment}.jpg\""),
-        "image/png" => format!("inline; filename=\"slip-{payment}.png\""),
-        "image/webp" => format!("inline; filename=\"slip-{payment}.webp\""),
-        _ => format!("attachment; filename=\"slip-{payment}.bin\""),
+        "image/jpeg" => format!("inline; filename=\"{stem}.jpg\""),
+        "image/png" => format!("inline; filename=\"{stem}.png\""),
+        "image/webp" => format!("inline; filename=\"{stem}.webp\""),
+        _ => format!("attachment; filename=\"{stem}.bin\""),
     };
     Ok((
         [
