@@ -138,6 +138,9 @@ pub fn template_parameters(notice: &Notice, c: &NoticeContext) -> Vec<String> {
     p
 }
 
+/// A text by key with its placeholders filled.
+type Say<'a> = &'a dyn Fn(&str, &[(&str, &str)]) -> String;
+
 /// A claim's news in the customer's words.
 fn claim_words(
     reason: ClaimReason,
@@ -145,7 +148,7 @@ fn claim_words(
     outcome: Option<ClaimOutcome>,
     refund: Option<i64>,
     note: Option<&str>,
-    t: &dyn Fn(&str, &[(&str, &str)]) -> String,
+    t: Say,
     money: &dyn Fn(i64) -> String,
 ) -> String {
     let reason = t(&format!("claim_reason_{}", reason.as_str()), &[]);

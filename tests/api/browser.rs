@@ -1054,3 +1054,122 @@ async fn the_seller_uploads_a_product_picture_from_the_phone_and_a_wrong_file_is
     let card = body["products"][0]["image_url"].as_str().unwrap_or("");
     assert!(card.starts_with("/media/products/"), "{body}");
 }
+
+#[tokio::test]
+async fn the_seller_handles_a_claim_with_its_photos_and_refunds_it_on_a_phone() {
+    let name = "the_seller_handles_a_claim_with_its_photos_and_refunds_it_on_a_phone";
+    let (Some(chromium), Some(chromedriver)) = (
+        find(&["chromium", "chromium-browser", "google-chrome"]),
+        find(&["chromedriver"]),
+    ) else {
+        println!("SKIPPED {name}: chromium or chromedriver not on PATH");
+        return;
+    };
+    let (app, graph, order) = crate::claims::claim_filed_in_chat().await;
+    app_orders::apply(
+        &app.db,
+        &app.shop,
+        order.id,
+        Command::ConfirmPayment {
+            amount: None,
+            credit_excess: false,
+            slip: false,
+        },
+        &Actor::Seller("owner".into()),
+        now(),
+    )
+    .await
+    .unwrap();
+    app.drain().await;
+    let driver = match Driver::start(&chromium, &chromedriver).await {
+        Ok(d) => d,
+        Err(e) => {
+            println!("SKIPPED {name}: the browser did not start: {e}");
+            app.stop().await;
+            return;
+        }
+    };
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let shots = if std::env::var("UPDATE_SCREENSHOTS").is_ok_and(|v| v == "1") {
+        root.join("docs")
+    } else {
+        root.join("target").join("screenshots")
+    };
+    let _ = std::fs::create_dir_all(&shots);
+    let run = async {
+        driver
+            .cmd(
+                "POST",
+                "/window/rect",
+                Some(json!({"width": 390, "height": 844})),
+            )
+            .await?;
+        driver.goto(&app.url("/admin/login")).await?;
+        driver.type_into("#token", &app.token).await?;
+        driver.click("#login").await?;
+        wait_for_element(&driver, "#tabs", 10).await?;
+        wait_for_text(&driver, "Claims 1", 5).await?;
+        driver.click("#nav-claims").await?;
+        wait_for_element(&driver, "#claim-tabs", 10).await?;
+        wait_for_element(&driver, "#claim-tabs a[data-status=open]", 5).await?;
+        wait_for_text(&driver, "To handle", 5).await?;
+        wait_for_text(&driver, "Damaged", 5).await?;
+        driver.click("#claims a").await?;
+        wait_for_element(&driver, "#claim-photos img", 10).await?;
+        wait_for_text(&driver, "The handle came off in the box", 5).await?;
+        let shown = driver
+            .cmd(
+                "POST",
+                "/execute/sync",
+                Some(json!({"script": "return Array.from(document.querySelectorAll('#claim-photos img')).filter(i => i.complete && i.naturalWidth > 0).length;", "args": []})),
+            )
+            .await?;
+        if shown != json!(3) {
+            return Err(format!("expected 3 photos shown, got {shown}"));
+        }
+        driver.screenshot(&shots.join("console-claim.png")).await?;
+        driver.click("#claim-start").await?;
+        wait_for_element(&driver, "#flash-ok", 10).await?;
+        wait_for_text(&driver, "In progress", 5).await?;
+        // Without "Yes", no money moves.
+        driver
+            .type_into("#claim-resolve input[name=amount]", "50")
+            .await?;
+        driver.click("#claim-resolve button").await?;
+        wait_for_element(&driver, "#flash-error", 10).await?;
+        wait_for_text(&driver, "Yes, give this money back", 5).await?;
+        driver
+            .type_into("#claim-resolve input[name=amount]", "50")
+            .await?;
+        driver.click("#claim-resolve input[name=confirm]").await?;
+        driver.click("#claim-resolve button").await?;
+        wait_for_element(&driver, "#flash-ok", 10).await?;
+        wait_for_text(&driver, "Refunded to the shop balance ฿50.00", 5).await?;
+        if page_text(&driver).await.contains("Start handling") {
+            return Err("a resolved claim still offers its actions".into());
+        }
+        Ok::<(), String>(())
+    };
+    let result = run.await;
+    driver.quit().await;
+    app.drain().await;
+    let balance = chatbill::store::customers::get(&app.db, app.shop.id, order.customer_id)
+        .await
+        .unwrap()
+        .balance;
+    let told: Vec<String> = graph
+        .sends_to(crate::messenger::PSID)
+        .iter()
+        .filter_map(|r| r.body["message"]["text"].as_str().map(str::to_string))
+        .collect();
+    app.stop().await;
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+    assert_eq!(balance, 5_000, "refunded once, to the balance");
+    assert!(
+        told.iter()
+            .any(|t| t.contains("฿50.00 goes back to your shop balance")),
+        "{told:?}"
+    );
+}

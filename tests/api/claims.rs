@@ -82,8 +82,9 @@ async fn call(
     )
 }
 
-#[tokio::test]
-async fn a_claim_from_chat_is_handled_and_refunded_with_the_customer_told_at_each_step() {
+/// A customer's order with a claim filed in chat: reason "damaged", an
+/// album of three photos, and words.
+pub(crate) async fn claim_filed_in_chat() -> (TestApp, FakeGraph, chatbill::domain::Order) {
     let base = cdn().await;
     let (app, graph) = app_with_graph(&[("CHATBILL_ATTACHMENT_HOSTS", "127.0.0.1")]).await;
     send(&app, text("m_c0", "hello")).await;
@@ -116,6 +117,13 @@ async fn a_claim_from_chat_is_handled_and_refunded_with_the_customer_told_at_eac
         "{:?}",
         last_texts(&graph, 2)
     );
+    (app, graph, order)
+}
+
+#[tokio::test]
+async fn a_claim_from_chat_is_handled_and_refunded_with_the_customer_told_at_each_step() {
+    let (app, graph, order) = claim_filed_in_chat().await;
+    let id = order.id.get();
     let payments = crate::messenger::count(&app, "select count(*) from payments").await;
     assert_eq!(payments, 0, "no photo was filed as a slip");
 

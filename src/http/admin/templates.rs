@@ -29,6 +29,8 @@ pub fn env() -> &'static Environment<'static> {
             "admin/settings.html",
             "admin/undelivered.html",
             "admin/_undelivered.html",
+            "admin/claims.html",
+            "admin/claim.html",
         );
         env
     })

@@ -12,6 +12,7 @@
 mod books;
 mod channels;
 mod chats;
+mod claims;
 mod orders;
 mod products;
 mod settings;
@@ -65,6 +66,14 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/admin/books/{file}", get(books::books_download))
         .route("/admin/undelivered", get(undelivered::undelivered_page))
+        .route("/admin/claims", get(claims::claims_page))
+        .route("/admin/claims/{id}", get(claims::claim_page))
+        .route(
+            "/admin/claims/{id}/photos/{photo}",
+            get(claims::claim_photo),
+        )
+        .route("/admin/claims/{id}/start", post(claims::claim_start))
+        .route("/admin/claims/{id}/resolve", post(claims::claim_resolve))
         .route(
             "/admin/undelivered/{id}/{how}",
             post(undelivered::undelivered_resolve),
@@ -188,6 +197,7 @@ pub(super) fn tab_label(t: Tab) -> &'static str {
 pub(super) struct Badges {
     chats: i64,
     undelivered: i64,
+    claims: i64,
 }
 
 pub(super) async fn unread_total(state: &AppState, auth: &Auth) -> Badges {
@@ -202,7 +212,20 @@ pub(super) async fn badges(state: &AppState, auth: &Auth, chats: i64) -> Badges 
     let undelivered = crate::store::undelivered::count(&state.db, auth.shop.id)
         .await
         .unwrap_or(0);
-    Badges { chats, undelivered }
+    let claims = crate::store::claims::counts(&state.db, auth.shop.id)
+        .await
+        .map(|c| {
+            c.iter()
+                .filter(|(s, _)| *s != crate::domain::claim::ClaimStatus::Resolved)
+                .map(|c| c.1)
+                .sum()
+        })
+        .unwrap_or(0);
+    Badges {
+        chats,
+        undelivered,
+        claims,
+    }
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
