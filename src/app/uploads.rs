@@ -2,7 +2,7 @@
 //! once the slip is analysed; anything else (a picture sent with no unpaid
 //! order, an event refused or never processed) is swept here once it is
 //! old enough that no queued message can still need it, unless a
-//! complaint keeps it.
+//! claim still downloading it keeps it.
 
 use super::AppState;
 use crate::store;

@@ -38,6 +38,8 @@ pub const KINDS: &[&str] = &[
     "refund_paid_back",
     "line_change_proposed",
     "order_updated_notice",
+    "address_changed",
+    "returned_to_stock",
     "claim_update",
     BALANCE_KIND,
 ];
@@ -111,6 +113,8 @@ pub fn kind(notice: &Notice) -> &'static str {
         Notice::RefundPaidBack { .. } => "refund_paid_back",
         Notice::LineChangeProposed { .. } => "line_change_proposed",
         Notice::OrderUpdated => "order_updated_notice",
+        Notice::AddressChanged { .. } => "address_changed",
+        Notice::ReturnedToStock => "returned_to_stock",
         Notice::ClaimUpdate { .. } => "claim_update",
     }
 }
@@ -128,6 +132,7 @@ pub fn template_parameters(notice: &Notice, c: &NoticeContext) -> Vec<String> {
         Notice::PaymentRejected { reason } | Notice::Cancelled { reason, .. } => {
             p.push(reason.clone())
         }
+        Notice::AddressChanged { address } => p.push(address.clone()),
         Notice::Shipped { carrier, tracking } => p.push(
             format!("{carrier} {}", tracking.as_deref().unwrap_or(""))
                 .trim()
@@ -221,6 +226,7 @@ pub fn render(notice: &Notice, c: &NoticeContext) -> Message {
             t("notice_refund_paid_back", &[("amount", &money(*amount))])
         }
         Notice::PaymentRejected { reason } => t("notice_payment_rejected", &[("reason", reason)]),
+        Notice::AddressChanged { address } => t("notice_address_changed", &[("address", address)]),
         Notice::Shipped { carrier, tracking } => match tracking {
             Some(tr) => t(
                 "notice_shipped_tracking",
@@ -334,6 +340,8 @@ mod tests {
                 qty: 1,
             },
             Notice::OrderUpdated,
+            Notice::AddressChanged { address: s() },
+            Notice::ReturnedToStock,
             Notice::ClaimUpdate {
                 claim_id: 1,
                 reason: ClaimReason::Other,

@@ -770,6 +770,13 @@ async fn the_whole_lifecycle_through_the_api() {
     assert_eq!(b["order"]["total"], 27_000);
     let (st, b) = a.post(&at(o.id, "edit-address"), json!({"address": {"full_name": "S J", "phone": "+66812345678", "line": "1 Road", "province": "Bangkok", "district": "Bang Rak"}})).await;
     assert_eq!(st, StatusCode::OK, "{b}");
+    assert!(
+        pushes(db, shop, o.id)
+            .await
+            .iter()
+            .any(|n| matches!(n, Notice::AddressChanged { address } if address.contains("1 Road"))),
+        "the customer is told where the order now goes"
+    );
     let (st, b) = a
         .post(
             &at(o.id, "ship"),
@@ -819,6 +826,42 @@ async fn the_whole_lifecycle_through_the_api() {
     let (_, b) = a.post(&at(o2.id, "return-to-stock"), json!({})).await;
     assert_eq!(b["order"]["fulfilment"], "returned");
     assert_eq!(stock().await, Some(8));
+    assert!(
+        pushes(db, shop, o2.id)
+            .await
+            .contains(&Notice::ReturnedToStock),
+        "the customer is told the parcel came back"
+    );
+
+    // The customer's own change is answered in chat, never pushed as
+    // "updated by the shop"; the order page counts items per line status.
+    let o4 = place(db, shop, c, v, 1).await;
+    app_orders::apply(
+        db,
+        shop,
+        o4.id,
+        Command::OrderMore {
+            increases: vec![(o4.lines[0].id, 1)],
+        },
+        &Actor::Customer,
+        now(),
+    )
+    .await
+    .unwrap();
+    assert!(
+        !pushes(db, shop, o4.id)
+            .await
+            .contains(&Notice::OrderUpdated),
+        "{:?}",
+        pushes(db, shop, o4.id).await
+    );
+    let (_, b) = a.get(&format!("/api/v1/orders/{}", o4.id)).await;
+    assert_eq!(
+        b["line_counts"],
+        json!({"active": 2, "awaiting_customer": 0, "refused": 0})
+    );
+    a.post(&at(o4.id, "cancel"), json!({})).await;
+    assert_eq!(stock().await, Some(8), "its items are back on sale");
 
     // Paid then cancelled: the money goes to the balance; stock comes back.
     let o3 = place(db, shop, c, v, 1).await;

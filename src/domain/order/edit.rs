@@ -132,6 +132,11 @@ pub(super) fn edit_address(d: &mut Draft, address: Address) -> Result<(), OrderE
     if !lc::seller_may_edit(d.order.fulfilment) {
         return Err(not_editable(&d.order));
     }
+    if d.order.address.as_ref() != Some(&address) {
+        d.notices.push(Notice::AddressChanged {
+            address: address.one_line(),
+        });
+    }
     d.order.address = Some(address);
     Ok(())
 }

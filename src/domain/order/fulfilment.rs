@@ -56,6 +56,7 @@ pub(super) fn fail_delivery(d: &mut Draft, actor: &Actor) -> Result<(), OrderErr
 pub(super) fn return_to_stock(d: &mut Draft, actor: &Actor) -> Result<(), OrderError> {
     d.fulfil(FE::ReturnToStock, actor)?;
     d.release_all_stock();
+    d.notices.push(Notice::ReturnedToStock);
     Ok(())
 }
 

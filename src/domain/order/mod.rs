@@ -409,6 +409,12 @@ pub enum Notice {
         qty: i64,
     },
     OrderUpdated,
+    /// The seller changed where the order goes (`address` on one line).
+    AddressChanged {
+        address: String,
+    },
+    /// The parcel came back to the shop; its items are on sale again.
+    ReturnedToStock,
     /// A claim on the order was filed, taken up or resolved.
     ClaimUpdate {
         claim_id: i64,
@@ -525,6 +531,11 @@ pub fn decide_with(
         Command::RefundClaim { amount, .. } => edit::refund_claim(&mut d, amount),
     }?;
     settle::settle(&mut d)?;
+    // The customer made this change and reads its answer in chat; "updated
+    // by the shop" would be wrong.
+    if *actor == Actor::Customer {
+        d.notices.retain(|n| *n != Notice::OrderUpdated);
+    }
     Ok(d.into_plan())
 }
 

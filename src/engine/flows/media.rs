@@ -1,4 +1,4 @@
-//! Photos (slips, complaint pictures), stickers and other attachments.
+//! Photos (slips, claim photos), stickers and other attachments.
 
 use super::*;
 use crate::domain::lifecycle::{self as lc, PaymentStatus};

@@ -1,5 +1,5 @@
 //! The customer journey: menu, browsing, cart, checkout, payment, orders,
-//! cancellation, order more, line-change answers, complaints, talking to
+//! cancellation, order more, line-change answers, claims, talking to
 //! the shop. Every input leads somewhere sensible; stale or forged buttons
 //! get a polite answer and change nothing.
 //!

@@ -1,5 +1,5 @@
 //! The customer's orders: the list, one order with its receipt, cancelling,
-//! ordering more, answering a changed line, complaints, and what the shell
+//! ordering more, answering a changed line, and what the shell
 //! reports back after an order command.
 
 use super::*;

@@ -331,6 +331,24 @@ pub async fn list(
 
 // ---------- detail ----------
 
+/// How many items (quantities added up) are in each line status: what
+/// the seller counts when some lines wait for the customer or were refused.
+pub fn line_counts(o: &Order) -> Value {
+    use crate::domain::order::LineStatus;
+    let items = |s: LineStatus| -> i64 {
+        o.lines
+            .iter()
+            .filter(|l| l.status == s)
+            .map(|l| l.qty)
+            .sum()
+    };
+    json!({
+        "active": items(LineStatus::Active),
+        "awaiting_customer": items(LineStatus::AwaitingCustomer),
+        "refused": items(LineStatus::Refused),
+    })
+}
+
 pub async fn detail_json(state: &AppState, auth: &Auth, id: OrderId) -> ApiResult<Value> {
     let shop = auth.shop.id;
     let order = orders::load(&state.db, shop, id)
@@ -375,6 +393,7 @@ pub async fn detail_json(state: &AppState, auth: &Auth, id: OrderId) -> ApiResul
         "messages": messages,
         "undelivered": super::undelivered::views(state, auth, Some(id)).await?,
         "claims": super::claims::for_order(state, shop, id).await?,
+        "line_counts": line_counts(&order),
     }))
 }
 

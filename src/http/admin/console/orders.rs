@@ -240,7 +240,7 @@ pub(super) async fn order_page(
             idem => crate::clock::hex(&crate::clock::random_bytes::<8>()),
             error => f.error, notice => f.notice, can => can(&auth),
             undelivered => undelivered, back => format!("/admin/orders/{id}"),
-            claims => detail["claims"].clone(),
+            claims => detail["claims"].clone(), line_counts => detail["line_counts"].clone(),
         },
     )
 }

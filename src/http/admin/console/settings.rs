@@ -56,6 +56,9 @@ pub(super) fn notice_label(kind: &str) -> &str {
         "line_change_proposed" => "Item change to accept",
         "order_updated_notice" => "Order updated",
         "balance_moved" => "Deposit to or withdrawal from the shop balance",
+        "address_changed" => "Delivery address changed",
+        "returned_to_stock" => "Returned to the shop",
+        "claim_update" => "Claim taken up or resolved",
         other => other,
     }
 }
