@@ -310,6 +310,9 @@ pub struct State {
     pub reviewing: Option<Address>,
     /// "The shop will reply" is said once until the customer moves on.
     pub told_shop_will_reply: bool,
+    /// The order whose delivery address the address steps are for (the
+    /// customer changing it in chat), rather than the cart's checkout.
+    pub address_for: Option<i64>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

@@ -53,6 +53,9 @@ pub enum Tap {
     UseSavedAddress,
     /// `ADDR_NEW`
     NewAddress,
+    /// `ADDR_CHANGE:<order>`: a new delivery address for an order that has
+    /// not shipped.
+    ChangeAddress(OrderId),
     /// `PLACE`
     PlaceOrder,
     /// `PAYMENU:<order>`
@@ -153,6 +156,7 @@ impl Tap {
             "CHECKOUT" => Tap::Checkout,
             "ADDR_SAVED" => Tap::UseSavedAddress,
             "ADDR_NEW" => Tap::NewAddress,
+            "ADDR_CHANGE" => Tap::ChangeAddress(order(1)?),
             "PLACE" => Tap::PlaceOrder,
             "PAYMENU" => Tap::PaymentMenu(order(1)?),
             "PAY" => Tap::Pay {
@@ -238,6 +242,7 @@ impl Tap {
             | Tap::Complain(_)
             | Tap::ClaimReason { .. }
             | Tap::ClaimDone(_)
+            | Tap::ChangeAddress(_)
             | Tap::Language(_) => false,
         }
     }
@@ -257,7 +262,8 @@ impl Tap {
             | Tap::AnswerLineChange { order, .. }
             | Tap::Complain(order)
             | Tap::ClaimReason { order, .. }
-            | Tap::ClaimDone(order) => Some(*order),
+            | Tap::ClaimDone(order)
+            | Tap::ChangeAddress(order) => Some(*order),
             Tap::KeepOrder(order) => *order,
             _ => None,
         }
@@ -310,6 +316,7 @@ impl fmt::Display for Tap {
             Tap::Checkout => f.write_str("CHECKOUT"),
             Tap::UseSavedAddress => f.write_str("ADDR_SAVED"),
             Tap::NewAddress => f.write_str("ADDR_NEW"),
+            Tap::ChangeAddress(o) => write!(f, "ADDR_CHANGE:{o}"),
             Tap::PlaceOrder => f.write_str("PLACE"),
             Tap::PaymentMenu(o) => write!(f, "PAYMENU:{o}"),
             Tap::Pay { method, order } => write!(f, "PAY:{}:{order}", tag_of_method(*method)),
@@ -398,6 +405,7 @@ mod tests {
             Just(Tap::Checkout),
             Just(Tap::UseSavedAddress),
             Just(Tap::NewAddress),
+            id().prop_map(|o| Tap::ChangeAddress(OrderId(o))),
             Just(Tap::PlaceOrder),
             id().prop_map(|o| Tap::PaymentMenu(OrderId(o))),
             (method, id()).prop_map(|(method, o)| Tap::Pay {
@@ -509,6 +517,7 @@ mod tests {
             ("CHECKOUT", Tap::Checkout),
             ("ADDR_SAVED", Tap::UseSavedAddress),
             ("ADDR_NEW", Tap::NewAddress),
+            ("ADDR_CHANGE:7", Tap::ChangeAddress(o(7))),
             ("PLACE", Tap::PlaceOrder),
             ("PAYMENU:7", Tap::PaymentMenu(o(7))),
             (

@@ -1528,3 +1528,85 @@ fn a_claim_takes_words_and_several_photos_and_a_photo_never_becomes_a_slip() {
         )
     );
 }
+
+#[test]
+fn the_customer_changes_the_delivery_address_until_it_ships_with_the_fee_recomputed() {
+    let mut sim = Sim::new();
+    sim.settings
+        .shipping_by_province
+        .insert("Chiang Mai / เชียงใหม่".into(), 9_000);
+    place_a_tote(&mut sim);
+    assert_eq!(sim.orders[0].order.shipping_fee, 5_000);
+    run(
+        &mut sim,
+        vec![
+            (
+                tap(Tap::ShowOrder(OrderId(1))),
+                vec![Offers("ADDR_CHANGE:1")],
+            ),
+            (
+                tap(Tap::ChangeAddress(OrderId(1))),
+                vec![Says("until the order ships"), Says("step 1 of 5")],
+            ),
+            (text("Somchai Jaidee"), vec![Says("phone number")]),
+            // The menu in the middle forgets the change: a checkout later
+            // is a checkout again.
+            (text("menu"), vec![Offers("MENU_PRODUCTS")]),
+            (
+                tap(Tap::ChangeAddress(OrderId(1))),
+                vec![Says("step 1 of 5")],
+            ),
+            (text("Somchai Jaidee"), vec![Says("phone number")]),
+            (text("081-234-5678"), vec![Says("house number")]),
+            (text("1 Nimman Rd"), vec![Says("province")]),
+            (text("Chiang Mai"), vec![Says("district")]),
+            (
+                text("Mueang"),
+                vec![
+                    Says("now goes to"),
+                    Says("1 Nimman Rd"),
+                    Says("Shipping: ฿90.00"),
+                    Says("Total: ฿340.00"),
+                ],
+            ),
+        ],
+    );
+    assert_eq!(sim.orders[0].order.shipping_fee, 9_000);
+    assert_eq!(
+        sim.orders[0]
+            .order
+            .address
+            .as_ref()
+            .map(|a| a.line.as_str()),
+        Some("1 Nimman Rd")
+    );
+    assert!(sim.state.address_for.is_none());
+    sim.seller(
+        1,
+        Command::ConfirmPayment {
+            amount: None,
+            credit_excess: false,
+            slip: false,
+        },
+    );
+    sim.seller(
+        1,
+        Command::Ship {
+            carrier: "Kerry".into(),
+            tracking: None,
+        },
+    );
+    run(
+        &mut sim,
+        vec![
+            (
+                tap(Tap::ShowOrder(OrderId(1))),
+                vec![NotOffers("ADDR_CHANGE:1")],
+            ),
+            (
+                tap(Tap::ChangeAddress(OrderId(1))),
+                vec![Says("has shipped"), Offers("MENU_TALK")],
+            ),
+        ],
+    );
+}

@@ -190,3 +190,49 @@ async fn my_balance_in_chat_and_every_deposit_and_withdrawal_pushed() {
     assert!(has(&a, "Rút tiền"), "{a:?}");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_customer_changes_the_delivery_address_in_chat_and_is_answered_not_pushed() {
+    let (app, graph) = app_with_graph(&[]).await;
+    let n = &mut 0;
+    say(&app, &graph, n, "hello").await;
+    let order = order_for_customer(&app).await;
+    let before = read(&graph).len();
+    let body = crate::messenger::postback(
+        "m_addr_0",
+        PSID,
+        now().millis(),
+        &format!("ADDR_CHANGE:{}", order.id),
+    );
+    assert_eq!(post_signed(&app, &body).await.status(), 200);
+    app.drain().await;
+    assert!(has(&read(&graph)[before..], "until the order ships"));
+    for step in [
+        "Nok Srisuk",
+        "089-765-4321",
+        "55 Thanon Huay Kaew",
+        "Chiang Mai",
+    ] {
+        say(&app, &graph, n, step).await;
+    }
+    let a = say(&app, &graph, n, "Mueang").await;
+    assert!(has(&a, "now goes to"), "{a:?}");
+    let stored = chatbill::store::orders::load(&app.db, app.shop.id, order.id)
+        .await
+        .unwrap();
+    let address = stored.address.expect("an address");
+    assert_eq!(address.line, "55 Thanon Huay Kaew");
+    assert_eq!(address.phone.as_str(), "+66897654321");
+    let said: Vec<_> = graph
+        .sends_to(PSID)
+        .into_iter()
+        .filter(|r| {
+            r.body["message"]["text"]
+                .as_str()
+                .is_some_and(|t| t.contains("goes to"))
+        })
+        .collect();
+    assert_eq!(said.len(), 1, "answered once, not pushed as well");
+    assert_eq!(said[0].body["messaging_type"], "RESPONSE");
+    app.stop().await;
+}

@@ -128,9 +128,20 @@ pub(super) fn answer_line_change(
     Ok(())
 }
 
-pub(super) fn edit_address(d: &mut Draft, address: Address) -> Result<(), OrderError> {
+pub(super) fn edit_address(
+    d: &mut Draft,
+    address: Address,
+    shipping_fee: Option<i64>,
+) -> Result<(), OrderError> {
     if !lc::seller_may_edit(d.order.fulfilment) {
         return Err(not_editable(&d.order));
+    }
+    if let Some(fee) = shipping_fee {
+        in_range(fee, "the shipping fee")?;
+        if fee < 0 {
+            return Err(OrderError::BadInput("the shipping fee is ≥ 0".into()));
+        }
+        d.order.shipping_fee = fee;
     }
     if d.order.address.as_ref() != Some(&address) {
         d.notices.push(Notice::AddressChanged {

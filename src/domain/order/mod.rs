@@ -293,6 +293,10 @@ pub enum Command {
     },
     EditAddress {
         address: Address,
+        /// The shipping fee the shop's rules give for the new address, when
+        /// the customer changes it in chat; `None` keeps the fee.
+        #[serde(default)]
+        shipping_fee: Option<i64>,
     },
     EditFees {
         fees: Vec<Fee>,
@@ -517,7 +521,10 @@ pub fn decide_with(
         Command::AnswerLineChange { line_id, accept } => {
             edit::answer_line_change(&mut d, line_id, accept)
         }
-        Command::EditAddress { address } => edit::edit_address(&mut d, address),
+        Command::EditAddress {
+            address,
+            shipping_fee,
+        } => edit::edit_address(&mut d, address, shipping_fee),
         Command::EditFees {
             fees,
             shipping_fee,
@@ -534,7 +541,8 @@ pub fn decide_with(
     // The customer made this change and reads its answer in chat; "updated
     // by the shop" would be wrong.
     if *actor == Actor::Customer {
-        d.notices.retain(|n| *n != Notice::OrderUpdated);
+        d.notices
+            .retain(|n| !matches!(n, Notice::OrderUpdated | Notice::AddressChanged { .. }));
     }
     Ok(d.into_plan())
 }

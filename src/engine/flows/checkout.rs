@@ -7,6 +7,7 @@ use crate::domain::lifecycle::{self as lc, PaymentStatus};
 use crate::domain::order::PaymentMethod;
 
 pub(super) fn checkout(s: &mut State, ctx: &Context, out: &mut Out) {
+    s.address_for = None;
     if cart::cart_lines(ctx).is_empty() {
         s.stage = Stage::Idle;
         let text = out.t(ctx, "cart_empty", &[]);
@@ -41,6 +42,7 @@ pub(super) fn checkout(s: &mut State, ctx: &Context, out: &mut Out) {
 }
 
 pub(super) fn use_saved_address(s: &mut State, ctx: &Context, out: &mut Out) {
+    s.address_for = None;
     match ctx.saved_address {
         Some(a) => review(s, a.clone(), ctx, out),
         None => ask_address(s, AddressStep::Name, ctx, out),
@@ -48,6 +50,7 @@ pub(super) fn use_saved_address(s: &mut State, ctx: &Context, out: &mut Out) {
 }
 
 pub(super) fn new_address(s: &mut State, ctx: &Context, out: &mut Out) {
+    s.address_for = None;
     s.draft = DraftAddress::default();
     ask_address(s, AddressStep::Name, ctx, out)
 }
@@ -131,13 +134,56 @@ pub(super) fn on_address_text(
                         postcode: None,
                     };
                     out.actions.push(Action::SaveAddress(address.clone()));
-                    review(s, address, ctx, out);
+                    match s.address_for.take() {
+                        Some(order) => readdress(s, OrderId(order), address, ctx, out),
+                        None => review(s, address, ctx, out),
+                    }
                 }
                 // A draft lost half-way (old state): start the address again.
                 _ => ask_address(s, AddressStep::Name, ctx, out),
             }
         }
     }
+}
+
+/// The customer's new delivery address for an order that has not shipped:
+/// the address steps, then the order's own command with the shipping fee
+/// the shop's rules give for it.
+pub(super) fn change_order_address(s: &mut State, o: &OrderSummary, ctx: &Context, out: &mut Out) {
+    if !crate::domain::lifecycle::seller_may_edit(o.order.fulfilment) {
+        s.stage = Stage::Idle;
+        let text = out.t(
+            ctx,
+            "address_change_too_late",
+            &[("code", o.order.code.as_str())],
+        );
+        return out.say_choices(text, vec![out.choice(ctx, "btn_talk", Tap::TalkToShop)]);
+    }
+    s.address_for = Some(o.order.id.get());
+    s.draft = DraftAddress::default();
+    let text = out.t(
+        ctx,
+        "address_change_intro",
+        &[("code", o.order.code.as_str())],
+    );
+    out.say(text);
+    ask_address(s, AddressStep::Name, ctx, out);
+}
+
+fn readdress(s: &mut State, order: OrderId, address: Address, ctx: &Context, out: &mut Out) {
+    s.stage = Stage::Idle;
+    let Some(o) = order_of(ctx, order) else {
+        return stale(s, ctx, out);
+    };
+    let subtotal = o.order.totals().subtotal.minor;
+    let fee = ctx.settings.shipping_fee_for(subtotal, &address.province);
+    out.actions.push(Action::Order {
+        order,
+        command: Command::EditAddress {
+            address,
+            shipping_fee: Some(fee),
+        },
+    });
 }
 
 fn review(s: &mut State, address: Address, ctx: &Context, out: &mut Out) {

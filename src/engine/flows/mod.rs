@@ -100,6 +100,9 @@ fn on_tap(s: &mut State, tap: &Tap, ctx: &Context, out: &mut Out) {
         Tap::Checkout => checkout::checkout(s, ctx, out),
         Tap::UseSavedAddress => checkout::use_saved_address(s, ctx, out),
         Tap::NewAddress => checkout::new_address(s, ctx, out),
+        Tap::ChangeAddress(order) => {
+            with_order(s, *order, ctx, out, checkout::change_order_address)
+        }
         Tap::PlaceOrder => checkout::place(s, ctx, out),
         Tap::PaymentMenu(order) => with_order(s, *order, ctx, out, checkout::ask_payment),
         Tap::Pay { method, order } => with_order(s, *order, ctx, out, |s, o, ctx, out| {
@@ -225,6 +228,7 @@ impl Out {
 
 fn welcome(s: &mut State, ctx: &Context, out: &mut Out) {
     s.stage = Stage::Idle;
+    s.address_for = None;
     s.told_shop_will_reply = false;
     let name = ctx.customer_name.split_whitespace().next().unwrap_or("");
     let text = if name.is_empty() {
@@ -238,6 +242,7 @@ fn welcome(s: &mut State, ctx: &Context, out: &mut Out) {
 
 fn menu(s: &mut State, ctx: &Context, out: &mut Out) {
     s.stage = Stage::Idle;
+    s.address_for = None;
     s.told_shop_will_reply = false;
     let text = out.t(ctx, "menu", &[]);
     let choices = out.menu_choices(ctx);

@@ -263,6 +263,9 @@ pub(super) fn show_order(s: &mut State, o: &OrderSummary, ctx: &Context, out: &m
     if lc::may_order_more(order.fulfilment, order.payment) {
         choices.push(out.choice(ctx, "btn_order_more", Tap::OrderMore(order.id)));
     }
+    if lc::seller_may_edit(order.fulfilment) {
+        choices.push(out.choice(ctx, "btn_change_address", Tap::ChangeAddress(order.id)));
+    }
     choices.push(out.choice(ctx, "btn_complain", Tap::Complain(order.id)));
     choices.push(out.choice(ctx, "btn_talk", Tap::TalkToShop));
     out.say_choices(text, choices);
@@ -496,6 +499,31 @@ pub(super) fn on_command_done(
                 None => out.t(ctx, "cod_chosen", &[]),
             };
             out.say(text);
+        }
+        Command::EditAddress { .. } => {
+            s.stage = Stage::Idle;
+            let t = o.order.totals();
+            let mut text = out.t(
+                ctx,
+                "address_changed",
+                &[
+                    ("code", o.order.code.as_str()),
+                    (
+                        "address",
+                        &o.order
+                            .address
+                            .as_ref()
+                            .map(|a| a.one_line())
+                            .unwrap_or_default(),
+                    ),
+                ],
+            );
+            out.amount_line(&mut text, ctx, "shipping_line", t.shipping_fee.minor);
+            out.amount_line(&mut text, ctx, "total_line", t.total.minor);
+            out.say_choices(
+                text,
+                vec![out.choice(ctx, "btn_view_order", Tap::ShowOrder(order))],
+            );
         }
         Command::OrderMore { .. } | Command::AnswerLineChange { .. } => {
             s.stage = Stage::Idle;

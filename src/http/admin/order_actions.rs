@@ -221,6 +221,7 @@ pub fn command_for(action: Action, b: ActionBody) -> ApiResult<Command> {
         },
         Action::EditAddress => Command::EditAddress {
             address: required(b.address, "address")?,
+            shipping_fee: None,
         },
         Action::EditFees => {
             if b.fees.is_none() && b.shipping_fee.is_none() && b.discount.is_none() {
