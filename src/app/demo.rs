@@ -36,6 +36,17 @@ pub fn demo_settings() -> ShopSettings {
         free_shipping_over: Some(100_000),
         cod_fee: 2_000,
         shipping_by_province: [("Chiang Mai / เชียงใหม่".to_string(), 8_000)].into(),
+        tracking_links: [
+            (
+                "Kerry".to_string(),
+                "https://th.kerryexpress.com/en/track/?track={tracking}".to_string(),
+            ),
+            (
+                "Thailand Post".to_string(),
+                "https://track.thailandpost.co.th/?trackNumber={tracking}".to_string(),
+            ),
+        ]
+        .into(),
         allow_negative_balance: false,
         cancel_rule: Default::default(),
         cancel_policy: [

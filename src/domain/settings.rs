@@ -102,6 +102,35 @@ pub const MAX_POLICY_CHARS: usize = 500;
 /// At most this many province or region fees.
 pub const MAX_PROVINCE_FEES: usize = 100;
 
+/// At most this many carriers' tracking pages.
+pub const MAX_TRACKING_LINKS: usize = 30;
+
+fn check_tracking_links(s: &ShopSettings) -> Result<(), SettingsError> {
+    if s.tracking_links.len() > MAX_TRACKING_LINKS {
+        return refuse(
+            "tracking_links",
+            format!("at most {MAX_TRACKING_LINKS} carriers"),
+        );
+    }
+    for (name, url) in &s.tracking_links {
+        let field = format!("tracking_links.{name}");
+        if name.trim().is_empty() || name.chars().count() > 40 {
+            return refuse(field, "a carrier's name is 1 to 40 characters");
+        }
+        if !url.starts_with("https://")
+            || !url.contains("{tracking}")
+            || url.len() > 300
+            || url.chars().any(|c| c.is_whitespace() || c.is_control())
+        {
+            return refuse(
+                field,
+                "an https:// link of at most 300 characters with {tracking} where the tracking number goes",
+            );
+        }
+    }
+    Ok(())
+}
+
 fn check_province_fees(s: &ShopSettings) -> Result<(), SettingsError> {
     if s.shipping_by_province.len() > MAX_PROVINCE_FEES {
         return refuse(
@@ -242,6 +271,7 @@ pub fn validate(
         }
     }
     check_province_fees(s)?;
+    check_tracking_links(s)?;
     if let Some(language) = &s.language
         && !super::shop::LANGUAGES.contains(&language.as_str())
     {
@@ -466,6 +496,26 @@ mod tests {
     }
 
     #[test]
+    fn a_tracking_link_escapes_the_number_and_matches_the_carrier_in_any_case() {
+        let mut s = thai();
+        s.tracking_links.insert(
+            "Kerry".into(),
+            "https://th.kerryexpress.com/en/track/?track={tracking}".into(),
+        );
+        assert_eq!(validate(&s, Currency::THB, KINDS), Ok(()));
+        assert_eq!(
+            s.tracking_url("kerry ", "KEX123").as_deref(),
+            Some("https://th.kerryexpress.com/en/track/?track=KEX123")
+        );
+        assert_eq!(
+            s.tracking_url("Kerry", "A&b=1#x").as_deref(),
+            Some("https://th.kerryexpress.com/en/track/?track=A%26b%3D1%23x")
+        );
+        assert_eq!(s.tracking_url("Flash", "F1"), None);
+        assert_eq!(s.tracking_url("Kerry", "  "), None);
+    }
+
+    #[test]
     fn a_good_shop_passes() {
         assert_eq!(validate(&thai(), Currency::THB, KINDS), Ok(()));
     }
@@ -473,6 +523,14 @@ mod tests {
     #[test]
     fn each_bad_value_names_its_field() {
         let cases = [
+            (
+                json!({"tracking_links": {"Kerry": "http://kerry.example/{tracking}"}}),
+                "tracking_links.Kerry",
+            ),
+            (
+                json!({"tracking_links": {"Kerry": "https://kerry.example/track"}}),
+                "tracking_links.Kerry",
+            ),
             (
                 json!({"payment_qr": {"scheme": "promptpay", "id": "12345"}}),
                 "payment_qr.id",

@@ -49,6 +49,10 @@ pub struct ShopSettings {
     /// names a customer may type (`"Bangkok / กรุงเทพ"`: either matches, in
     /// any case). Free shipping above an amount still applies.
     pub shipping_by_province: std::collections::BTreeMap<String, i64>,
+    /// Each carrier's public tracking page, `{tracking}` standing for the
+    /// tracking number (`"Kerry": "https://th.kerryexpress.com/en/track/?track={tracking}"`):
+    /// the customer's order in chat links to it.
+    pub tracking_links: std::collections::BTreeMap<String, String>,
     pub allow_negative_balance: bool,
     /// Money paid above an order's total (the total went down after
     /// payment, or a paid order was cancelled): `balance` (the customer's
@@ -92,6 +96,7 @@ impl Default for ShopSettings {
             free_shipping_over: None,
             cod_fee: 0,
             shipping_by_province: Default::default(),
+            tracking_links: Default::default(),
             allow_negative_balance: false,
             excess_payment: Default::default(),
             cancel_rule: Default::default(),
@@ -192,6 +197,29 @@ impl ShopSettings {
 }
 
 impl ShopSettings {
+    /// The carrier's tracking page for this parcel, if the shop set one
+    /// (the carrier's name in any case). The number goes in escaped, so a
+    /// typed number cannot change where the link goes.
+    pub fn tracking_url(&self, carrier: &str, tracking: &str) -> Option<String> {
+        let wanted = carrier.trim().to_lowercase();
+        let pattern = self
+            .tracking_links
+            .iter()
+            .find(|(name, _)| name.trim().to_lowercase() == wanted)
+            .map(|(_, url)| url)?;
+        let number: String = tracking
+            .trim()
+            .bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
+                    (b as char).to_string()
+                }
+                _ => format!("%{b:02X}"),
+            })
+            .collect();
+        (!number.is_empty()).then(|| pattern.replace("{tracking}", &number))
+    }
+
     /// The receiving accounts as a bill lists them: the default first.
     pub fn accounts_in_order(&self) -> Vec<&BankAccount> {
         let mut accounts: Vec<&BankAccount> = self.bank_accounts.iter().collect();

@@ -1610,3 +1610,35 @@ fn the_customer_changes_the_delivery_address_until_it_ships_with_the_fee_recompu
         ],
     );
 }
+
+#[test]
+fn a_shipped_order_links_to_its_carrier_s_tracking_page() {
+    let mut sim = Sim::new();
+    sim.settings.tracking_links.insert(
+        "kerry".into(),
+        "https://track.example.test/?n={tracking}".into(),
+    );
+    place_a_tote(&mut sim);
+    sim.seller(
+        1,
+        Command::ConfirmPayment {
+            amount: None,
+            credit_excess: false,
+            slip: false,
+        },
+    );
+    sim.seller(
+        1,
+        Command::Ship {
+            carrier: "Kerry".into(),
+            tracking: Some("KEX77".into()),
+        },
+    );
+    run(
+        &mut sim,
+        vec![(
+            text("where is my parcel"),
+            vec![Says("Follow it here: https://track.example.test/?n=KEX77")],
+        )],
+    );
+}

@@ -102,6 +102,15 @@ async fn typed_requests_reach_the_same_place_as_the_buttons_in_three_languages()
     assert!(has(&a, "Type your message for the shop"), "{a:?}");
     say(&app, &graph, n, "menu").await;
 
+    let r = app
+        .client
+        .patch(app.url("/api/v1/settings"))
+        .bearer_auth(&app.token)
+        .json(&json!({"tracking_links": {"kerry": "https://track.example.test/?n={tracking}"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
     let seller = Actor::Seller("owner".into());
     for command in [
         Command::ConfirmPayment {
@@ -127,6 +136,10 @@ async fn typed_requests_reach_the_same_place_as_the_buttons_in_three_languages()
     assert!(
         has(&a, "tracking number KEX77"),
         "in the language the customer chose, not the one a request was typed in: {a:?}"
+    );
+    assert!(
+        has(&a, "Follow it here: https://track.example.test/?n=KEX77"),
+        "the carrier's tracking page: {a:?}"
     );
     let a = say(&app, &graph, n, "ยกเลิกออเดอร์").await;
     assert!(

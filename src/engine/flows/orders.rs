@@ -231,6 +231,14 @@ pub(super) fn show_order(s: &mut State, o: &OrderSummary, ctx: &Context, out: &m
                 ("tracking", order.tracking.as_deref().unwrap_or("-")),
             ],
         ));
+        if let Some(url) = order
+            .tracking
+            .as_deref()
+            .and_then(|t| ctx.settings.tracking_url(carrier, t))
+        {
+            text.push('\n');
+            text.push_str(&out.t(ctx, "tracking_link_line", &[("url", &url)]));
+        }
     }
     push_policy(&mut text, ctx, out);
     let mut choices = Vec::new();

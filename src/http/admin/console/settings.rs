@@ -86,6 +86,7 @@ fn field_label(field: &str) -> String {
         ("shipping_flat_fee", _) => "Shipping fee",
         ("free_shipping_over", _) => "Free shipping from",
         ("shipping_by_province", _) => "Shipping fee per province",
+        ("tracking_links", _) => "Tracking pages",
         ("cod_fee", _) => "Cash on delivery fee",
         ("messages", rest) => return super::wording::label(rest),
         ("cancel_rule", _) => "Customers may cancel",
@@ -159,6 +160,7 @@ fn view(auth: &Auth, s: &ShopSettings) -> Value {
         "shipping_fee": amount_text(s.shipping_flat_fee, currency),
         "free_over": s.free_shipping_over.map(|m| amount_text(m, currency)).unwrap_or_default(),
         "province_fees": province_fees_text(s, currency),
+        "tracking_links": tracking_links_text(s),
         "cod_fee": if s.cod_fee > 0 { amount_text(s.cod_fee, currency) } else { String::new() },
         "cancel_rule": serde_json::to_value(s.cancel_rule).unwrap_or_default(),
         "policies": policies,
@@ -289,6 +291,40 @@ fn province_fees(
     Ok(Value::Object(out))
 }
 
+/// The carriers' tracking pages typed one per line, `Carrier = link`, as a
+/// merge patch that also removes the lines the seller deleted.
+fn tracking_links(text: &str, current: &ShopSettings) -> Result<Value, SettingsError> {
+    let mut out = Map::new();
+    for name in current.tracking_links.keys() {
+        out.insert(name.clone(), Value::Null);
+    }
+    for (n, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        let Some((name, url)) = line.split_once('=') else {
+            return Err(SettingsError {
+                field: "tracking_links".into(),
+                reason: format!(
+                    "line {}: write it as “Kerry = https://th.kerryexpress.com/en/track/?track={{tracking}}”",
+                    n + 1
+                ),
+            });
+        };
+        out.insert(name.trim().to_string(), json!(url.trim()));
+    }
+    Ok(Value::Object(out))
+}
+
+fn tracking_links_text(s: &ShopSettings) -> String {
+    s.tracking_links
+        .iter()
+        .map(|(name, url)| format!("{name} = {url}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 fn province_fees_text(s: &ShopSettings, currency: Currency) -> String {
     s.shipping_by_province
         .iter()
@@ -356,6 +392,7 @@ fn patch_from_form(
         "shipping_flat_fee": money_field(form, "shipping_fee", "shipping_flat_fee", currency)?.unwrap_or(0),
         "free_shipping_over": money_field(form, "free_over", "free_shipping_over", currency)?,
         "shipping_by_province": province_fees(&get("province_fees"), current, currency)?,
+        "tracking_links": tracking_links(&get("tracking_links"), current)?,
         "cod_fee": money_field(form, "cod_fee", "cod_fee", currency)?.unwrap_or(0),
         "cancel_rule": match get("cancel_rule").as_str() { "" => json!("until_paid"), rule => json!(rule) },
         "cancel_policy": crate::domain::shop::LANGUAGES.iter().map(|l| {
