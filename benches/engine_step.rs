@@ -59,6 +59,7 @@ fn main() {
         saved_address: None,
         balance: 0,
         movements: &[],
+        detail: None,
         texts: &texts,
         public_url: "https://shop.example",
         now: Timestamp(1_800_000_000_000),

@@ -95,6 +95,9 @@ pub struct Context<'a> {
     /// The last movements of that balance, newest first; loaded only for
     /// inputs that show them (see [`shows_balance`]).
     pub movements: &'a [BalanceMove],
+    /// An order's history, payments and claims, loaded only when one order
+    /// is shown (see [`detail_wanted`]).
+    pub detail: Option<&'a OrderDetail>,
     pub texts: &'a Texts,
     /// Base for turning relative image paths into absolute URLs.
     pub public_url: &'a str,
@@ -110,6 +113,30 @@ pub struct BalanceMove {
     /// The order it was for, if any.
     pub order_code: Option<String>,
     pub at: Timestamp,
+}
+
+/// What one order's page in chat shows beyond the order itself: its
+/// status history, its payments, its claims (the seeds' Status,
+/// Transaction and Claim tabs; the Package is the order's carrier).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OrderDetail {
+    pub order: OrderId,
+    /// (when, `fulfilment` or `payment`, the state it moved to), oldest first.
+    pub history: Vec<(Timestamp, String, String)>,
+    /// (when, method, amount, row status), oldest first.
+    pub payments: Vec<(Timestamp, String, i64, String)>,
+    pub claims: Vec<(
+        crate::domain::claim::ClaimReason,
+        crate::domain::claim::ClaimStatus,
+    )>,
+}
+
+/// The order whose page `input` shows, so the shell reads its detail.
+pub fn detail_wanted(input: &Input) -> Option<OrderId> {
+    match input {
+        Input::Tap(Tap::ShowOrder(id)) => Some(*id),
+        _ => None,
+    }
 }
 
 /// How many movements "My balance" shows.

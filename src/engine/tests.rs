@@ -88,6 +88,7 @@ struct Sim {
     saved: Option<Address>,
     balance: i64,
     movements: Vec<BalanceMove>,
+    detail: Option<OrderDetail>,
     texts: Texts,
     effects: Vec<Action>,
     forwarded: Vec<String>,
@@ -104,6 +105,7 @@ impl Sim {
             saved: None,
             balance: 0,
             movements: vec![],
+            detail: None,
             texts: Texts::embedded(),
             effects: vec![],
             forwarded: vec![],
@@ -126,6 +128,7 @@ impl Sim {
                 saved_address: self.saved.as_ref(),
                 balance: self.balance,
                 movements: &self.movements,
+                detail: self.detail.as_ref(),
                 texts: &self.texts,
                 public_url: "https://shop.test",
                 now: Timestamp(1_800_000_000_000),
@@ -1641,4 +1644,46 @@ fn a_shipped_order_links_to_its_carrier_s_tracking_page() {
             vec![Says("Follow it here: https://track.example.test/?n=KEX77")],
         )],
     );
+}
+
+#[test]
+fn one_order_in_chat_shows_its_history_payments_what_is_owed_and_claims() {
+    use crate::domain::claim::{ClaimReason, ClaimStatus};
+    let mut sim = Sim::new();
+    place_a_tote(&mut sim);
+    sim.detail = Some(OrderDetail {
+        order: OrderId(1),
+        history: vec![(
+            Timestamp(1_800_000_000_000),
+            "payment".into(),
+            "partially_paid".into(),
+        )],
+        payments: vec![(
+            Timestamp(1_800_000_000_000),
+            "bank_transfer".into(),
+            10_000,
+            "confirmed".into(),
+        )],
+        claims: vec![(ClaimReason::Damaged, ClaimStatus::InProgress)],
+    });
+    sim.orders[0].order.paid = 10_000;
+    sim.orders[0].order.payment = PaymentStatus::PartiallyPaid;
+    run(
+        &mut sim,
+        vec![(
+            tap(Tap::ShowOrder(OrderId(1))),
+            vec![
+                Says("Status:"),
+                Says("· partly paid"),
+                Says("Payments:"),
+                Says("Bank transfer · ฿100.00 · received"),
+                Says("Still to pay: ฿200.00"),
+                Says("Claim: Damaged — the shop is on it"),
+            ],
+        )],
+    );
+    // Another order's detail is never shown on this one.
+    sim.detail.as_mut().unwrap().order = OrderId(9);
+    let said = sim.send(tap(Tap::ShowOrder(OrderId(1))));
+    assert!(!said.iter().any(|m| m.plain().contains("Payments:")));
 }

@@ -336,6 +336,16 @@ async fn a_claim_from_chat_is_handled_and_refunded_with_the_customer_told_at_eac
     )
     .await;
     assert_eq!(books["balances"], true, "the books still add up: {books}");
+    // The customer's page of the order in chat: history, payments, claim.
+    send(
+        &app,
+        postback("m_c9", PSID, now().millis(), &format!("ORDER:{id}")),
+    )
+    .await;
+    let page = last_texts(&graph, 1).join("\n");
+    assert!(page.contains("Status:"), "{page}");
+    assert!(page.contains("Payments:"), "{page}");
+    assert!(page.contains("Claim: Damaged — resolved"), "{page}");
     let (st, _) = call(
         &app,
         &owner,

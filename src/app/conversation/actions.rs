@@ -109,6 +109,12 @@ impl Batch<'_> {
                 _ => load_orders(&mut self.tx, shop.id, turn.customer, also, need).await?,
             }
         };
+        let detail = match engine::detail_wanted(&input) {
+            Some(id) if orders.iter().any(|o| o.order.id == id) => {
+                Some(orders::chat_detail(&mut self.tx, shop.id, id).await?)
+            }
+            _ => None,
+        };
         let movements = if engine::shows_balance(&input) {
             customers::recent_movements(
                 &mut self.tx,
@@ -137,6 +143,7 @@ impl Batch<'_> {
             saved_address: customer.address.as_ref(),
             balance: customer.balance,
             movements: &movements,
+            detail: detail.as_ref(),
             texts: &self.state.texts,
             public_url: &self.state.config.public_url,
             now: self.now,

@@ -240,6 +240,9 @@ pub(super) fn show_order(s: &mut State, o: &OrderSummary, ctx: &Context, out: &m
             text.push_str(&out.t(ctx, "tracking_link_line", &[("url", &url)]));
         }
     }
+    if let Some(d) = ctx.detail.filter(|d| d.order == order.id) {
+        detail_lines(&mut text, order, d, ctx, out);
+    }
     push_policy(&mut text, ctx, out);
     let mut choices = Vec::new();
     for l in order
@@ -277,6 +280,73 @@ pub(super) fn show_order(s: &mut State, o: &OrderSummary, ctx: &Context, out: &m
     choices.push(out.choice(ctx, "btn_complain", Tap::Complain(order.id)));
     choices.push(out.choice(ctx, "btn_talk", Tap::TalkToShop));
     out.say_choices(text, choices);
+}
+
+/// The order's history, payments (with what is still owed) and claims,
+/// as the seeds' order tabs show them, newest history last.
+fn detail_lines(text: &mut String, order: &Order, d: &OrderDetail, ctx: &Context, out: &Out) {
+    let cal = ctx.settings.calendar();
+    const SHOWN: usize = 8;
+    if !d.history.is_empty() {
+        text.push_str("\n\n");
+        text.push_str(&out.t(ctx, "detail_history", &[]));
+        for (at, machine, to) in d.history.iter().rev().take(SHOWN).rev() {
+            let key = match machine.as_str() {
+                "payment" => format!("payment_{to}"),
+                _ => format!("status_{to}"),
+            };
+            text.push_str(&format!(
+                "\n{} · {}",
+                cal.date_time(*at),
+                out.t(ctx, &key, &[])
+            ));
+        }
+    }
+    if !d.payments.is_empty() {
+        text.push_str("\n\n");
+        text.push_str(&out.t(ctx, "detail_payments", &[]));
+        for (at, method, amount, status) in d.payments.iter().rev().take(SHOWN).rev() {
+            let state = match status.as_str() {
+                "confirmed" | "difference" => "pay_row_received",
+                "rejected" | "failed" => "pay_row_not_accepted",
+                "refund_due" => "pay_row_to_pay_back",
+                _ => "pay_row_checking",
+            };
+            text.push_str(&format!(
+                "\n{} · {} · {} · {}",
+                cal.date_time(*at),
+                out.t(ctx, &format!("method_{method}"), &[]),
+                out.money(ctx, amount.abs()),
+                out.t(ctx, state, &[])
+            ));
+        }
+    }
+    let owed = order.totals().remaining.minor;
+    if owed > 0 && lc::holds_stock(order.fulfilment) {
+        text.push('\n');
+        text.push_str(&out.t(
+            ctx,
+            "detail_still_owed",
+            &[("amount", &out.money(ctx, owed))],
+        ));
+    }
+    for (reason, status) in &d.claims {
+        text.push('\n');
+        text.push_str(&out.t(
+            ctx,
+            "detail_claim",
+            &[
+                (
+                    "reason",
+                    &out.t(ctx, &format!("claim_reason_{}", reason.as_str()), &[]),
+                ),
+                (
+                    "status",
+                    &out.t(ctx, &format!("claim_status_{}", status.as_str()), &[]),
+                ),
+            ],
+        ));
+    }
 }
 
 fn line_change_text(order: &Order, l: &OrderLine, ctx: &Context, out_locale: &Out) -> String {

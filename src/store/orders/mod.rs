@@ -8,7 +8,7 @@ mod reads;
 mod write;
 
 pub use place::{NewOrder, PlaceError, place, place_in_tx};
-pub use reads::{HistoryRow, history, queued_notices, tab_counts};
+pub use reads::{HistoryRow, chat_detail, history, queued_notices, tab_counts};
 pub use write::{Applied, ApplyError, write_plan};
 
 use super::{Db, Result, StoreError, Tx, col, parse_enum};

@@ -5,7 +5,7 @@ use crate::domain::lifecycle::{Fulfilment, PaymentStatus, Tab};
 use crate::domain::order::Notice;
 use crate::domain::{OrderId, ShopId, Timestamp};
 use crate::store::outbox::OutboundPayload;
-use crate::store::{Db, Result, col, parse_enum};
+use crate::store::{Db, Result, Tx, col, parse_enum};
 
 /// Tab counts for the seller's tab bar, from the maintained counters.
 pub async fn tab_counts(db: &Db, shop: ShopId) -> Result<Vec<(Tab, i64)>> {
@@ -74,6 +74,73 @@ pub async fn history(db: &Db, shop: ShopId, id: OrderId) -> Result<Vec<HistoryRo
             })
         })
         .collect()
+}
+
+/// What the customer's page of one order shows in chat: its history, its
+/// payments and its claims, read in the conversation's transaction.
+pub async fn chat_detail(
+    tx: &mut Tx,
+    shop: ShopId,
+    id: OrderId,
+) -> Result<crate::engine::OrderDetail> {
+    let history = sqlx::query(
+        "select machine, to_state, at from order_history where order_id = $1 and shop_id = $2 order by id",
+    )
+    .bind(id.get())
+    .bind(shop.get())
+    .fetch_all(&mut **tx)
+    .await?
+    .iter()
+    .map(|r| Ok((Timestamp(col(r, "at")?), col(r, "machine")?, col(r, "to_state")?)))
+    .collect::<Result<Vec<_>>>()?;
+    let payments = sqlx::query(
+        "select method, amount, status, created_at from payments where order_id = $1 and shop_id = $2 order by id",
+    )
+    .bind(id.get())
+    .bind(shop.get())
+    .fetch_all(&mut **tx)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok((
+            Timestamp(col(r, "created_at")?),
+            col(r, "method")?,
+            col(r, "amount")?,
+            col(r, "status")?,
+        ))
+    })
+    .collect::<Result<Vec<_>>>()?;
+    let claims = sqlx::query(
+        "select reason, status from claims where order_id = $1 and shop_id = $2 order by id",
+    )
+    .bind(id.get())
+    .bind(shop.get())
+    .fetch_all(&mut **tx)
+    .await?
+    .iter()
+    .map(|r| {
+        let reason: String = col(r, "reason")?;
+        let status: String = col(r, "status")?;
+        Ok((
+            parse_enum(
+                &reason,
+                crate::domain::claim::ClaimReason::parse,
+                "claim reason",
+            )?,
+            parse_enum(
+                &status,
+                crate::domain::claim::ClaimStatus::parse,
+                "claim status",
+            )?,
+        ))
+    })
+    .collect::<Result<Vec<_>>>()?;
+    Ok(crate::engine::OrderDetail {
+        order: id,
+        history,
+        payments,
+        claims,
+    })
 }
 
 /// Notices queued for an order, oldest first (for tests and the console).
