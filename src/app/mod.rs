@@ -18,6 +18,7 @@ pub mod outbound;
 pub mod payments;
 pub mod pictures;
 pub mod settings;
+pub mod shop_orders;
 pub mod shop_views;
 pub mod slips;
 pub mod undelivered;

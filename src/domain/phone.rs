@@ -72,6 +72,22 @@ impl fmt::Display for PhoneNumber {
     }
 }
 
+/// The calling code a number typed without one most likely has, from the
+/// shop's currency (a THB shop's customers dial +66).
+pub fn calling_code_for(currency: super::Currency) -> Option<u16> {
+    match currency.code() {
+        "THB" => Some(66),
+        "VND" => Some(84),
+        "LAK" => Some(856),
+        "KHR" => Some(855),
+        "MYR" => Some(60),
+        "SGD" => Some(65),
+        "IDR" => Some(62),
+        "PHP" => Some(63),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -40,6 +40,7 @@ pub const KINDS: &[&str] = &[
     "order_updated_notice",
     "address_changed",
     "returned_to_stock",
+    "made_by_shop",
     "claim_update",
     BALANCE_KIND,
 ];
@@ -115,6 +116,7 @@ pub fn kind(notice: &Notice) -> &'static str {
         Notice::OrderUpdated => "order_updated_notice",
         Notice::AddressChanged { .. } => "address_changed",
         Notice::ReturnedToStock => "returned_to_stock",
+        Notice::MadeByShop { .. } => "made_by_shop",
         Notice::ClaimUpdate { .. } => "claim_update",
     }
 }
@@ -133,6 +135,7 @@ pub fn template_parameters(notice: &Notice, c: &NoticeContext) -> Vec<String> {
             p.push(reason.clone())
         }
         Notice::AddressChanged { address } => p.push(address.clone()),
+        Notice::MadeByShop { total } => p.push(money(*total)),
         Notice::Shipped { carrier, tracking } => p.push(
             format!("{carrier} {}", tracking.as_deref().unwrap_or(""))
                 .trim()
@@ -205,6 +208,13 @@ pub fn render(notice: &Notice, c: &NoticeContext) -> Message {
                 s.push_str(&t("notice_remaining", &[("amount", &money(*remaining))]));
             }
             s
+        }
+        Notice::MadeByShop { total } => {
+            let pay = button("btn_pay", Tap::PaymentMenu(c.order_id));
+            return Message::Text {
+                text: t("notice_made_by_shop", &[("total", &money(*total))]),
+                quick_replies: vec![pay, view],
+            };
         }
         Notice::AmountDue { amount, total } => {
             // "Pay" opens the payment menu: the shop's bank details, or a
@@ -342,6 +352,7 @@ mod tests {
             Notice::OrderUpdated,
             Notice::AddressChanged { address: s() },
             Notice::ReturnedToStock,
+            Notice::MadeByShop { total: 1 },
             Notice::ClaimUpdate {
                 claim_id: 1,
                 reason: ClaimReason::Other,

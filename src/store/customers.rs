@@ -406,6 +406,20 @@ pub async fn recent_movements(
         .collect()
 }
 
+/// The shop's customer with this phone number, if one gave it: one who
+/// chats first (they can be told about the order), the oldest first.
+pub async fn find_by_phone(tx: &mut Tx, shop: ShopId, phone: &str) -> Result<Option<Customer>> {
+    let row = sqlx::query(&format!(
+        "select {COLUMNS} from customers where shop_id = $1 and phone = $2 \
+         order by case when channel = 'shop' then 1 else 0 end, id limit 1"
+    ))
+    .bind(shop.get())
+    .bind(phone)
+    .fetch_optional(&mut **tx)
+    .await?;
+    row.map(|r| from_row(&r)).transpose()
+}
+
 /// The customer a channel's user id belongs to, if they ever wrote.
 pub async fn find_id(
     db: &Db,

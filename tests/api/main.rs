@@ -24,6 +24,7 @@ mod money;
 mod pictures;
 mod roles;
 mod security;
+mod shop_made_orders;
 mod shop_setup;
 mod slips;
 mod store;

@@ -413,6 +413,11 @@ pub enum Notice {
         qty: i64,
     },
     OrderUpdated,
+    /// The shop made this order for the customer (they phoned or came in):
+    /// the bill and how to pay.
+    MadeByShop {
+        total: i64,
+    },
     /// The seller changed where the order goes (`address` on one line).
     AddressChanged {
         address: String,

@@ -69,17 +69,7 @@ pub(super) fn ask_address(s: &mut State, step: AddressStep, ctx: &Context, out: 
 }
 
 fn calling_code(ctx: &Context) -> Option<u16> {
-    match ctx.currency.code() {
-        "THB" => Some(66),
-        "VND" => Some(84),
-        "LAK" => Some(856),
-        "KHR" => Some(855),
-        "MYR" => Some(60),
-        "SGD" => Some(65),
-        "IDR" => Some(62),
-        "PHP" => Some(63),
-        _ => None,
-    }
+    crate::domain::phone::calling_code_for(ctx.currency)
 }
 
 pub(super) fn on_address_text(

@@ -14,6 +14,7 @@ pub mod conversations;
 pub mod customers;
 pub mod dashboard;
 pub mod error;
+pub mod new_order;
 pub mod openapi;
 pub mod order_actions;
 pub mod orders;
@@ -119,6 +120,14 @@ pub fn endpoints() -> Vec<Endpoint> {
             "orders",
             "List orders: tab, filters (channel, status, payment_status, from, to, customer), search q (order code, customer name or phone), keyset cursor, sort created|updated; with the count of every tab",
             get(orders::list),
+        ),
+        ep(
+            "post",
+            "/orders",
+            &[P::RunFulfilment],
+            "orders",
+            "Make an order for a customer who phoned or walked in: {customer_id} or {customer: {name, phone}} (found by phone among the shop's customers, else added), items [{variant_id, qty}], address (else the customer's saved one), method (bank_transfer, qr_transfer, cod), shipping_fee (else the shop's rule). Stock is reserved for every line or nothing (409 names the item out of stock). A customer who chats is sent the bill and how to pay in the same transaction. 201 with the order as GET /orders/{id} shows it",
+            post(new_order::create),
         ),
         ep(
             "get",

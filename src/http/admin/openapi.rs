@@ -49,6 +49,14 @@ fn body_schema(method: &str, path: &str) -> Option<Value> {
             &["payment_id"],
         ),
         ("post", "cancel") => obj(json!({"reason": t("string")}), &[]),
+        ("post", "orders") => obj(
+            json!({"customer_id": t(INT),
+                   "customer": obj(json!({"name": t("string"), "phone": t("string")}), &["name", "phone"]),
+                   "items": {"type": "array", "minItems": 1, "items": obj(json!({"variant_id": t(INT), "qty": {"type": "integer", "minimum": 1, "maximum": 10000}}), &["variant_id", "qty"])},
+                   "address": address.clone(), "method": {"type": "string", "enum": ["bank_transfer", "qr_transfer", "cod"]},
+                   "shipping_fee": t(INT)}),
+            &["items"],
+        ),
         ("post", "resolve") => obj(
             json!({"outcome": {"type": "string", "enum": ["refund", "reship", "rejected"]},
                    "amount": t(INT), "note": {"type": "string", "maxLength": 500}}),

@@ -7,7 +7,7 @@ mod place;
 mod reads;
 mod write;
 
-pub use place::{NewOrder, PlaceError, place, place_in_tx};
+pub use place::{NewOrder, PlaceError, place, place_as, place_in_tx};
 pub use reads::{HistoryRow, chat_detail, history, queued_notices, tab_counts};
 pub use write::{Applied, ApplyError, write_plan};
 

@@ -63,6 +63,18 @@ pub async fn place_in_tx(
     new: NewOrder,
     now: Timestamp,
 ) -> Result<Order, PlaceError> {
+    place_as(tx, shop, new, &Actor::Customer, now).await
+}
+
+/// The same, placed by `by` (a person of the shop making the order for a
+/// customer who phoned or walked in), whom its first history row names.
+pub async fn place_as(
+    tx: &mut Tx,
+    shop: &Shop,
+    new: NewOrder,
+    by: &Actor,
+    now: Timestamp,
+) -> Result<Order, PlaceError> {
     check_quantities(&new.items)?;
     let lines = reserve_lines(tx, shop, &new.items).await?;
     let mut order = unsaved_order(shop, &new, lines);
@@ -77,7 +89,7 @@ pub async fn place_in_tx(
             to: "placed",
             event: "place",
         },
-        &Actor::Customer,
+        by,
         None,
         now,
     )

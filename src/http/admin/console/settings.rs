@@ -58,6 +58,7 @@ pub(super) fn notice_label(kind: &str) -> &str {
         "balance_moved" => "Deposit to or withdrawal from the shop balance",
         "address_changed" => "Delivery address changed",
         "returned_to_stock" => "Returned to the shop",
+        "made_by_shop" => "Order made by the shop, with its bill",
         "claim_update" => "Claim taken up or resolved",
         other => other,
     }
