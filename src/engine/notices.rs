@@ -146,6 +146,39 @@ pub fn template_parameters(notice: &Notice, c: &NoticeContext) -> Vec<String> {
     p
 }
 
+/// A changed line to accept or refuse, with the two buttons.
+fn line_change_message(
+    line_id: i64,
+    name: &str,
+    unit_price: i64,
+    qty: i64,
+    c: &NoticeContext,
+) -> Message {
+    let t = |key: &str, args: &[(&str, &str)]| {
+        let mut all: Vec<(&str, &str)> = vec![("code", c.order_code)];
+        all.extend_from_slice(args);
+        c.texts.get_with(c.messages, c.locale, key, &all)
+    };
+    let price = Money::new(unit_price, c.currency).display_as(c.locale, c.amounts);
+    let text = t(
+        "notice_line_change",
+        &[("name", name), ("qty", &qty.to_string()), ("price", &price)],
+    );
+    let answer = |accept| Tap::AnswerLineChange {
+        order: c.order_id,
+        line: line_id,
+        accept,
+    };
+    let button = |key: &str, tap: Tap| Choice::tap(t(key, &[]), &tap);
+    Message::Text {
+        text,
+        quick_replies: vec![
+            button("btn_accept_change", answer(true)),
+            button("btn_refuse_change", answer(false)),
+        ],
+    }
+}
+
 /// A text by key with its placeholders filled.
 type Say<'a> = &'a dyn Fn(&str, &[(&str, &str)]) -> String;
 
@@ -261,27 +294,7 @@ pub fn render(notice: &Notice, c: &NoticeContext) -> Message {
             name,
             unit_price,
             qty,
-        } => {
-            let text = t(
-                "notice_line_change",
-                &[
-                    ("name", name),
-                    ("qty", &qty.to_string()),
-                    ("price", &money(*unit_price)),
-                ],
-            );
-            let answer = |accept| Tap::AnswerLineChange {
-                order: c.order_id,
-                line: *line_id,
-                accept,
-            };
-            let ok = button("btn_accept_change", answer(true));
-            let no = button("btn_refuse_change", answer(false));
-            return Message::Text {
-                text,
-                quick_replies: vec![ok, no],
-            };
-        }
+        } => return line_change_message(*line_id, name, *unit_price, *qty, c),
         Notice::ClaimUpdate {
             reason,
             status,

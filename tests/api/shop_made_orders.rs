@@ -94,11 +94,7 @@ async fn staff_make_an_order_for_a_customer_who_phoned_and_one_who_walked_in() {
     )
     .await;
     assert_eq!(st, StatusCode::CREATED, "{b}");
-    assert_eq!(
-        b["customer"]["name"], "Nok Srisuk",
-        "{}",
-        b["customer"]
-    );
+    assert_eq!(b["customer"]["name"], "Nok Srisuk", "{}", b["customer"]);
     assert_eq!(b["order"]["payment_status"], "cod_pending");
     app.drain().await;
     assert_eq!(graph.sends(), sends, "nobody to chat with");
