@@ -1173,3 +1173,87 @@ async fn the_seller_handles_a_claim_with_its_photos_and_refunds_it_on_a_phone() 
         "{told:?}"
     );
 }
+
+#[tokio::test]
+async fn staff_make_an_order_for_a_walk_in_customer_on_a_phone() {
+    let name = "staff_make_an_order_for_a_walk_in_customer_on_a_phone";
+    let (Some(chromium), Some(chromedriver)) = (
+        find(&["chromium", "chromium-browser", "google-chrome"]),
+        find(&["chromedriver"]),
+    ) else {
+        println!("SKIPPED {name}: chromium or chromedriver not on PATH");
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let tee = common::product(&app.db, &app.shop, "Tee", 29_900, Some(5)).await;
+    let (staff, _) = chatbill::store::tokens::create(
+        &app.db,
+        app.shop.id,
+        "Somsak",
+        chatbill::store::tokens::Role::Staff,
+        now(),
+    )
+    .await
+    .unwrap();
+    let driver = match Driver::start(&chromium, &chromedriver).await {
+        Ok(d) => d,
+        Err(e) => {
+            println!("SKIPPED {name}: the browser did not start: {e}");
+            app.stop().await;
+            return;
+        }
+    };
+    let run = async {
+        driver
+            .cmd(
+                "POST",
+                "/window/rect",
+                Some(json!({"width": 390, "height": 844})),
+            )
+            .await?;
+        driver.goto(&app.url("/admin/login")).await?;
+        driver.type_into("#token", &staff).await?;
+        driver.click("#login").await?;
+        wait_for_element(&driver, "#tabs", 10).await?;
+        driver.click("#new-order-link").await?;
+        wait_for_element(&driver, "#new-order", 10).await?;
+        driver.type_into("#no-name", "Nok Srisuk").await?;
+        driver.type_into("#no-phone", "not a phone").await?;
+        driver
+            .click(&format!("#no-variant-1 option[value='{}']", tee.get()))
+            .await?;
+        driver.click("#no-submit").await?;
+        wait_for_element(&driver, "#flash-error", 10).await?;
+        wait_for_text(&driver, "Phone:", 5).await?;
+        driver.type_into("#no-name", "Nok Srisuk").await?;
+        driver.type_into("#no-phone", "089 765 4321").await?;
+        driver
+            .click(&format!("#no-variant-1 option[value='{}']", tee.get()))
+            .await?;
+        driver.retype("#no-qty-1", "2").await?;
+        driver.type_into("#no-line", "5 Soi 3").await?;
+        driver.type_into("#no-district", "Bang Rak").await?;
+        driver.type_into("#no-province", "Bangkok").await?;
+        driver.click("#no-method option[value='cod']").await?;
+        driver.click("#no-submit").await?;
+        wait_for_element(&driver, "#flash-ok", 10).await?;
+        wait_for_text(&driver, "Order made", 5).await?;
+        wait_for_text(&driver, "Nok Srisuk", 5).await?;
+        Ok::<(), String>(())
+    };
+    let result = run.await;
+    driver.quit().await;
+    let made = chatbill::store::listing::list_orders(&app.db, app.shop.id, &Default::default())
+        .await
+        .unwrap();
+    app.stop().await;
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+    assert_eq!(
+        made.orders.len(),
+        1,
+        "one order, the refused form made none"
+    );
+    assert_eq!(made.orders[0].customer_name, "Nok Srisuk");
+}

@@ -31,6 +31,7 @@ pub fn env() -> &'static Environment<'static> {
             "admin/_undelivered.html",
             "admin/claims.html",
             "admin/claim.html",
+            "admin/new_order.html",
         );
         env
     })

@@ -13,6 +13,7 @@ mod books;
 mod channels;
 mod chats;
 mod claims;
+mod new_order;
 mod orders;
 mod products;
 mod settings;
@@ -45,6 +46,10 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/login", get(login_page).post(login))
         .route("/admin/logout", post(logout))
         .route("/admin/orders", get(orders::orders_page))
+        .route(
+            "/admin/orders/new",
+            get(new_order::new_order_page).post(new_order::new_order),
+        )
         .route("/admin/orders/{id}", get(orders::order_page))
         .route("/admin/orders/{id}/bill", get(orders::print_bill))
         .route("/admin/orders/{id}/shipping-note", get(orders::print_note))
