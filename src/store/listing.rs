@@ -60,6 +60,8 @@ pub struct OrderFilter {
     /// Created before, epoch ms.
     pub to: Option<Timestamp>,
     pub customer: Option<CustomerId>,
+    /// Only the orders assigned to this person.
+    pub assigned_to: Option<String>,
     /// An order code, or part of a customer's name or phone.
     pub search: Option<String>,
     pub sort: Sort,
@@ -165,6 +167,10 @@ fn list_query(shop: ShopId, f: &OrderFilter, limit: i64) -> Query {
     if let Some(c) = f.customer {
         let n = q.arg(Arg::I(c.get()));
         q.sql.push_str(&format!(" and o.customer_id = ${n}"));
+    }
+    if let Some(person) = &f.assigned_to {
+        let n = q.arg(Arg::S(person.clone()));
+        q.sql.push_str(&format!(" and o.assigned_to = ${n}"));
     }
     if let Some(text) = f.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         filter_search(&mut q, text);
@@ -286,6 +292,8 @@ fn page(mut orders: Vec<OrderRow>, limit: i64, sort: Sort) -> OrderPage {
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct OrderMeta {
     pub channel: String,
+    /// The person of the shop the order is assigned to.
+    pub assigned_to: Option<String>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -304,7 +312,7 @@ where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
     let r = sqlx::query(
-        "select channel, created_at, updated_at from orders where id = $1 and shop_id = $2 and deleted_at is null",
+        "select channel, assigned_to, created_at, updated_at from orders where id = $1 and shop_id = $2 and deleted_at is null",
     )
     .bind(id.get())
     .bind(shop.get())
@@ -313,6 +321,7 @@ where
     .ok_or(StoreError::NotFound)?;
     Ok(OrderMeta {
         channel: col(&r, "channel")?,
+        assigned_to: col(&r, "assigned_to")?,
         created_at: Timestamp(col(&r, "created_at")?),
         updated_at: Timestamp(col(&r, "updated_at")?),
     })

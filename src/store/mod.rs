@@ -11,6 +11,7 @@
 //! version column, unique keys, and row locks on PostgreSQL. Nothing here
 //! relies on an in-process lock.
 
+pub mod assignments;
 pub mod audit;
 pub mod books;
 pub mod cart;

@@ -1239,6 +1239,13 @@ async fn staff_make_an_order_for_a_walk_in_customer_on_a_phone() {
         wait_for_element(&driver, "#flash-ok", 10).await?;
         wait_for_text(&driver, "Order made", 5).await?;
         wait_for_text(&driver, "Nok Srisuk", 5).await?;
+        // Assigned to the person who made it, and found under "Assigned to me".
+        driver.click("#assign-me").await?;
+        wait_for_element(&driver, "#flash-ok", 10).await?;
+        wait_for_text(&driver, "Assigned to: Somsak", 5).await?;
+        driver.goto(&app.url("/admin/orders")).await?;
+        driver.click("#assigned-to-me").await?;
+        wait_for_element(&driver, "#orders tr[data-order]", 10).await?;
         Ok::<(), String>(())
     };
     let result = run.await;

@@ -101,6 +101,46 @@ async fn staff_make_an_order_for_a_customer_who_phoned_and_one_who_walked_in() {
     // The same phone again is the same customer.
     let walked_in = b["order"]["customer_id"].clone();
 
+    // Assigned for delivery: "me" is the token's name; the list filters.
+    let order_id = b["order"]["id"].as_i64().unwrap();
+    let assign = |person: Value| {
+        app.client
+            .post(app.url(&format!("/api/v1/orders/{order_id}/assign")))
+            .bearer_auth(&staff)
+            .json(&json!({ "person": person }))
+            .send()
+    };
+    let r: Value = assign(json!("me")).await.unwrap().json().await.unwrap();
+    assert_eq!(r["order"]["assigned_to"], "Somsak", "{r}");
+    assert!(
+        r["history"].to_string().contains("assignment"),
+        "{}",
+        r["history"]
+    );
+    let mine = |who: &'static str| {
+        let (app, staff) = (&app, &staff);
+        async move {
+            let v: Value = app
+                .client
+                .get(app.url(&format!("/api/v1/orders?assigned={who}")))
+                .bearer_auth(staff)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            v["orders"].as_array().unwrap().len()
+        }
+    };
+    assert_eq!(mine("me").await, 1);
+    assert_eq!(mine("Somsak").await, 1);
+    assert_eq!(mine("Lek").await, 0);
+    assign(Value::Null).await.unwrap();
+    assert_eq!(mine("me").await, 0, "cleared");
+    let r = assign(json!("x\u{7}")).await.unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+
     // No stock left: refused, nothing reserved, nothing written.
     let orders = count(&app, "select count(*) from orders").await;
     let (st, e) = post(

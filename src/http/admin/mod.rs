@@ -118,7 +118,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             "/orders",
             &[P::ViewOrders],
             "orders",
-            "List orders: tab, filters (channel, status, payment_status, from, to, customer), search q (order code, customer name or phone), keyset cursor, sort created|updated; with the count of every tab",
+            "List orders: tab, filters (channel, status, payment_status, from, to, customer, assigned: me or a name), search q (order code, customer name or phone), keyset cursor, sort created|updated; with the count of every tab",
             get(orders::list),
         ),
         ep(
@@ -128,6 +128,14 @@ pub fn endpoints() -> Vec<Endpoint> {
             "orders",
             "Make an order for a customer who phoned or walked in: {customer_id} or {customer: {name, phone}} (found by phone among the shop's customers, else added), items [{variant_id, qty}], address (else the customer's saved one), method (bank_transfer, qr_transfer, cod), shipping_fee (else the shop's rule). Stock is reserved for every line or nothing (409 names the item out of stock). A customer who chats is sent the bill and how to pay in the same transaction. 201 with the order as GET /orders/{id} shows it",
             post(new_order::create),
+        ),
+        ep(
+            "post",
+            "/orders/{id}/assign",
+            &[P::RunFulfilment],
+            "orders",
+            "Assign the order to a person of the shop for handling or delivery: {person: name, \"me\" (the token's name) or null for nobody}; a history row says who assigned whom. GET /orders?assigned=me lists the caller's",
+            post(orders::assign),
         ),
         ep(
             "get",

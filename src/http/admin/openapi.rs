@@ -49,6 +49,10 @@ fn body_schema(method: &str, path: &str) -> Option<Value> {
             &["payment_id"],
         ),
         ("post", "cancel") => obj(json!({"reason": t("string")}), &[]),
+        ("post", "assign") => obj(
+            json!({"person": {"type": ["string", "null"], "maxLength": 60}}),
+            &[],
+        ),
         ("post", "orders") => obj(
             json!({"customer_id": t(INT),
                    "customer": obj(json!({"name": t("string"), "phone": t("string")}), &["name", "phone"]),

@@ -65,6 +65,8 @@ pub struct OrderView {
     pub carrier: Option<String>,
     pub tracking: Option<String>,
     pub version: i64,
+    /// The person of the shop handling or delivering it.
+    pub assigned_to: Option<String>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     /// Actions the seller may take now (each a POST under the order).
@@ -174,6 +176,7 @@ pub fn order_view(o: &Order, meta: &OrderMeta) -> OrderView {
         tracking: o.tracking.clone(),
         version: o.version,
         created_at: meta.created_at,
+        assigned_to: meta.assigned_to.clone(),
         updated_at: meta.updated_at,
         actions: available_actions(o),
     }
@@ -191,6 +194,8 @@ pub struct ListQuery {
     pub from: Option<String>,
     pub to: Option<String>,
     pub customer: Option<i64>,
+    /// `me` (the token's label) or a person's name.
+    pub assigned: Option<String>,
     pub q: Option<String>,
     pub sort: Option<String>,
     pub cursor: Option<String>,
@@ -214,7 +219,8 @@ fn parse_instant(s: &str, what: &str, cal: &Calendar) -> ApiResult<Timestamp> {
     })
 }
 
-pub fn parse_filter(q: &ListQuery, cal: &Calendar) -> ApiResult<OrderFilter> {
+/// `me` is who `assigned=me` means: the name on the caller's token.
+pub fn parse_filter(q: &ListQuery, cal: &Calendar, me: &str) -> ApiResult<OrderFilter> {
     let tab = match q.tab.as_deref() {
         None | Some("") => None,
         Some(t) => Some(Tab::parse(t).ok_or_else(|| {
@@ -279,6 +285,11 @@ pub fn parse_filter(q: &ListQuery, cal: &Calendar) -> ApiResult<OrderFilter> {
             .map(|s| parse_instant(s, "to", cal))
             .transpose()?,
         customer: q.customer.map(CustomerId),
+        assigned_to: match q.assigned.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some("me") => Some(me.to_string()),
+            Some(person) => Some(person.to_string()),
+        },
         search: q.q.clone().filter(|s| !s.trim().is_empty()),
         sort,
         after,
@@ -308,7 +319,7 @@ pub async fn list(
     auth: Auth,
     Query(q): Query<ListQuery>,
 ) -> ApiResult<Json<Value>> {
-    let filter = parse_filter(&q, &auth.shop.settings.calendar())?;
+    let filter = parse_filter(&q, &auth.shop.settings.calendar(), &auth.token.label)?;
     let (page, tabs) = tokio::try_join!(
         async {
             listing::list_orders(&state.db, auth.shop.id, &filter)
@@ -404,6 +415,59 @@ pub async fn detail(
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Value>> {
     Ok(Json(detail_json(&state, &auth, OrderId(id)).await?))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssignBody {
+    /// A person of the shop, `me`, or null for nobody.
+    pub person: Option<String>,
+}
+
+/// Assigns the order (`me` is the caller's token name) or clears it.
+pub async fn assign_to(
+    state: &AppState,
+    auth: &Auth,
+    id: OrderId,
+    person: Option<&str>,
+) -> ApiResult<Value> {
+    let person = match person.map(str::trim).filter(|p| !p.is_empty()) {
+        Some("me") => Some(auth.token.label.clone()),
+        Some(p) if p.chars().count() > 60 || p.chars().any(char::is_control) => {
+            return Err(ApiError::InvalidField {
+                field: "person".into(),
+                reason: "a name of at most 60 characters".into(),
+            });
+        }
+        other => other.map(str::to_string),
+    };
+    let actor = auth.actor().to_db();
+    crate::store::assignments::assign(
+        &state.db,
+        auth.shop.id,
+        id,
+        person.as_deref(),
+        &actor,
+        crate::clock::now(),
+    )
+    .await
+    .map_err(|e| match e {
+        StoreError::NotFound => ApiError::not_found("order"),
+        e => e.into(),
+    })?;
+    detail_json(state, auth, id).await
+}
+
+/// `POST /api/v1/orders/{id}/assign`.
+pub async fn assign(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<i64>,
+    Json(body): Json<AssignBody>,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(
+        assign_to(&state, &auth, OrderId(id), body.person.as_deref()).await?,
+    ))
 }
 
 /// `DELETE /api/v1/orders/{id}`: only a cancelled or returned order.

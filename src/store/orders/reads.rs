@@ -84,14 +84,21 @@ pub async fn chat_detail(
     id: OrderId,
 ) -> Result<crate::engine::OrderDetail> {
     let history = sqlx::query(
-        "select machine, to_state, at from order_history where order_id = $1 and shop_id = $2 order by id",
+        "select machine, to_state, at from order_history where order_id = $1 and shop_id = $2 \
+         and machine in ('fulfilment', 'payment') order by id",
     )
     .bind(id.get())
     .bind(shop.get())
     .fetch_all(&mut **tx)
     .await?
     .iter()
-    .map(|r| Ok((Timestamp(col(r, "at")?), col(r, "machine")?, col(r, "to_state")?)))
+    .map(|r| {
+        Ok((
+            Timestamp(col(r, "at")?),
+            col(r, "machine")?,
+            col(r, "to_state")?,
+        ))
+    })
     .collect::<Result<Vec<_>>>()?;
     let payments = sqlx::query(
         "select method, amount, status, created_at from payments where order_id = $1 and shop_id = $2 order by id",

@@ -21,10 +21,11 @@ pub(super) async fn orders_page(
     Console(auth): Console,
     Query(q): Query<ListQuery>,
 ) -> Response {
-    let filter = match api_orders::parse_filter(&q, &auth.shop.settings.calendar()) {
-        Ok(f) => f,
-        Err(e) => return page_error(e),
-    };
+    let filter =
+        match api_orders::parse_filter(&q, &auth.shop.settings.calendar(), &auth.token.label) {
+            Ok(f) => f,
+            Err(e) => return page_error(e),
+        };
     let tab = filter.tab.unwrap_or(Tab::All);
     let (page_res, counts) = tokio::join!(
         listing::list_orders(&state.db, auth.shop.id, &filter),
@@ -252,6 +253,16 @@ pub(super) async fn order_action(
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
     let back = format!("/admin/orders/{id}");
+    if action == "assign" {
+        if let Some(r) = refused(&auth, Permission::RunFulfilment, &back) {
+            return r;
+        }
+        let person = form.get("person").map(String::as_str);
+        return match api_orders::assign_to(&state, &auth, OrderId(id), person).await {
+            Ok(_) => back_to(&back, "notice", "Assigned"),
+            Err(e) => back_to(&back, "error", &e.message()),
+        };
+    }
     if action == "delete" {
         if let Some(r) = refused(&auth, Permission::DeleteOrders, &back) {
             return r;
