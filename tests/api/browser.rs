@@ -192,9 +192,47 @@ impl Driver {
         std::fs::write(to, base64_decode(b64)?).map_err(|e| e.to_string())
     }
 
+    /// The window of a 390 px phone.
+    async fn phone_sized(&self) -> Result<(), String> {
+        self.cmd(
+            "POST",
+            "/window/rect",
+            Some(json!({"width": 390, "height": 844})),
+        )
+        .await
+        .map(|_| ())
+    }
+
     async fn quit(&self) {
         let _ = self.cmd("DELETE", "", None).await;
     }
+}
+
+/// Chromium and chromedriver from PATH, or `None` with the reason the
+/// test `name` is skipped printed.
+fn browser_tools(name: &str) -> Option<(PathBuf, PathBuf)> {
+    match (
+        find(&["chromium", "chromium-browser", "google-chrome"]),
+        find(&["chromedriver"]),
+    ) {
+        (Some(c), Some(d)) => Some((c, d)),
+        _ => {
+            println!("SKIPPED {name}: chromium or chromedriver not on PATH");
+            None
+        }
+    }
+}
+
+/// Where screenshots go: docs/ with UPDATE_SCREENSHOTS=1, else target/.
+fn screenshots_dir() -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let shots = if std::env::var("UPDATE_SCREENSHOTS").is_ok_and(|v| v == "1") {
+        root.join("docs")
+    } else {
+        root.join("target").join("screenshots")
+    };
+    let _ = std::fs::create_dir_all(&shots);
+    shots
 }
 
 fn base64_decode(s: &str) -> Result<Vec<u8>, String> {
@@ -438,13 +476,7 @@ async fn console_confirms_a_payment_in_chromium() {
         }
         driver.screenshot(&docs.join("console-order.png")).await?;
         // The same page on a phone-sized screen.
-        driver
-            .cmd(
-                "POST",
-                "/window/rect",
-                Some(json!({"width": 390, "height": 844})),
-            )
-            .await?;
+        driver.phone_sized().await?;
         driver
             .screenshot(&docs.join("console-order-phone.png"))
             .await?;
@@ -614,13 +646,7 @@ async fn the_web_chat_receives_the_payment_confirmation_live() {
             return;
         }
     };
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let shots = if std::env::var("UPDATE_SCREENSHOTS").is_ok_and(|v| v == "1") {
-        root.join("docs")
-    } else {
-        root.join("target").join("screenshots")
-    };
-    let _ = std::fs::create_dir_all(&shots);
+    let shots = screenshots_dir();
     let (db, shop) = (&app.db, &app.shop);
     let run = async {
         // The customer opens the chat; the page greets them by itself.
@@ -723,11 +749,7 @@ async fn the_web_chat_receives_the_payment_confirmation_live() {
 #[tokio::test]
 async fn the_owner_sets_up_payments_in_the_console_settings_page() {
     let name = "the_owner_sets_up_payments_in_the_console_settings_page";
-    let (Some(chromium), Some(chromedriver)) = (
-        find(&["chromium", "chromium-browser", "google-chrome"]),
-        find(&["chromedriver"]),
-    ) else {
-        println!("SKIPPED {name}: chromium or chromedriver not on PATH");
+    let Some((chromium, chromedriver)) = browser_tools(name) else {
         return;
     };
     let app = TestApp::spawn().await;
@@ -739,21 +761,9 @@ async fn the_owner_sets_up_payments_in_the_console_settings_page() {
             return;
         }
     };
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let shots = if std::env::var("UPDATE_SCREENSHOTS").is_ok_and(|v| v == "1") {
-        root.join("docs")
-    } else {
-        root.join("target").join("screenshots")
-    };
-    let _ = std::fs::create_dir_all(&shots);
+    let shots = screenshots_dir();
     let run = async {
-        driver
-            .cmd(
-                "POST",
-                "/window/rect",
-                Some(json!({"width": 390, "height": 844})),
-            )
-            .await?;
+        driver.phone_sized().await?;
         driver.goto(&app.url("/admin/login")).await?;
         driver.type_into("#token", &app.token).await?;
         driver.click("#login").await?;
@@ -813,11 +823,7 @@ async fn the_owner_sets_up_payments_in_the_console_settings_page() {
 #[tokio::test]
 async fn the_seller_sees_a_held_push_on_the_order_and_marks_it_handled() {
     let name = "the_seller_sees_a_held_push_on_the_order_and_marks_it_handled";
-    let (Some(chromium), Some(chromedriver)) = (
-        find(&["chromium", "chromium-browser", "google-chrome"]),
-        find(&["chromedriver"]),
-    ) else {
-        println!("SKIPPED {name}: chromium or chromedriver not on PATH");
+    let Some((chromium, chromedriver)) = browser_tools(name) else {
         return;
     };
     let (app, graph, order) = crate::undelivered::customer_out_of_the_window().await;
@@ -841,21 +847,9 @@ async fn the_seller_sees_a_held_push_on_the_order_and_marks_it_handled() {
             return;
         }
     };
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let shots = if std::env::var("UPDATE_SCREENSHOTS").is_ok_and(|v| v == "1") {
-        root.join("docs")
-    } else {
-        root.join("target").join("screenshots")
-    };
-    let _ = std::fs::create_dir_all(&shots);
+    let shots = screenshots_dir();
     let run = async {
-        driver
-            .cmd(
-                "POST",
-                "/window/rect",
-                Some(json!({"width": 390, "height": 844})),
-            )
-            .await?;
+        driver.phone_sized().await?;
         driver.goto(&app.url("/admin/login")).await?;
         driver.type_into("#token", &app.token).await?;
         driver.click("#login").await?;
@@ -901,11 +895,7 @@ async fn the_seller_sees_a_held_push_on_the_order_and_marks_it_handled() {
 #[tokio::test]
 async fn the_seller_names_a_customer_on_their_chat_page_and_the_orders_show_it() {
     let name = "the_seller_names_a_customer_on_their_chat_page_and_the_orders_show_it";
-    let (Some(chromium), Some(chromedriver)) = (
-        find(&["chromium", "chromium-browser", "google-chrome"]),
-        find(&["chromedriver"]),
-    ) else {
-        println!("SKIPPED {name}: chromium or chromedriver not on PATH");
+    let Some((chromium, chromedriver)) = browser_tools(name) else {
         return;
     };
     // Meta refuses the profile and no address was given: no name yet.
@@ -919,13 +909,7 @@ async fn the_seller_names_a_customer_on_their_chat_page_and_the_orders_show_it()
         }
     };
     let run = async {
-        driver
-            .cmd(
-                "POST",
-                "/window/rect",
-                Some(json!({"width": 390, "height": 844})),
-            )
-            .await?;
+        driver.phone_sized().await?;
         driver.goto(&app.url("/admin/login")).await?;
         driver.type_into("#token", &app.token).await?;
         driver.click("#login").await?;
@@ -960,11 +944,7 @@ async fn the_seller_uploads_a_product_picture_from_the_phone_and_a_wrong_file_is
 {
     let name =
         "the_seller_uploads_a_product_picture_from_the_phone_and_a_wrong_file_is_refused_in_words";
-    let (Some(chromium), Some(chromedriver)) = (
-        find(&["chromium", "chromium-browser", "google-chrome"]),
-        find(&["chromedriver"]),
-    ) else {
-        println!("SKIPPED {name}: chromium or chromedriver not on PATH");
+    let Some((chromium, chromedriver)) = browser_tools(name) else {
         return;
     };
     let media = std::env::temp_dir().join(format!(
@@ -993,13 +973,7 @@ async fn the_seller_uploads_a_product_picture_from_the_phone_and_a_wrong_file_is
         }
     };
     let run = async {
-        driver
-            .cmd(
-                "POST",
-                "/window/rect",
-                Some(json!({"width": 390, "height": 844})),
-            )
-            .await?;
+        driver.phone_sized().await?;
         driver.goto(&app.url("/admin/login")).await?;
         driver.type_into("#token", &app.token).await?;
         driver.click("#login").await?;
@@ -1058,28 +1032,11 @@ async fn the_seller_uploads_a_product_picture_from_the_phone_and_a_wrong_file_is
 #[tokio::test]
 async fn the_seller_handles_a_claim_with_its_photos_and_refunds_it_on_a_phone() {
     let name = "the_seller_handles_a_claim_with_its_photos_and_refunds_it_on_a_phone";
-    let (Some(chromium), Some(chromedriver)) = (
-        find(&["chromium", "chromium-browser", "google-chrome"]),
-        find(&["chromedriver"]),
-    ) else {
-        println!("SKIPPED {name}: chromium or chromedriver not on PATH");
+    let Some((chromium, chromedriver)) = browser_tools(name) else {
         return;
     };
     let (app, graph, order) = crate::claims::claim_filed_in_chat().await;
-    app_orders::apply(
-        &app.db,
-        &app.shop,
-        order.id,
-        Command::ConfirmPayment {
-            amount: None,
-            credit_excess: false,
-            slip: false,
-        },
-        &Actor::Seller("owner".into()),
-        now(),
-    )
-    .await
-    .unwrap();
+    crate::common::pay_in_full(&app, order.id).await;
     app.drain().await;
     let driver = match Driver::start(&chromium, &chromedriver).await {
         Ok(d) => d,
@@ -1089,21 +1046,9 @@ async fn the_seller_handles_a_claim_with_its_photos_and_refunds_it_on_a_phone() 
             return;
         }
     };
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let shots = if std::env::var("UPDATE_SCREENSHOTS").is_ok_and(|v| v == "1") {
-        root.join("docs")
-    } else {
-        root.join("target").join("screenshots")
-    };
-    let _ = std::fs::create_dir_all(&shots);
+    let shots = screenshots_dir();
     let run = async {
-        driver
-            .cmd(
-                "POST",
-                "/window/rect",
-                Some(json!({"width": 390, "height": 844})),
-            )
-            .await?;
+        driver.phone_sized().await?;
         driver.goto(&app.url("/admin/login")).await?;
         driver.type_into("#token", &app.token).await?;
         driver.click("#login").await?;
@@ -1177,11 +1122,7 @@ async fn the_seller_handles_a_claim_with_its_photos_and_refunds_it_on_a_phone() 
 #[tokio::test]
 async fn staff_make_an_order_for_a_walk_in_customer_on_a_phone() {
     let name = "staff_make_an_order_for_a_walk_in_customer_on_a_phone";
-    let (Some(chromium), Some(chromedriver)) = (
-        find(&["chromium", "chromium-browser", "google-chrome"]),
-        find(&["chromedriver"]),
-    ) else {
-        println!("SKIPPED {name}: chromium or chromedriver not on PATH");
+    let Some((chromium, chromedriver)) = browser_tools(name) else {
         return;
     };
     let app = TestApp::spawn().await;
@@ -1204,13 +1145,7 @@ async fn staff_make_an_order_for_a_walk_in_customer_on_a_phone() {
         }
     };
     let run = async {
-        driver
-            .cmd(
-                "POST",
-                "/window/rect",
-                Some(json!({"width": 390, "height": 844})),
-            )
-            .await?;
+        driver.phone_sized().await?;
         driver.goto(&app.url("/admin/login")).await?;
         driver.type_into("#token", &staff).await?;
         driver.click("#login").await?;

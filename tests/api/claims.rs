@@ -6,9 +6,6 @@
 use crate::common::{TestApp, now};
 use crate::messenger::{PAGE, PSID, app_with_graph, order_for_customer, post_signed, postback};
 use crate::slips_support as corpus;
-use chatbill::app::orders as app_orders;
-use chatbill::domain::lifecycle::Actor;
-use chatbill::domain::order::Command;
 use chatbill::store::tokens::{self, Role};
 use chatbill_load::fake_graph::FakeGraph;
 use reqwest::StatusCode;
@@ -237,20 +234,7 @@ async fn a_claim_from_chat_is_handled_and_refunded_with_the_customer_told_at_eac
         (StatusCode::BAD_REQUEST, Some("amount")),
         "{e}"
     );
-    app_orders::apply(
-        &app.db,
-        &app.shop,
-        order.id,
-        Command::ConfirmPayment {
-            amount: None,
-            credit_excess: false,
-            slip: false,
-        },
-        &Actor::Seller("owner".into()),
-        now(),
-    )
-    .await
-    .unwrap();
+    crate::common::pay_in_full(&app, order.id).await;
     let (st, _) = call(
         &app,
         &owner,

@@ -181,6 +181,25 @@ pub async fn named_customer(
     c.id
 }
 
+/// The owner confirms the whole of what the order owes, as a seller
+/// confirming a slip does.
+pub async fn pay_in_full(app: &TestApp, order: chatbill::domain::OrderId) {
+    chatbill::app::orders::apply(
+        &app.db,
+        &app.shop,
+        order,
+        chatbill::domain::order::Command::ConfirmPayment {
+            amount: None,
+            credit_excess: false,
+            slip: false,
+        },
+        &chatbill::domain::lifecycle::Actor::Seller("owner".into()),
+        now(),
+    )
+    .await
+    .expect("payment confirmed");
+}
+
 pub async fn make_shop(db: &Db, name: &str, currency: Currency) -> (Shop, String) {
     let shop = shops::create(db, name, currency, "en", &ShopSettings::default(), now())
         .await
