@@ -153,6 +153,24 @@ const THAI_PARTICLES: &[&str] = &["ครับ", "ค่ะ", "คะ", "คั
 /// Lower case, Vietnamese letters without their marks (`đ` as `d`),
 /// punctuation as spaces, one space between words.
 pub fn fold(text: &str) -> String {
+    // Most typed text is plain ASCII: no marks to take off.
+    if text.is_ascii() {
+        let mut out = String::with_capacity(text.len());
+        for w in text
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '\''))
+            .filter(|w| !w.is_empty())
+        {
+            let w: String = w.chars().filter(|c| *c != '\'').collect();
+            if w.is_empty() {
+                continue;
+            }
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.extend(w.chars().map(|c| c.to_ascii_lowercase()));
+        }
+        return out;
+    }
     let lower = text.to_lowercase();
     let bare: String = lower
         .chars()
@@ -176,6 +194,9 @@ fn is_thai(c: char) -> bool {
 
 /// The letter a Vietnamese (or French, Spanish…) letter is written on.
 fn base_letter(c: char) -> char {
+    if c.is_ascii() {
+        return c;
+    }
     const GROUPS: &[(&str, char)] = &[
         ("àáạảãâầấậẩẫăằắặẳẵ", 'a'),
         ("èéẹẻẽêềếệểễ", 'e'),
@@ -210,12 +231,20 @@ fn meaningful(folded: &str) -> String {
     words.join(" ")
 }
 
-fn within(text: &str, phrase: &str) -> bool {
-    if phrase.chars().any(is_thai) {
+/// Whether `phrase` appears in the text's `words` as whole words in a
+/// row (Thai, written without spaces: anywhere in `text`).
+fn within(text: &str, words: &[&str], phrase: &str) -> bool {
+    if !phrase.is_ascii() && phrase.chars().any(is_thai) {
         return text.contains(phrase);
     }
-    let (t, p): (Vec<&str>, Vec<&str>) = (text.split(' ').collect(), phrase.split(' ').collect());
-    t.windows(p.len()).any(|w| w == p.as_slice())
+    (0..words.len()).any(|start| {
+        let mut at = start;
+        phrase.split(' ').all(|p| {
+            let hit = words.get(at) == Some(&p);
+            at += 1;
+            hit
+        })
+    })
 }
 
 /// What the text asks for and the language it was asked in, if it reads
@@ -223,11 +252,13 @@ fn within(text: &str, phrase: &str) -> bool {
 pub fn recognise(text: &str) -> Option<(Intent, &'static str)> {
     let folded = fold(text);
     let core = meaningful(&folded);
+    let (core_words, folded_words): (Vec<&str>, Vec<&str>) =
+        (core.split(' ').collect(), folded.split(' ').collect());
     PHRASES
         .iter()
         .find(|(phrase, _, fit, _)| match fit {
             Whole => core == *phrase || folded == *phrase,
-            Within => within(&core, phrase) || within(&folded, phrase),
+            Within => within(&core, &core_words, phrase) || within(&folded, &folded_words, phrase),
         })
         .map(|(_, intent, _, locale)| (*intent, *locale))
 }
