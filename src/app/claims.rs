@@ -148,13 +148,29 @@ pub async fn process_photo(
             claims::photo_done(&state.db, job.id, Some(&a.sha256), None).await?;
         }
         Err(p) => {
-            claims::photo_done(&state.db, job.id, None, Some(&format!("{p:?}"))).await?;
+            let why = photo_problem(p);
+            claims::photo_done(&state.db, job.id, None, Some(&why)).await?;
         }
     }
     if let Some(path) = upload {
         let _ = tokio::fs::remove_file(path).await;
     }
     Ok(())
+}
+
+/// Why a photo could not be kept, as the seller reads it.
+fn photo_problem(p: crate::slips::Problem) -> String {
+    use crate::slips::Problem;
+    match p {
+        Problem::TooLarge => "the file is over the size limit",
+        Problem::TooManyPixels => "the picture has too many pixels",
+        Problem::Sticker => "a sticker, not a photo",
+        Problem::Pdf => "a PDF, not a photo",
+        Problem::UnsupportedFormat => "not a JPEG, PNG or WebP",
+        Problem::Truncated => "the file is cut off",
+        _ => "not a picture",
+    }
+    .to_string()
 }
 
 /// A claim with what its page shows.
