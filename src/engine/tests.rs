@@ -260,6 +260,25 @@ impl Sim {
         Input::OrderPlaced { order: id }
     }
 
+    /// The seller confirms the payment in full and ships with Kerry.
+    fn pay_and_ship(&mut self, order: i64, tracking: Option<&str>) {
+        self.seller(
+            order,
+            Command::ConfirmPayment {
+                amount: None,
+                credit_excess: false,
+                slip: false,
+            },
+        );
+        self.seller(
+            order,
+            Command::Ship {
+                carrier: "Kerry".into(),
+                tracking: tracking.map(str::to_string),
+            },
+        );
+    }
+
     fn seller(&mut self, order: i64, command: Command) {
         let o = self
             .orders
@@ -1584,21 +1603,7 @@ fn the_customer_changes_the_delivery_address_until_it_ships_with_the_fee_recompu
         Some("1 Nimman Rd")
     );
     assert!(sim.state.address_for.is_none());
-    sim.seller(
-        1,
-        Command::ConfirmPayment {
-            amount: None,
-            credit_excess: false,
-            slip: false,
-        },
-    );
-    sim.seller(
-        1,
-        Command::Ship {
-            carrier: "Kerry".into(),
-            tracking: None,
-        },
-    );
+    sim.pay_and_ship(1, None);
     run(
         &mut sim,
         vec![
@@ -1622,21 +1627,7 @@ fn a_shipped_order_links_to_its_carrier_s_tracking_page() {
         "https://track.example.test/?n={tracking}".into(),
     );
     place_a_tote(&mut sim);
-    sim.seller(
-        1,
-        Command::ConfirmPayment {
-            amount: None,
-            credit_excess: false,
-            slip: false,
-        },
-    );
-    sim.seller(
-        1,
-        Command::Ship {
-            carrier: "Kerry".into(),
-            tracking: Some("KEX77".into()),
-        },
-    );
+    sim.pay_and_ship(1, Some("KEX77"));
     run(
         &mut sim,
         vec![(

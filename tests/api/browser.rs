@@ -223,6 +223,14 @@ fn browser_tools(name: &str) -> Option<(PathBuf, PathBuf)> {
     }
 }
 
+/// Signs in to the console with `token` and waits for the orders page.
+async fn sign_in(driver: &Driver, app: &TestApp, token: &str) -> Result<(), String> {
+    driver.goto(&app.url("/admin/login")).await?;
+    driver.type_into("#token", token).await?;
+    driver.click("#login").await?;
+    wait_for_element(driver, "#tabs", 10).await
+}
+
 /// Where screenshots go: docs/ with UPDATE_SCREENSHOTS=1, else target/.
 fn screenshots_dir() -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -453,10 +461,7 @@ async fn console_confirms_a_payment_in_chromium() {
     };
     let _ = std::fs::create_dir_all(&docs);
     let run = async {
-        driver.goto(&app.url("/admin/login")).await?;
-        driver.type_into("#token", &app.token).await?;
-        driver.click("#login").await?;
-        wait_for_element(&driver, "#tabs", 10).await?;
+        sign_in(&driver, &app, &app.token).await?;
         let row = driver
             .find(&format!("tr[data-order='{}'] .badge", pending.code))
             .await?;
@@ -764,10 +769,7 @@ async fn the_owner_sets_up_payments_in_the_console_settings_page() {
     let shots = screenshots_dir();
     let run = async {
         driver.phone_sized().await?;
-        driver.goto(&app.url("/admin/login")).await?;
-        driver.type_into("#token", &app.token).await?;
-        driver.click("#login").await?;
-        wait_for_element(&driver, "#tabs", 10).await?;
+        sign_in(&driver, &app, &app.token).await?;
         driver.click("header a[href='/admin/settings']").await?;
         wait_for_element(&driver, "#settings-form", 10).await?;
         wait_for_text(&driver, "there is no bank account", 5).await?;
@@ -850,10 +852,7 @@ async fn the_seller_sees_a_held_push_on_the_order_and_marks_it_handled() {
     let shots = screenshots_dir();
     let run = async {
         driver.phone_sized().await?;
-        driver.goto(&app.url("/admin/login")).await?;
-        driver.type_into("#token", &app.token).await?;
-        driver.click("#login").await?;
-        wait_for_element(&driver, "#tabs", 10).await?;
+        sign_in(&driver, &app, &app.token).await?;
         // The menu counts it.
         wait_for_text(&driver, "Not delivered 1", 5).await?;
         driver
@@ -910,10 +909,7 @@ async fn the_seller_names_a_customer_on_their_chat_page_and_the_orders_show_it()
     };
     let run = async {
         driver.phone_sized().await?;
-        driver.goto(&app.url("/admin/login")).await?;
-        driver.type_into("#token", &app.token).await?;
-        driver.click("#login").await?;
-        wait_for_element(&driver, "#tabs", 10).await?;
+        sign_in(&driver, &app, &app.token).await?;
         driver
             .goto(&app.url(&format!("/admin/chats/{}", order.customer_id.get())))
             .await?;
@@ -974,10 +970,7 @@ async fn the_seller_uploads_a_product_picture_from_the_phone_and_a_wrong_file_is
     };
     let run = async {
         driver.phone_sized().await?;
-        driver.goto(&app.url("/admin/login")).await?;
-        driver.type_into("#token", &app.token).await?;
-        driver.click("#login").await?;
-        wait_for_element(&driver, "#tabs", 10).await?;
+        sign_in(&driver, &app, &app.token).await?;
         driver.goto(&app.url("/admin/products")).await?;
         wait_for_text(&driver, "No picture yet", 10).await?;
         driver
@@ -1049,10 +1042,7 @@ async fn the_seller_handles_a_claim_with_its_photos_and_refunds_it_on_a_phone() 
     let shots = screenshots_dir();
     let run = async {
         driver.phone_sized().await?;
-        driver.goto(&app.url("/admin/login")).await?;
-        driver.type_into("#token", &app.token).await?;
-        driver.click("#login").await?;
-        wait_for_element(&driver, "#tabs", 10).await?;
+        sign_in(&driver, &app, &app.token).await?;
         wait_for_text(&driver, "Claims 1", 5).await?;
         driver.click("#nav-claims").await?;
         wait_for_element(&driver, "#claim-tabs", 10).await?;
@@ -1146,10 +1136,7 @@ async fn staff_make_an_order_for_a_walk_in_customer_on_a_phone() {
     };
     let run = async {
         driver.phone_sized().await?;
-        driver.goto(&app.url("/admin/login")).await?;
-        driver.type_into("#token", &staff).await?;
-        driver.click("#login").await?;
-        wait_for_element(&driver, "#tabs", 10).await?;
+        sign_in(&driver, &app, &staff).await?;
         driver.click("#new-order-link").await?;
         wait_for_element(&driver, "#new-order", 10).await?;
         driver.type_into("#no-name", "Nok Srisuk").await?;
