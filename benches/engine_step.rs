@@ -58,7 +58,7 @@ fn main() {
         customer_name: "Somchai",
         saved_address: None,
         balance: 0,
-        movements: &[],
+        movements: Some(&[]),
         detail: None,
         texts: &texts,
         public_url: "https://shop.example",

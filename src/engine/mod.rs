@@ -92,9 +92,9 @@ pub struct Context<'a> {
     pub customer_name: &'a str,
     pub saved_address: Option<&'a Address>,
     pub balance: i64,
-    /// The last movements of that balance, newest first; loaded only for
-    /// inputs that show them (see [`shows_balance`]).
-    pub movements: &'a [BalanceMove],
+    /// The last movements of that balance, newest first; `None` until the
+    /// engine asks for them with [`Action::LoadBalance`].
+    pub movements: Option<&'a [BalanceMove]>,
     /// An order's history, payments and claims, loaded only when one order
     /// is shown (see [`detail_wanted`]).
     pub detail: Option<&'a OrderDetail>,
@@ -141,16 +141,6 @@ pub fn detail_wanted(input: &Input) -> Option<OrderId> {
 
 /// How many movements "My balance" shows.
 pub const BALANCE_MOVES_SHOWN: i64 = 5;
-
-/// Whether the engine's answer to `input` shows the balance's movements,
-/// so the shell reads them only then.
-pub fn shows_balance(input: &Input) -> bool {
-    match input {
-        Input::Tap(Tap::Balance) => true,
-        Input::Text(t) => matches!(intent::recognise(t), Some((intent::Intent::Balance, _))),
-        _ => false,
-    }
-}
 
 /// How many of the customer's orders, newest first, the engine must see
 /// to answer `input`: a page of the list and one more, to know whether to
@@ -320,6 +310,9 @@ pub enum Action {
         text: Option<String>,
         image_url: Option<String>,
     },
+    /// Read the balance's last movements and step again with them; the
+    /// only action of its step.
+    LoadBalance,
     /// Store the customer's words in the seller's inbox as new.
     ForwardToShop {
         text: String,

@@ -379,4 +379,65 @@ mod tests {
         kinds.push(BALANCE_KIND);
         assert_eq!(kinds, KINDS);
     }
+
+    #[test]
+    fn every_claim_step_reads_in_each_language() {
+        let texts = Texts::embedded();
+        for locale in ["en", "th", "vi"] {
+            let c = NoticeContext {
+                order_id: OrderId(1),
+                order_code: "CB-TEST0001",
+                currency: Currency::THB,
+                locale,
+                amounts: Default::default(),
+                texts: &texts,
+                messages: None,
+            };
+            let say = |status, outcome, refund, note: Option<&str>| {
+                render(
+                    &Notice::ClaimUpdate {
+                        claim_id: 1,
+                        reason: ClaimReason::WrongItem,
+                        status,
+                        outcome,
+                        refund,
+                        note: note.map(str::to_string),
+                    },
+                    &c,
+                )
+                .plain()
+            };
+            let cases = [
+                say(ClaimStatus::InProgress, None, None, None),
+                say(
+                    ClaimStatus::Resolved,
+                    Some(ClaimOutcome::Refund),
+                    Some(5_000),
+                    None,
+                ),
+                say(
+                    ClaimStatus::Resolved,
+                    Some(ClaimOutcome::Reship),
+                    None,
+                    Some("Sent today"),
+                ),
+                say(
+                    ClaimStatus::Resolved,
+                    Some(ClaimOutcome::Rejected),
+                    None,
+                    Some("Worn"),
+                ),
+            ];
+            for text in &cases {
+                assert!(text.contains("CB-TEST0001"), "{locale}: {text}");
+                assert!(
+                    !text.contains("notice_") && !text.contains('{'),
+                    "{locale}: {text}"
+                );
+            }
+            assert!(cases[1].contains("50"), "{locale}: {}", cases[1]);
+            assert!(cases[2].contains("Sent today"), "{locale}: {}", cases[2]);
+            assert!(cases[3].contains("Worn"), "{locale}: {}", cases[3]);
+        }
+    }
 }

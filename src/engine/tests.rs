@@ -127,7 +127,7 @@ impl Sim {
                 customer_name: "Somchai Jaidee",
                 saved_address: self.saved.as_ref(),
                 balance: self.balance,
-                movements: &self.movements,
+                movements: Some(&self.movements),
                 detail: self.detail.as_ref(),
                 texts: &self.texts,
                 public_url: "https://shop.test",
@@ -1677,4 +1677,39 @@ fn one_order_in_chat_shows_its_history_payments_what_is_owed_and_claims() {
     sim.detail.as_mut().unwrap().order = OrderId(9);
     let said = sim.send(tap(Tap::ShowOrder(OrderId(1))));
     assert!(!said.iter().any(|m| m.plain().contains("Payments:")));
+}
+
+#[test]
+fn my_balance_asks_for_its_movements_first_and_changes_nothing_meanwhile() {
+    let sim = Sim::new();
+    let texts = Texts::embedded();
+    let ctx = Context {
+        shop_name: "Demo",
+        currency: Currency::THB,
+        default_locale: "en",
+        settings: &sim.settings,
+        catalog: &sim.catalog,
+        cart: &[],
+        orders: &[],
+        customer_name: "",
+        saved_address: None,
+        balance: 0,
+        movements: None,
+        detail: None,
+        texts: &texts,
+        public_url: "https://shop.test",
+        now: Timestamp(1_800_000_000_000),
+    };
+    let before = State {
+        stage: Stage::ChoosePayment { order: 1 },
+        ..State::default()
+    };
+    for input in [tap(Tap::Balance), text("số dư")] {
+        let (after, actions) = step(&before, &input, &ctx);
+        assert_eq!(actions, vec![Action::LoadBalance], "{input:?}");
+        assert_eq!(after.stage, before.stage);
+    }
+    // Anything else never asks.
+    let (_, actions) = step(&before, &text("hello"), &ctx);
+    assert!(!actions.contains(&Action::LoadBalance));
 }

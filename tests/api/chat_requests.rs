@@ -249,3 +249,35 @@ async fn the_customer_changes_the_delivery_address_in_chat_and_is_answered_not_p
     assert_eq!(said[0].body["messaging_type"], "RESPONSE");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_customer_pages_back_to_their_first_order() {
+    let (app, graph) = app_with_graph(&[]).await;
+    let n = &mut 0;
+    say(&app, &graph, n, "hello").await;
+    let mut codes = Vec::new();
+    for _ in 0..8 {
+        codes.push(order_for_customer(&app).await.code.to_string());
+    }
+    let a = say(&app, &graph, n, "view orders").await;
+    assert!(has(&a, &codes[7]) && !has(&a, &codes[0]), "{a:?}");
+    let last = graph.sends_to(PSID).pop().unwrap();
+    assert!(
+        last.body["message"]["quick_replies"]
+            .to_string()
+            .contains("ORDERS_PAGE:1"),
+        "older orders are offered"
+    );
+    let before = read(&graph).len();
+    let body = crate::messenger::postback("m_page_1", PSID, now().millis(), "ORDERS_PAGE:1");
+    assert_eq!(post_signed(&app, &body).await.status(), 200);
+    app.drain().await;
+    let a = read(&graph).split_off(before);
+    assert!(has(&a, "Your earlier orders"), "{a:?}");
+    assert!(
+        has(&a, &codes[0]) && has(&a, &codes[1]),
+        "the oldest two: {a:?}"
+    );
+    assert!(!has(&a, &codes[2]), "{a:?}");
+    app.stop().await;
+}

@@ -673,6 +673,10 @@ async fn the_console_settings_page_saves_refuses_in_words_and_keeps_what_was_typ
             ("time_zone", "Asia/Bangkok".to_string()),
             ("template_shipped", "order_shipped".to_string()),
             ("amount_unit", "code".to_string()),
+            (
+                "tracking_links",
+                "Kerry = https://th.kerryexpress.com/en/track/?track={tracking}".to_string(),
+            ),
         ]
     };
     let form =
@@ -734,6 +738,11 @@ async fn the_console_settings_page_saves_refuses_in_words_and_keeps_what_was_typ
     assert_eq!(
         s.utility_templates.get("shipped").map(String::as_str),
         Some("order_shipped")
+    );
+    assert_eq!(
+        s.tracking_url("kerry", "KEX1").as_deref(),
+        Some("https://th.kerryexpress.com/en/track/?track=KEX1"),
+        "the tracking page typed in the console"
     );
     let html = app
         .client

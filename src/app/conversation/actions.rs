@@ -115,40 +115,43 @@ impl Batch<'_> {
             }
             _ => None,
         };
-        let movements = if engine::shows_balance(&input) {
-            customers::recent_movements(
-                &mut self.tx,
-                shop.id,
-                turn.customer,
-                engine::BALANCE_MOVES_SHOWN,
-            )
-            .await?
-        } else {
-            Vec::new()
-        };
         let customer = seat.customer(&mut self.tx).await?.clone();
         let default_locale = customer
             .locale
             .clone()
             .unwrap_or_else(|| shop.locale.clone());
-        let ctx = Context {
-            shop_name: &shop.name,
-            currency: shop.currency,
-            default_locale: &default_locale,
-            settings: &shop.settings,
-            catalog: &turn.view.catalog,
-            cart: &cart,
-            orders: &orders,
-            customer_name: &customer.display_name,
-            saved_address: customer.address.as_ref(),
-            balance: customer.balance,
-            movements: &movements,
-            detail: detail.as_ref(),
-            texts: &self.state.texts,
-            public_url: &self.state.config.public_url,
-            now: self.now,
+        // The balance's movements are read only when the engine asks for
+        // them ("My balance"), and then it steps again with them.
+        let mut movements = None;
+        let (next, actions) = loop {
+            let ctx = Context {
+                shop_name: &shop.name,
+                currency: shop.currency,
+                default_locale: &default_locale,
+                settings: &shop.settings,
+                catalog: &turn.view.catalog,
+                cart: &cart,
+                orders: &orders,
+                customer_name: &customer.display_name,
+                saved_address: customer.address.as_ref(),
+                balance: customer.balance,
+                movements: movements.as_deref(),
+                detail: detail.as_ref(),
+                texts: &self.state.texts,
+                public_url: &self.state.config.public_url,
+                now: self.now,
+            };
+            let (next, actions) = engine::step(&seat.state, &input, &ctx);
+            if movements.is_none() && actions.contains(&Action::LoadBalance) {
+                let shown = engine::BALANCE_MOVES_SHOWN;
+                movements = Some(
+                    customers::recent_movements(&mut self.tx, shop.id, turn.customer, shown)
+                        .await?,
+                );
+                continue;
+            }
+            break (next, actions);
         };
-        let (next, actions) = engine::step(&seat.state, &input, &ctx);
         seat.state = next;
         seat.state_dirty = true;
         let seen = Seen {
@@ -237,6 +240,8 @@ impl Batch<'_> {
                 turn.forwarded = true;
             }
             Action::ForwardToShop { .. } => turn.forwarded = true,
+            // Answered in `step`, which reads the movements and steps again.
+            Action::LoadBalance => {}
         }
         Ok(None)
     }

@@ -5,13 +5,16 @@ use super::*;
 use crate::domain::ledger::LedgerKind;
 
 pub(super) fn show(s: &mut State, ctx: &Context, out: &mut Out) {
+    let Some(movements) = ctx.movements else {
+        return out.actions.push(Action::LoadBalance);
+    };
     s.stage = Stage::Idle;
     let mut text = out.t(
         ctx,
         "balance_header",
         &[("amount", &out.money(ctx, ctx.balance))],
     );
-    if ctx.movements.is_empty() {
+    if movements.is_empty() {
         text.push('\n');
         text.push_str(&out.t(ctx, "balance_no_movements", &[]));
     } else {
@@ -19,7 +22,7 @@ pub(super) fn show(s: &mut State, ctx: &Context, out: &mut Out) {
         text.push_str(&out.t(ctx, "balance_movements", &[]));
     }
     let calendar = ctx.settings.calendar();
-    for m in ctx.movements {
+    for m in movements {
         let what = match (&m.kind, &m.order_code) {
             (LedgerKind::PayOrder, Some(code)) => {
                 out.t(ctx, "ledger_pay_order_for", &[("code", code)])
