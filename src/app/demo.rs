@@ -2,7 +2,8 @@
 //! id, COD and balance payments, and a catalog of twelve products with
 //! images and variants, so every path can be tried with nothing configured.
 
-use crate::domain::order::PaymentMethod;
+use crate::domain::order::{Charging, PaymentMethod, ServiceOffer};
+use crate::domain::shop::Carrier;
 use crate::domain::{Currency, ShopId, Timestamp};
 use crate::store::catalog::{self, NewProduct, NewVariant};
 use crate::store::shops::{self, BankAccount, PaymentQr, ShopSettings};
@@ -36,17 +37,41 @@ pub fn demo_settings() -> ShopSettings {
         free_shipping_over: Some(100_000),
         cod_fee: 2_000,
         shipping_by_province: [("Chiang Mai / เชียงใหม่".to_string(), 8_000)].into(),
-        tracking_links: [
+        carriers: [
             (
                 "Kerry".to_string(),
-                "https://th.kerryexpress.com/en/track/?track={tracking}".to_string(),
+                Carrier {
+                    tracking_url: Some(
+                        "https://th.kerryexpress.com/en/track/?track={tracking}".to_string(),
+                    ),
+                    collects_cod: true,
+                },
             ),
             (
                 "Thailand Post".to_string(),
-                "https://track.thailandpost.co.th/?trackNumber={tracking}".to_string(),
+                Carrier {
+                    tracking_url: Some(
+                        "https://track.thailandpost.co.th/?trackNumber={tracking}".to_string(),
+                    ),
+                    collects_cod: false,
+                },
             ),
         ]
         .into(),
+        services: vec![
+            ServiceOffer {
+                id: "gift_wrap".into(),
+                name: "Gift wrap".into(),
+                price: 3_000,
+                charged: Charging::Always,
+            },
+            ServiceOffer {
+                id: "inspection".into(),
+                name: "Open and check on delivery".into(),
+                price: 1_500,
+                charged: Charging::WhenDone,
+            },
+        ],
         allow_negative_balance: false,
         cancel_rule: Default::default(),
         cancel_policy: [

@@ -16,6 +16,7 @@ pub mod intake;
 pub mod orders;
 pub mod outbound;
 pub mod payments;
+pub mod remittances;
 pub mod pictures;
 pub mod settings;
 pub mod shop_orders;

@@ -124,6 +124,20 @@ async fn apply_loaded(
             payment_id,
             note,
         },
+        Command::AddService { service, .. } => Command::AddService {
+            offer: shop.settings.service(&service).cloned(),
+            service,
+        },
+        // A carrier of the shop's is written its own way, so what it owes
+        // adds up under one name.
+        Command::Ship { carrier, tracking } => Command::Ship {
+            carrier: shop
+                .settings
+                .carrier(&carrier)
+                .map(|(name, _)| name.to_string())
+                .unwrap_or(carrier),
+            tracking,
+        },
         other => other,
     };
     let plan = order::decide_with(&before, command, actor, shop.settings.money_rules())?;

@@ -229,7 +229,12 @@ pub fn needed_for(command: &Command, order: &Order) -> Vec<Permission> {
         | Command::Complete
         | Command::FailDelivery
         | Command::ReturnToStock
-        | Command::EditAddress { .. } => vec![P::RunFulfilment],
+        | Command::EditAddress { .. }
+        // A service's price is the shop's list, not typed by the seller.
+        | Command::AddService { .. }
+        | Command::RemoveService { .. }
+        | Command::ServiceDone { .. }
+        | Command::Track { .. } => vec![P::RunFulfilment],
         Command::ProposeLineChange {
             line_id,
             unit_price,

@@ -102,21 +102,32 @@ pub const MAX_POLICY_CHARS: usize = 500;
 /// At most this many province or region fees.
 pub const MAX_PROVINCE_FEES: usize = 100;
 
-/// At most this many carriers' tracking pages.
-pub const MAX_TRACKING_LINKS: usize = 30;
+/// At most this many carriers.
+pub const MAX_CARRIERS: usize = 30;
 
-fn check_tracking_links(s: &ShopSettings) -> Result<(), SettingsError> {
-    if s.tracking_links.len() > MAX_TRACKING_LINKS {
-        return refuse(
-            "tracking_links",
-            format!("at most {MAX_TRACKING_LINKS} carriers"),
-        );
+/// At most this many extra services.
+pub const MAX_SERVICES: usize = 20;
+
+fn check_carriers(s: &ShopSettings) -> Result<(), SettingsError> {
+    if s.carriers.len() > MAX_CARRIERS {
+        return refuse("carriers", format!("at most {MAX_CARRIERS} carriers"));
     }
-    for (name, url) in &s.tracking_links {
-        let field = format!("tracking_links.{name}");
-        if name.trim().is_empty() || name.chars().count() > 40 {
-            return refuse(field, "a carrier's name is 1 to 40 characters");
+    let mut seen = std::collections::BTreeSet::new();
+    for (name, carrier) in &s.carriers {
+        let field = format!("carriers.{name}");
+        if name.trim().is_empty() || name.chars().count() > 40 || name.trim() != name {
+            return refuse(
+                field,
+                "a carrier's name is 1 to 40 characters, without spaces around it",
+            );
         }
+        if !seen.insert(name.to_lowercase()) {
+            return refuse(field, "another carrier has this name");
+        }
+        let Some(url) = &carrier.tracking_url else {
+            continue;
+        };
+        let field = format!("carriers.{name}.tracking_url");
         if !url.starts_with("https://")
             || !url.contains("{tracking}")
             || url.len() > 300
@@ -126,6 +137,37 @@ fn check_tracking_links(s: &ShopSettings) -> Result<(), SettingsError> {
                 field,
                 "an https:// link of at most 300 characters with {tracking} where the tracking number goes",
             );
+        }
+    }
+    Ok(())
+}
+
+fn check_services(s: &ShopSettings) -> Result<(), SettingsError> {
+    if s.services.len() > MAX_SERVICES {
+        return refuse("services", format!("at most {MAX_SERVICES} services"));
+    }
+    for (i, service) in s.services.iter().enumerate() {
+        let field = format!("services[{i}]");
+        let id_ok = (1..=32).contains(&service.id.len())
+            && service
+                .id
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+        if !id_ok {
+            return refuse(
+                format!("{field}.id"),
+                "an id is 1 to 32 of a-z, 0-9, _ and -",
+            );
+        }
+        if s.services[..i].iter().any(|o| o.id == service.id) {
+            return refuse(format!("{field}.id"), "another service has this id");
+        }
+        let name = service.name.trim();
+        if name.is_empty() || name.chars().count() > 40 {
+            return refuse(format!("{field}.name"), "a name is 1 to 40 characters");
+        }
+        if !(0..=crate::domain::money::MAX_MINOR).contains(&service.price) {
+            return refuse(format!("{field}.price"), "a price of 0 or more");
         }
     }
     Ok(())
@@ -174,6 +216,12 @@ pub fn apply_patch(current: &ShopSettings, patch: &Value) -> Result<ShopSettings
     let defaults = to_object(&ShopSettings::default());
     let mut merged = to_object(current);
     for (name, change) in changes {
+        // The older name of `carriers`, still accepted.
+        let name = &if name == "tracking_links" {
+            "carriers".to_string()
+        } else {
+            name.clone()
+        };
         let Some(default) = defaults.get(name) else {
             return refuse(name.as_str(), "not a setting");
         };
@@ -271,7 +319,8 @@ pub fn validate(
         }
     }
     check_province_fees(s)?;
-    check_tracking_links(s)?;
+    check_carriers(s)?;
+    check_services(s)?;
     if let Some(language) = &s.language
         && !super::shop::LANGUAGES.contains(&language.as_str())
     {
@@ -498,9 +547,12 @@ mod tests {
     #[test]
     fn a_tracking_link_escapes_the_number_and_matches_the_carrier_in_any_case() {
         let mut s = thai();
-        s.tracking_links.insert(
+        s.carriers.insert(
             "Kerry".into(),
-            "https://th.kerryexpress.com/en/track/?track={tracking}".into(),
+            crate::domain::shop::Carrier {
+                tracking_url: Some("https://th.kerryexpress.com/en/track/?track={tracking}".into()),
+                collects_cod: true,
+            },
         );
         assert_eq!(validate(&s, Currency::THB, KINDS), Ok(()));
         assert_eq!(
@@ -524,12 +576,31 @@ mod tests {
     fn each_bad_value_names_its_field() {
         let cases = [
             (
-                json!({"tracking_links": {"Kerry": "http://kerry.example/{tracking}"}}),
-                "tracking_links.Kerry",
+                json!({"carriers": {"Kerry": "http://kerry.example/{tracking}"}}),
+                "carriers.Kerry.tracking_url",
             ),
             (
-                json!({"tracking_links": {"Kerry": "https://kerry.example/track"}}),
-                "tracking_links.Kerry",
+                json!({"carriers": {"Kerry": {"tracking_url": "https://kerry.example/track"}}}),
+                "carriers.Kerry.tracking_url",
+            ),
+            (
+                json!({"carriers": {"Kerry": {}, "kerry": {}}}),
+                "carriers.kerry",
+            ),
+            (
+                json!({"services": [{"id": "Gift Wrap", "name": "Gift wrap", "price": 100, "charged": "always"}]}),
+                "services[0].id",
+            ),
+            (
+                json!({"services": [
+                    {"id": "wrap", "name": "Gift wrap", "price": 100, "charged": "always"},
+                    {"id": "wrap", "name": "Wrap again", "price": 100, "charged": "when_done"}
+                ]}),
+                "services[1].id",
+            ),
+            (
+                json!({"services": [{"id": "wrap", "name": " ", "price": 100, "charged": "always"}]}),
+                "services[0].name",
             ),
             (
                 json!({"payment_qr": {"scheme": "promptpay", "id": "12345"}}),

@@ -12,6 +12,48 @@ pub struct BankAccount {
     pub default: bool,
 }
 
+/// A carrier the shop ships with (seed 002: Viettel Post, GHN, Kerry…).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(from = "CarrierInput")]
+pub struct Carrier {
+    pub tracking_url: Option<String>,
+    /// It collects cash on delivery and pays the shop later.
+    pub collects_cod: bool,
+}
+
+/// A carrier as written: its full form, or just its tracking link (the
+/// older `tracking_links` setting).
+#[derive(serde::Deserialize)]
+#[serde(untagged)]
+enum CarrierInput {
+    Link(String),
+    #[serde(rename_all = "snake_case")]
+    Full {
+        #[serde(default)]
+        tracking_url: Option<String>,
+        #[serde(default)]
+        collects_cod: bool,
+    },
+}
+
+impl From<CarrierInput> for Carrier {
+    fn from(c: CarrierInput) -> Carrier {
+        match c {
+            CarrierInput::Link(url) => Carrier {
+                tracking_url: Some(url),
+                collects_cod: false,
+            },
+            CarrierInput::Full {
+                tracking_url,
+                collects_cod,
+            } => Carrier {
+                tracking_url,
+                collects_cod,
+            },
+        }
+    }
+}
+
 /// Payment QR scheme the shop's bills carry.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "scheme", rename_all = "snake_case")]
@@ -49,10 +91,16 @@ pub struct ShopSettings {
     /// names a customer may type (`"Bangkok / กรุงเทพ"`: either matches, in
     /// any case). Free shipping above an amount still applies.
     pub shipping_by_province: std::collections::BTreeMap<String, i64>,
-    /// Each carrier's public tracking page, `{tracking}` standing for the
-    /// tracking number (`"Kerry": "https://th.kerryexpress.com/en/track/?track={tracking}"`):
-    /// the customer's order in chat links to it.
-    pub tracking_links: std::collections::BTreeMap<String, String>,
+    /// The carriers the shop ships with, by name: each one's public
+    /// tracking page (`{tracking}` standing for the number; the customer's
+    /// order in chat links to it) and whether it collects cash on delivery
+    /// (then what it owes is followed until it pays). Also read from the
+    /// older `tracking_links` (name → link).
+    #[serde(alias = "tracking_links")]
+    pub carriers: std::collections::BTreeMap<String, Carrier>,
+    /// Extra services a customer may add to an order before it ships (gift
+    /// wrap, insurance, inspection), each charged always or once done.
+    pub services: Vec<super::order::ServiceOffer>,
     pub allow_negative_balance: bool,
     /// Money paid above an order's total (the total went down after
     /// payment, or a paid order was cancelled): `balance` (the customer's
@@ -96,7 +144,8 @@ impl Default for ShopSettings {
             free_shipping_over: None,
             cod_fee: 0,
             shipping_by_province: Default::default(),
-            tracking_links: Default::default(),
+            carriers: Default::default(),
+            services: Vec::new(),
             allow_negative_balance: false,
             excess_payment: Default::default(),
             cancel_rule: Default::default(),
@@ -201,12 +250,7 @@ impl ShopSettings {
     /// (the carrier's name in any case). The number goes in escaped, so a
     /// typed number cannot change where the link goes.
     pub fn tracking_url(&self, carrier: &str, tracking: &str) -> Option<String> {
-        let wanted = carrier.trim().to_lowercase();
-        let pattern = self
-            .tracking_links
-            .iter()
-            .find(|(name, _)| name.trim().to_lowercase() == wanted)
-            .map(|(_, url)| url)?;
+        let pattern = self.carrier(carrier)?.1.tracking_url.as_ref()?;
         let number: String = tracking
             .trim()
             .bytes()
@@ -218,6 +262,20 @@ impl ShopSettings {
             })
             .collect();
         (!number.is_empty()).then(|| pattern.replace("{tracking}", &number))
+    }
+
+    /// The shop's carrier of this name (in any case), with its own spelling.
+    pub fn carrier(&self, name: &str) -> Option<(&str, &Carrier)> {
+        let wanted = name.trim().to_lowercase();
+        self.carriers
+            .iter()
+            .find(|(n, _)| n.trim().to_lowercase() == wanted)
+            .map(|(n, c)| (n.as_str(), c))
+    }
+
+    /// The service of this id the shop offers.
+    pub fn service(&self, id: &str) -> Option<&super::order::ServiceOffer> {
+        self.services.iter().find(|s| s.id == id)
     }
 
     /// The receiving accounts as a bill lists them: the default first.

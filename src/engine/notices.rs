@@ -42,6 +42,8 @@ pub const KINDS: &[&str] = &[
     "returned_to_stock",
     "made_by_shop",
     "claim_update",
+    "service_done",
+    "tracking_update",
     BALANCE_KIND,
 ];
 
@@ -118,6 +120,8 @@ pub fn kind(notice: &Notice) -> &'static str {
         Notice::ReturnedToStock => "returned_to_stock",
         Notice::MadeByShop { .. } => "made_by_shop",
         Notice::ClaimUpdate { .. } => "claim_update",
+        Notice::ServiceDone { .. } => "service_done",
+        Notice::Tracking { .. } => "tracking_update",
     }
 }
 
@@ -136,6 +140,13 @@ pub fn template_parameters(notice: &Notice, c: &NoticeContext) -> Vec<String> {
         }
         Notice::AddressChanged { address } => p.push(address.clone()),
         Notice::MadeByShop { total } => p.push(money(*total)),
+        Notice::ServiceDone { name, .. } => p.push(name.clone()),
+        Notice::Tracking { status, .. } => p.push(c.texts.get_with(
+            c.messages,
+            c.locale,
+            &format!("tracking_status_{}", status.as_str()),
+            &[],
+        )),
         Notice::Shipped { carrier, tracking } => p.push(
             format!("{carrier} {}", tracking.as_deref().unwrap_or(""))
                 .trim()
@@ -311,6 +322,19 @@ pub fn render(notice: &Notice, c: &NoticeContext) -> Message {
             &t,
             &money,
         ),
+        Notice::ServiceDone { name, charged } if *charged > 0 => t(
+            "notice_service_done_charged",
+            &[("service", name), ("amount", &money(*charged))],
+        ),
+        Notice::ServiceDone { name, .. } => t("notice_service_done", &[("service", name)]),
+        Notice::Tracking { status, note } => {
+            let mut text = t(&format!("notice_tracking_{}", status.as_str()), &[]);
+            if let Some(note) = note {
+                text.push('\n');
+                text.push_str(note);
+            }
+            text
+        }
         other => t(&format!("notice_{}", kind(other)), &[]),
     };
     Message::Text {
@@ -372,6 +396,14 @@ mod tests {
                 status: ClaimStatus::Open,
                 outcome: None,
                 refund: None,
+                note: None,
+            },
+            Notice::ServiceDone {
+                name: s(),
+                charged: 0,
+            },
+            Notice::Tracking {
+                status: crate::domain::order::TrackingStatus::InTransit,
                 note: None,
             },
         ];

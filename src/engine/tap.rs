@@ -91,6 +91,14 @@ pub enum Tap {
     },
     /// `COMPLAIN:<order>`: report a problem (a claim); asks what went wrong.
     Complain(OrderId),
+    /// `SERVICES:<order>`: the shop's extra services for an order.
+    Services(OrderId),
+    /// `SVC_ADD:<order>:<service id>` / `SVC_DEL:<order>:<service id>`
+    ToggleService {
+        order: OrderId,
+        service: String,
+        add: bool,
+    },
     /// `CLAIM:<order>:<reason>`
     ClaimReason { order: OrderId, reason: ClaimReason },
     /// `CLAIM_DONE:<order>`: everything for the claim has been sent.
@@ -191,6 +199,12 @@ impl Tap {
                 reason: ClaimReason::parse(parts.get(2)?)?,
             },
             "CLAIM_DONE" => Tap::ClaimDone(order(1)?),
+            "SERVICES" => Tap::Services(order(1)?),
+            head @ ("SVC_ADD" | "SVC_DEL") => Tap::ToggleService {
+                order: order(1)?,
+                service: service_id(parts.get(2)?)?,
+                add: head == "SVC_ADD",
+            },
             "MENU_TALK" | "TALK" => Tap::TalkToShop,
             "LANG" => Tap::Language(texts::normalize_locale(parts.get(1)?)?),
             _ => return None,
@@ -243,6 +257,8 @@ impl Tap {
             | Tap::ClaimReason { .. }
             | Tap::ClaimDone(_)
             | Tap::ChangeAddress(_)
+            | Tap::Services(_)
+            | Tap::ToggleService { .. }
             | Tap::Language(_) => false,
         }
     }
@@ -263,11 +279,22 @@ impl Tap {
             | Tap::Complain(order)
             | Tap::ClaimReason { order, .. }
             | Tap::ClaimDone(order)
+            | Tap::Services(order)
+            | Tap::ToggleService { order, .. }
             | Tap::ChangeAddress(order) => Some(*order),
             Tap::KeepOrder(order) => *order,
             _ => None,
         }
     }
+}
+
+/// A service id as the shop's settings allow it; anything else is forged.
+fn service_id(raw: &str) -> Option<String> {
+    let ok = (1..=32).contains(&raw.len())
+        && raw
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+    ok.then(|| raw.to_string())
 }
 
 fn method_of_tag(tag: &str) -> Option<PaymentMethod> {
@@ -344,6 +371,15 @@ impl fmt::Display for Tap {
             Tap::Complain(o) => write!(f, "COMPLAIN:{o}"),
             Tap::ClaimReason { order, reason } => write!(f, "CLAIM:{order}:{reason}"),
             Tap::ClaimDone(o) => write!(f, "CLAIM_DONE:{o}"),
+            Tap::Services(o) => write!(f, "SERVICES:{o}"),
+            Tap::ToggleService {
+                order,
+                service,
+                add,
+            } => {
+                let head = if *add { "SVC_ADD" } else { "SVC_DEL" };
+                write!(f, "{head}:{order}:{service}")
+            }
             Tap::TalkToShop => f.write_str("MENU_TALK"),
             Tap::Language(l) => write!(f, "LANG:{l}"),
         }
@@ -442,6 +478,14 @@ mod tests {
                 }
             }),
             id().prop_map(|o| Tap::ClaimDone(OrderId(o))),
+            id().prop_map(|o| Tap::Services(OrderId(o))),
+            (id(), "[a-z0-9_-]{1,32}", any::<bool>()).prop_map(|(o, service, add)| {
+                Tap::ToggleService {
+                    order: OrderId(o),
+                    service,
+                    add,
+                }
+            }),
             Just(Tap::TalkToShop),
             prop::sample::select(texts::LOCALES.to_vec()).prop_map(Tap::Language),
         ]
@@ -596,6 +640,23 @@ mod tests {
                 },
             ),
             ("CLAIM_DONE:7", Tap::ClaimDone(o(7))),
+            ("SERVICES:7", Tap::Services(o(7))),
+            (
+                "SVC_ADD:7:gift_wrap",
+                Tap::ToggleService {
+                    order: o(7),
+                    service: "gift_wrap".into(),
+                    add: true,
+                },
+            ),
+            (
+                "SVC_DEL:7:gift_wrap",
+                Tap::ToggleService {
+                    order: o(7),
+                    service: "gift_wrap".into(),
+                    add: false,
+                },
+            ),
             ("MENU_TALK", Tap::TalkToShop),
             ("LANG:vi", Tap::Language("vi")),
         ];
@@ -658,6 +719,8 @@ mod tests {
             "LANG:xx",
             "CLAIM:7",
             "CLAIM:7:broken",
+            "SVC_ADD:7:Gift Wrap",
+            "SVC_ADD:7",
         ] {
             assert_eq!(Tap::parse(wire), None, "{wire:?}");
         }

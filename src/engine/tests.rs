@@ -241,12 +241,14 @@ impl Sim {
             method: None,
             lines,
             fees: vec![],
+            services: vec![],
             shipping_fee,
             discount: 0,
             paid: 0,
             address: Some(address),
             carrier: None,
             tracking: None,
+            tracking_status: None,
             version: 1,
         };
         self.cart.clear();
@@ -1622,9 +1624,12 @@ fn the_customer_changes_the_delivery_address_until_it_ships_with_the_fee_recompu
 #[test]
 fn a_shipped_order_links_to_its_carrier_s_tracking_page() {
     let mut sim = Sim::new();
-    sim.settings.tracking_links.insert(
+    sim.settings.carriers.insert(
         "kerry".into(),
-        "https://track.example.test/?n={tracking}".into(),
+        crate::domain::shop::Carrier {
+            tracking_url: Some("https://track.example.test/?n={tracking}".into()),
+            collects_cod: false,
+        },
     );
     place_a_tote(&mut sim);
     sim.pay_and_ship(1, Some("KEX77"));

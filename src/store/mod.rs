@@ -15,6 +15,7 @@ pub mod assignments;
 pub mod audit;
 pub mod books;
 pub mod cart;
+pub mod carriers;
 pub mod catalog;
 pub mod claims;
 pub mod conversations;

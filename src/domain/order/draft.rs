@@ -76,6 +76,10 @@ impl Draft {
             });
         }
     }
+    /// A history row of another machine (services, tracking).
+    pub(super) fn push_transition(&mut self, t: Transition) {
+        self.transitions.push(t);
+    }
     /// A history row for something that changes no state (a resolution).
     pub(super) fn record(&mut self, event: PE) {
         let p = self.order.payment;

@@ -13,8 +13,10 @@ mod draft;
 mod edit;
 mod fulfilment;
 mod payment;
+mod services;
 mod settle;
 
+pub use services::{Charging, OrderService, ServiceOffer, TrackingStatus};
 pub use settle::implied_status;
 
 use super::address::Address;
@@ -84,12 +86,16 @@ pub struct Order {
     pub method: Option<PaymentMethod>,
     pub lines: Vec<OrderLine>,
     pub fees: Vec<Fee>,
+    /// The shop's extra services the customer or seller chose.
+    pub services: Vec<OrderService>,
     pub shipping_fee: i64,
     pub discount: i64,
     pub paid: i64,
     pub address: Option<Address>,
     pub carrier: Option<String>,
     pub tracking: Option<String>,
+    /// The carrier's last word on the parcel.
+    pub tracking_status: Option<TrackingStatus>,
     pub version: i64,
 }
 
@@ -127,6 +133,9 @@ impl Order {
         let mut fees = 0i64;
         for f in &self.fees {
             fees = fees.checked_add(f.amount).ok_or_else(over)?;
+        }
+        for s in &self.services {
+            fees = fees.checked_add(s.owed()).ok_or_else(over)?;
         }
         let total = subtotal
             .checked_add(fees)
@@ -169,6 +178,7 @@ impl Order {
             .fees
             .iter()
             .map(|f| f.amount)
+            .chain(self.services.iter().map(OrderService::owed))
             .fold(0, i64::saturating_add);
         let total = subtotal
             .saturating_add(fees)
@@ -303,6 +313,26 @@ pub enum Command {
         shipping_fee: Option<i64>,
         discount: Option<i64>,
     },
+    /// Add one of the shop's services; `offer` is the shop's as the caller
+    /// read it (`None`: the shop offers no such service).
+    AddService {
+        service: String,
+        #[serde(default)]
+        offer: Option<ServiceOffer>,
+    },
+    RemoveService {
+        service: String,
+    },
+    /// The shop did the service (a service charged after done is owed now).
+    ServiceDone {
+        service: String,
+    },
+    /// Where the parcel is, from a shipping integration or the seller.
+    Track {
+        status: TrackingStatus,
+        #[serde(default)]
+        note: Option<String>,
+    },
     /// A claim resolved with a refund: the total goes down by `amount` and
     /// what was paid above it goes to the customer's balance.
     RefundClaim {
@@ -424,6 +454,18 @@ pub enum Notice {
     },
     /// The parcel came back to the shop; its items are on sale again.
     ReturnedToStock,
+    /// The shop did a service; `charged` is what it added (0: it was in
+    /// the total already).
+    ServiceDone {
+        name: String,
+        charged: i64,
+    },
+    /// The carrier's news of the parcel ("out for delivery", "failed, will
+    /// retry").
+    Tracking {
+        status: TrackingStatus,
+        note: Option<String>,
+    },
     /// A claim on the order was filed, taken up or resolved.
     ClaimUpdate {
         claim_id: i64,
@@ -541,6 +583,10 @@ pub fn decide_with(
             row,
         } => payment::resolve(&mut d, payment_id, note, row, actor),
         Command::RefundClaim { amount, .. } => edit::refund_claim(&mut d, amount),
+        Command::AddService { service, offer } => services::add(&mut d, &service, offer, actor),
+        Command::RemoveService { service } => services::remove(&mut d, &service, actor),
+        Command::ServiceDone { service } => services::mark_done(&mut d, &service, actor),
+        Command::Track { status, note } => services::track(&mut d, status, note, actor),
     }?;
     settle::settle(&mut d)?;
     // The customer made this change and reads its answer in chat; "updated

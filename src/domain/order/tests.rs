@@ -34,12 +34,14 @@ pub(super) fn order() -> Order {
         method: None,
         lines: vec![line(1, 1, 25_000, 2), line(2, 2, 9_900, 1)],
         fees: vec![],
+        services: vec![],
         shipping_fee: 5_000,
         discount: 0,
         paid: 0,
         address: None,
         carrier: None,
         tracking: None,
+        tracking_status: None,
         version: 1,
     }
 }

@@ -12,6 +12,7 @@ mod checkout;
 mod claims;
 mod media;
 mod orders;
+mod services;
 mod text;
 
 use super::*;
@@ -137,6 +138,14 @@ fn on_tap(s: &mut State, tap: &Tap, ctx: &Context, out: &mut Out) {
             claims::start(s, o, *reason, ctx, out)
         }),
         Tap::ClaimDone(order) => with_order(s, *order, ctx, out, claims::done),
+        Tap::Services(order) => with_order(s, *order, ctx, out, services::show),
+        Tap::ToggleService {
+            order,
+            service,
+            add,
+        } => with_order(s, *order, ctx, out, |s, o, ctx, out| {
+            services::toggle(s, o, service, *add, ctx, out)
+        }),
     }
 }
 

@@ -240,6 +240,12 @@ pub(super) fn show_order(s: &mut State, o: &OrderSummary, ctx: &Context, out: &m
             text.push_str(&out.t(ctx, "tracking_link_line", &[("url", &url)]));
         }
     }
+    if let Some(status) = order.tracking_status {
+        text.push('\n');
+        let words = out.t(ctx, &format!("tracking_status_{}", status.as_str()), &[]);
+        text.push_str(&out.t(ctx, "tracking_status_line", &[("status", &words)]));
+    }
+    super::services::chosen_lines(&mut text, order, ctx, out);
     if let Some(d) = ctx.detail.filter(|d| d.order == order.id) {
         detail_lines(&mut text, order, d, ctx, out);
     }
@@ -276,6 +282,9 @@ pub(super) fn show_order(s: &mut State, o: &OrderSummary, ctx: &Context, out: &m
     }
     if lc::seller_may_edit(order.fulfilment) {
         choices.push(out.choice(ctx, "btn_change_address", Tap::ChangeAddress(order.id)));
+    }
+    if super::services::offered(order, ctx) {
+        choices.push(out.choice(ctx, "btn_services", Tap::Services(order.id)));
     }
     choices.push(out.choice(ctx, "btn_complain", Tap::Complain(order.id)));
     choices.push(out.choice(ctx, "btn_talk", Tap::TalkToShop));
@@ -617,6 +626,14 @@ pub(super) fn on_command_done(
                 text,
                 vec![out.choice(ctx, "btn_view_order", Tap::ShowOrder(order))],
             );
+        }
+        Command::AddService { service, .. } => {
+            s.stage = Stage::Idle;
+            super::services::on_done(o, service, true, ctx, out);
+        }
+        Command::RemoveService { service } => {
+            s.stage = Stage::Idle;
+            super::services::on_done(o, service, false, ctx, out);
         }
         // Cancellation and balance payments answer through their order notices.
         _ => {}

@@ -22,7 +22,11 @@ impl Action {
             | Action::Complete
             | Action::FailDelivery
             | Action::ReturnToStock
-            | Action::EditAddress => &[P::RunFulfilment],
+            | Action::EditAddress
+            | Action::AddService
+            | Action::RemoveService
+            | Action::ServiceDone
+            | Action::Track => &[P::RunFulfilment],
             Action::ConfirmPayment
             | Action::RejectPayment
             | Action::CollectCod

@@ -8,6 +8,7 @@ pub mod access;
 pub mod auth;
 pub mod books;
 pub mod channels;
+pub mod carriers;
 pub mod claims;
 pub mod console;
 pub mod conversations;
@@ -516,6 +517,38 @@ pub fn endpoints() -> Vec<Endpoint> {
             "channels",
             "Set Get Started, the greeting and the persistent menu in English, Thai and Vietnamese on the Page (as chatbill messenger setup)",
             post(channels::setup),
+        ),
+        ep(
+            "get",
+            "/carriers",
+            &[P::ViewOrders],
+            "carriers",
+            "The shop's carriers (settings `carriers`) and any other name orders were shipped with, each with its cash on delivery still open: collecting (parcels on their way, orders and amount) and owed (delivered, the carrier holds the cash)",
+            get(carriers::list),
+        ),
+        ep(
+            "get",
+            "/carriers/{name}/cod-orders",
+            &[P::ViewOrders],
+            "carriers",
+            "One carrier's open cash-on-delivery orders, delivered first: code, amount owed, tracking, customer",
+            get(carriers::cod_orders),
+        ),
+        ep(
+            "post",
+            "/carriers/{name}/remittances",
+            &[P::ConfirmPayments],
+            "carriers",
+            "Record a carrier's COD remittance, one amount for many orders: {reference (the carrier's, once per carrier), amount, orders: [{code, amount?}], note?}. Each order is collected through its own collect-cod (one on its way is delivered first: the carrier paid for it), with its amount defaulting to what it owes; amount − the orders' shares is kept as the remittance's difference. All or nothing: 409 naming the order that cannot be collected, or when the reference was recorded; 404 for an unknown carrier or order; 422 for a carrier that does not collect COD",
+            post(carriers::remit),
+        ),
+        ep(
+            "get",
+            "/remittances",
+            &[P::ViewOrders],
+            "carriers",
+            "COD remittances recorded, newest first (carrier=<name>, limit 1..200): amount, what went to orders, the difference, and the orders' codes",
+            get(carriers::remittances),
         ),
         ep(
             "get",

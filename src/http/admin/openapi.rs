@@ -44,6 +44,21 @@ fn body_schema(method: &str, path: &str) -> Option<Value> {
             &[],
         ),
         ("post", "collect-cod") => obj(json!({"amount": t(INT)}), &[]),
+        ("post", "remittances") => obj(
+            json!({"reference": {"type": "string", "maxLength": 80}, "amount": t(INT),
+                   "orders": {"type": "array", "minItems": 1, "maxItems": crate::app::remittances::MAX_ORDERS,
+                              "items": obj(json!({"code": t("string"), "amount": t(INT)}), &["code"])},
+                   "note": t("string")}),
+            &["reference", "amount", "orders"],
+        ),
+        ("post", "add-service" | "remove-service" | "service-done") => {
+            obj(json!({"service": t("string")}), &["service"])
+        }
+        ("post", "track") => obj(
+            json!({"status": {"type": "string", "enum": ["in_transit", "out_for_delivery", "failed_attempt", "delivered", "returning"]},
+                   "note": {"type": "string", "maxLength": 200}}),
+            &["status"],
+        ),
         ("post", "resolve-payment") => obj(
             json!({"payment_id": t(INT), "note": t("string")}),
             &["payment_id"],
@@ -145,9 +160,17 @@ fn settings_schema() -> Value {
             "shipping_by_province": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0},
                 "maxProperties": crate::domain::settings::MAX_PROVINCE_FEES,
                 "description": "Fee (minor units) per province or region instead of the flat fee, keyed by the names a customer may type, separated by / (\"Chiang Mai / เชียงใหม่\"); matched in any case, with or without \"Province\", \"จังหวัด\", \"Tỉnh\" or \"TP.\"; a merge patch: null removes one"},
-            "tracking_links": {"type": "object", "additionalProperties": {"type": "string", "pattern": "^https://.*\\{tracking\\}", "maxLength": 300},
-                "maxProperties": crate::domain::settings::MAX_TRACKING_LINKS,
-                "description": "Each carrier's public tracking page by carrier name (matched in any case to the carrier an order ships with), {tracking} where the tracking number goes; the customer's order in chat links to it. A merge patch: null removes one"},
+            "carriers": {"type": "object", "additionalProperties": {"type": "object", "properties": {
+                    "tracking_url": {"type": ["string", "null"], "pattern": "^https://.*\\{tracking\\}", "maxLength": 300},
+                    "collects_cod": {"type": "boolean"}}},
+                "maxProperties": crate::domain::settings::MAX_CARRIERS,
+                "description": "The carriers the shop ships with, by name (matched in any case to the carrier an order ships with): tracking_url, the public tracking page with {tracking} where the number goes (the customer's order in chat links to it), and collects_cod, whether the carrier collects cash on delivery and pays the shop later (GET /carriers shows what each owes). A value may also be just the link. The older name tracking_links is accepted. A merge patch: null removes one"},
+            "services": {"type": "array", "maxItems": crate::domain::settings::MAX_SERVICES, "items": {"type": "object", "required": ["id", "name", "price", "charged"], "properties": {
+                    "id": {"type": "string", "pattern": "^[a-z0-9_-]{1,32}$"},
+                    "name": {"type": "string", "maxLength": 40},
+                    "price": {"type": "integer", "minimum": 0, "description": "Minor units"},
+                    "charged": {"type": "string", "enum": ["always", "when_done"], "description": "always: added to the total when chosen; when_done: owed only once the seller marks it done"}}},
+                "description": "Extra services (gift wrap, insurance, inspection…) a customer may add to an order in chat before it ships, or the seller through POST /orders/{id}/add-service"},
             "allow_negative_balance": t("boolean"),
             "messages": {"type": "object", "propertyNames": {"enum": crate::domain::shop::LANGUAGES},
                 "additionalProperties": {"type": "object", "additionalProperties": {"type": "string"}},

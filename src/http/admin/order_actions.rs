@@ -37,6 +37,10 @@ pub enum Action {
     EditFees,
     EditLine,
     ResolvePayment,
+    AddService,
+    RemoveService,
+    ServiceDone,
+    Track,
 }
 
 impl Action {
@@ -55,6 +59,10 @@ impl Action {
         Action::EditFees,
         Action::EditLine,
         Action::ResolvePayment,
+        Action::AddService,
+        Action::RemoveService,
+        Action::ServiceDone,
+        Action::Track,
     ];
     pub fn slug(self) -> &'static str {
         match self {
@@ -72,6 +80,10 @@ impl Action {
             Action::EditFees => "edit-fees",
             Action::EditLine => "edit-line",
             Action::ResolvePayment => "resolve-payment",
+            Action::AddService => "add-service",
+            Action::RemoveService => "remove-service",
+            Action::ServiceDone => "service-done",
+            Action::Track => "track",
         }
     }
     pub fn parse(s: &str) -> Option<Action> {
@@ -104,6 +116,18 @@ impl Action {
             Action::EditLine => {
                 "Change a line's price or quantity before shipping: body {line_id, unit_price, qty}; the customer confirms in chat"
             }
+            Action::AddService => {
+                "Add one of the shop's extra services (settings `services`) before shipping: body {service} (its id); one charged always is owed at once"
+            }
+            Action::RemoveService => {
+                "Take an extra service off before shipping: body {service}; money paid for it goes back under the shop's excess_payment rule"
+            }
+            Action::ServiceDone => {
+                "Mark an extra service done: body {service}; one charged when done is owed from now (the customer is told, with the amount due if they had paid)"
+            }
+            Action::Track => {
+                "A tracking update from a shipping integration or the seller: body {status: in_transit|out_for_delivery|failed_attempt|delivered|returning, note?}; delivered completes the order (a COD order then awaits its carrier's remittance), returning marks the delivery failed, the others tell the customer where the parcel is"
+            }
             Action::ResolvePayment => {
                 "Resolve a COD difference or mark a refund due as paid back: body {payment_id, note?}; the amounts stay as recorded, the resolution is kept beside the payment and in the history, and a refund paid back is told to the customer"
             }
@@ -131,8 +155,12 @@ pub struct ActionBody {
     pub line_id: Option<i64>,
     pub unit_price: Option<i64>,
     pub qty: Option<i64>,
-    /// Resolve-payment: how it was settled.
+    /// Resolve-payment: how it was settled; track: the carrier's words.
     pub note: Option<String>,
+    /// Add-service, remove-service, service-done: the service's id.
+    pub service: Option<String>,
+    /// Track: where the parcel is.
+    pub status: Option<crate::domain::order::TrackingStatus>,
 }
 
 /// An amount from the request: within what a shop can hold, else a 400
@@ -239,6 +267,20 @@ pub fn command_for(action: Action, b: ActionBody) -> ApiResult<Command> {
             payment_id: required(b.payment_id, "payment_id")?,
             note: b.note.unwrap_or_default(),
             row: None,
+        },
+        Action::AddService => Command::AddService {
+            service: required(b.service, "service")?,
+            offer: None,
+        },
+        Action::RemoveService => Command::RemoveService {
+            service: required(b.service, "service")?,
+        },
+        Action::ServiceDone => Command::ServiceDone {
+            service: required(b.service, "service")?,
+        },
+        Action::Track => Command::Track {
+            status: required(b.status, "status")?,
+            note: b.note,
         },
         Action::EditLine => Command::ProposeLineChange {
             line_id: required(b.line_id, "line_id")?,

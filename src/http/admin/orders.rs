@@ -54,6 +54,9 @@ pub struct OrderView {
     pub badge: &'static str,
     pub lines: Vec<LineView>,
     pub fees: Vec<Fee>,
+    /// The shop's extra services chosen on the order; `owed` is what each
+    /// adds to the total now (0 for one charged when done, until done).
+    pub services: Vec<ServiceView>,
     pub subtotal: i64,
     pub shipping_fee: i64,
     pub service_fees: i64,
@@ -64,6 +67,8 @@ pub struct OrderView {
     pub address: Option<Address>,
     pub carrier: Option<String>,
     pub tracking: Option<String>,
+    /// The carrier's last word on the parcel.
+    pub tracking_status: Option<order::TrackingStatus>,
     pub version: i64,
     /// The person of the shop handling or delivering it.
     pub assigned_to: Option<String>,
@@ -71,6 +76,13 @@ pub struct OrderView {
     pub updated_at: Timestamp,
     /// Actions the seller may take now (each a POST under the order).
     pub actions: Vec<&'static str>,
+}
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct ServiceView {
+    #[serde(flatten)]
+    pub service: order::OrderService,
+    pub owed: i64,
 }
 
 pub fn badge(p: PaymentStatus) -> &'static str {
@@ -126,7 +138,18 @@ pub fn available_actions(o: &Order) -> Vec<&'static str> {
         .map(|(n, _)| n)
         .collect();
     if crate::domain::lifecycle::seller_may_edit(o.fulfilment) {
-        out.extend(["edit-address", "edit-fees", "edit-line"]);
+        out.extend(["edit-address", "edit-fees", "edit-line", "add-service"]);
+        if !o.services.is_empty() {
+            out.push("remove-service");
+        }
+    }
+    if o.services.iter().any(|s| !s.done)
+        && !matches!(o.fulfilment, Fulfilment::Cancelled | Fulfilment::Returned)
+    {
+        out.push("service-done");
+    }
+    if o.fulfilment == Fulfilment::Shipping {
+        out.push("track");
     }
     if matches!(o.fulfilment, Fulfilment::Cancelled | Fulfilment::Returned) {
         out.push("delete");
@@ -164,6 +187,14 @@ pub fn order_view(o: &Order, meta: &OrderMeta) -> OrderView {
             })
             .collect(),
         fees: o.fees.clone(),
+        services: o
+            .services
+            .iter()
+            .map(|s| ServiceView {
+                service: s.clone(),
+                owed: s.owed(),
+            })
+            .collect(),
         subtotal: t.subtotal.minor,
         shipping_fee: t.shipping_fee.minor,
         service_fees: t.service_fees.minor,
@@ -174,6 +205,7 @@ pub fn order_view(o: &Order, meta: &OrderMeta) -> OrderView {
         address: o.address.clone(),
         carrier: o.carrier.clone(),
         tracking: o.tracking.clone(),
+        tracking_status: o.tracking_status,
         version: o.version,
         created_at: meta.created_at,
         assigned_to: meta.assigned_to.clone(),

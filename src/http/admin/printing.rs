@@ -60,7 +60,9 @@ async fn order_context(state: &AppState, auth: &Auth, id: OrderId) -> ApiResult<
             "name": l.name, "variant": l.variant_name, "qty": l.qty, "status": l.status.as_str(),
             "price": m(l.unit_price), "amount": m(l.unit_price.saturating_mul(l.qty)),
         })).collect::<Vec<_>>(),
-        "fees": o.fees.iter().map(|f| json!({"label": f.label, "amount": m(f.amount)})).collect::<Vec<_>>(),
+        "fees": o.fees.iter().map(|f| json!({"label": f.label, "amount": m(f.amount)}))
+            .chain(o.services.iter().filter(|s| s.owed() > 0).map(|s| json!({"label": s.name, "amount": m(s.owed())})))
+            .collect::<Vec<_>>(),
         "subtotal": m(t.subtotal.minor),
         "shipping_fee": m(t.shipping_fee.minor),
         "shipping_label": shipping_label,

@@ -13,7 +13,9 @@ pub use write::{Applied, ApplyError, write_plan};
 
 use super::{Db, Result, StoreError, Tx, col, parse_enum};
 use crate::domain::lifecycle::{Fulfilment, PaymentStatus};
-use crate::domain::order::{Fee, LineStatus, Order, OrderLine, PaymentMethod};
+use crate::domain::order::{
+    Charging, Fee, LineStatus, Order, OrderLine, OrderService, PaymentMethod, TrackingStatus,
+};
 use crate::domain::{CustomerId, OrderCode, OrderId, ProductId, ShopId, Timestamp, VariantId};
 use sqlx::AnyConnection;
 
@@ -26,7 +28,7 @@ fn json<T: serde::Serialize>(v: &T) -> Result<String> {
 const HAS_FEES: &str = "cast(case when exists (select 1 from order_fees f where f.order_id = orders.id) then 1 else 0 end as bigint) as has_fees";
 
 const ORDER_COLUMNS: &str = "id, shop_id, customer_id, code, currency, fulfilment, payment_status, payment_method, address, \
-    shipping_fee, discount, paid, carrier, tracking, version";
+    shipping_fee, discount, paid, carrier, tracking, tracking_status, version";
 
 fn order_from_row(row: &sqlx::any::AnyRow) -> Result<Order> {
     let code: String = col(row, "code")?;
@@ -58,6 +60,7 @@ fn order_from_row(row: &sqlx::any::AnyRow) -> Result<Order> {
             .transpose()?,
         lines: Vec::new(),
         fees: Vec::new(),
+        services: Vec::new(),
         shipping_fee: col(row, "shipping_fee")?,
         discount: col(row, "discount")?,
         paid: col(row, "paid")?,
@@ -68,6 +71,9 @@ fn order_from_row(row: &sqlx::any::AnyRow) -> Result<Order> {
             .transpose()?,
         carrier: col(row, "carrier")?,
         tracking: col(row, "tracking")?,
+        tracking_status: col::<Option<String>>(row, "tracking_status")?
+            .map(|t| parse_enum(&t, TrackingStatus::parse, "tracking status"))
+            .transpose()?,
         version: col(row, "version")?,
     })
 }
@@ -93,11 +99,27 @@ fn line_from_row(r: &sqlx::any::AnyRow) -> Result<OrderLine> {
     })
 }
 
-fn fee_from_row(r: &sqlx::any::AnyRow) -> Result<Fee> {
-    Ok(Fee {
-        label: col(r, "label")?,
-        amount: col(r, "amount")?,
-    })
+const FEE_COLUMNS: &str = "label, amount, service, charging, done";
+
+/// A fee row is a plain fee, or one of the shop's services when it names one.
+fn push_fee_row(order: &mut Order, r: &sqlx::any::AnyRow) -> Result<()> {
+    let label: String = col(r, "label")?;
+    let amount: i64 = col(r, "amount")?;
+    match col::<Option<String>>(r, "service")? {
+        None => order.fees.push(Fee { label, amount }),
+        Some(id) => order.services.push(OrderService {
+            id,
+            name: label,
+            price: amount,
+            charged: parse_enum(
+                &col::<Option<String>>(r, "charging")?.unwrap_or_default(),
+                Charging::parse,
+                "service charging",
+            )?,
+            done: col::<i64>(r, "done")? != 0,
+        }),
+    }
+    Ok(())
 }
 
 /// Loads the whole aggregate inside a transaction.
@@ -136,12 +158,15 @@ async fn load_on(
     .await?;
     order.lines = rows.iter().map(line_from_row).collect::<Result<_>>()?;
     if col::<i64>(&row, "has_fees")? != 0 {
-        let rows =
-            sqlx::query("select label, amount from order_fees where order_id = $1 order by id")
+        let rows = sqlx::query(&format!(
+            "select {FEE_COLUMNS} from order_fees where order_id = $1 order by id"
+        ))
                 .bind(id.get())
                 .fetch_all(&mut *conn)
                 .await?;
-        order.fees = rows.iter().map(fee_from_row).collect::<Result<_>>()?;
+        for r in &rows {
+            push_fee_row(&mut order, r)?;
+        }
     }
     Ok(order)
 }
@@ -219,7 +244,7 @@ pub async fn recent_of_customers(
         return Ok(orders);
     }
     let sql = format!(
-        "select order_id, label, amount from order_fees where order_id in ({}) order by id",
+        "select order_id, {FEE_COLUMNS} from order_fees where order_id in ({}) order by id",
         ph(0, with_fees.len())
     );
     let mut q = sqlx::query(&sql);
@@ -229,7 +254,7 @@ pub async fn recent_of_customers(
     for row in q.fetch_all(&mut **tx).await? {
         let order_id: i64 = col(&row, "order_id")?;
         if let Some((o, _)) = orders.iter_mut().find(|(o, _)| o.id.get() == order_id) {
-            o.fees.push(fee_from_row(&row)?);
+            push_fee_row(o, &row)?;
         }
     }
     Ok(orders)

@@ -165,12 +165,14 @@ fn unsaved_order(shop: &Shop, new: &NewOrder, lines: Vec<OrderLine>) -> Order {
         method: new.method,
         lines,
         fees: Vec::new(),
+        services: Vec::new(),
         shipping_fee: 0,
         discount: 0,
         paid: 0,
         address: new.address.clone(),
         carrier: None,
         tracking: None,
+        tracking_status: None,
         version: 1,
     };
     order.shipping_fee = new.shipping_fee.unwrap_or_else(|| {

@@ -65,7 +65,7 @@ pub async fn write_plan(
     let after = &plan.order;
     update_order_row(tx, shop, before, after, now).await?;
     update_changed_lines(tx, before, after).await?;
-    if before.fees != after.fees {
+    if before.fees != after.fees || before.services != after.services {
         replace_fees(tx, after).await?;
     }
     for t in &plan.transitions {
@@ -114,8 +114,8 @@ async fn update_order_row(
     let n = sqlx::query(
         "update orders set fulfilment = $1, payment_status = $2, payment_method = $3, address = $4, subtotal = $5, \
          shipping_fee = $6, service_fees = $7, discount = $8, total = $9, paid = $10, remaining = $11, carrier = $12, \
-         tracking = $13, hold_until = case when $14 = 1 then coalesce(hold_until, $19) else null end, version = version + 1, updated_at = $15 \
-         where id = $16 and shop_id = $17 and version = $18",
+         tracking = $13, hold_until = case when $14 = 1 then coalesce(hold_until, $19) else null end, version = version + 1, updated_at = $15, \
+         tracking_status = $20 where id = $16 and shop_id = $17 and version = $18",
     )
     .bind(after.fulfilment.as_str())
     .bind(after.payment.as_str())
@@ -136,6 +136,7 @@ async fn update_order_row(
     .bind(shop.id.get())
     .bind(before.version)
     .bind(now.plus_secs(shop.settings.hold_hours.max(1) * 3600).millis())
+    .bind(after.tracking_status.map(|t| t.as_str()))
     .execute(&mut **tx)
     .await?
     .rows_affected();
@@ -172,7 +173,8 @@ async fn update_changed_lines(
     Ok(())
 }
 
-/// Fees have no identity of their own: the list is replaced whole.
+/// Fees and services have no identity of their own: the list is replaced
+/// whole.
 async fn replace_fees(tx: &mut Tx, after: &Order) -> Result<(), ApplyError> {
     sqlx::query("delete from order_fees where order_id = $1")
         .bind(after.id.get())
@@ -185,6 +187,19 @@ async fn replace_fees(tx: &mut Tx, after: &Order) -> Result<(), ApplyError> {
             .bind(fee.amount)
             .execute(&mut **tx)
             .await?;
+    }
+    for s in &after.services {
+        sqlx::query(
+            "insert into order_fees (order_id, label, amount, service, charging, done) values ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(after.id.get())
+        .bind(s.name.trim())
+        .bind(s.price)
+        .bind(&s.id)
+        .bind(s.charged.as_str())
+        .bind(i64::from(s.done))
+        .execute(&mut **tx)
+        .await?;
     }
     Ok(())
 }

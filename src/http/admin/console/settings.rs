@@ -87,7 +87,8 @@ fn field_label(field: &str) -> String {
         ("shipping_flat_fee", _) => "Shipping fee",
         ("free_shipping_over", _) => "Free shipping from",
         ("shipping_by_province", _) => "Shipping fee per province",
-        ("tracking_links", _) => "Tracking pages",
+        ("carriers", _) => "Carriers",
+        ("services", _) => "Extra services",
         ("cod_fee", _) => "Cash on delivery fee",
         ("messages", rest) => return super::wording::label(rest),
         ("cancel_rule", _) => "Customers may cancel",
@@ -161,7 +162,8 @@ fn view(auth: &Auth, s: &ShopSettings) -> Value {
         "shipping_fee": amount_text(s.shipping_flat_fee, currency),
         "free_over": s.free_shipping_over.map(|m| amount_text(m, currency)).unwrap_or_default(),
         "province_fees": province_fees_text(s, currency),
-        "tracking_links": tracking_links_text(s),
+        "carriers": carriers_text(s),
+        "services": services_text(s, currency),
         "cod_fee": if s.cod_fee > 0 { amount_text(s.cod_fee, currency) } else { String::new() },
         "cancel_rule": serde_json::to_value(s.cancel_rule).unwrap_or_default(),
         "policies": policies,
@@ -292,36 +294,138 @@ fn province_fees(
     Ok(Value::Object(out))
 }
 
-/// The carriers' tracking pages typed one per line, `Carrier = link`, as a
+/// The carriers typed one per line, `Kerry | https://…{tracking} | COD`
+/// (link and COD optional; the older `Kerry = link` still reads), as a
 /// merge patch that also removes the lines the seller deleted.
-fn tracking_links(text: &str, current: &ShopSettings) -> Result<Value, SettingsError> {
+fn carriers(text: &str, current: &ShopSettings) -> Result<Value, SettingsError> {
     let mut out = Map::new();
-    for name in current.tracking_links.keys() {
+    for name in current.carriers.keys() {
         out.insert(name.clone(), Value::Null);
     }
+    let refuse = |n: usize, why: &str| SettingsError {
+        field: "carriers".into(),
+        reason: format!(
+            "line {}: {why}; write it as “Kerry | https://th.kerryexpress.com/en/track/?track={{tracking}} | COD”",
+            n + 1
+        ),
+    };
     for (n, line) in text
         .lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
     {
-        let Some((name, url)) = line.split_once('=') else {
-            return Err(SettingsError {
-                field: "tracking_links".into(),
-                reason: format!(
-                    "line {}: write it as “Kerry = https://th.kerryexpress.com/en/track/?track={{tracking}}”",
-                    n + 1
-                ),
-            });
+        let parts: Vec<&str> = if line.contains('|') {
+            line.split('|').map(str::trim).collect()
+        } else {
+            match line.split_once('=') {
+                Some((name, url)) => vec![name.trim(), url.trim()],
+                None => vec![line.trim()],
+            }
         };
-        out.insert(name.trim().to_string(), json!(url.trim()));
+        let (mut url, mut cod) = (None, false);
+        for part in &parts[1..] {
+            if part.eq_ignore_ascii_case("cod") {
+                cod = true;
+            } else if part.starts_with("https://") {
+                url = Some(*part);
+            } else if !part.is_empty() {
+                return Err(refuse(n, &format!("“{part}” is neither a link nor COD")));
+            }
+        }
+        out.insert(
+            parts[0].to_string(),
+            json!({"tracking_url": url, "collects_cod": cod}),
+        );
     }
     Ok(Value::Object(out))
 }
 
-fn tracking_links_text(s: &ShopSettings) -> String {
-    s.tracking_links
+fn carriers_text(s: &ShopSettings) -> String {
+    s.carriers
         .iter()
-        .map(|(name, url)| format!("{name} = {url}"))
+        .map(|(name, c)| {
+            let mut line = name.clone();
+            if let Some(url) = &c.tracking_url {
+                line.push_str(&format!(" | {url}"));
+            }
+            if c.collects_cod {
+                line.push_str(" | COD");
+            }
+            line
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The extra services typed one per line, `Gift wrap | 30 | always` or
+/// `… | when done` (an id first is optional: one is made from the name,
+/// and a service keeps the id it had).
+fn services(text: &str, current: &ShopSettings, currency: Currency) -> Result<Value, SettingsError> {
+    let refuse = |n: usize, why: &str| SettingsError {
+        field: "services".into(),
+        reason: format!(
+            "line {}: {why}; write it as “Gift wrap | 30 | always” or “Inspection | 15 | when done”",
+            n + 1
+        ),
+    };
+    let mut out: Vec<Value> = Vec::new();
+    for (n, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        let parts: Vec<&str> = line.split('|').map(str::trim).collect();
+        let (id, name, price, rule) = match parts.as_slice() {
+            [name, price, rule] => (None, *name, *price, *rule),
+            [id, name, price, rule] => (Some(*id), *name, *price, *rule),
+            _ => return Err(refuse(n, "three parts separated by |")),
+        };
+        let charged = match rule.to_lowercase().replace(['_', '-'], " ").as_str() {
+            "always" => "always",
+            "when done" | "after done" | "once done" => "when_done",
+            _ => return Err(refuse(n, &format!("“{rule}” is not always or when done"))),
+        };
+        let price = Money::parse_major(price, currency)
+            .map_err(|_| refuse(n, &format!("“{price}” is not an amount of 0 or more")))?;
+        let id = match id {
+            Some(id) => id.to_string(),
+            None => current
+                .services
+                .iter()
+                .find(|s| s.name == name)
+                .map(|s| s.id.clone())
+                .unwrap_or_else(|| service_id(name, out.len())),
+        };
+        out.push(json!({"id": id, "name": name, "price": price.minor, "charged": charged}));
+    }
+    Ok(Value::Array(out))
+}
+
+/// An id made from a name: its ASCII letters and digits, else its place.
+fn service_id(name: &str, at: usize) -> String {
+    let words: Vec<String> = name
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_ascii_lowercase)
+        .collect();
+    let id: String = words.join("_").chars().take(32).collect();
+    if id.is_empty() {
+        format!("service_{}", at + 1)
+    } else {
+        id
+    }
+}
+
+fn services_text(s: &ShopSettings, currency: Currency) -> String {
+    s.services
+        .iter()
+        .map(|o| {
+            let rule = match o.charged {
+                crate::domain::order::Charging::Always => "always",
+                crate::domain::order::Charging::WhenDone => "when done",
+            };
+            format!("{} | {} | {} | {rule}", o.id, o.name, amount_text(o.price, currency))
+        })
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -393,7 +497,8 @@ fn patch_from_form(
         "shipping_flat_fee": money_field(form, "shipping_fee", "shipping_flat_fee", currency)?.unwrap_or(0),
         "free_shipping_over": money_field(form, "free_over", "free_shipping_over", currency)?,
         "shipping_by_province": province_fees(&get("province_fees"), current, currency)?,
-        "tracking_links": tracking_links(&get("tracking_links"), current)?,
+        "carriers": carriers(&get("carriers"), current)?,
+        "services": services(&get("services"), current, currency)?,
         "cod_fee": money_field(form, "cod_fee", "cod_fee", currency)?.unwrap_or(0),
         "cancel_rule": match get("cancel_rule").as_str() { "" => json!("until_paid"), rule => json!(rule) },
         "cancel_policy": crate::domain::shop::LANGUAGES.iter().map(|l| {
