@@ -1718,3 +1718,108 @@ fn my_balance_asks_for_its_movements_first_and_changes_nothing_meanwhile() {
     let (_, actions) = step(&before, &text("hello"), &ctx);
     assert!(!actions.contains(&Action::LoadBalance));
 }
+
+fn sim_with_services() -> Sim {
+    use crate::domain::order::{Charging, ServiceOffer};
+    let mut sim = Sim::new();
+    sim.settings.services = vec![
+        ServiceOffer {
+            id: "gift_wrap".into(),
+            name: "Gift wrap".into(),
+            price: 3_000,
+            charged: Charging::Always,
+        },
+        ServiceOffer {
+            id: "inspection".into(),
+            name: "Inspection".into(),
+            price: 1_500,
+            charged: Charging::WhenDone,
+        },
+    ];
+    sim
+}
+
+#[test]
+fn the_customer_adds_and_removes_extras_until_the_order_ships() {
+    let mut sim = sim_with_services();
+    place_a_tote(&mut sim);
+    let total = sim.orders[0].order.totals().total.minor;
+    let add = |service: &str, add| {
+        tap(Tap::ToggleService {
+            order: OrderId(1),
+            service: service.into(),
+            add,
+        })
+    };
+    run(
+        &mut sim,
+        vec![
+            (tap(Tap::ShowOrder(OrderId(1))), vec![Offers("SERVICES:1")]),
+            (
+                tap(Tap::Services(OrderId(1))),
+                vec![
+                    Says("Gift wrap: ฿30.00 (added when you choose it)"),
+                    Says("Inspection: ฿15.00 (paid once the shop has done it)"),
+                    Offers("SVC_ADD:1:gift_wrap"),
+                    Offers("SVC_ADD:1:inspection"),
+                ],
+            ),
+            (
+                add("gift_wrap", true),
+                vec![Says("Gift wrap is on order"), Offers("SERVICES:1")],
+            ),
+            (
+                add("inspection", true),
+                vec![Says("Inspection is on order")],
+            ),
+            (
+                tap(Tap::Services(OrderId(1))),
+                vec![
+                    Offers("SVC_DEL:1:gift_wrap"),
+                    NotOffers("SVC_ADD:1:gift_wrap"),
+                ],
+            ),
+            (
+                tap(Tap::ShowOrder(OrderId(1))),
+                vec![
+                    Says("Extras:"),
+                    Says("• Gift wrap: ฿30.00 (chosen)"),
+                    Says("• Inspection: ฿15.00 (paid once done)"),
+                ],
+            ),
+        ],
+    );
+    // Charged always: in the total at once; charged when done: not yet.
+    assert_eq!(sim.orders[0].order.totals().total.minor, total + 3_000);
+    run(
+        &mut sim,
+        vec![(add("gift_wrap", false), vec![Says("Gift wrap is off order")])],
+    );
+    assert_eq!(sim.orders[0].order.totals().total.minor, total);
+    sim.pay_and_ship(1, None);
+    run(
+        &mut sim,
+        vec![
+            (tap(Tap::ShowOrder(OrderId(1))), vec![NotOffers("SERVICES:1")]),
+            (tap(Tap::Services(OrderId(1))), vec![Says("has shipped")]),
+            (add("gift_wrap", true), vec![Says("before it ships")]),
+        ],
+    );
+    assert_eq!(sim.orders[0].order.services.len(), 1);
+}
+
+#[test]
+fn extras_read_in_thai_and_vietnamese() {
+    for (locale, words) in [("th", "บริการเสริม"), ("vi", "Dịch vụ thêm")] {
+        let mut sim = sim_with_services();
+        place_a_tote(&mut sim);
+        sim.state.locale = Some(locale.into());
+        run(
+            &mut sim,
+            vec![(
+                tap(Tap::Services(OrderId(1))),
+                vec![Says(words), Offers("SVC_ADD:1:gift_wrap")],
+            )],
+        );
+    }
+}

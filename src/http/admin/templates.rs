@@ -32,6 +32,9 @@ pub fn env() -> &'static Environment<'static> {
             "admin/claims.html",
             "admin/claim.html",
             "admin/new_order.html",
+            "admin/carriers.html",
+            "admin/carrier.html",
+            "admin/_remittances.html",
         );
         env
     })

@@ -10,6 +10,7 @@
 //! role cannot use (`can` in every template context).
 
 mod books;
+mod carriers;
 mod channels;
 mod chats;
 mod claims;
@@ -71,6 +72,9 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/admin/books/{file}", get(books::books_download))
         .route("/admin/undelivered", get(undelivered::undelivered_page))
+        .route("/admin/carriers", get(carriers::carriers_page))
+        .route("/admin/carriers/{name}", get(carriers::carrier_page))
+        .route("/admin/carriers/{name}/remittances", post(carriers::carrier_remit))
         .route("/admin/claims", get(claims::claims_page))
         .route("/admin/claims/{id}", get(claims::claim_page))
         .route(

@@ -222,6 +222,7 @@ pub(super) async fn order_page(
     let created = cal.date_time(crate::domain::Timestamp(
         o["created_at"].as_i64().unwrap_or(0),
     ));
+    let services = services_in_words(&auth, o);
     let unread = unread_total(&state, &auth).await;
     let undelivered = super::undelivered::in_words(
         &auth,
@@ -242,8 +243,63 @@ pub(super) async fn order_page(
             error => f.error, notice => f.notice, can => can(&auth),
             undelivered => undelivered, back => format!("/admin/orders/{id}"),
             claims => detail["claims"].clone(), line_counts => detail["line_counts"].clone(),
+            services => services, carriers => auth.shop.settings.carriers.keys().collect::<Vec<_>>(),
+            tracking_status => o["tracking_status"].as_str().map(tracking_words),
         },
     )
+}
+
+/// Where the parcel is, as a seller reads it.
+pub(super) fn tracking_words(status: &str) -> &'static str {
+    match status {
+        "in_transit" => "On its way",
+        "out_for_delivery" => "Out for delivery",
+        "delivered" => "Delivered",
+        "failed_attempt" => "Delivery failed, the carrier will retry",
+        "returning" => "Going back to the shop",
+        _ => "Unknown",
+    }
+}
+
+/// The order's extras in words, and the shop's others it could still add.
+fn services_in_words(auth: &crate::http::admin::auth::Auth, o: &Value) -> Value {
+    use crate::domain::order::Charging;
+    let rule = |charged: &str| match charged {
+        "when_done" => "charged once done",
+        _ => "charged when chosen",
+    };
+    let chosen: Vec<Value> = o["services"]
+        .as_array()
+        .map(|all| {
+            all.iter()
+                .map(|s| {
+                    let state = match (s["done"].as_bool(), s["charged"].as_str()) {
+                        (Some(true), _) => "Done",
+                        (_, Some("when_done")) => "To do, then charged",
+                        _ => "To do",
+                    };
+                    json!({"id": s["id"], "name": s["name"], "price": money(auth, s["price"].as_i64().unwrap_or(0)),
+                           "rule": rule(s["charged"].as_str().unwrap_or("")), "state": state,
+                           "done": s["done"].as_bool().unwrap_or(false)})
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let offers: Vec<Value> = auth
+        .shop
+        .settings
+        .services
+        .iter()
+        .filter(|offer| !chosen.iter().any(|c| c["id"] == offer.id.as_str()))
+        .map(|offer| {
+            let charged = match offer.charged {
+                Charging::Always => "always",
+                Charging::WhenDone => "when_done",
+            };
+            json!({"id": offer.id, "name": offer.name, "price": money(auth, offer.price), "rule": rule(charged)})
+        })
+        .collect();
+    json!({"chosen": chosen, "offers": offers})
 }
 
 pub(super) async fn order_action(
@@ -306,6 +362,13 @@ pub(super) async fn order_action(
             ship_now: get("ship_now").map(|v| v == "true"),
             person: get("person"),
             note: get("note"),
+            service: get("service"),
+            status: get("status")
+                .map(|s| {
+                    crate::domain::order::TrackingStatus::parse(&s)
+                        .ok_or_else(|| ApiError::Unprocessable(format!("{s:?} is not a tracking status")))
+                })
+                .transpose()?,
             ..Default::default()
         })
     })();
