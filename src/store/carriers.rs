@@ -21,7 +21,7 @@ pub struct Owed {
 
 pub async fn owed(db: &Db, shop: ShopId) -> Result<Vec<Owed>> {
     let rows = sqlx::query(
-        "select carrier, fulfilment, count(*) as n, coalesce(sum(remaining), 0) as amount from orders \
+        "select carrier, fulfilment, cast(count(*) as bigint) as n, cast(coalesce(sum(remaining), 0) as bigint) as amount from orders \
          where shop_id = $1 and payment_status = 'cod_pending' and fulfilment in ('shipping', 'awaiting_cod') \
          and carrier is not null and deleted_at is null group by carrier, fulfilment order by carrier",
     )

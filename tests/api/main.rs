@@ -24,6 +24,7 @@ mod money;
 mod pictures;
 mod roles;
 mod security;
+mod services_carriers;
 mod shop_made_orders;
 mod shop_setup;
 mod slips;

@@ -240,7 +240,10 @@ pub(super) fn show_order(s: &mut State, o: &OrderSummary, ctx: &Context, out: &m
             text.push_str(&out.t(ctx, "tracking_link_line", &[("url", &url)]));
         }
     }
-    if let Some(status) = order.tracking_status {
+    if let Some(status) = order
+        .tracking_status
+        .filter(|_| order.fulfilment == crate::domain::lifecycle::Fulfilment::Shipping)
+    {
         text.push('\n');
         let words = out.t(ctx, &format!("tracking_status_{}", status.as_str()), &[]);
         text.push_str(&out.t(ctx, "tracking_status_line", &[("status", &words)]));
