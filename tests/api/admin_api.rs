@@ -247,6 +247,10 @@ fn body_for(method: &str, path: &str) -> Option<Value> {
             json!({"address": serde_json::to_value(common::address()).unwrap()})
         }
         ("post", "edit-fees") => json!({"discount": 100}),
+        ("post", "add-service" | "remove-service" | "service-done") => {
+            json!({"service": "gift_wrap"})
+        }
+        ("post", "track") => json!({"status": "in_transit"}),
         ("post", "edit-line") => json!({"line_id": 1, "unit_price": 1, "qty": 1}),
         ("post", "resolve-payment") => json!({"payment_id": 1, "note": "paid back"}),
         ("post", "tokens") => json!({"label": "x", "role": "staff"}),

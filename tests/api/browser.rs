@@ -1186,3 +1186,123 @@ async fn staff_make_an_order_for_a_walk_in_customer_on_a_phone() {
     );
     assert_eq!(made.orders[0].customer_name, "Nok Srisuk");
 }
+
+#[tokio::test]
+async fn the_seller_marks_an_extra_done_and_records_a_carrier_s_remittance_on_a_phone() {
+    use chatbill::domain::lifecycle::Actor;
+    use chatbill::domain::order::Command;
+    let name = "the_seller_marks_an_extra_done_and_records_a_carrier_s_remittance_on_a_phone";
+    let Some((chromium, chromedriver)) = browser_tools(name) else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let patch = serde_json::json!({
+        "services": [{"id": "inspection", "name": "Inspection", "price": 1_500, "charged": "when_done"}],
+        "carriers": {"Kerry": {"collects_cod": true}}
+    });
+    let r = app
+        .client
+        .patch(app.url("/api/v1/settings"))
+        .bearer_auth(&app.token)
+        .json(&patch)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let shop = chatbill::store::shops::get(&app.db, app.shop.id).await.unwrap();
+    let customer = common::customer(&app.db, &shop, "walk-in").await;
+    let tee = common::product(&app.db, &shop, "Tee", 29_900, Some(5)).await;
+    let seller = Actor::Seller("owner".into());
+    let mut codes = Vec::new();
+    for _ in 0..2 {
+        let placed = chatbill::store::orders::place(
+            &app.db,
+            &shop,
+            chatbill::store::orders::NewOrder {
+                customer,
+                channel: "messenger".into(),
+                items: vec![(tee, 1)],
+                address: Some(common::address()),
+                method: None,
+                shipping_fee: Some(0),
+            },
+            now(),
+        )
+        .await
+        .unwrap();
+        for (command, actor) in [
+            (
+                Command::AddService {
+                    service: "inspection".into(),
+                    offer: None,
+                },
+                &Actor::Customer,
+            ),
+            (Command::ChooseCod, &Actor::Customer),
+            (Command::Confirm, &seller),
+            (
+                Command::Ship {
+                    carrier: "kerry".into(),
+                    tracking: Some("K1".into()),
+                },
+                &seller,
+            ),
+            (Command::Complete, &seller),
+        ] {
+            chatbill::app::orders::apply(&app.db, &shop, placed.id, command, actor, now())
+                .await
+                .unwrap();
+        }
+        codes.push((placed.id, placed.code.as_str().to_string()));
+    }
+    let driver = match Driver::start(&chromium, &chromedriver).await {
+        Ok(d) => d,
+        Err(e) => {
+            println!("SKIPPED {name}: the browser did not start: {e}");
+            app.stop().await;
+            return;
+        }
+    };
+    let (first, first_code) = codes[0].clone();
+    let run = async {
+        driver.phone_sized().await?;
+        sign_in(&driver, &app, &app.token).await?;
+        driver
+            .goto(&app.url(&format!("/admin/orders/{}", first.get())))
+            .await?;
+        wait_for_text(&driver, "To do, then charged", 10).await?;
+        driver.click("#service-done-inspection").await?;
+        wait_for_element(&driver, "#flash-ok", 10).await?;
+        wait_for_text(&driver, "Done", 5).await?;
+        driver.click("#nav-carriers").await?;
+        wait_for_element(&driver, "#carriers tr[data-carrier='Kerry']", 10).await?;
+        wait_for_text(&driver, "2 orders", 5).await?;
+        driver.click("#carriers a").await?;
+        wait_for_element(&driver, "#remit-form", 10).await?;
+        driver.type_into("#remit-reference", "KR-77").await?;
+        driver.type_into("#remit-amount", "600").await?;
+        driver.click("#remit").await?;
+        wait_for_element(&driver, "#flash-ok", 10).await?;
+        wait_for_text(&driver, "2 orders collected", 5).await?;
+        wait_for_text(&driver, "short of what they owed", 5).await?;
+        wait_for_text(&driver, "owes you nothing now", 5).await?;
+        driver
+            .screenshot(&screenshots_dir().join("console-carrier.png"))
+            .await?;
+        Ok::<(), String>(())
+    };
+    let result = run.await;
+    driver.quit().await;
+    let order = chatbill::store::orders::load(&app.db, app.shop.id, first)
+        .await
+        .unwrap();
+    app.stop().await;
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+    assert!(order.services[0].done, "{first_code}: marked done");
+    assert_eq!(
+        order.payment,
+        chatbill::domain::lifecycle::PaymentStatus::CodCollected
+    );
+}
