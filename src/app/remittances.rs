@@ -79,8 +79,13 @@ fn checked(r: &Remit) -> Result<(), RemitError> {
     }
     in_range(r.amount, "amount").map_err(|e| RemitError::BadInput(e.to_string()))?;
     for (i, (code, amount)) in r.orders.iter().enumerate() {
-        if r.orders[..i].iter().any(|(c, _)| c.eq_ignore_ascii_case(code)) {
-            return Err(RemitError::BadInput(format!("orders: {code} is named twice")));
+        if r.orders[..i]
+            .iter()
+            .any(|(c, _)| c.eq_ignore_ascii_case(code))
+        {
+            return Err(RemitError::BadInput(format!(
+                "orders: {code} is named twice"
+            )));
         }
         if let Some(a) = amount {
             in_range(*a, "an order's amount").map_err(|e| RemitError::BadInput(e.to_string()))?;

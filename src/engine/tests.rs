@@ -1793,14 +1793,20 @@ fn the_customer_adds_and_removes_extras_until_the_order_ships() {
     assert_eq!(sim.orders[0].order.totals().total.minor, total + 3_000);
     run(
         &mut sim,
-        vec![(add("gift_wrap", false), vec![Says("Gift wrap is off order")])],
+        vec![(
+            add("gift_wrap", false),
+            vec![Says("Gift wrap is off order")],
+        )],
     );
     assert_eq!(sim.orders[0].order.totals().total.minor, total);
     sim.pay_and_ship(1, None);
     run(
         &mut sim,
         vec![
-            (tap(Tap::ShowOrder(OrderId(1))), vec![NotOffers("SERVICES:1")]),
+            (
+                tap(Tap::ShowOrder(OrderId(1))),
+                vec![NotOffers("SERVICES:1")],
+            ),
             (tap(Tap::Services(OrderId(1))), vec![Says("has shipped")]),
             (add("gift_wrap", true), vec![Says("before it ships")]),
         ],
@@ -1810,7 +1816,8 @@ fn the_customer_adds_and_removes_extras_until_the_order_ships() {
 
 #[test]
 fn extras_read_in_thai_and_vietnamese() {
-    for (locale, words) in [("th", "บริการเสริม"), ("vi", "Dịch vụ thêm")] {
+    for (locale, words) in [("th", "บริการเสริม"), ("vi", "Dịch vụ thêm")]
+    {
         let mut sim = sim_with_services();
         place_a_tote(&mut sim);
         sim.state.locale = Some(locale.into());

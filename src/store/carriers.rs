@@ -178,7 +178,12 @@ pub struct Remittance {
 }
 
 /// The latest remittances, of one carrier or all, with their orders' codes.
-pub async fn list(db: &Db, shop: ShopId, carrier: Option<&str>, limit: i64) -> Result<Vec<Remittance>> {
+pub async fn list(
+    db: &Db,
+    shop: ShopId,
+    carrier: Option<&str>,
+    limit: i64,
+) -> Result<Vec<Remittance>> {
     let rows = sqlx::query(
         "select id, carrier, reference, amount, allocated, difference, note, created_by, created_at \
          from cod_remittances where shop_id = $1 and ($2 = '' or carrier = $2) order by id desc limit $3",
@@ -208,7 +213,10 @@ pub async fn list(db: &Db, shop: ShopId, carrier: Option<&str>, limit: i64) -> R
             note: col(r, "note")?,
             created_by: col(r, "created_by")?,
             created_at: col(r, "created_at")?,
-            orders: codes.iter().map(|c| col(c, "code")).collect::<Result<_>>()?,
+            orders: codes
+                .iter()
+                .map(|c| col(c, "code"))
+                .collect::<Result<_>>()?,
         });
     }
     Ok(out)

@@ -14,8 +14,8 @@
 pub mod assignments;
 pub mod audit;
 pub mod books;
-pub mod cart;
 pub mod carriers;
+pub mod cart;
 pub mod catalog;
 pub mod claims;
 pub mod conversations;

@@ -1209,7 +1209,9 @@ async fn the_seller_marks_an_extra_done_and_records_a_carrier_s_remittance_on_a_
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    let shop = chatbill::store::shops::get(&app.db, app.shop.id).await.unwrap();
+    let shop = chatbill::store::shops::get(&app.db, app.shop.id)
+        .await
+        .unwrap();
     let customer = common::customer(&app.db, &shop, "walk-in").await;
     let tee = common::product(&app.db, &shop, "Tee", 29_900, Some(5)).await;
     let seller = Actor::Seller("owner".into());

@@ -751,13 +751,22 @@ async fn the_console_settings_page_saves_refuses_in_words_and_keeps_what_was_typ
     let services: Vec<(String, i64)> = s.services.iter().map(|o| (o.id.clone(), o.price)).collect();
     assert_eq!(
         services,
-        vec![("gift_wrap".to_string(), 3_000), ("service_2".to_string(), 1_550)],
+        vec![
+            ("gift_wrap".to_string(), 3_000),
+            ("service_2".to_string(), 1_550)
+        ],
         "ids made from the names, prices in baht"
     );
-    assert_eq!(s.services[1].charged, chatbill::domain::order::Charging::WhenDone);
+    assert_eq!(
+        s.services[1].charged,
+        chatbill::domain::order::Charging::WhenDone
+    );
     let flash = s.carrier("FLASH").map(|(_, c)| c.clone()).expect("flash");
     assert!(flash.collects_cod, "COD typed after the link");
-    let rider = s.carrier("own rider").map(|(_, c)| c.clone()).expect("rider");
+    let rider = s
+        .carrier("own rider")
+        .map(|(_, c)| c.clone())
+        .expect("rider");
     assert!(!rider.collects_cod && rider.tracking_url.is_none());
     let html = app
         .client

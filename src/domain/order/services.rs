@@ -81,8 +81,8 @@ pub(super) fn add(
     offer: Option<ServiceOffer>,
     actor: &Actor,
 ) -> Result<(), OrderError> {
-    let offer = offer
-        .ok_or_else(|| OrderError::BadInput(format!("the shop offers no service {id:?}")))?;
+    let offer =
+        offer.ok_or_else(|| OrderError::BadInput(format!("the shop offers no service {id:?}")))?;
     if !lc::seller_may_edit(d.order.fulfilment) {
         return Err(not_editable(&d.order));
     }
@@ -136,7 +136,9 @@ pub(super) fn remove(d: &mut Draft, id: &str, actor: &Actor) -> Result<(), Order
 /// The shop did the service: one charged after it is done is owed now.
 pub(super) fn mark_done(d: &mut Draft, id: &str, actor: &Actor) -> Result<(), OrderError> {
     if !matches!(actor, Actor::Seller(_)) {
-        return Err(OrderError::Policy("only the shop marks a service done".into()));
+        return Err(OrderError::Policy(
+            "only the shop marks a service done".into(),
+        ));
     }
     if matches!(
         d.order.fulfilment,
@@ -154,7 +156,10 @@ pub(super) fn mark_done(d: &mut Draft, id: &str, actor: &Actor) -> Result<(), Or
         .find(|s| s.id == id)
         .ok_or_else(|| OrderError::BadInput(format!("no service {id:?} on this order")))?;
     if service.done {
-        return Err(OrderError::Policy(format!("{} is already done", service.name)));
+        return Err(OrderError::Policy(format!(
+            "{} is already done",
+            service.name
+        )));
     }
     service.done = true;
     let notice = Notice::ServiceDone {
@@ -180,7 +185,9 @@ pub(super) fn track(
 ) -> Result<(), OrderError> {
     let note = note.map(|n| n.trim().to_string()).filter(|n| !n.is_empty());
     if note.as_ref().is_some_and(|n| n.chars().count() > 200) {
-        return Err(OrderError::BadInput("the note is longer than 200 characters".into()));
+        return Err(OrderError::BadInput(
+            "the note is longer than 200 characters".into(),
+        ));
     }
     let previous = d.order.tracking_status;
     match status {
@@ -195,7 +202,9 @@ pub(super) fn track(
             }
             // A second failed attempt is news; a repeated "in transit" is not.
             if previous == Some(status) && status != TrackingStatus::FailedAttempt {
-                return Err(OrderError::Policy(format!("the parcel is already {status}")));
+                return Err(OrderError::Policy(format!(
+                    "the parcel is already {status}"
+                )));
             }
             d.notices.push(Notice::Tracking {
                 status,
@@ -253,7 +262,11 @@ mod tests {
         let before = o.totals().total.minor;
         let p = decide(&o, wrap(Charging::Always), &Actor::Customer).unwrap();
         assert_eq!(p.order.totals().total.minor, before + 2_000);
-        assert!(p.notices.is_empty(), "the customer chose it: {:?}", p.notices);
+        assert!(
+            p.notices.is_empty(),
+            "the customer chose it: {:?}",
+            p.notices
+        );
         let again = decide(&p.order, wrap(Charging::Always), &Actor::Customer).unwrap_err();
         assert!(again.to_string().contains("already"), "{again}");
         // Paid with the service, then taken off: the price goes back.
@@ -352,9 +365,7 @@ mod tests {
         ] {
             o = decide(&o, cmd, &seller()).unwrap().order;
         }
-        let track = |o: &Order, status| {
-            decide(o, Command::Track { status, note: None }, &seller())
-        };
+        let track = |o: &Order, status| decide(o, Command::Track { status, note: None }, &seller());
         let p = track(&o, TrackingStatus::OutForDelivery).unwrap();
         assert_eq!(
             p.notices,
@@ -364,7 +375,9 @@ mod tests {
             }]
         );
         assert!(track(&p.order, TrackingStatus::OutForDelivery).is_err());
-        let failed = track(&p.order, TrackingStatus::FailedAttempt).unwrap().order;
+        let failed = track(&p.order, TrackingStatus::FailedAttempt)
+            .unwrap()
+            .order;
         let twice = track(&failed, TrackingStatus::FailedAttempt).unwrap().order;
         let done = track(&twice, TrackingStatus::Delivered).unwrap();
         assert_eq!(done.order.fulfilment, Fulfilment::Completed);

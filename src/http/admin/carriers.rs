@@ -49,12 +49,16 @@ pub fn owed_by_carrier(settings: &ShopSettings, owed: Vec<Owed>) -> Vec<Value> {
                 carrier: name.clone(),
                 ..Owed::default()
             });
-        out.push(json!({"name": name, "tracking_url": c.tracking_url, "collects_cod": c.collects_cod,
-                        "in_settings": true, "owed": o}));
+        out.push(
+            json!({"name": name, "tracking_url": c.tracking_url, "collects_cod": c.collects_cod,
+                        "in_settings": true, "owed": o}),
+        );
     }
     for o in rest {
-        out.push(json!({"name": o.carrier, "tracking_url": null, "collects_cod": false,
-                        "in_settings": false, "owed": o}));
+        out.push(
+            json!({"name": o.carrier, "tracking_url": null, "collects_cod": false,
+                        "in_settings": false, "owed": o}),
+        );
     }
     out
 }
@@ -107,7 +111,11 @@ impl RemitBody {
             carrier,
             reference: self.reference,
             amount: self.amount,
-            orders: self.orders.into_iter().map(|o| (o.code, o.amount)).collect(),
+            orders: self
+                .orders
+                .into_iter()
+                .map(|o| (o.code, o.amount))
+                .collect(),
             note: self.note,
         }
     }
@@ -158,4 +166,45 @@ pub async fn remittances(
     )
     .await?;
     Ok(Json(json!({ "remittances": list })))
+}
+
+/// `GET /api/v1/orders/{id}/parcel`: what booking the parcel with a carrier
+/// needs, in machine terms: who it goes to, what is in it, what the carrier
+/// must collect. A booking integration reads this, books with the carrier,
+/// then reports back with `ship` (carrier, tracking), `track` and
+/// `remittances`.
+pub async fn parcel(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Value>> {
+    let order = crate::store::orders::load(&state.db, auth.shop.id, crate::domain::OrderId(id))
+        .await
+        .map_err(|e| match e {
+            crate::store::StoreError::NotFound => ApiError::not_found("order"),
+            e => e.into(),
+        })?;
+    let t = order.totals();
+    let cod = order.payment == crate::domain::PaymentStatus::CodPending;
+    let carrier = order
+        .carrier
+        .as_deref()
+        .and_then(|c| auth.shop.settings.carrier(c));
+    Ok(Json(json!({
+        "order": {"id": order.id.get(), "code": order.code.as_str()},
+        "sender": {"name": auth.shop.name},
+        "recipient": order.address,
+        "items": order.lines.iter().filter(|l| l.status != crate::domain::order::LineStatus::Refused)
+            .map(|l| json!({"name": l.name, "variant": l.variant_name, "qty": l.qty, "unit_price": l.unit_price}))
+            .collect::<Vec<_>>(),
+        "services": order.services.iter().map(|s| json!({"id": s.id, "name": s.name, "done": s.done})).collect::<Vec<_>>(),
+        "declared_value": t.subtotal.minor,
+        "currency": order.currency.code(),
+        "cash_on_delivery": if cod { t.remaining.minor } else { 0 },
+        "fulfilment": order.fulfilment,
+        "carrier": order.carrier,
+        "carrier_collects_cod": carrier.map(|(_, c)| c.collects_cod),
+        "tracking": order.tracking,
+        "tracking_status": order.tracking_status,
+    })))
 }

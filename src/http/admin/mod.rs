@@ -7,8 +7,8 @@
 pub mod access;
 pub mod auth;
 pub mod books;
-pub mod channels;
 pub mod carriers;
+pub mod channels;
 pub mod claims;
 pub mod console;
 pub mod conversations;
@@ -541,6 +541,14 @@ pub fn endpoints() -> Vec<Endpoint> {
             "carriers",
             "Record a carrier's COD remittance, one amount for many orders: {reference (the carrier's, once per carrier), amount, orders: [{code, amount?}], note?}. Each order is collected through its own collect-cod (one on its way is delivered first: the carrier paid for it), with its amount defaulting to what it owes; amount − the orders' shares is kept as the remittance's difference. All or nothing: 409 naming the order that cannot be collected, or when the reference was recorded; 404 for an unknown carrier or order; 422 for a carrier that does not collect COD",
             post(carriers::remit),
+        ),
+        ep(
+            "get",
+            "/orders/{id}/parcel",
+            &[P::ViewOrders],
+            "carriers",
+            "What booking the parcel with a carrier needs: recipient (the delivery address), items, extras, declared value, the cash the carrier must collect (0 unless cash on delivery is pending), carrier and tracking. A booking integration reads it, books, then reports with ship, track and remittances",
+            get(carriers::parcel),
         ),
         ep(
             "get",

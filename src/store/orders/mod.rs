@@ -161,9 +161,9 @@ async fn load_on(
         let rows = sqlx::query(&format!(
             "select {FEE_COLUMNS} from order_fees where order_id = $1 order by id"
         ))
-                .bind(id.get())
-                .fetch_all(&mut *conn)
-                .await?;
+        .bind(id.get())
+        .fetch_all(&mut *conn)
+        .await?;
         for r in &rows {
             push_fee_row(&mut order, r)?;
         }

@@ -33,7 +33,10 @@ fn remittances_in_words(auth: &Auth, list: &[carriers::Remittance]) -> Vec<Value
         .collect()
 }
 
-pub(super) async fn carriers_page(State(state): State<AppState>, Console(auth): Console) -> Response {
+pub(super) async fn carriers_page(
+    State(state): State<AppState>,
+    Console(auth): Console,
+) -> Response {
     let shop = auth.shop.id;
     let (owed, recent) = match (
         carriers::owed(&state.db, shop).await,
@@ -47,7 +50,11 @@ pub(super) async fn carriers_page(State(state): State<AppState>, Console(auth): 
         .map(|mut c| {
             let o = c["owed"].clone();
             let m = |k: &str| money(&auth, o[k].as_i64().unwrap_or(0));
-            c["collecting_words"] = json!(format!("{} · {} orders", m("collecting"), o["collecting_orders"]));
+            c["collecting_words"] = json!(format!(
+                "{} · {} orders",
+                m("collecting"),
+                o["collecting_orders"]
+            ));
             c["owed_words"] = json!(format!("{} · {} orders", m("owed"), o["owed_orders"]));
             c["owes"] = json!(o["owed"].as_i64().unwrap_or(0) > 0);
             c
@@ -125,7 +132,13 @@ pub(super) async fn carrier_remit(
     };
     let amount = match Money::parse_major(&get("amount"), auth.shop.currency) {
         Ok(m) => m.minor,
-        Err(_) => return back_to(&back, "error", "Write the amount the carrier paid, e.g. 1,250"),
+        Err(_) => {
+            return back_to(
+                &back,
+                "error",
+                "Write the amount the carrier paid, e.g. 1,250",
+            );
+        }
     };
     let orders: Vec<(String, Option<i64>)> = form
         .iter()
@@ -142,7 +155,15 @@ pub(super) async fn carrier_remit(
         orders,
         note: Some(get("note")),
     };
-    match remittances::record(&state.db, &auth.shop, &remit, &auth.actor(), crate::clock::now()).await {
+    match remittances::record(
+        &state.db,
+        &auth.shop,
+        &remit,
+        &auth.actor(),
+        crate::clock::now(),
+    )
+    .await
+    {
         Ok(r) => {
             let mut words = format!("Recorded: {} orders collected", r.orders.len());
             if r.difference != 0 {

@@ -74,7 +74,10 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/undelivered", get(undelivered::undelivered_page))
         .route("/admin/carriers", get(carriers::carriers_page))
         .route("/admin/carriers/{name}", get(carriers::carrier_page))
-        .route("/admin/carriers/{name}/remittances", post(carriers::carrier_remit))
+        .route(
+            "/admin/carriers/{name}/remittances",
+            post(carriers::carrier_remit),
+        )
         .route("/admin/claims", get(claims::claims_page))
         .route("/admin/claims/{id}", get(claims::claim_page))
         .route(

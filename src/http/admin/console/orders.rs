@@ -365,8 +365,9 @@ pub(super) async fn order_action(
             service: get("service"),
             status: get("status")
                 .map(|s| {
-                    crate::domain::order::TrackingStatus::parse(&s)
-                        .ok_or_else(|| ApiError::Unprocessable(format!("{s:?} is not a tracking status")))
+                    crate::domain::order::TrackingStatus::parse(&s).ok_or_else(|| {
+                        ApiError::Unprocessable(format!("{s:?} is not a tracking status"))
+                    })
                 })
                 .transpose()?,
             ..Default::default()

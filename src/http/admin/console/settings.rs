@@ -360,7 +360,11 @@ fn carriers_text(s: &ShopSettings) -> String {
 /// The extra services typed one per line, `Gift wrap | 30 | always` or
 /// `… | when done` (an id first is optional: one is made from the name,
 /// and a service keeps the id it had).
-fn services(text: &str, current: &ShopSettings, currency: Currency) -> Result<Value, SettingsError> {
+fn services(
+    text: &str,
+    current: &ShopSettings,
+    currency: Currency,
+) -> Result<Value, SettingsError> {
     let refuse = |n: usize, why: &str| SettingsError {
         field: "services".into(),
         reason: format!(
@@ -424,7 +428,12 @@ fn services_text(s: &ShopSettings, currency: Currency) -> String {
                 crate::domain::order::Charging::Always => "always",
                 crate::domain::order::Charging::WhenDone => "when done",
             };
-            format!("{} | {} | {} | {rule}", o.id, o.name, amount_text(o.price, currency))
+            format!(
+                "{} | {} | {} | {rule}",
+                o.id,
+                o.name,
+                amount_text(o.price, currency)
+            )
         })
         .collect::<Vec<_>>()
         .join("\n")
