@@ -60,6 +60,8 @@ pub(super) fn notice_label(kind: &str) -> &str {
         "returned_to_stock" => "Returned to the shop",
         "made_by_shop" => "Order made by the shop, with its bill",
         "claim_update" => "Claim taken up or resolved",
+        "service_done" => "Extra service done",
+        "tracking_update" => "Where the parcel is (from the carrier)",
         other => other,
     }
 }
@@ -581,5 +583,15 @@ pub(super) async fn settings_save(
             refused(e, &typed).await
         }
         Err(ChangeError::Store(e)) => page_error(e.into()).into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_push_kind_has_words_for_the_seller() {
+        for kind in crate::engine::notices::KINDS {
+            assert_ne!(super::notice_label(kind), *kind, "{kind} has no label");
+        }
     }
 }
