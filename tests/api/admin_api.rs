@@ -1383,10 +1383,27 @@ async fn console_login_order_page_and_confirm_form() {
     assert_eq!(st, StatusCode::OK);
     assert!(html.contains("data-badge=\"review\""));
     assert!(html.contains("id=\"confirm-payment\""));
+    // Without "Yes" ticked, nothing happens and the page says why.
     let r = client
         .post(app.url(&format!("/admin/orders/{}/confirm-payment", o.id)))
         .header("cookie", &cookie)
-        .form(&[("idem", "abc-cpm")])
+        .form(&[("idem", "abc-no")])
+        .send()
+        .await
+        .unwrap();
+    let location = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(location.contains("error="), "{location}");
+    let still = chatbill::store::orders::load(&app.db, app.shop.id, o.id)
+        .await
+        .unwrap();
+    assert_eq!(
+        still.payment,
+        chatbill::domain::PaymentStatus::PendingReview
+    );
+    let r = client
+        .post(app.url(&format!("/admin/orders/{}/confirm-payment", o.id)))
+        .header("cookie", &cookie)
+        .form(&[("idem", "abc-cpm"), ("yes", "on")])
         .send()
         .await
         .unwrap();
@@ -1395,7 +1412,7 @@ async fn console_login_order_page_and_confirm_form() {
     let r = client
         .post(app.url(&format!("/admin/orders/{}/confirm-payment", o.id)))
         .header("cookie", &cookie)
-        .form(&[("idem", "abc-cpm")])
+        .form(&[("idem", "abc-cpm"), ("yes", "on")])
         .send()
         .await
         .unwrap();

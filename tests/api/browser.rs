@@ -492,6 +492,7 @@ async fn console_confirms_a_payment_in_chromium() {
                 Some(json!({"width": 1100, "height": 900})),
             )
             .await?;
+        driver.click("#confirm-payment-yes").await?;
         driver.click("#confirm-payment").await?;
         // Wait for the redirect back to the order page.
         let mut badge_now = Value::Null;
@@ -715,6 +716,7 @@ async fn the_web_chat_receives_the_payment_confirmation_live() {
             .goto(&app.url(&format!("/admin/orders/{}", order.id)))
             .await?;
         wait_for_element(&driver, "#confirm-payment", 10).await?;
+        driver.click("#confirm-payment-yes").await?;
         driver.click("#confirm-payment").await?;
         let mut confirmed = false;
         for _ in 0..50 {
@@ -1283,6 +1285,7 @@ async fn the_seller_marks_an_extra_done_and_records_a_carrier_s_remittance_on_a_
         wait_for_element(&driver, "#remit-form", 10).await?;
         driver.type_into("#remit-reference", "KR-77").await?;
         driver.type_into("#remit-amount", "600").await?;
+        driver.click("#remit-yes").await?;
         driver.click("#remit").await?;
         wait_for_element(&driver, "#flash-ok", 10).await?;
         wait_for_text(&driver, "2 orders collected", 5).await?;

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
 
 mod common;
+mod console_pages;
 mod slips_support;
 
 mod admin_api;

@@ -462,9 +462,15 @@ async fn the_console_credits_an_overpayment_only_for_a_role_that_may() {
         .post(app.url(&format!("/admin/orders/{id}/confirm-payment")))
         .header("cookie", owner)
         .form(&[
-            ("amount", (owed + 5_000).to_string()),
+            // Typed as the seller reads it: baht, not satang.
+            (
+                "amount",
+                chatbill::domain::Money::new(owed + 5_000, chatbill::domain::Currency::THB)
+                    .to_decimal_string(),
+            ),
             ("credit_excess", "true".into()),
             ("idem", "console-credit".into()),
+            ("yes", "on".into()),
         ])
         .send()
         .await

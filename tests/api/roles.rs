@@ -504,7 +504,11 @@ async fn the_console_refuses_a_staff_payment_confirmation_and_hides_the_button()
     let r = post(
         cookie.clone(),
         format!("/admin/orders/{}/confirm-payment", f.order.id),
-        vec![("amount", "100000000".into()), ("idem", "k1".into())],
+        vec![
+            ("amount", "100000000".into()),
+            ("idem", "k1".into()),
+            ("yes", "on".into()),
+        ],
     )
     .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
@@ -534,7 +538,7 @@ async fn the_console_refuses_a_staff_payment_confirmation_and_hides_the_button()
     let r = post(
         cookie.clone(),
         format!("/admin/orders/{}/delete", cancelled.order.id),
-        vec![],
+        vec![("yes", "on".into())],
     )
     .await;
     let location = r.headers()["location"].to_str().unwrap().to_string();
@@ -554,7 +558,7 @@ async fn the_console_refuses_a_staff_payment_confirmation_and_hides_the_button()
     let r = post(
         fcookie,
         format!("/admin/orders/{}/confirm-payment", f.order.id),
-        vec![("idem", "k2".into())],
+        vec![("idem", "k2".into()), ("yes", "on".into())],
     )
     .await;
     let location = r.headers()["location"].to_str().unwrap().to_string();

@@ -26,6 +26,7 @@ pub mod settings;
 pub mod templates;
 pub mod tokens;
 pub mod undelivered;
+pub mod words;
 
 use crate::app::AppState;
 use crate::domain::access::Permission;

@@ -36,6 +36,13 @@ pub fn env() -> &'static Environment<'static> {
             "admin/carrier.html",
             "admin/_remittances.html",
         );
+        use super::words;
+        env.add_filter("fulfilment_words", |s: String| words::fulfilment(&s));
+        env.add_filter("payment_words", |s: String| words::payment(&s));
+        env.add_filter("method_words", |s: String| words::method(&s));
+        env.add_filter("payment_row_words", |s: String| words::payment_row(&s));
+        env.add_filter("channel_words", |s: String| words::channel(&s));
+        env.add_filter("event_words", |s: String| words::event(&s));
         env
     })
 }

@@ -130,6 +130,13 @@ pub(super) async fn carrier_remit(
             .map(|(_, v)| v.trim().to_string())
             .unwrap_or_default()
     };
+    if get("yes") != "on" {
+        return back_to(
+            &back,
+            "error",
+            "Nothing was done: tick “Yes” beside the button to confirm",
+        );
+    }
     let amount = match Money::parse_major(&get("amount"), auth.shop.currency) {
         Ok(m) => m.minor,
         Err(_) => {
@@ -142,6 +149,7 @@ pub(super) async fn carrier_remit(
     };
     let orders: Vec<(String, Option<i64>)> = form
         .iter()
+        .filter(|(k, _)| k != "order_")
         .filter_map(|(k, _)| k.strip_prefix("order_"))
         .map(|code| (code.to_string(), None))
         .collect();

@@ -51,6 +51,8 @@ pub fn routes() -> Router<AppState> {
             "/admin/orders/new",
             get(new_order::new_order_page).post(new_order::new_order),
         )
+        .route("/admin/orders/print", get(orders::print_many))
+        .route("/admin/orders/ship-many", post(orders::ship_many))
         .route("/admin/orders/{id}", get(orders::order_page))
         .route("/admin/orders/{id}/bill", get(orders::print_bill))
         .route("/admin/orders/{id}/shipping-note", get(orders::print_note))

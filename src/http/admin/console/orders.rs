@@ -58,9 +58,100 @@ pub(super) async fn orders_page(
         context! {
             shop => auth.shop.name.clone(), unread => unread, tabs => tabs, tab => tab.as_str(),
             q => q.q.clone().unwrap_or_default(), orders => rows, next => page_data.next_cursor,
-            can => can(&auth),
+            can => can(&auth), channel => q.channel.clone().unwrap_or_default(),
+            from => q.from.clone().unwrap_or_default(), to => q.to.clone().unwrap_or_default(),
+            channels => CHANNELS.iter().map(|(c, w)| json!({"value": c, "label": w})).collect::<Vec<_>>(),
+            carriers => auth.shop.settings.carriers.keys().collect::<Vec<_>>(),
         },
     )
+}
+
+/// The channel selector's choices (seed 004: "All channels").
+const CHANNELS: &[(&str, &str)] = &[
+    ("", "All channels"),
+    ("messenger", "Messenger"),
+    ("instagram", "Instagram"),
+    ("webchat", "Web chat"),
+];
+
+/// The orders ticked on the Orders page.
+fn ticked(form: &[(String, String)]) -> Result<Vec<OrderId>, ApiError> {
+    let ids: Vec<OrderId> = form
+        .iter()
+        .filter(|(k, _)| k == "id")
+        .filter_map(|(_, v)| v.parse().ok().map(OrderId))
+        .collect();
+    if ids.is_empty() {
+        return Err(ApiError::Unprocessable("tick at least one order".into()));
+    }
+    Ok(ids)
+}
+
+/// Bills or shipping notes for the ticked orders, one page each.
+pub(super) async fn print_many(
+    State(state): State<AppState>,
+    Console(auth): Console,
+    Query(q): Query<Vec<(String, String)>>,
+) -> Response {
+    let ids = match ticked(&q) {
+        Ok(ids) => ids,
+        Err(e) => return back_to("/admin/orders", "error", &e.message()),
+    };
+    let template = match q.iter().find(|(k, _)| k == "what").map(|(_, v)| v.as_str()) {
+        Some("notes") => "shipping_note.html",
+        _ => "bill.html",
+    };
+    crate::http::admin::printing::render_batch(&state, &auth, template, &ids)
+        .await
+        .unwrap_or_else(page_error)
+}
+
+/// Ships the ticked orders with one carrier; says how many went and why
+/// the others did not.
+pub(super) async fn ship_many(
+    State(state): State<AppState>,
+    Console(auth): Console,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
+    let back = "/admin/orders";
+    if let Some(r) = refused(&auth, Permission::RunFulfilment, back) {
+        return r;
+    }
+    let ids = match ticked(&form) {
+        Ok(ids) => ids,
+        Err(e) => return back_to(back, "error", &e.message()),
+    };
+    let carrier = form
+        .iter()
+        .find(|(k, _)| k == "carrier")
+        .map(|(_, v)| v.trim().to_string())
+        .unwrap_or_default();
+    let (mut shipped, mut refusals) = (0, Vec::new());
+    for id in ids {
+        let body = ActionBody {
+            carrier: Some(carrier.clone()),
+            ..Default::default()
+        };
+        let hash = api_orders::request_hash(&[b"console-ship-many", id.to_string().as_bytes()]);
+        match api_orders::perform(&state, &auth, id, Action::Ship, body, None, hash).await {
+            Ok(r) if r.status().is_success() => shipped += 1,
+            Ok(r) => refusals.push(format!("order {id}: failed ({})", r.status())),
+            Err(e) => refusals.push(e.message()),
+        }
+    }
+    if refusals.is_empty() {
+        back_to(
+            back,
+            "notice",
+            &format!("{shipped} orders shipped with {carrier}"),
+        )
+    } else {
+        back_to(
+            back,
+            "error",
+            &format!("{shipped} shipped; not shipped: {}", refusals.join("; ")),
+        )
+    }
 }
 
 /// The slip worker's pre-checks as chips: green when fine, red when the
@@ -76,7 +167,7 @@ pub fn precheck_flags(prechecks: &Value, flagged: bool) -> Vec<Value> {
     }
     if let Some(flags) = prechecks["flags"].as_array() {
         for f in flags.iter().filter_map(|f| f.as_str()) {
-            out.push(chip(f.replace('_', " "), "warn"));
+            out.push(chip(crate::http::admin::words::flag(f), "warn"));
         }
     }
     let qr = &prechecks["slip_qr"];
@@ -95,10 +186,8 @@ pub fn precheck_flags(prechecks: &Value, flagged: bool) -> Vec<Value> {
             ),
             "good",
         )),
-        Some(other) => out.push(chip(
-            format!("slip QR: {}", other.replace('_', " ")),
-            "warn",
-        )),
+        // The flags above already say what is wrong with the QR.
+        Some(_) => {}
         None => {}
     }
     if let Some(code) = prechecks["reused_from"]["order_code"].as_str() {
@@ -113,9 +202,22 @@ pub fn precheck_flags(prechecks: &Value, flagged: bool) -> Vec<Value> {
         ));
     }
     if let Some(p) = prechecks["problem"].as_str() {
-        out.push(chip(format!("problem: {}", p.replace('_', " ")), "warn"));
+        out.push(chip(problem_words(p), "warn"));
     }
     out
+}
+
+/// Why a picture could not be used as a slip.
+fn problem_words(p: &str) -> String {
+    match p {
+        "not_an_image" => "Not a picture".into(),
+        "too_large" => "The picture is too large".into(),
+        "sticker" => "A sticker, not a slip".into(),
+        "pdf" => "A PDF, not a picture".into(),
+        "expired" => "The picture's link expired before it was downloaded".into(),
+        "order_not_found" => "No order to match it to".into(),
+        other => format!("Could not be used ({})", other.replace('_', " ")),
+    }
 }
 
 /// The payments as the order page shows them: money in words, slip pre-checks as chips.
@@ -167,6 +269,7 @@ pub(super) async fn order_page(
         .map(|ls| {
             ls.iter()
                 .map(|l| json!({
+                    "id": l["id"], "unit_price": decimal(&auth, l["unit_price"].as_i64().unwrap_or(0)),
                     "name": l["name"], "variant": l["variant_name"], "qty": l["qty"], "status": l["status"],
                     "amount": money(&auth, l["amount"].as_i64().unwrap_or(0)),
                 }))
@@ -194,7 +297,7 @@ pub(super) async fn order_page(
     .filter(|(slug, _, _)| {
         *slug != "pay-from-balance" || detail["customer"]["balance"].as_i64().unwrap_or(0) > 0
     })
-    .map(|(slug, label, class)| json!({"slug": slug, "label": label, "class": class}))
+    .map(|(slug, label, class)| json!({"slug": slug, "label": label, "class": class, "yes": needs_yes(slug)}))
     .collect();
     let cal = auth.shop.settings.calendar();
     let history: Vec<Value> = detail["history"]
@@ -223,6 +326,12 @@ pub(super) async fn order_page(
         o["created_at"].as_i64().unwrap_or(0),
     ));
     let services = services_in_words(&auth, o);
+    let edit = json!({
+        "fees": o["fees"].as_array().map(|fs| fs.iter().map(|f| format!("{} = {}",
+            f["label"].as_str().unwrap_or(""), decimal(&auth, f["amount"].as_i64().unwrap_or(0)))).collect::<Vec<_>>().join("\n")).unwrap_or_default(),
+        "shipping_fee": decimal(&auth, o["shipping_fee"].as_i64().unwrap_or(0)),
+        "discount": decimal(&auth, o["discount"].as_i64().unwrap_or(0)),
+    });
     let unread = unread_total(&state, &auth).await;
     let undelivered = super::undelivered::in_words(
         &auth,
@@ -243,9 +352,87 @@ pub(super) async fn order_page(
             error => f.error, notice => f.notice, can => can(&auth),
             undelivered => undelivered, back => format!("/admin/orders/{id}"),
             claims => detail["claims"].clone(), line_counts => detail["line_counts"].clone(),
-            services => services, carriers => auth.shop.settings.carriers.keys().collect::<Vec<_>>(),
+            services => services, edit => edit, currency => auth.shop.currency.code(), carriers => auth.shop.settings.carriers.keys().collect::<Vec<_>>(),
             tracking_status => o["tracking_status"].as_str().map(tracking_words),
         },
+    )
+}
+
+/// An amount as a seller types it back (`350.00`).
+fn decimal(auth: &crate::http::admin::auth::Auth, minor: i64) -> String {
+    crate::domain::Money::new(minor, auth.shop.currency).to_decimal_string()
+}
+
+/// The address typed on the order page, the phone read the shop's
+/// country's way; `None` when the form has no address.
+fn edit_address(
+    auth: &crate::http::admin::auth::Auth,
+    get: &dyn Fn(&str) -> Option<String>,
+) -> Result<Option<crate::domain::Address>, ApiError> {
+    let Some(full_name) = get("full_name") else {
+        return Ok(None);
+    };
+    let phone = crate::domain::PhoneNumber::parse(
+        &get("phone").unwrap_or_default(),
+        crate::domain::phone::calling_code_for(auth.shop.currency),
+    )
+    .map_err(|e| ApiError::InvalidField {
+        field: "phone".into(),
+        reason: e.to_string(),
+    })?;
+    let need = |k: &str| {
+        get(k).ok_or_else(|| ApiError::InvalidField {
+            field: k.into(),
+            reason: "required".into(),
+        })
+    };
+    Ok(Some(crate::domain::Address {
+        full_name,
+        phone,
+        line: need("line")?,
+        province: need("province")?,
+        district: need("district")?,
+        postcode: get("postcode"),
+    }))
+}
+
+/// Fee lines typed one per line, `Gift box = 20`.
+fn fee_lines(
+    auth: &crate::http::admin::auth::Auth,
+    text: Option<String>,
+) -> Result<Option<Vec<crate::domain::order::Fee>>, ApiError> {
+    let Some(text) = text else {
+        return Ok(None);
+    };
+    let mut fees = Vec::new();
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        let bad = || ApiError::InvalidField {
+            field: "fees".into(),
+            reason: format!("write “{line}” as “Label = amount”"),
+        };
+        let (label, amount) = line.rsplit_once('=').ok_or_else(bad)?;
+        let amount = crate::domain::Money::parse_major(amount.trim(), auth.shop.currency)
+            .map_err(|_| bad())?;
+        fees.push(crate::domain::order::Fee {
+            label: label.trim().to_string(),
+            amount: amount.minor,
+        });
+    }
+    Ok(Some(fees))
+}
+
+/// Actions that move money or cannot be undone ask "Yes" first (seed 004:
+/// "Confirm payment → Yes"); the check is here, so a form without the tick
+/// changes nothing even if the page's own check was skipped.
+pub(super) fn needs_yes(action: &str) -> bool {
+    matches!(
+        action,
+        "confirm-payment"
+            | "reject-payment"
+            | "cancel"
+            | "pay-from-balance"
+            | "collect-cod"
+            | "delete"
     )
 }
 
@@ -319,6 +506,13 @@ pub(super) async fn order_action(
             Err(e) => back_to(&back, "error", &e.message()),
         };
     }
+    if needs_yes(&action) && form.get("yes").map(String::as_str) != Some("on") {
+        return back_to(
+            &back,
+            "error",
+            "Nothing was done: tick “Yes” beside the button to confirm",
+        );
+    }
     if action == "delete" {
         if let Some(r) = refused(&auth, Permission::DeleteOrders, &back) {
             return r;
@@ -351,10 +545,26 @@ pub(super) async fn order_action(
             })
             .transpose()
     };
+    let major = |k: &str| -> Result<Option<i64>, ApiError> {
+        get(k)
+            .map(|s| {
+                crate::domain::Money::parse_major(&s, auth.shop.currency)
+                    .map(|m| m.minor)
+                    .map_err(|_| ApiError::Unprocessable(format!("“{s}” is not an amount")))
+            })
+            .transpose()
+    };
     let body = (|| -> Result<ActionBody, ApiError> {
         Ok(ActionBody {
             payment_id: num("payment_id")?,
-            amount: num("amount")?,
+            amount: major("amount")?,
+            address: edit_address(&auth, &get)?,
+            fees: fee_lines(&auth, get("fees"))?,
+            shipping_fee: major("shipping_fee")?,
+            discount: major("discount")?,
+            line_id: num("line_id")?,
+            unit_price: major("unit_price")?,
+            qty: num("qty")?,
             credit_excess: get("credit_excess").map(|v| v == "true"),
             reason: get("reason"),
             carrier: get("carrier"),

@@ -1,0 +1,300 @@
+//! The console as a seller uses it: words instead of stored names, the
+//! Orders page's channel and date filters and its actions on many orders,
+//! the order's edits before shipping, and "Yes" before money moves.
+
+use crate::common::{self, TestApp, now};
+use chatbill::domain::lifecycle::Actor;
+use chatbill::domain::order::{Command, PaymentMethod};
+use chatbill::domain::{OrderId, PaymentStatus};
+use chatbill::store::orders::{self, NewOrder};
+use reqwest::StatusCode;
+
+fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+async fn get(app: &TestApp, cookie: &str, path: &str) -> String {
+    let r = app
+        .client
+        .get(app.url(path))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "{path}");
+    r.text().await.unwrap()
+}
+
+/// Posts a console form; where it leads back to.
+async fn post(app: &TestApp, cookie: &str, path: &str, form: &[(&str, &str)]) -> String {
+    let r = no_redirects()
+        .post(app.url(path))
+        .header("cookie", cookie)
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{path}");
+    r.headers()["location"].to_str().unwrap().to_string()
+}
+
+async fn placed(app: &TestApp, user: &str, channel: &str) -> chatbill::domain::Order {
+    let customer = common::customer(&app.db, &app.shop, user).await;
+    let v = common::product(&app.db, &app.shop, "Tee", 29_900, None).await;
+    orders::place(
+        &app.db,
+        &app.shop,
+        NewOrder {
+            customer,
+            channel: channel.into(),
+            items: vec![(v, 1)],
+            address: Some(common::address()),
+            method: Some(PaymentMethod::BankTransfer),
+            shipping_fee: Some(5_000),
+        },
+        now(),
+    )
+    .await
+    .unwrap()
+}
+
+/// The page's text as a reader sees it: no tags, no attributes.
+fn visible(html: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                out.push(' ');
+            }
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn pages_speak_in_words_not_stored_names() {
+    let app = TestApp::spawn().await;
+    let cookie = app.console_cookie(&app.token).await;
+    let o = placed(&app, "u1", "messenger").await;
+    chatbill::app::orders::apply(
+        &app.db,
+        &app.shop,
+        o.id,
+        Command::ConfirmPayment {
+            amount: Some(10_000),
+            credit_excess: false,
+            slip: false,
+        },
+        &Actor::Seller("owner".into()),
+        now(),
+    )
+    .await
+    .unwrap();
+    let stored = [
+        "pending_review",
+        "partially_paid",
+        "bank_transfer",
+        "qr_transfer",
+        "cod_pending",
+        "awaiting_cod",
+        "amounts_changed",
+        "record_payment",
+        "messenger",
+    ];
+    for path in [
+        "/admin/orders".to_string(),
+        format!("/admin/orders/{}", o.id),
+    ] {
+        let text = visible(&get(&app, &cookie, &path).await);
+        for name in stored {
+            assert!(!text.contains(name), "{path} shows {name}: {text}");
+        }
+    }
+    let text = visible(&get(&app, &cookie, &format!("/admin/orders/{}", o.id)).await);
+    assert!(
+        text.contains("Partly paid") && text.contains("Bank transfer"),
+        "{text}"
+    );
+    assert!(text.contains("Messenger"), "{text}");
+}
+
+#[tokio::test]
+async fn the_orders_page_filters_by_channel_and_day_and_acts_on_many_orders() {
+    let app = TestApp::spawn().await;
+    let cookie = app.console_cookie(&app.token).await;
+    let a = placed(&app, "u1", "messenger").await;
+    let b = placed(&app, "u2", "webchat").await;
+    let c = placed(&app, "u3", "webchat").await;
+
+    let web = get(&app, &cookie, "/admin/orders?channel=webchat").await;
+    assert!(web.contains(b.code.as_str()) && web.contains(c.code.as_str()));
+    assert!(!web.contains(a.code.as_str()), "another channel");
+    assert!(web.contains("All channels"));
+    let today = app.shop.settings.calendar().iso_date(now());
+    let day = get(
+        &app,
+        &cookie,
+        &format!("/admin/orders?from={today}&to={today}"),
+    )
+    .await;
+    assert!(day.contains(a.code.as_str()), "{today}");
+    let none = get(&app, &cookie, "/admin/orders?from=2001-01-01&to=2001-01-02").await;
+    assert!(!none.contains(a.code.as_str()));
+
+    let notes = get(
+        &app,
+        &cookie,
+        &format!("/admin/orders/print?what=notes&id={}&id={}", a.id, b.id),
+    )
+    .await;
+    assert!(notes.contains(a.code.as_str()) && notes.contains(b.code.as_str()));
+    assert!(!notes.contains(c.code.as_str()));
+
+    // Two confirmed orders ship; the unconfirmed one says why it did not.
+    for o in [&a, &b] {
+        chatbill::app::orders::apply(
+            &app.db,
+            &app.shop,
+            o.id,
+            Command::Confirm,
+            &Actor::Seller("owner".into()),
+            now(),
+        )
+        .await
+        .unwrap();
+    }
+    let (ai, bi, ci) = (a.id.to_string(), b.id.to_string(), c.id.to_string());
+    let back = post(
+        &app,
+        &cookie,
+        "/admin/orders/ship-many",
+        &[("id", &ai), ("id", &bi), ("id", &ci), ("carrier", "Kerry")],
+    )
+    .await;
+    assert!(
+        back.contains("error=2+shipped") || back.contains("error=2%20shipped"),
+        "{back}"
+    );
+    for (id, shipped) in [(a.id, true), (b.id, true), (c.id, false)] {
+        let o = orders::load(&app.db, app.shop.id, id).await.unwrap();
+        assert_eq!(o.carrier.is_some(), shipped, "{id}");
+    }
+    let back = post(
+        &app,
+        &cookie,
+        "/admin/orders/ship-many",
+        &[("carrier", "Kerry")],
+    )
+    .await;
+    assert!(back.contains("error="), "nothing ticked: {back}");
+}
+
+#[tokio::test]
+async fn the_order_page_edits_before_shipping_and_asks_yes_before_money_moves() {
+    let app = TestApp::spawn().await;
+    let cookie = app.console_cookie(&app.token).await;
+    let o = placed(&app, "u1", "messenger").await;
+    let id = o.id.get();
+    let page = get(&app, &cookie, &format!("/admin/orders/{id}")).await;
+    for form in ["edit-address-form", "edit-fees-form", "edit-line-form"] {
+        assert!(page.contains(form), "{form}");
+    }
+    let path = |a: &str| format!("/admin/orders/{id}/{a}");
+    let back = post(
+        &app,
+        &cookie,
+        &path("edit-address"),
+        &[
+            ("full_name", "Nok Srisuk"),
+            ("phone", "089 765 4321"),
+            ("line", "5 Soi 3"),
+            ("district", "Bang Rak"),
+            ("province", "Bangkok"),
+        ],
+    )
+    .await;
+    assert!(back.contains("notice="), "{back}");
+    let back = post(
+        &app,
+        &cookie,
+        &path("edit-fees"),
+        &[
+            ("fees", "Gift box = 20"),
+            ("shipping_fee", "70"),
+            ("discount", "10.50"),
+        ],
+    )
+    .await;
+    assert!(back.contains("notice="), "{back}");
+    let line = o.lines[0].id.to_string();
+    let back = post(
+        &app,
+        &cookie,
+        &path("edit-line"),
+        &[("line_id", &line), ("unit_price", "250"), ("qty", "2")],
+    )
+    .await;
+    assert!(back.contains("notice="), "{back}");
+    let after = orders::load(&app.db, app.shop.id, o.id).await.unwrap();
+    let address = after.address.clone().unwrap();
+    assert_eq!(
+        (address.full_name.as_str(), address.phone.as_str()),
+        ("Nok Srisuk", "+66897654321")
+    );
+    assert_eq!(after.shipping_fee, 7_000);
+    assert_eq!(after.discount, 1_050);
+    assert_eq!(after.fees[0].amount, 2_000);
+    assert_eq!(after.lines[0].proposed_unit_price, Some(25_000));
+    let back = post(
+        &app,
+        &cookie,
+        &path("edit-fees"),
+        &[("fees", "Gift box twenty")],
+    )
+    .await;
+    assert!(back.contains("error="), "{back}");
+
+    // Money moves only with "Yes" ticked.
+    let back = post(
+        &app,
+        &cookie,
+        &path("confirm-payment"),
+        &[("amount", "100")],
+    )
+    .await;
+    assert!(back.contains("error="), "{back}");
+    assert_eq!(
+        orders::load(&app.db, app.shop.id, o.id).await.unwrap().paid,
+        0
+    );
+    let back = post(
+        &app,
+        &cookie,
+        &path("confirm-payment"),
+        &[("amount", "100"), ("yes", "on")],
+    )
+    .await;
+    assert!(back.contains("notice="), "{back}");
+    let paid = orders::load(&app.db, app.shop.id, OrderId(id))
+        .await
+        .unwrap();
+    assert_eq!(paid.paid, 10_000, "typed in baht");
+    assert_eq!(paid.payment, PaymentStatus::PartiallyPaid);
+    let back = post(&app, &cookie, &path("cancel"), &[("reason", "test")]).await;
+    assert!(back.contains("error="), "{back}");
+    assert_eq!(
+        orders::load(&app.db, app.shop.id, o.id)
+            .await
+            .unwrap()
+            .fulfilment,
+        chatbill::domain::Fulfilment::Placed
+    );
+}
