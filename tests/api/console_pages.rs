@@ -298,3 +298,85 @@ async fn the_order_page_edits_before_shipping_and_asks_yes_before_money_moves() 
         chatbill::domain::Fulfilment::Placed
     );
 }
+
+#[tokio::test]
+async fn a_customer_s_page_moves_their_balance_with_yes_and_pays_an_order_from_it() {
+    let app = TestApp::spawn().await;
+    let cookie = app.console_cookie(&app.token).await;
+    let o = placed(&app, "walk-in", "webchat").await;
+    let c = o.customer_id.get();
+    let page = get(&app, &cookie, &format!("/admin/chats/{c}")).await;
+    assert!(page.contains(o.code.as_str()), "their open order is listed");
+    assert!(page.contains("deposit-form") && page.contains("No movements yet"));
+
+    let path = format!("/admin/chats/{c}/balance/deposit");
+    let back = post(&app, &cookie, &path, &[("amount", "500")]).await;
+    assert!(back.contains("error="), "no Yes: {back}");
+    let balance = || async {
+        chatbill::store::customers::get(&app.db, app.shop.id, o.customer_id)
+            .await
+            .unwrap()
+            .balance
+    };
+    assert_eq!(balance().await, 0);
+    let back = post(
+        &app,
+        &cookie,
+        &path,
+        &[
+            ("amount", "500"),
+            ("note", "cash at the counter"),
+            ("yes", "on"),
+        ],
+    )
+    .await;
+    assert!(back.contains("notice="), "{back}");
+    assert_eq!(balance().await, 50_000);
+    let back = post(
+        &app,
+        &cookie,
+        &format!("/admin/chats/{c}/balance/withdraw"),
+        &[("amount", "900"), ("yes", "on")],
+    )
+    .await;
+    assert!(back.contains("error="), "more than they hold: {back}");
+    assert_eq!(balance().await, 50_000);
+    let page = get(&app, &cookie, &format!("/admin/chats/{c}")).await;
+    assert!(page.contains("cash at the counter") && page.contains("Added by the shop"));
+    assert!(page.contains(&format!("pay-from-balance-{}", o.id)));
+
+    let back = post(
+        &app,
+        &cookie,
+        &format!("/admin/orders/{}/pay-from-balance", o.id),
+        &[("yes", "on")],
+    )
+    .await;
+    assert!(back.contains("notice="), "{back}");
+    let after = orders::load(&app.db, app.shop.id, o.id).await.unwrap();
+    assert_eq!(after.payment, PaymentStatus::Paid);
+    assert_eq!(balance().await, 50_000 - after.totals().total.minor);
+
+    // A staff member sees the balance but cannot move it.
+    let (staff, _) = chatbill::store::tokens::create(
+        &app.db,
+        app.shop.id,
+        "Somsak",
+        chatbill::store::tokens::Role::Staff,
+        now(),
+    )
+    .await
+    .unwrap();
+    let staff_cookie = app.console_cookie(&staff).await;
+    let page = get(&app, &staff_cookie, &format!("/admin/chats/{c}")).await;
+    assert!(!page.contains("deposit-form"));
+    let back = post(
+        &app,
+        &staff_cookie,
+        &path,
+        &[("amount", "1"), ("yes", "on")],
+    )
+    .await;
+    assert!(back.contains("error="), "{back}");
+    assert_eq!(balance().await, 50_000 - after.totals().total.minor);
+}

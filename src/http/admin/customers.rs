@@ -127,7 +127,7 @@ pub struct BalanceBody {
     pub note: Option<String>,
 }
 
-async fn move_balance(
+pub async fn move_balance(
     state: &AppState,
     auth: &Auth,
     id: i64,

@@ -15,7 +15,7 @@ use minijinja::context;
 use serde_json::{Value, json};
 
 /// What a report line is called on the page.
-fn label(item: &str) -> &str {
+pub(super) fn label(item: &str) -> &str {
     match item {
         "bank_transfer" => "Bank transfer",
         "qr_transfer" => "QR payment",

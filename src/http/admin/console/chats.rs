@@ -35,9 +35,16 @@ pub(super) async fn chat_page(
     Query(f): Query<Flash>,
 ) -> Response {
     let c = CustomerId(customer);
+    // A customer who never chatted (made by the shop) still has a page.
     let conv = match seller_inbox::get(&state.db, auth.shop.id, c).await {
-        Ok(conv) => conv,
-        Err(StoreError::NotFound) => return page_error(ApiError::not_found("conversation")),
+        Ok(conv) => json!(conv),
+        Err(StoreError::NotFound) => match customers::get(&state.db, auth.shop.id, c).await {
+            Ok(p) => {
+                json!({"customer_id": c.get(), "channel": p.channel, "bot_paused": false, "no_chat": true})
+            }
+            Err(StoreError::NotFound) => return page_error(ApiError::not_found("customer")),
+            Err(e) => return page_error(e.into()),
+        },
         Err(e) => return page_error(e.into()),
     };
     let cal = auth.shop.settings.calendar();
@@ -58,10 +65,15 @@ pub(super) async fn chat_page(
         }),
         Err(e) => return page_error(e.into()),
     };
+    let profile = match super::customer::profile(&state, &auth, c).await {
+        Ok(p) => p,
+        Err(e) => return page_error(e.into()),
+    };
     page(
         "admin/chat.html",
         context! {
             shop => auth.shop.name.clone(), unread => unread, conv => conv, messages => messages,
+            customer => profile,
             idem => crate::clock::hex(&crate::clock::random_bytes::<8>()),
             error => f.error, notice => f.notice, can => can(&auth), person => person,
         },

@@ -14,6 +14,7 @@ mod carriers;
 mod channels;
 mod chats;
 mod claims;
+mod customer;
 mod new_order;
 mod orders;
 mod products;
@@ -95,6 +96,10 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/chats", get(chats::chats_page))
         .route("/admin/chats/{customer}", get(chats::chat_page))
         .route("/admin/chats/{customer}/reply", post(chats::chat_reply))
+        .route(
+            "/admin/chats/{customer}/balance/{how}",
+            post(customer::balance_move),
+        )
         .route("/admin/chats/{customer}/name", post(chats::chat_rename))
         .route("/admin/chats/{customer}/pause", post(chats::chat_pause))
         .route("/admin/chats/{customer}/resume", post(chats::chat_resume))
