@@ -1231,12 +1231,27 @@ async fn bills_shipping_notes_and_dashboard() {
     let days = b["dashboard"]["days"].as_array().unwrap();
     assert_eq!(days.len(), 7);
     assert_eq!(days[6]["orders"], 2);
+    assert_eq!(days[6]["revenue"], 0, "nothing paid yet");
     assert_eq!(
-        days[6]["revenue"],
+        days[6]["unpaid"],
         o1.totals().total.minor + o2.totals().total.minor
     );
+    assert_eq!(
+        b["dashboard"]["expiring"].as_array().map(Vec::len),
+        Some(0),
+        "holds of a day lapse later than six hours from now"
+    );
     submit_slip(db, shop, o1.id).await;
+    crate::common::pay_in_full(&app, o2.id).await;
     let (_, b) = a.get("/api/v1/dashboard").await;
+    let today = b["dashboard"]["days"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(today["revenue"], o2.totals().total.minor, "paid money only");
+    assert_eq!(today["unpaid"], o1.totals().total.minor);
     assert_eq!(b["dashboard"]["pending_slips"], 1);
     assert_eq!(b["dashboard"]["orders_total"], 2);
     app.stop().await;

@@ -380,3 +380,34 @@ async fn a_customer_s_page_moves_their_balance_with_yes_and_pays_an_order_from_i
     assert!(back.contains("error="), "{back}");
     assert_eq!(balance().await, 50_000 - after.totals().total.minor);
 }
+
+#[tokio::test]
+async fn the_dashboard_draws_paid_and_unpaid_apart_over_the_range_picked() {
+    let app = TestApp::spawn().await;
+    let cookie = app.console_cookie(&app.token).await;
+    let unpaid = placed(&app, "u1", "messenger").await;
+    let paid = placed(&app, "u2", "messenger").await;
+    common::pay_in_full(&app, paid.id).await;
+    let money = |minor: i64| {
+        chatbill::domain::Money::new(minor, chatbill::domain::Currency::THB).display("en")
+    };
+    let html = get(&app, &cookie, "/admin/dashboard").await;
+    assert!(html.contains("id=\"orders-chart\"") && html.contains("id=\"revenue-chart\""));
+    assert_eq!(html.matches("<g><title>").count(), 14, "7 days, two charts");
+    let paid_words = money(paid.totals().total.minor);
+    let unpaid_words = money(unpaid.totals().total.minor);
+    assert!(
+        html.contains(&format!("{paid_words} paid, {unpaid_words} still unpaid")),
+        "{html}"
+    );
+    assert!(html.contains("<strong id=\"dash-orders\">2</strong>"));
+    assert!(!html.contains("<script>"), "drawn on the server");
+    let month = get(&app, &cookie, "/admin/dashboard?days=30").await;
+    assert_eq!(month.matches("<g><title>").count(), 60);
+    let odd = get(&app, &cookie, "/admin/dashboard?days=5000").await;
+    assert_eq!(
+        odd.matches("<g><title>").count(),
+        14,
+        "an unknown range is the week"
+    );
+}

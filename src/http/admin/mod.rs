@@ -420,7 +420,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             "/dashboard",
             &[P::ViewOrders],
             "dashboard",
-            "Orders and revenue per day, pending slips: days=14",
+            "Per day of the shop's calendar (days=1..90, default 14): orders, revenue (money paid on the day's orders) and unpaid (what they still owe, apart); pending slips, unpaid orders whose hold lapses within six hours (expiring), pushes that did not reach a customer (undelivered)",
             get(dashboard::summary),
         ),
         ep(

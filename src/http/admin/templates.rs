@@ -33,6 +33,7 @@ pub fn env() -> &'static Environment<'static> {
             "admin/claim.html",
             "admin/new_order.html",
             "admin/carriers.html",
+            "admin/dashboard.html",
             "admin/carrier.html",
             "admin/_remittances.html",
         );

@@ -15,6 +15,7 @@ mod channels;
 mod chats;
 mod claims;
 mod customer;
+mod dashboard;
 mod new_order;
 mod orders;
 mod products;
@@ -47,6 +48,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin", get(|| async { Redirect::to("/admin/orders") }))
         .route("/admin/login", get(login_page).post(login))
         .route("/admin/logout", post(logout))
+        .route("/admin/dashboard", get(dashboard::dashboard_page))
         .route("/admin/orders", get(orders::orders_page))
         .route(
             "/admin/orders/new",
