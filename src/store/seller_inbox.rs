@@ -230,3 +230,37 @@ pub async fn set_bot_paused(
         Err(StoreError::NotFound)
     }
 }
+
+/// Where the console shows a picture a customer sent: the slip or claim
+/// photo kept in the media folder from that link (Meta's own links
+/// expire). Returns `(link as sent, console path of the kept copy)`.
+pub async fn kept_pictures(
+    db: &Db,
+    shop: ShopId,
+    urls: &[String],
+) -> Result<Vec<(String, String)>> {
+    if urls.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list = db.placeholders(1, urls.len(), 1);
+    let sql = format!(
+        "select source_url as url, id, 0 as claim_id from payments where shop_id = $1 and thumb_path is not null and source_url in ({list}) \
+         union all select source as url, id, claim_id from claim_photos where shop_id = $1 and sha256 is not null and source in ({list})"
+    );
+    let mut q = sqlx::query(&sql).bind(shop.get());
+    for u in urls {
+        q = q.bind(u);
+    }
+    let rows = q.fetch_all(&db.pool).await?;
+    rows.iter()
+        .map(|r| {
+            let (id, claim): (i64, i64) = (col(r, "id")?, col(r, "claim_id")?);
+            let path = if claim == 0 {
+                format!("/admin/payments/{id}/slip")
+            } else {
+                format!("/admin/claims/{claim}/photos/{id}")
+            };
+            Ok((col(r, "url")?, path))
+        })
+        .collect()
+}

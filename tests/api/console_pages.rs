@@ -411,3 +411,50 @@ async fn the_dashboard_draws_paid_and_unpaid_apart_over_the_range_picked() {
         "an unknown range is the week"
     );
 }
+
+#[tokio::test]
+async fn pictures_in_a_chat_show_the_kept_copy_not_a_code() {
+    let app = TestApp::spawn().await;
+    let cookie = app.console_cookie(&app.token).await;
+    let o = placed(&app, "u1", "webchat").await;
+    let (shop, c) = (app.shop.id.get(), o.customer_id.get());
+    let at = now().millis();
+    for url in [
+        "https://cdn.example/slip.jpg",
+        "https://cdn.example/cat.jpg",
+    ] {
+        sqlx::query(
+            "insert into conversation_messages (shop_id, customer_id, direction, author, body, attachment_url, created_at) \
+             values ($1, $2, 'in', 'customer', '', $3, $4)",
+        )
+        .bind(shop)
+        .bind(c)
+        .bind(url)
+        .bind(at)
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    }
+    let payment: i64 = sqlx::query_scalar(
+        "insert into payments (shop_id, order_id, method, amount, status, slip_sha256, slip_path, thumb_path, source_url, created_at) \
+         values ($1, $2, 'bank_transfer', 0, 'pending', 'ab', 'ab.jpg', 'ab_t.jpg', 'https://cdn.example/slip.jpg', $3) returning id",
+    )
+    .bind(shop)
+    .bind(o.id.get())
+    .bind(at)
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    for path in [
+        format!("/admin/chats/{c}"),
+        format!("/admin/orders/{}", o.id),
+    ] {
+        let html = get(&app, &cookie, &path).await.replace("&#x2f;", "/");
+        assert!(
+            html.contains(&format!("src=\"/admin/payments/{payment}/slip\"")),
+            "{path}: {html}"
+        );
+        assert!(html.contains("A picture (not kept"), "{path}");
+        assert!(!visible(&html).contains("[image]"), "{path}");
+    }
+}

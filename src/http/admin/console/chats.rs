@@ -51,10 +51,12 @@ pub(super) async fn chat_page(
     let messages: Vec<Value> = match seller_inbox::messages(&state.db, auth.shop.id, c, 200).await {
         Ok(ms) => ms
             .iter()
-            .map(|m| json!({"direction": m.direction, "author": m.author, "body": m.body, "at": cal.date_time(m.created_at)}))
+            .map(|m| json!({"direction": m.direction, "author": m.author, "body": m.body, "at": cal.date_time(m.created_at), "attachment_url": m.attachment_url}))
             .collect(),
         Err(e) => return page_error(e.into()),
     };
+    let mut messages = messages;
+    with_pictures(&state, &auth, &mut messages).await;
     let _ = seller_inbox::mark_read(&state.db, auth.shop.id, c, crate::clock::now()).await;
     let unread = unread_total(&state, &auth).await;
     let person = match customers::get(&state.db, auth.shop.id, c).await {
@@ -78,6 +80,35 @@ pub(super) async fn chat_page(
             error => f.error, notice => f.notice, can => can(&auth), person => person,
         },
     )
+}
+
+/// Each message with a picture gets the console's link to the copy chatbill
+/// kept (a slip or a claim photo), so it still shows after the chat app's
+/// link expired; one it did not keep is said in words, never "[image]".
+pub(super) async fn with_pictures(
+    state: &AppState,
+    auth: &crate::http::admin::auth::Auth,
+    messages: &mut [Value],
+) {
+    let urls: Vec<String> = messages
+        .iter()
+        .filter_map(|m| m["attachment_url"].as_str().map(str::to_string))
+        .collect();
+    let kept = seller_inbox::kept_pictures(&state.db, auth.shop.id, &urls)
+        .await
+        .unwrap_or_default();
+    for m in messages.iter_mut() {
+        let Some(url) = m["attachment_url"].as_str().map(str::to_string) else {
+            continue;
+        };
+        match kept.iter().find(|(u, _)| *u == url) {
+            Some((_, path)) => m["picture"] = json!(path),
+            None => m["picture_missing"] = json!(true),
+        }
+        if m["body"].as_str().is_some_and(|b| b.starts_with("[image]")) {
+            m["body"] = json!("");
+        }
+    }
 }
 
 /// Where a customer's name came from, as the seller would say it.

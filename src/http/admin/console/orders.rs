@@ -325,6 +325,8 @@ pub(super) async fn order_page(
     let created = cal.date_time(crate::domain::Timestamp(
         o["created_at"].as_i64().unwrap_or(0),
     ));
+    let mut messages: Vec<Value> = detail["messages"].as_array().cloned().unwrap_or_default();
+    super::chats::with_pictures(&state, &auth, &mut messages).await;
     let services = services_in_words(&auth, o);
     let edit = json!({
         "fees": o["fees"].as_array().map(|fs| fs.iter().map(|f| format!("{} = {}",
@@ -347,7 +349,7 @@ pub(super) async fn order_page(
             payments => payments, pending_slip => pending_slip, simple_actions => simple,
             history => history, address => address, created => created,
             customer => detail["customer"].clone(), balance => money(&auth, detail["customer"]["balance"].as_i64().unwrap_or(0)),
-            conversation => detail["conversation"].clone(), messages => detail["messages"].clone(),
+            conversation => detail["conversation"].clone(), messages => messages,
             idem => crate::clock::hex(&crate::clock::random_bytes::<8>()),
             error => f.error, notice => f.notice, can => can(&auth),
             undelivered => undelivered, back => format!("/admin/orders/{id}"),
