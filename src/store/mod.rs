@@ -20,6 +20,7 @@ pub mod catalog;
 pub mod claims;
 pub mod conversations;
 pub mod customers;
+pub mod dashboard;
 pub mod idempotency;
 pub mod inbox;
 pub mod listing;

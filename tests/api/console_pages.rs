@@ -458,3 +458,121 @@ async fn pictures_in_a_chat_show_the_kept_copy_not_a_code() {
         assert!(!visible(&html).contains("[image]"), "{path}");
     }
 }
+
+#[tokio::test]
+async fn products_customers_and_tokens_are_managed_from_the_console() {
+    let app = TestApp::spawn().await;
+    let cookie = app.console_cookie(&app.token).await;
+    let o = placed(&app, "walk-in", "webchat").await;
+    let product = o.lines[0].product_id.get();
+    let variant = o.lines[0].variant_id.get();
+    let back = post(
+        &app,
+        &cookie,
+        &format!("/admin/products/{product}/edit"),
+        &[
+            ("name", "Striped tee"),
+            ("price", "349"),
+            ("category", "Shirts"),
+            ("active", "on"),
+        ],
+    )
+    .await;
+    assert!(back.contains("notice="), "{back}");
+    let p = chatbill::store::catalog::get_product(&app.db, app.shop.id, o.lines[0].product_id)
+        .await
+        .unwrap();
+    assert_eq!(
+        (p.name.as_str(), p.price, p.category.as_str()),
+        ("Striped tee", 34_900, "Shirts")
+    );
+    let back = post(
+        &app,
+        &cookie,
+        &format!("/admin/products/{product}/variants"),
+        &[("name", "XL"), ("price", "399"), ("stock", "3")],
+    )
+    .await;
+    assert!(back.contains("notice="), "{back}");
+    let back = post(
+        &app,
+        &cookie,
+        &format!("/admin/variants/{variant}/delete"),
+        &[],
+    )
+    .await;
+    assert!(back.contains("error="), "no Yes: {back}");
+    let p = chatbill::store::catalog::get_product(&app.db, app.shop.id, o.lines[0].product_id)
+        .await
+        .unwrap();
+    assert_eq!(p.variants.len(), 2);
+    let page = get(&app, &cookie, "/admin/products").await;
+    assert!(page.contains("Striped tee") && page.contains("XL"));
+
+    let back = post(
+        &app,
+        &cookie,
+        &format!("/admin/chats/{}/name", o.customer_id),
+        &[("name", "Walk-in Nok")],
+    )
+    .await;
+    assert!(back.contains("notice="), "{back}");
+    let found = get(&app, &cookie, "/admin/customers?q=nok")
+        .await
+        .replace("&#x2f;", "/");
+    assert!(
+        found.contains(&format!("/admin/chats/{}", o.customer_id)),
+        "{found}"
+    );
+    let none = get(&app, &cookie, "/admin/customers?q=zzz").await;
+    assert!(none.contains("No customers found"));
+
+    let r = no_redirects()
+        .post(app.url("/admin/tokens"))
+        .header("cookie", &cookie)
+        .form(&[("label", "Somsak"), ("role", "staff")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::OK,
+        "the token is shown on the answer"
+    );
+    let html = r.text().await.unwrap();
+    let token = html
+        .split("<code style=\"word-break:break-all\">")
+        .nth(1)
+        .and_then(|s| s.split('<').next())
+        .unwrap()
+        .to_string();
+    let staff_cookie = app.console_cookie(&token).await;
+    assert!(
+        !get(&app, &staff_cookie, "/admin/orders")
+            .await
+            .contains("nav-tokens")
+    );
+    let list = chatbill::store::tokens::list(&app.db, app.shop.id)
+        .await
+        .unwrap();
+    let somsak = list.iter().find(|t| t.label == "Somsak").unwrap().id;
+    let back = post(
+        &app,
+        &cookie,
+        &format!("/admin/tokens/{somsak}/revoke"),
+        &[("yes", "on")],
+    )
+    .await;
+    assert!(back.contains("notice="), "{back}");
+    let r = app
+        .client
+        .get(app.url("/admin/orders"))
+        .header("cookie", &staff_cookie)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        r.url().path().starts_with("/admin/login") || r.status() != StatusCode::OK,
+        "a revoked token signs in no more"
+    );
+}

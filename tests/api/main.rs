@@ -6,6 +6,7 @@
 
 mod common;
 mod console_pages;
+mod console_parity;
 mod slips_support;
 
 mod admin_api;

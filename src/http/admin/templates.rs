@@ -34,6 +34,8 @@ pub fn env() -> &'static Environment<'static> {
             "admin/new_order.html",
             "admin/carriers.html",
             "admin/dashboard.html",
+            "admin/customers.html",
+            "admin/tokens.html",
             "admin/carrier.html",
             "admin/_remittances.html",
         );

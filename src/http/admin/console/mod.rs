@@ -16,6 +16,7 @@ mod chats;
 mod claims;
 mod customer;
 mod dashboard;
+mod manage;
 mod new_order;
 mod orders;
 mod products;
@@ -110,12 +111,20 @@ pub fn routes() -> Router<AppState> {
             get(products::products_page).post(products::product_create),
         )
         .route("/admin/variants/{id}/stock", post(products::variant_stock))
+        .route("/admin/variants/{id}/{what}", post(manage::variant_action))
+        .route("/admin/customers", get(manage::customers_page))
+        .route(
+            "/admin/tokens",
+            get(manage::tokens_page).post(manage::token_create),
+        )
+        .route("/admin/tokens/{id}/revoke", post(manage::token_revoke))
         .route(
             "/admin/products/{id}/pictures",
             post(products::picture_upload).layer(axum::extract::DefaultBodyLimit::max(
                 crate::http::admin::pictures::MAX_UPLOAD_BYTES,
             )),
         )
+        .route("/admin/products/{id}/{what}", post(manage::product_action))
         .route(
             "/admin/products/{id}/pictures/{picture}/{action}",
             post(products::picture_action),

@@ -582,7 +582,6 @@ pub(super) async fn order_action(
                     })
                 })
                 .transpose()?,
-            ..Default::default()
         })
     })();
     let body = match body {

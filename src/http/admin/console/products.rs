@@ -33,18 +33,21 @@ pub(super) async fn products_page(
             Err(e) => return page_error(e.into()),
         };
         rows.push(json!({
-                "id": p.id, "name": p.name, "active": p.active,
+                "id": p.id, "name": p.name, "active": p.active, "description": p.description, "category": p.category,
+                "price_text": crate::domain::Money::new(p.price, auth.shop.currency).to_decimal_string(),
+                "image_url": p.image_url,
                 "pictures": pictures.iter().map(|x| json!({"id": x.id, "url": x.url()})).collect::<Vec<_>>(),
                 "pasted_image": p.image_url.as_deref().filter(|_| pictures.is_empty()),
                 "variants": p.variants.iter().map(|v| json!({
                     "id": v.id, "name": v.name, "price": money(&auth, p.price_of(v)), "stock": v.stock,
+                    "own_price": v.price.map(|x| crate::domain::Money::new(x, auth.shop.currency).to_decimal_string()),
                 })).collect::<Vec<_>>(),
         }));
     }
     let unread = unread_total(&state, &auth).await;
     page(
         "admin/products.html",
-        context! { shop => auth.shop.name.clone(), unread => unread, products => rows, error => f.error, notice => f.notice, can => can(&auth) },
+        context! { shop => auth.shop.name.clone(), unread => unread, products => rows, error => f.error, notice => f.notice, can => can(&auth), currency => auth.shop.currency.code() },
     )
 }
 
@@ -61,7 +64,11 @@ pub(super) async fn product_create(
         .get("name")
         .map(|s| s.trim().to_string())
         .unwrap_or_default();
-    let price = form.get("price").and_then(|s| s.trim().parse::<i64>().ok());
+    // Typed as the seller reads it: baht or dong, not minor units.
+    let price = form
+        .get("price")
+        .and_then(|s| crate::domain::Money::parse_major(s.trim(), auth.shop.currency).ok())
+        .map(|m| m.minor);
     let stock = match form
         .get("stock")
         .map(|s| s.trim())
