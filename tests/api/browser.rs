@@ -1311,3 +1311,136 @@ async fn the_seller_marks_an_extra_done_and_records_a_carrier_s_remittance_on_a_
         chatbill::domain::lifecycle::PaymentStatus::CodCollected
     );
 }
+
+/// What a page breaks of the phone rules: sideways scrolling at 390 px,
+/// a control without a label, a button smaller than a finger.
+const PHONE_CHECK: &str = r#"
+const out = [];
+if (document.documentElement.scrollWidth > window.innerWidth + 1) {
+  out.push("scrolls sideways: " + document.documentElement.scrollWidth + " > " + window.innerWidth);
+}
+for (const el of document.querySelectorAll("input:not([type=hidden]), select, textarea")) {
+  const labelled = el.getAttribute("aria-label") || (el.id && document.querySelector(`label[for="${el.id}"]`))
+    || el.closest("label") || el.getAttribute("placeholder");
+  if (!labelled) out.push("no label: " + el.outerHTML.slice(0, 80));
+}
+for (const el of document.querySelectorAll("button, .btn")) {
+  const r = el.getBoundingClientRect();
+  if (r.width > 0 && r.height < 43) out.push("small button: " + el.outerHTML.slice(0, 80) + " " + r.height);
+}
+// The owner's menu is the same on every page.
+for (const href of ["/admin/settings", "/admin/books", "/admin/tokens"]) {
+  if (!document.querySelector(`header a[href="${href}"]`)) out.push("the menu lacks " + href);
+}
+for (const s of document.querySelectorAll("script[src]")) {
+  if (new URL(s.src).host !== location.host) out.push("script from another host: " + s.src);
+}
+return out;
+"#;
+
+#[tokio::test]
+async fn every_console_page_fits_a_phone_with_labels_and_finger_sized_buttons() {
+    use chatbill::domain::lifecycle::Actor;
+    use chatbill::domain::order::Command;
+    let name = "every_console_page_fits_a_phone_with_labels_and_finger_sized_buttons";
+    let Some((chromium, chromedriver)) = browser_tools(name) else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let customer = common::customer(&app.db, &app.shop, "visitor").await;
+    let tee = common::product(
+        &app.db,
+        &app.shop,
+        "A tee with a rather long name for a phone",
+        29_900,
+        Some(5),
+    )
+    .await;
+    let placed = chatbill::store::orders::place(
+        &app.db,
+        &app.shop,
+        chatbill::store::orders::NewOrder {
+            customer,
+            channel: "webchat".into(),
+            items: vec![(tee, 1)],
+            address: Some(common::address()),
+            method: None,
+            shipping_fee: Some(0),
+        },
+        now(),
+    )
+    .await
+    .unwrap();
+    chatbill::app::orders::apply(
+        &app.db,
+        &app.shop,
+        placed.id,
+        Command::Confirm,
+        &Actor::Seller("owner".into()),
+        now(),
+    )
+    .await
+    .unwrap();
+    let driver = match Driver::start(&chromium, &chromedriver).await {
+        Ok(d) => d,
+        Err(e) => {
+            println!("SKIPPED {name}: the browser did not start: {e}");
+            app.stop().await;
+            return;
+        }
+    };
+    let pages = [
+        "/admin/dashboard".to_string(),
+        "/admin/orders".into(),
+        format!("/admin/orders/{}", placed.id),
+        "/admin/orders/new".into(),
+        "/admin/customers".into(),
+        format!("/admin/chats/{}", customer.get()),
+        "/admin/chats".into(),
+        "/admin/carriers".into(),
+        "/admin/claims".into(),
+        "/admin/products".into(),
+        "/admin/undelivered".into(),
+        "/admin/books".into(),
+        "/admin/settings".into(),
+        "/admin/tokens".into(),
+    ];
+    let run = async {
+        driver.phone_sized().await?;
+        sign_in(&driver, &app, &app.token).await?;
+        let mut problems = Vec::new();
+        for path in &pages {
+            driver.goto(&app.url(path)).await?;
+            wait_for_element(&driver, "main", 10).await?;
+            let found = driver
+                .cmd(
+                    "POST",
+                    "/execute/sync",
+                    Some(json!({"script": PHONE_CHECK, "args": []})),
+                )
+                .await?;
+            for p in found.as_array().cloned().unwrap_or_default() {
+                problems.push(format!("{path}: {}", p.as_str().unwrap_or("")));
+            }
+            let slug: String = path
+                .trim_start_matches("/admin/")
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+                .collect();
+            driver
+                .screenshot(&screenshots_dir().join(format!("phone-{slug}.png")))
+                .await?;
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems.join("\n"))
+        }
+    };
+    let result = run.await;
+    driver.quit().await;
+    app.stop().await;
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+}

@@ -64,7 +64,7 @@ pub(super) async fn carriers_page(
     page(
         "admin/carriers.html",
         context! {
-            shop => auth.shop.name.clone(), unread => unread, carriers => rows,
+            shop => auth.shop.name.clone(), unread => unread, can => super::can(&auth), carriers => rows,
             remittances => remittances_in_words(&auth, &recent),
         },
     )
@@ -102,7 +102,7 @@ pub(super) async fn carrier_page(
     page(
         "admin/carrier.html",
         context! {
-            shop => auth.shop.name.clone(), unread => unread, carrier => carrier,
+            shop => auth.shop.name.clone(), unread => unread, can => super::can(&auth), carrier => carrier,
             collects_cod => settings.collects_cod, orders => rows,
             remittances => remittances_in_words(&auth, &recent),
             can_confirm => auth.may(Permission::ConfirmPayments),

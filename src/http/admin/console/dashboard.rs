@@ -138,7 +138,7 @@ pub(super) async fn dashboard_page(
     page(
         "admin/dashboard.html",
         context! {
-            shop => auth.shop.name.clone(), unread => unread, days => days,
+            shop => auth.shop.name.clone(), unread => unread, can => super::can(&auth), days => days,
             ranges => RANGES, orders_chart => orders_chart, revenue_chart => revenue_chart,
             paid => money(&auth, paid), unpaid => money(&auth, unpaid), orders => orders,
             pending_slips => d.pending_slips, expiring => expiring, undelivered => d.undelivered,
