@@ -576,3 +576,37 @@ async fn products_customers_and_tokens_are_managed_from_the_console() {
         "a revoked token signs in no more"
     );
 }
+
+#[tokio::test]
+async fn a_printed_bill_carries_a_qr_for_what_is_still_owed() {
+    let app = TestApp::spawn().await;
+    let r = app
+        .client
+        .patch(app.url("/api/v1/settings"))
+        .bearer_auth(&app.token)
+        .json(&serde_json::json!({"payment_qr": {"scheme": "promptpay", "id": "0812345678"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let cookie = app.console_cookie(&app.token).await;
+    let o = placed(&app, "u1", "messenger").await;
+    let bill = get(&app, &cookie, &format!("/admin/orders/{}/bill", o.id))
+        .await
+        .replace("&#x2f;", "/");
+    let owed =
+        chatbill::domain::Money::new(o.totals().remaining.minor, chatbill::domain::Currency::THB)
+            .display("en");
+    assert!(bill.contains(&format!("Scan to pay {owed}")), "{bill}");
+    let src = bill
+        .split("<p class=\"qr\"><img src=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap()
+        .to_string();
+    let png = app.client.get(app.url(&src)).send().await.unwrap();
+    assert_eq!(png.status(), StatusCode::OK, "{src}");
+    common::pay_in_full(&app, o.id).await;
+    let bill = get(&app, &cookie, &format!("/admin/orders/{}/bill", o.id)).await;
+    assert!(!bill.contains("Scan to pay"), "paid: nothing to scan");
+}

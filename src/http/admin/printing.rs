@@ -49,7 +49,24 @@ async fn order_context(state: &AppState, auth: &Auth, id: OrderId) -> ApiResult<
             ShippingRule::Flat => "Shipping".to_string(),
         }
     };
+    // What is still owed, as a QR the customer scans from the paper bill.
+    let qr = if t.remaining.minor > 0
+        && o.payment != crate::domain::PaymentStatus::CodPending
+        && crate::domain::lifecycle::holds_stock(o.fulfilment)
+    {
+        crate::app::slips::payment_qr_image_url(state, &auth.shop, &o)
+            .await
+            .ok()
+            .map(|url| {
+                url.strip_prefix(state.config.public_url.as_str())
+                    .map(str::to_string)
+                    .unwrap_or(url)
+            })
+    } else {
+        None
+    };
     Ok(json!({
+        "qr": qr,
         "code": o.code.as_str(),
         "date": cal.date_time(meta.created_at),
         "customer": customer.display_name,
