@@ -73,6 +73,7 @@ pub fn demo_settings() -> ShopSettings {
             },
         ],
         allow_negative_balance: false,
+        shop_address: Some("12 Charoen Krung Rd, Bang Rak, Bangkok 10500".into()),
         cancel_rule: Default::default(),
         cancel_policy: [
             (

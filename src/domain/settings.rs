@@ -102,6 +102,9 @@ pub const MAX_POLICY_CHARS: usize = 500;
 /// At most this many province or region fees.
 pub const MAX_PROVINCE_FEES: usize = 100;
 
+/// The shop's address on a bill: a few lines.
+pub const MAX_SHOP_ADDRESS_CHARS: usize = 300;
+
 /// At most this many carriers.
 pub const MAX_CARRIERS: usize = 30;
 
@@ -320,6 +323,15 @@ pub fn validate(
     }
     check_province_fees(s)?;
     check_carriers(s)?;
+    if let Some(a) = &s.shop_address
+        && (a.chars().count() > MAX_SHOP_ADDRESS_CHARS
+            || a.chars().any(|c| c.is_control() && c != '\n'))
+    {
+        return refuse(
+            "shop_address",
+            format!("at most {MAX_SHOP_ADDRESS_CHARS} characters, on one or more lines"),
+        );
+    }
     check_services(s)?;
     if let Some(language) = &s.language
         && !super::shop::LANGUAGES.contains(&language.as_str())
@@ -587,6 +599,7 @@ mod tests {
                 json!({"carriers": {"Kerry": {}, "kerry": {}}}),
                 "carriers.kerry",
             ),
+            (json!({"shop_address": "x".repeat(301)}), "shop_address"),
             (
                 json!({"services": [{"id": "Gift Wrap", "name": "Gift wrap", "price": 100, "charged": "always"}]}),
                 "services[0].id",

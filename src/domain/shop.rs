@@ -102,6 +102,8 @@ pub struct ShopSettings {
     /// wrap, insurance, inspection), each charged always or once done.
     pub services: Vec<super::order::ServiceOffer>,
     pub allow_negative_balance: bool,
+    /// Where the shop is (the sender), printed on bills and shipping notes.
+    pub shop_address: Option<String>,
     /// Money paid above an order's total (the total went down after
     /// payment, or a paid order was cancelled): `balance` (the customer's
     /// shop balance, the default) or `refund_due` (the seller pays it back).
@@ -147,6 +149,7 @@ impl Default for ShopSettings {
             carriers: Default::default(),
             services: Vec::new(),
             allow_negative_balance: false,
+            shop_address: None,
             excess_payment: Default::default(),
             cancel_rule: Default::default(),
             cancel_policy: Default::default(),

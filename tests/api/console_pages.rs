@@ -584,7 +584,10 @@ async fn a_printed_bill_carries_a_qr_for_what_is_still_owed() {
         .client
         .patch(app.url("/api/v1/settings"))
         .bearer_auth(&app.token)
-        .json(&serde_json::json!({"payment_qr": {"scheme": "promptpay", "id": "0812345678"}}))
+        .json(
+            &serde_json::json!({"payment_qr": {"scheme": "promptpay", "id": "0812345678"},
+                                  "shop_address": "12 Charoen Krung Rd\nBang Rak, Bangkok 10500"}),
+        )
         .send()
         .await
         .unwrap();
@@ -598,6 +601,14 @@ async fn a_printed_bill_carries_a_qr_for_what_is_still_owed() {
         chatbill::domain::Money::new(o.totals().remaining.minor, chatbill::domain::Currency::THB)
             .display("en");
     assert!(bill.contains(&format!("Scan to pay {owed}")), "{bill}");
+    assert!(bill.contains("12 Charoen Krung Rd"), "the shop's address");
+    let note = get(
+        &app,
+        &cookie,
+        &format!("/admin/orders/{}/shipping-note", o.id),
+    )
+    .await;
+    assert!(note.contains("Bang Rak, Bangkok 10500"), "{note}");
     let src = bill
         .split("<p class=\"qr\"><img src=\"")
         .nth(1)

@@ -182,6 +182,7 @@ fn settings_schema() -> Value {
                 "description": "The cancel policy in words per language, shown when a customer asks to cancel and on their order"},
             "excess_payment": {"type": "string", "enum": ["balance", "refund_due"]},
             "time_zone": {"type": ["string", "null"], "description": "IANA zone name, e.g. Asia/Bangkok"},
+            "shop_address": {"type": ["string", "null"], "maxLength": crate::domain::settings::MAX_SHOP_ADDRESS_CHARS, "description": "Where the shop is, printed as the sender on bills and shipping notes"},
             "language": {"anyOf": [{"type": "string", "enum": crate::domain::shop::LANGUAGES}, {"type": "null"}],
                 "description": "The shop's language: for customers whose own is not known yet, bills and amounts; null: the one it was created with"},
             "currency_display": {"type": "object", "additionalProperties": false, "properties": {

@@ -109,7 +109,10 @@ pub async fn render_batch(
     }
     let html = render(
         template,
-        context! { shop => auth.shop.name.clone(), locale => auth.shop.locale.clone(), orders => orders },
+        context! {
+            shop => auth.shop.name.clone(), locale => auth.shop.locale.clone(), orders => orders,
+            shop_address => auth.shop.settings.shop_address.clone(),
+        },
     )?;
     Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response())
 }

@@ -99,6 +99,7 @@ fn field_label(field: &str) -> String {
         ("cancel_policy", "vi") => "Cancel policy in Vietnamese",
         ("time_zone", _) => "Time zone",
         ("language", _) => "Language",
+        ("shop_address", _) => "Shop address",
         ("currency_display", _) => "How amounts are written",
         ("utility_templates", kind) => return format!("Template for “{}”", notice_label(kind)),
         _ => head,
@@ -165,6 +166,7 @@ fn view(auth: &Auth, s: &ShopSettings) -> Value {
         "free_over": s.free_shipping_over.map(|m| amount_text(m, currency)).unwrap_or_default(),
         "province_fees": province_fees_text(s, currency),
         "carriers": carriers_text(s),
+        "shop_address": s.shop_address.clone().unwrap_or_default(),
         "services": services_text(s, currency),
         "cod_fee": if s.cod_fee > 0 { amount_text(s.cod_fee, currency) } else { String::new() },
         "cancel_rule": serde_json::to_value(s.cancel_rule).unwrap_or_default(),
@@ -524,6 +526,7 @@ fn patch_from_form(
         "allow_negative_balance": form.contains_key("allow_negative"),
         "time_zone": if zone.is_empty() { Value::Null } else { json!(zone) },
         "language": if language.is_empty() { Value::Null } else { json!(language) },
+        "shop_address": match get("shop_address").replace("\r\n", "\n").trim() { "" => Value::Null, a => json!(a) },
         "currency_display": {
             "unit": match get("amount_unit").as_str() { "" => "symbol", unit => unit },
             "whole_without_decimals": form.contains_key("whole_amounts"),
