@@ -104,7 +104,7 @@ pub async fn apply_in_tx(
 }
 
 /// The same on an order the caller has just read locked in `tx`.
-async fn apply_loaded(
+pub(super) async fn apply_loaded(
     tx: &mut Tx,
     shop: &Shop,
     before: order::Order,

@@ -5,7 +5,7 @@
 //! its shares are written, and each customer's push is queued, all in one
 //! transaction: a remittance that cannot be applied whole changes nothing.
 
-use super::orders::{ApplyError, Stale, apply_in_tx, transaction};
+use super::orders::{ApplyError, Stale, apply_loaded, transaction};
 use crate::domain::lifecycle::{Actor, Fulfilment, PaymentStatus};
 use crate::domain::money::in_range;
 use crate::domain::order::Command;
@@ -215,15 +215,20 @@ async fn collect(
         )));
     }
     let share = amount.unwrap_or(order.totals().remaining.minor);
-    if order.fulfilment == Fulfilment::Shipping {
-        apply_in_tx(tx, shop, id, Command::Complete, actor, now)
+    // One read of the order for both steps: each plan starts from the
+    // order the previous one wrote.
+    let order = if order.fulfilment == Fulfilment::Shipping {
+        apply_loaded(tx, shop, order, Command::Complete, actor, now)
             .await
-            .map_err(|e| order_refused(code, e))?;
-    }
-    apply_in_tx(
+            .map_err(|e| order_refused(code, e))?
+            .order
+    } else {
+        order
+    };
+    apply_loaded(
         tx,
         shop,
-        id,
+        order,
         Command::CollectCod {
             amount: Some(share),
         },

@@ -151,12 +151,7 @@ fn check_services(s: &ShopSettings) -> Result<(), SettingsError> {
     }
     for (i, service) in s.services.iter().enumerate() {
         let field = format!("services[{i}]");
-        let id_ok = (1..=32).contains(&service.id.len())
-            && service
-                .id
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
-        if !id_ok {
+        if !crate::domain::order::ServiceOffer::valid_id(&service.id) {
             return refuse(
                 format!("{field}.id"),
                 "an id is 1 to 32 of a-z, 0-9, _ and -",

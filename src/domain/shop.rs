@@ -180,6 +180,17 @@ pub type MessageOverrides =
 /// The languages chatbill speaks to customers.
 pub const LANGUAGES: &[&str] = &["en", "th", "vi"];
 
+/// `s` safe inside a URL: letters, digits, `-`, `_` and `.` as they are,
+/// every other byte `%XX`.
+pub fn percent_encoded(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 /// A province name as compared: trimmed, one space between words, lower
 /// case, and without the words a customer may or may not add.
 pub fn region_key(name: &str) -> String {
@@ -254,16 +265,7 @@ impl ShopSettings {
     /// typed number cannot change where the link goes.
     pub fn tracking_url(&self, carrier: &str, tracking: &str) -> Option<String> {
         let pattern = self.carrier(carrier)?.1.tracking_url.as_ref()?;
-        let number: String = tracking
-            .trim()
-            .bytes()
-            .map(|b| match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
-                    (b as char).to_string()
-                }
-                _ => format!("%{b:02X}"),
-            })
-            .collect();
+        let number = percent_encoded(tracking.trim());
         (!number.is_empty()).then(|| pattern.replace("{tracking}", &number))
     }
 

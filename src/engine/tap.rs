@@ -290,11 +290,7 @@ impl Tap {
 
 /// A service id as the shop's settings allow it; anything else is forged.
 fn service_id(raw: &str) -> Option<String> {
-    let ok = (1..=32).contains(&raw.len())
-        && raw
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
-    ok.then(|| raw.to_string())
+    crate::domain::order::ServiceOffer::valid_id(raw).then(|| raw.to_string())
 }
 
 fn method_of_tag(tag: &str) -> Option<PaymentMethod> {

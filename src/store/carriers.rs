@@ -193,16 +193,26 @@ pub async fn list(
     .bind(limit.clamp(1, 200))
     .fetch_all(&db.pool)
     .await?;
+    // Every listed remittance's order codes in one read.
+    let ids: Vec<i64> = rows.iter().map(|r| col(r, "id")).collect::<Result<_>>()?;
+    let mut codes: Vec<(i64, String)> = Vec::new();
+    if !ids.is_empty() {
+        let sql = format!(
+            "select ro.remittance_id, o.code from cod_remittance_orders ro join orders o on o.id = ro.order_id \
+             where ro.remittance_id in ({}) order by o.id",
+            db.placeholders(0, ids.len(), 1)
+        );
+        let mut q = sqlx::query(&sql);
+        for id in &ids {
+            q = q.bind(*id);
+        }
+        for c in q.fetch_all(&db.pool).await? {
+            codes.push((col(&c, "remittance_id")?, col(&c, "code")?));
+        }
+    }
     let mut out = Vec::with_capacity(rows.len());
     for r in &rows {
         let id: i64 = col(r, "id")?;
-        let codes = sqlx::query(
-            "select o.code from cod_remittance_orders ro join orders o on o.id = ro.order_id \
-             where ro.remittance_id = $1 order by o.id",
-        )
-        .bind(id)
-        .fetch_all(&db.pool)
-        .await?;
         out.push(Remittance {
             id,
             carrier: col(r, "carrier")?,
@@ -215,8 +225,9 @@ pub async fn list(
             created_at: col(r, "created_at")?,
             orders: codes
                 .iter()
-                .map(|c| col(c, "code"))
-                .collect::<Result<_>>()?,
+                .filter(|(rid, _)| *rid == id)
+                .map(|(_, c)| c.clone())
+                .collect(),
         });
     }
     Ok(out)

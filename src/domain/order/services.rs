@@ -32,6 +32,16 @@ pub struct ServiceOffer {
     pub charged: Charging,
 }
 
+impl ServiceOffer {
+    /// What an id may be: it rides in a chat button's payload and a URL.
+    pub fn valid_id(id: &str) -> bool {
+        (1..=32).contains(&id.len())
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+    }
+}
+
 /// A service chosen on one order: the offer as it was then, and whether the
 /// shop has done it.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

@@ -120,7 +120,10 @@ pub(super) async fn carrier_remit(
     Path(name): Path<String>,
     axum::extract::Form(form): axum::extract::Form<Vec<(String, String)>>,
 ) -> Response {
-    let back = format!("/admin/carriers/{}", urlencoding_path(&name));
+    let back = format!(
+        "/admin/carriers/{}",
+        crate::domain::shop::percent_encoded(&name)
+    );
     if let Some(r) = refused(&auth, Permission::ConfirmPayments, &back) {
         return r;
     }
@@ -130,12 +133,8 @@ pub(super) async fn carrier_remit(
             .map(|(_, v)| v.trim().to_string())
             .unwrap_or_default()
     };
-    if get("yes") != "on" {
-        return back_to(
-            &back,
-            "error",
-            "Nothing was done: tick “Yes” beside the button to confirm",
-        );
+    if let Some(r) = super::unconfirmed(Some(&get("yes")), &back) {
+        return r;
     }
     let amount = match Money::parse_major(&get("amount"), auth.shop.currency) {
         Ok(m) => m.minor,
@@ -186,14 +185,4 @@ pub(super) async fn carrier_remit(
         }
         Err(e) => back_to(&back, "error", &ApiError::from(e).message()),
     }
-}
-
-/// A carrier's name in a link (it may have spaces: "Thailand Post").
-fn urlencoding_path(name: &str) -> String {
-    name.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }

@@ -84,17 +84,13 @@ pub(super) async fn balance_move(
     if let Some(r) = refused(&auth, Permission::MoveBalances, &back) {
         return r;
     }
-    if form.get("yes").map(String::as_str) != Some("on") {
-        return back_to(
-            &back,
-            "error",
-            "Nothing was done: tick “Yes” beside the button to confirm",
-        );
+    if let Some(r) = super::unconfirmed(form.get("yes").map(String::as_str), &back) {
+        return r;
     }
-    let typed = form.get("amount").map(|a| a.trim()).unwrap_or("");
-    let amount = match crate::domain::Money::parse_major(typed, auth.shop.currency) {
-        Ok(m) => m.minor,
-        Err(_) => return back_to(&back, "error", &format!("“{typed}” is not an amount")),
+    let amount = match super::typed_amount(&auth, form.get("amount").map(String::as_str)) {
+        Ok(Some(a)) => a,
+        Ok(None) => return back_to(&back, "error", "Write the amount"),
+        Err(e) => return back_to(&back, "error", &e.message()),
     };
     let body = BalanceBody {
         amount,

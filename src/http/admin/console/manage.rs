@@ -30,20 +30,8 @@ fn amount(
     form: &Fields,
     k: &str,
 ) -> Result<Option<i64>, ApiError> {
-    field(form, k)
-        .map(|s| {
-            crate::domain::Money::parse_major(&s, auth.shop.currency)
-                .map(|m| m.minor)
-                .map_err(|_| ApiError::Unprocessable(format!("“{s}” is not an amount")))
-        })
-        .transpose()
+    super::typed_amount(auth, form.get(k).map(String::as_str))
 }
-
-fn yes(form: &Fields) -> bool {
-    form.get("yes").map(String::as_str) == Some("on")
-}
-
-const NO_YES: &str = "Nothing was done: tick “Yes” beside the button to confirm";
 
 fn done<T>(back: &str, r: Result<T, ApiError>, words: &str) -> Response {
     match r {
@@ -88,7 +76,9 @@ pub(super) async fn product_action(
             let r = api_products::set_image(st(), auth.clone(), Path(id), Json(body)).await;
             done(back, r, "Picture link saved")
         }
-        "delete" if !yes(&form) => back_to(back, "error", NO_YES),
+        "delete" if let Some(r) = super::unconfirmed(form.get("yes").map(String::as_str), back) => {
+            r
+        }
         "delete" => done(
             back,
             api_products::delete(st(), auth.clone(), Path(id)).await,
@@ -147,7 +137,9 @@ pub(super) async fn variant_action(
                 .await;
             done(back, r, "Option saved")
         }
-        "delete" if !yes(&form) => back_to(back, "error", NO_YES),
+        "delete" if let Some(r) = super::unconfirmed(form.get("yes").map(String::as_str), back) => {
+            r
+        }
         "delete" => done(
             back,
             api_products::delete_variant(State(state), auth.clone(), Path(id)).await,
@@ -264,8 +256,8 @@ pub(super) async fn token_revoke(
     if let Some(r) = refused(&auth, Permission::ManageTokens, back) {
         return r;
     }
-    if !yes(&form) {
-        return back_to(back, "error", NO_YES);
+    if let Some(r) = super::unconfirmed(form.get("yes").map(String::as_str), back) {
+        return r;
     }
     done(
         back,

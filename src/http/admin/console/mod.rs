@@ -183,6 +183,32 @@ pub(super) fn page(name: &str, ctx: minijinja::Value) -> Response {
     }
 }
 
+/// The console's one "Yes" rule: a form that moves money or cannot be
+/// undone carries a ticked `yes`, else nothing happens and the page says
+/// why. `None`: go on.
+pub(super) fn unconfirmed(yes: Option<&str>, back: &str) -> Option<Response> {
+    (yes.map(str::trim) != Some("on")).then(|| {
+        back_to(
+            back,
+            "error",
+            "Nothing was done: tick “Yes” beside the button to confirm",
+        )
+    })
+}
+
+/// An amount as a seller types it (baht, dong: `1,250.50`), in minor
+/// units; empty is `None`.
+pub(super) fn typed_amount(auth: &Auth, text: Option<&str>) -> Result<Option<i64>, ApiError> {
+    text.map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            Money::parse_major(s, auth.shop.currency)
+                .map(|m| m.minor)
+                .map_err(|_| ApiError::Unprocessable(format!("“{s}” is not an amount")))
+        })
+        .transpose()
+}
+
 /// What the role may do, by permission name, for the templates
 /// (`{% if can.confirm_payments %}`).
 pub(super) fn can(auth: &Auth) -> minijinja::Value {

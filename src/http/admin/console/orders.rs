@@ -508,12 +508,10 @@ pub(super) async fn order_action(
             Err(e) => back_to(&back, "error", &e.message()),
         };
     }
-    if needs_yes(&action) && form.get("yes").map(String::as_str) != Some("on") {
-        return back_to(
-            &back,
-            "error",
-            "Nothing was done: tick “Yes” beside the button to confirm",
-        );
+    if needs_yes(&action)
+        && let Some(r) = super::unconfirmed(form.get("yes").map(String::as_str), &back)
+    {
+        return r;
     }
     if action == "delete" {
         if let Some(r) = refused(&auth, Permission::DeleteOrders, &back) {
@@ -547,15 +545,7 @@ pub(super) async fn order_action(
             })
             .transpose()
     };
-    let major = |k: &str| -> Result<Option<i64>, ApiError> {
-        get(k)
-            .map(|s| {
-                crate::domain::Money::parse_major(&s, auth.shop.currency)
-                    .map(|m| m.minor)
-                    .map_err(|_| ApiError::Unprocessable(format!("“{s}” is not an amount")))
-            })
-            .transpose()
-    };
+    let major = |k: &str| super::typed_amount(&auth, get(k).as_deref());
     let body = (|| -> Result<ActionBody, ApiError> {
         Ok(ActionBody {
             payment_id: num("payment_id")?,
