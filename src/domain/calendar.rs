@@ -9,6 +9,9 @@ use jiff::tz::{Offset, TimeZone};
 #[derive(Clone, Debug)]
 pub struct Calendar {
     zone: TimeZone,
+    /// How dates read: `en` (the seeds' `dd.mm.yyyy`), `th` (`dd/mm/` and
+    /// the Buddhist year, as Thai paperwork writes it) or `vi` (`dd/mm/yyyy`).
+    lang: &'static str,
 }
 
 impl Calendar {
@@ -22,7 +25,17 @@ impl Calendar {
                     .map(TimeZone::fixed)
             })
             .unwrap_or(TimeZone::UTC);
-        Calendar { zone }
+        Calendar { zone, lang: "en" }
+    }
+
+    /// The same calendar, its dates written for a reader of `lang`.
+    pub fn in_language(self, lang: &str) -> Calendar {
+        let lang = match lang.get(..2) {
+            Some("th") => "th",
+            Some("vi") => "vi",
+            _ => "en",
+        };
+        Calendar { lang, ..self }
     }
 
     /// Whether `name` is a time zone this build knows (for validating a
@@ -37,10 +50,20 @@ impl Calendar {
             .map(|ts| ts.to_zoned(self.zone.clone()))
     }
 
-    /// `dd.mm.yyyy hh:mm`, the format the seeds' order pages use.
+    /// `dd.mm.yyyy hh:mm`, the format the seeds' order pages use, or the
+    /// reader's own (see `lang`).
     pub fn date_time(&self, t: Timestamp) -> String {
         self.date_of(t)
-            .map(|z| z.strftime("%d.%m.%Y %H:%M").to_string())
+            .map(|z| match self.lang {
+                "th" => format!(
+                    "{}/{} {}",
+                    z.strftime("%d/%m"),
+                    i32::from(z.year()) + 543,
+                    z.strftime("%H:%M")
+                ),
+                "vi" => z.strftime("%d/%m/%Y %H:%M").to_string(),
+                _ => z.strftime("%d.%m.%Y %H:%M").to_string(),
+            })
             .unwrap_or_default()
     }
 
@@ -141,6 +164,16 @@ mod tests {
         let t = Timestamp(1_795_308_900_000);
         assert_eq!(utc.date_time(t), "22.11.2026 00:55");
         assert_eq!(Calendar::new(None, 7 * 60).date_time(t), "22.11.2026 07:55");
+        let bangkok = Calendar::new(Some("Asia/Bangkok"), 0);
+        assert_eq!(
+            bangkok.clone().in_language("th").date_time(t),
+            "22/11/2569 07:55"
+        );
+        assert_eq!(
+            bangkok.clone().in_language("vi-VN").date_time(t),
+            "22/11/2026 07:55"
+        );
+        assert_eq!(bangkok.in_language("fr").date_time(t), "22.11.2026 07:55");
     }
 
     #[test]

@@ -17,6 +17,9 @@ pub struct TokenInfo {
     pub prefix: String,
     pub created_at: Timestamp,
     pub revoked_at: Option<Timestamp>,
+    /// The language this person reads the console in (`en`, `th`, `vi`);
+    /// `None`: the shop's.
+    pub language: Option<String>,
 }
 
 pub const TOKEN_PREFIX: &str = "cbk_";
@@ -54,6 +57,7 @@ pub async fn create(
         prefix,
         created_at: now,
         revoked_at: None,
+        language: None,
     };
     Ok((token, info))
 }
@@ -68,6 +72,7 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<TokenInfo> {
         prefix: col(r, "prefix")?,
         created_at: Timestamp(col(r, "created_at")?),
         revoked_at: col::<Option<i64>>(r, "revoked_at")?.map(Timestamp),
+        language: col(r, "language")?,
     })
 }
 
@@ -78,7 +83,7 @@ pub async fn authenticate(db: &Db, token: &str) -> Result<Option<TokenInfo>> {
         return Ok(None);
     }
     let row = sqlx::query(
-        "select id, shop_id, label, role, prefix, created_at, revoked_at from api_tokens where token_hash = $1 and revoked_at is null",
+        "select id, shop_id, label, role, prefix, created_at, revoked_at, language from api_tokens where token_hash = $1 and revoked_at is null",
     )
     .bind(digest(token))
     .fetch_optional(&db.pool)
@@ -88,7 +93,7 @@ pub async fn authenticate(db: &Db, token: &str) -> Result<Option<TokenInfo>> {
 
 pub async fn list(db: &Db, shop: ShopId) -> Result<Vec<TokenInfo>> {
     let rows = sqlx::query(
-        "select id, shop_id, label, role, prefix, created_at, revoked_at from api_tokens where shop_id = $1 order by id",
+        "select id, shop_id, label, role, prefix, created_at, revoked_at, language from api_tokens where shop_id = $1 order by id",
     )
     .bind(shop.get())
     .fetch_all(&db.pool)
@@ -137,7 +142,7 @@ pub async fn session_token(db: &Db, session: &str, now: Timestamp) -> Result<Opt
         return Ok(None);
     }
     let row = sqlx::query(
-        "select t.id, t.shop_id, t.label, t.role, t.prefix, t.created_at, t.revoked_at \
+        "select t.id, t.shop_id, t.label, t.role, t.prefix, t.created_at, t.revoked_at, t.language \
          from console_sessions s join api_tokens t on t.id = s.token_id \
          where s.id_hash = $1 and s.ended_at is null and s.expires_at > $2 and t.revoked_at is null",
     )
@@ -157,5 +162,20 @@ pub async fn end_session(db: &Db, session: &str, now: Timestamp) -> Result<()> {
     .bind(digest(session))
     .execute(&db.writer)
     .await?;
+    Ok(())
+}
+
+/// Sets the language the token's holder reads the console in; `None`
+/// goes back to the shop's.
+pub async fn set_language(db: &Db, shop: ShopId, id: i64, language: Option<&str>) -> Result<()> {
+    let done = sqlx::query("update api_tokens set language = $1 where shop_id = $2 and id = $3")
+        .bind(language)
+        .bind(shop.get())
+        .bind(id)
+        .execute(&db.pool)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
     Ok(())
 }

@@ -15,6 +15,7 @@ pub mod conversations;
 pub mod customers;
 pub mod dashboard;
 pub mod error;
+pub mod lang;
 pub mod new_order;
 pub mod openapi;
 pub mod order_actions;

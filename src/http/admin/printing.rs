@@ -26,12 +26,12 @@ async fn order_context(state: &AppState, auth: &Auth, id: OrderId) -> ApiResult<
         })?;
     let meta = listing::order_meta(&state.db, auth.shop.id, id).await?;
     let customer = customers::get(&state.db, auth.shop.id, o.customer_id).await?;
-    let loc = auth.shop.locale.as_str();
+    let loc = super::lang::of(auth);
     let m = |minor: i64| {
         Money::new(minor, o.currency).display_as(loc, auth.shop.settings.currency_display)
     };
     let t = o.totals();
-    let cal = auth.shop.settings.calendar();
+    let cal = auth.shop.settings.calendar().in_language(loc);
     let shipping_label = {
         use crate::domain::shop::ShippingRule;
         let province = o
@@ -110,7 +110,7 @@ pub async fn render_batch(
     let html = render(
         template,
         context! {
-            shop => auth.shop.name.clone(), locale => auth.shop.locale.clone(), orders => orders,
+            shop => auth.shop.name.clone(), lang => super::lang::of(auth), orders => orders,
             shop_address => auth.shop.settings.shop_address.clone(),
         },
     )?;

@@ -104,6 +104,7 @@ pub(super) async fn books_page(
     });
     let query = format!("from={}&to={}", p.first_day, p.last_day);
     page(
+        &auth,
         "admin/books.html",
         context! {
             shop => auth.shop.name.clone(), unread => unread, can => can(&auth), error => error, notice => f.notice,

@@ -17,7 +17,7 @@ use minijinja::context;
 use serde_json::{Value, json};
 
 fn remittances_in_words(auth: &Auth, list: &[carriers::Remittance]) -> Vec<Value> {
-    let cal = auth.shop.settings.calendar();
+    let cal = super::calendar(auth);
     list.iter()
         .map(|r| {
             let difference = match r.difference {
@@ -62,6 +62,7 @@ pub(super) async fn carriers_page(
         .collect();
     let unread = unread_total(&state, &auth).await;
     page(
+        &auth,
         "admin/carriers.html",
         context! {
             shop => auth.shop.name.clone(), unread => unread, can => super::can(&auth), carriers => rows,
@@ -89,7 +90,7 @@ pub(super) async fn carrier_page(
         (Ok(o), Ok(r)) => (o, r),
         (Err(e), _) | (_, Err(e)) => return page_error(e.into()),
     };
-    let cal = auth.shop.settings.calendar();
+    let cal = super::calendar(&auth);
     let rows: Vec<Value> = orders
         .iter()
         .map(|o| {
@@ -100,6 +101,7 @@ pub(super) async fn carrier_page(
         .collect();
     let unread = unread_total(&state, &auth).await;
     page(
+        &auth,
         "admin/carrier.html",
         context! {
             shop => auth.shop.name.clone(), unread => unread, can => super::can(&auth), carrier => carrier,

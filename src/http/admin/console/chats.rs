@@ -20,6 +20,7 @@ pub(super) async fn chats_page(State(state): State<AppState>, Console(auth): Con
         Ok(list) => {
             let unread = super::badges(&state, &auth, list.iter().map(|c| c.unread).sum()).await;
             page(
+                &auth,
                 "admin/chat.html",
                 context! { shop => auth.shop.name.clone(), unread => unread, conversations => list, can => can(&auth) },
             )
@@ -47,7 +48,7 @@ pub(super) async fn chat_page(
         },
         Err(e) => return page_error(e.into()),
     };
-    let cal = auth.shop.settings.calendar();
+    let cal = super::calendar(&auth);
     let messages: Vec<Value> = match seller_inbox::messages(&state.db, auth.shop.id, c, 200).await {
         Ok(ms) => ms
             .iter()
@@ -72,6 +73,7 @@ pub(super) async fn chat_page(
         Err(e) => return page_error(e.into()),
     };
     page(
+        &auth,
         "admin/chat.html",
         context! {
             shop => auth.shop.name.clone(), unread => unread, conv => conv, messages => messages,

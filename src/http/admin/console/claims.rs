@@ -27,7 +27,7 @@ fn tab_words(s: ClaimStatus) -> &'static str {
 
 /// The API's claim with the console's words and dates.
 fn in_words(auth: &Auth, mut c: Value) -> Value {
-    let cal = auth.shop.settings.calendar();
+    let cal = super::calendar(auth);
     let at = |v: &Value| cal.date_time(Timestamp(v.as_i64().unwrap_or(0)));
     c["created"] = json!(at(&c["created_at"]));
     let text = c["text"].as_str().unwrap_or("");
@@ -89,6 +89,7 @@ pub(super) async fn claims_page(
         .collect();
     let unread = unread_total(&state, &auth).await;
     page(
+        &auth,
         "admin/claims.html",
         context! {
             shop => auth.shop.name.clone(), unread => unread, can => can(&auth),
@@ -114,6 +115,7 @@ pub(super) async fn claim_page(
         .collect();
     let unread = unread_total(&state, &auth).await;
     page(
+        &auth,
         "admin/claim.html",
         context! {
             shop => auth.shop.name.clone(), unread => unread, can => can(&auth),

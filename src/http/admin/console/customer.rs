@@ -24,7 +24,7 @@ pub(super) async fn profile(
     c: CustomerId,
 ) -> Result<Value, StoreError> {
     let person = customers::get(&state.db, auth.shop.id, c).await?;
-    let cal = auth.shop.settings.calendar();
+    let cal = super::calendar(auth);
     let ledger: Vec<Value> = customers::ledger(&state.db, auth.shop.id, c)
         .await?
         .iter()

@@ -116,7 +116,7 @@ pub(super) async fn dashboard_page(
         .and_then(|d| d.parse::<i64>().ok())
         .filter(|d| RANGES.contains(d))
         .unwrap_or(7);
-    let cal = auth.shop.settings.calendar();
+    let cal = super::calendar(&auth);
     let d = match listing::dashboard(&state.db, auth.shop.id, days, &cal, crate::clock::now()).await
     {
         Ok(d) => d,
@@ -136,6 +136,7 @@ pub(super) async fn dashboard_page(
         .collect();
     let unread = unread_total(&state, &auth).await;
     page(
+        &auth,
         "admin/dashboard.html",
         context! {
             shop => auth.shop.name.clone(), unread => unread, can => super::can(&auth), days => days,

@@ -166,6 +166,7 @@ pub(super) async fn customers_page(
         .collect();
     let unread = unread_total(&state, &auth).await;
     page(
+        &auth,
         "admin/customers.html",
         context! { shop => auth.shop.name.clone(), unread => unread, customers => rows, q => search.unwrap_or(""), can => can(&auth) },
     )
@@ -194,7 +195,7 @@ async fn tokens_view(
         Ok(l) => l,
         Err(e) => return page_error(e.into()),
     };
-    let cal = auth.shop.settings.calendar();
+    let cal = super::calendar(auth);
     let rows: Vec<_> = list
         .iter()
         .map(|t| {
@@ -204,6 +205,7 @@ async fn tokens_view(
         .collect();
     let unread = unread_total(state, auth).await;
     page(
+        auth,
         "admin/tokens.html",
         context! {
             shop => auth.shop.name.clone(), unread => unread, tokens => rows, can => can(auth),

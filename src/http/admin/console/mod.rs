@@ -176,7 +176,9 @@ pub(super) fn page_error(e: ApiError) -> Response {
     (status, Html(html)).into_response()
 }
 
-pub(super) fn page(name: &str, ctx: minijinja::Value) -> Response {
+/// A page in the language its reader chose (`lang` in every template).
+pub(super) fn page(auth: &Auth, name: &str, ctx: minijinja::Value) -> Response {
+    let ctx = context! { lang => super::lang::of(auth), languages => super::lang::LANGUAGES, me => auth.token.language.clone(), ..ctx };
     match render(name, ctx) {
         Ok(html) => Html(html).into_response(),
         Err(e) => page_error(e),
@@ -227,9 +229,18 @@ pub(super) fn refused(auth: &Auth, p: Permission, back: &str) -> Option<Response
         .map(|e| back_to(back, "error", &e.message()))
 }
 
+/// An amount written the way the page's reader reads numbers.
 pub(super) fn money(auth: &Auth, minor: i64) -> String {
     Money::new(minor, auth.shop.currency)
-        .display_as(&auth.shop.locale, auth.shop.settings.currency_display)
+        .display_as(super::lang::of(auth), auth.shop.settings.currency_display)
+}
+
+/// The shop's calendar, its dates written the way the reader reads them.
+pub(super) fn calendar(auth: &Auth) -> crate::domain::calendar::Calendar {
+    auth.shop
+        .settings
+        .calendar()
+        .in_language(super::lang::of(auth))
 }
 
 pub(super) fn tab_label(t: Tab) -> &'static str {
@@ -296,7 +307,10 @@ async fn login_page(Query(f): Query<Flash>) -> Response {
         .expired
         .map(|_| "Your token is unknown or was revoked; log in again.".to_string())
         .or(f.error);
-    page("admin/login.html", context! { error => error })
+    match render("admin/login.html", context! { error => error }) {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => page_error(e),
+    }
 }
 
 async fn login(

@@ -45,6 +45,7 @@ pub(super) async fn new_order_page(
         .collect();
     let unread = unread_total(&state, &auth).await;
     page(
+        &auth,
         "admin/new_order.html",
         context! {
             shop => auth.shop.name.clone(), unread => unread, can => can(&auth),

@@ -35,7 +35,7 @@ pub(super) async fn orders_page(
         (Ok(p), Ok(c)) => (p, c),
         (Err(e), _) | (_, Err(e)) => return page_error(e.into()),
     };
-    let cal = auth.shop.settings.calendar();
+    let cal = super::calendar(&auth);
     let tabs: Vec<Value> = counts
         .iter()
         .map(|(t, n)| json!({"tab": t.as_str(), "label": tab_label(*t), "count": n}))
@@ -54,6 +54,7 @@ pub(super) async fn orders_page(
         .collect();
     let unread = unread_total(&state, &auth).await;
     page(
+        &auth,
         "admin/orders.html",
         context! {
             shop => auth.shop.name.clone(), unread => unread, tabs => tabs, tab => tab.as_str(),
@@ -299,7 +300,7 @@ pub(super) async fn order_page(
     })
     .map(|(slug, label, class)| json!({"slug": slug, "label": label, "class": class, "yes": needs_yes(slug)}))
     .collect();
-    let cal = auth.shop.settings.calendar();
+    let cal = super::calendar(&auth);
     let history: Vec<Value> = detail["history"]
         .as_array()
         .map(|h| {
@@ -343,9 +344,10 @@ pub(super) async fn order_page(
             .unwrap_or_default(),
     );
     page(
+        &auth,
         "admin/order.html",
         context! {
-            shop => auth.shop.name.clone(), unread => unread, o => o.clone(), t => t, lines => lines,
+            shop => auth.shop.name.clone(), unread => unread, o => o.clone(), totals => t, lines => lines,
             payments => payments, pending_slip => pending_slip, simple_actions => simple,
             history => history, address => address, created => created,
             customer => detail["customer"].clone(), balance => money(&auth, detail["customer"]["balance"].as_i64().unwrap_or(0)),

@@ -46,6 +46,7 @@ pub(super) async fn products_page(
     }
     let unread = unread_total(&state, &auth).await;
     page(
+        &auth,
         "admin/products.html",
         context! { shop => auth.shop.name.clone(), unread => unread, products => rows, error => f.error, notice => f.notice, can => can(&auth), currency => auth.shop.currency.code() },
     )

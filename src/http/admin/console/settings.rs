@@ -190,7 +190,7 @@ async fn render(
     notice: Option<String>,
 ) -> Response {
     let unread = unread_total(state, auth).await;
-    let cal = auth.shop.settings.calendar();
+    let cal = super::calendar(auth);
     let history: Vec<Value> = match shops::settings_history(&state.db, auth.shop.id, None, 20).await
     {
         Ok(h) => h
@@ -216,6 +216,7 @@ async fn render(
         Err(e) => return page_error(e.into()),
     };
     page(
+        auth,
         "admin/settings.html",
         context! {
             shop => auth.shop.name.clone(), unread => unread, can => can(auth), error => error, notice => notice,

@@ -18,7 +18,7 @@ use std::collections::HashMap;
 /// The API's view with the words the console shows: what the message is,
 /// why it did not go, and when it was written.
 pub(super) fn in_words(auth: &Auth, views: Vec<Value>) -> Vec<Value> {
-    let cal = auth.shop.settings.calendar();
+    let cal = super::calendar(auth);
     views
         .into_iter()
         .map(|mut m| {
@@ -55,6 +55,7 @@ pub(super) async fn undelivered_page(
     };
     let unread = unread_total(&state, &auth).await;
     page(
+        &auth,
         "admin/undelivered.html",
         context! {
             shop => auth.shop.name.clone(), unread => unread, undelivered => list,
