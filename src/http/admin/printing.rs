@@ -74,7 +74,7 @@ async fn order_context(state: &AppState, auth: &Auth, id: OrderId) -> ApiResult<
         "address_name": o.address.as_ref().map(|a| a.full_name.clone()),
         "address_phone": o.address.as_ref().map(|a| a.phone.as_str().to_string()),
         "lines": o.lines.iter().map(|l| json!({
-            "name": l.name, "variant": l.variant_name, "qty": l.qty, "status": l.status.as_str(),
+            "name": l.name, "variant": l.variant_name, "qty": l.qty, "status": line_words(l.status),
             "price": m(l.unit_price), "amount": m(l.unit_price.saturating_mul(l.qty)),
         })).collect::<Vec<_>>(),
         "fees": o.fees.iter().map(|f| json!({"label": f.label, "amount": m(f.amount)}))
@@ -95,6 +95,16 @@ async fn order_context(state: &AppState, auth: &Auth, id: OrderId) -> ApiResult<
         "carrier": o.carrier,
         "tracking": o.tracking,
     }))
+}
+
+/// A line that is not simply on the bill, in words (`None` when it is).
+fn line_words(s: crate::domain::order::LineStatus) -> Option<&'static str> {
+    use crate::domain::order::LineStatus;
+    match s {
+        LineStatus::Active => None,
+        LineStatus::AwaitingCustomer => Some("Waiting for the customer's answer"),
+        LineStatus::Refused => Some("Refused by the customer"),
+    }
 }
 
 pub async fn render_batch(

@@ -228,6 +228,36 @@ mod tests {
     }
 
     #[test]
+    fn a_bill_prints_in_its_readers_language() {
+        let order = minijinja::context! {
+            code => "A-1", customer => "Som", total => "฿100.00", remaining => "฿40.00",
+            qr => "/qr.png", shipping_label => "Shipping to Chiang Mai", payment => "partially_paid",
+            lines => vec![minijinja::context! { name => "Tea", qty => 1, status => "Refused by the customer" }],
+        };
+        let bill = |lang: &str| {
+            super::render(
+                "bill.html",
+                minijinja::context! { shop => "Shop", lang => lang, orders => vec![order.clone()] },
+            )
+            .unwrap()
+        };
+        let th = bill("th");
+        for thai in [
+            "ยอดรวม",
+            "สแกนเพื่อชำระ ฿40.00",
+            "ค่าจัดส่งไปChiang Mai",
+            "ชำระบางส่วน",
+            "ลูกค้าปฏิเสธ",
+        ] {
+            assert!(th.contains(thai), "{thai} in {th}");
+        }
+        assert!(!th.contains("Total") && !th.contains("Scan to pay"));
+        let en = bill("en");
+        assert!(en.contains("Scan to pay ฿40.00") && en.contains("Shipping to Chiang Mai"));
+        assert!(bill("vi").contains("Tổng cộng"));
+    }
+
+    #[test]
     fn every_template_parses_and_escapes() {
         let env = super::env();
         for name in [

@@ -178,7 +178,7 @@ pub(super) fn page_error(e: ApiError) -> Response {
 
 /// A page in the language its reader chose (`lang` in every template).
 pub(super) fn page(auth: &Auth, name: &str, ctx: minijinja::Value) -> Response {
-    let ctx = context! { lang => super::lang::of(auth), languages => super::lang::LANGUAGES, me => auth.token.language.clone(), ..ctx };
+    let ctx = context! { lang => super::lang::of(auth), ..ctx };
     match render(name, ctx) {
         Ok(html) => Html(html).into_response(),
         Err(e) => page_error(e),
