@@ -192,17 +192,17 @@ pub const PAYMENT_TABLE: &[(PaymentStatus, PaymentEvent, PaymentStatus, Who)] = 
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum TransitionError {
-    #[error("the order is {from}; it cannot {event}")]
+    #[error("the order is {}; it cannot {}", .from.in_words(), .event.in_words())]
     IllegalFulfilment {
         from: Fulfilment,
         event: FulfilmentEvent,
     },
-    #[error("the payment is {from}; it cannot {event}")]
+    #[error("the payment is {}; it cannot {}", .from.in_words(), .event.in_words())]
     IllegalPayment {
         from: PaymentStatus,
         event: PaymentEvent,
     },
-    #[error("{actor} may not {event} an order that is {from}")]
+    #[error("an order that is {from} cannot {event} by {actor}")]
     NotAllowed {
         actor: &'static str,
         from: String,
@@ -218,6 +218,78 @@ fn actor_name(a: &Actor) -> &'static str {
     }
 }
 
+/// A state or a move as a refusal says it to a person: "the order is
+/// {state}; it cannot {move}" (the API's body names the codes beside it).
+pub trait InWords {
+    fn in_words(self) -> &'static str;
+}
+
+impl InWords for Fulfilment {
+    fn in_words(self) -> &'static str {
+        match self {
+            Fulfilment::Placed => "new",
+            Fulfilment::Confirmed => "confirmed",
+            Fulfilment::Shipping => "out for delivery",
+            Fulfilment::AwaitingCod => "delivered and waiting for its COD money",
+            Fulfilment::Completed => "complete",
+            Fulfilment::Failed => "not delivered",
+            Fulfilment::Returned => "returned to stock",
+            Fulfilment::Cancelled => "cancelled",
+        }
+    }
+}
+
+impl InWords for FulfilmentEvent {
+    fn in_words(self) -> &'static str {
+        match self {
+            FulfilmentEvent::Confirm => "be confirmed",
+            FulfilmentEvent::Ship => "be shipped",
+            FulfilmentEvent::Deliver | FulfilmentEvent::DeliverAwaitingCod => "be marked delivered",
+            FulfilmentEvent::CollectCod => "have its COD money collected",
+            FulfilmentEvent::FailDelivery => "be marked not delivered",
+            FulfilmentEvent::ReturnToStock => "be returned to stock",
+            FulfilmentEvent::Cancel => "be cancelled",
+            FulfilmentEvent::Expire => "expire",
+        }
+    }
+}
+
+impl InWords for PaymentStatus {
+    fn in_words(self) -> &'static str {
+        match self {
+            PaymentStatus::Unpaid => "not made yet",
+            PaymentStatus::PendingReview => "waiting for review",
+            PaymentStatus::PartiallyPaid => "partly made",
+            PaymentStatus::Paid => "made in full",
+            PaymentStatus::Rejected => "rejected",
+            PaymentStatus::CodPending => "due on delivery (COD)",
+            PaymentStatus::CodCollected => "collected on delivery",
+            PaymentStatus::Refunded => "refunded",
+            PaymentStatus::Void => "void",
+        }
+    }
+}
+
+impl InWords for PaymentEvent {
+    fn in_words(self) -> &'static str {
+        match self {
+            PaymentEvent::SubmitSlip => "take a slip",
+            PaymentEvent::ConfirmSettles | PaymentEvent::ConfirmPartly => "be confirmed",
+            PaymentEvent::Reject => "be rejected",
+            PaymentEvent::ChooseCod => "change to COD",
+            PaymentEvent::CollectCod => "be collected on delivery",
+            PaymentEvent::PayFromBalanceSettles | PaymentEvent::PayFromBalancePartly => {
+                "be paid from the balance"
+            }
+            PaymentEvent::Refund => "be refunded",
+            PaymentEvent::Void => "be voided",
+            PaymentEvent::AmountsChanged => "change its amounts",
+            PaymentEvent::ResolveDifference => "have a difference settled",
+            PaymentEvent::RefundPaidBack => "have a refund paid back",
+        }
+    }
+}
+
 /// Looks `(from, event)` up in a transition table and checks the actor.
 fn lookup<S, E>(
     table: &[(S, E, S, Who)],
@@ -227,8 +299,8 @@ fn lookup<S, E>(
     illegal: TransitionError,
 ) -> Result<S, TransitionError>
 where
-    S: Copy + PartialEq + fmt::Display,
-    E: Copy + PartialEq + fmt::Display,
+    S: Copy + PartialEq + InWords,
+    E: Copy + PartialEq + InWords,
 {
     let row = table
         .iter()
@@ -237,8 +309,8 @@ where
     if !row.3.allows(actor) {
         return Err(TransitionError::NotAllowed {
             actor: actor_name(actor),
-            from: from.to_string(),
-            event: event.to_string(),
+            from: from.in_words().to_string(),
+            event: event.in_words().to_string(),
         });
     }
     Ok(row.2)
@@ -417,7 +489,7 @@ mod tests {
         let msg = next_fulfilment(F::Shipping, FE::Confirm, &s)
             .unwrap_err()
             .to_string();
-        assert_eq!(msg, "the order is shipping; it cannot confirm");
+        assert_eq!(msg, "the order is out for delivery; it cannot be confirmed");
     }
 
     #[test]

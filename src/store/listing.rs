@@ -343,7 +343,10 @@ pub async fn delete_order(db: &Db, shop: ShopId, id: OrderId, now: Timestamp) ->
     let p: String = col(&r, "payment_status")?;
     if !matches!(f.as_str(), "cancelled" | "returned") {
         return Err(StoreError::Conflict(format!(
-            "the order is {f}; only a cancelled or returned order can be deleted (cancel it first)"
+            "the order is {}; only a cancelled or returned order can be deleted (cancel it first)",
+            crate::domain::lifecycle::Fulfilment::parse(&f)
+                .map(crate::domain::lifecycle::InWords::in_words)
+                .unwrap_or(&f)
         )));
     }
     sqlx::query("update orders set deleted_at = $1, updated_at = $1, version = version + 1 where id = $2 and shop_id = $3")

@@ -664,7 +664,7 @@ async fn illegal_transitions_are_409_naming_the_state() {
     let at = |x: &str| format!("/api/v1/orders/{}/{x}", o.id);
     let (st, body) = a.post(&at("ship"), json!({"carrier": "Kerry"})).await;
     assert_eq!(st, StatusCode::CONFLICT);
-    assert_eq!(body["error"], "the order is placed; it cannot ship");
+    assert_eq!(body["error"], "the order is new; it cannot be shipped");
     assert_eq!(
         (body["fulfilment"].as_str(), body["payment"].as_str()),
         (Some("placed"), Some("unpaid"))

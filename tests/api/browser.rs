@@ -1444,3 +1444,265 @@ async fn every_console_page_fits_a_phone_with_labels_and_finger_sized_buttons() 
         panic!("{e}");
     }
 }
+
+/// What the whole-day test reads on the way, per language.
+struct DayWords {
+    lang: &'static str,
+    nav_orders: &'static str,
+    tracking_label: &'static str,
+    dashboard_heading: &'static str,
+}
+
+const DAY_IN: &[DayWords] = &[
+    DayWords {
+        lang: "en",
+        nav_orders: "Orders",
+        tracking_label: "Tracking:",
+        dashboard_heading: "Dashboard",
+    },
+    DayWords {
+        lang: "th",
+        nav_orders: "คำสั่งซื้อ",
+        tracking_label: "เลขพัสดุ:",
+        dashboard_heading: "ภาพรวม",
+    },
+];
+
+/// A seller's whole day, at desktop and phone width, in English and Thai:
+/// sign in, see the pending slip's badge, open it, confirm with Yes, the
+/// customer's chat shows the push, ship with tracking (the chat shows that
+/// too), print the shipping note, look at the dashboard.
+#[tokio::test]
+async fn a_seller_s_whole_day_at_desktop_and_phone_width_in_english_and_thai() {
+    let name = "a_seller_s_whole_day_at_desktop_and_phone_width_in_english_and_thai";
+    let Some((chromium, chromedriver)) = browser_tools(name) else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let driver = match Driver::start(&chromium, &chromedriver).await {
+        Ok(d) => d,
+        Err(e) => {
+            println!("SKIPPED {name}: the browser did not start: {e}");
+            app.stop().await;
+            return;
+        }
+    };
+    let shots = screenshots_dir();
+    let variant = common::product(&app.db, &app.shop, "Canvas tote", 25_000, Some(50)).await;
+    let mut run_days = Vec::new();
+    for words in DAY_IN {
+        for phone in [false, true] {
+            run_days.push((words, phone));
+        }
+    }
+    let run = async {
+        for (round, (words, phone)) in run_days.iter().enumerate() {
+            let at = format!(
+                "{} {}",
+                words.lang,
+                if *phone { "phone" } else { "desktop" }
+            );
+            let r = app
+                .client
+                .patch(app.url("/api/v1/me"))
+                .bearer_auth(&app.token)
+                .json(&json!({"language": words.lang}))
+                .send()
+                .await
+                .map_err(|e| e.to_string())?;
+            if !r.status().is_success() {
+                return Err(format!("{at}: PATCH /me {}", r.status()));
+            }
+            // A new visitor each round, in a tab of its own: no cookie
+            // and no saved chat from the round before.
+            driver.cmd("DELETE", "/cookie", None).await?;
+            if round > 0 {
+                let fresh = driver
+                    .cmd("POST", "/window/new", Some(json!({"type": "tab"})))
+                    .await?;
+                driver.cmd("DELETE", "/window", None).await?;
+                driver
+                    .cmd("POST", "/window", Some(json!({"handle": fresh["handle"]})))
+                    .await?;
+            }
+            if *phone {
+                driver.phone_sized().await?;
+            } else {
+                driver
+                    .cmd(
+                        "POST",
+                        "/window/rect",
+                        Some(json!({"width": 1200, "height": 900})),
+                    )
+                    .await?;
+            }
+            // The customer, in the web chat, has sent a slip.
+            driver
+                .goto(&app.url(&format!("/chat/{}", app.shop.id)))
+                .await?;
+            let chat_tab = driver.cmd("GET", "/window", None).await?;
+            wait_for_text(&driver, "Welcome to Test shop", 10).await?;
+            let customer: i64 = {
+                use sqlx::Row;
+                sqlx::query("select id from customers where channel = 'webchat' order by id desc")
+                    .fetch_one(app.db.pool())
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .try_get(0)
+                    .map_err(|e| e.to_string())?
+            };
+            let order = orders::place(
+                &app.db,
+                &app.shop,
+                NewOrder {
+                    customer: chatbill::domain::CustomerId(customer),
+                    channel: "webchat".into(),
+                    items: vec![(variant, 1)],
+                    address: Some(common::address()),
+                    method: None,
+                    shipping_fee: Some(5_000),
+                },
+                now(),
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+            app_orders::apply(
+                &app.db,
+                &app.shop,
+                order.id,
+                Command::SubmitSlip { suspicious: false },
+                &Actor::Customer,
+                now(),
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+            wait_for_text(&driver, "Payment confirmation: pending", 10).await?;
+
+            // The seller, in another tab.
+            let console = driver
+                .cmd("POST", "/window/new", Some(json!({"type": "tab"})))
+                .await?;
+            driver
+                .cmd(
+                    "POST",
+                    "/window",
+                    Some(json!({"handle": console["handle"]})),
+                )
+                .await?;
+            sign_in(&driver, &app, &app.token).await?;
+            wait_for_text(&driver, words.nav_orders, 5).await?;
+            let row = format!("tr[data-order='{}']", order.code);
+            let badge = driver.find(&format!("{row} .badge")).await?;
+            let cls = driver.attr(&badge, "class").await?;
+            if !cls.as_str().unwrap_or("").contains("review") {
+                return Err(format!("{at}: the list badge is {cls}, not review"));
+            }
+            let shot = |step: &str| {
+                shots.join(format!(
+                    "day-{}-{}-{step}.png",
+                    words.lang,
+                    if *phone { "phone" } else { "desktop" }
+                ))
+            };
+            driver.screenshot(&shot("1-orders")).await?;
+            driver.click(&format!("{row} a")).await?;
+            wait_for_element(&driver, "#confirm-payment", 10).await?;
+            // Without Yes nothing happens; the browser itself holds the form.
+            driver.click("#confirm-payment-yes").await?;
+            driver.click("#confirm-payment").await?;
+            wait_for_badge(&driver, "confirmed")
+                .await
+                .map_err(|e| format!("{at}: {e}"))?;
+            driver.screenshot(&shot("2-confirmed")).await?;
+            // The customer's tab, untouched since: the push is there.
+            driver
+                .cmd("POST", "/window", Some(json!({"handle": chat_tab})))
+                .await?;
+            wait_for_text(&driver, "Payment confirmed", 10)
+                .await
+                .map_err(|e| format!("{at}: {e}"))?;
+            driver
+                .cmd(
+                    "POST",
+                    "/window",
+                    Some(json!({"handle": console["handle"]})),
+                )
+                .await?;
+            if driver.find("#confirm").await.is_ok() {
+                driver.click("#confirm").await?;
+                wait_for_element(&driver, "#ship-carrier", 10).await?;
+            }
+            let tracking = format!("KER{round}00{}", order.id);
+            driver.type_into("#ship-carrier", "Kerry").await?;
+            driver
+                .type_into("#ship-carrier ~ input[name=tracking]", &tracking)
+                .await?;
+            driver.click("#ship-carrier ~ button").await?;
+            wait_for_element(&driver, "#flash-ok", 10)
+                .await
+                .map_err(|e| format!("{at}: {e}"))?;
+            driver
+                .cmd("POST", "/window", Some(json!({"handle": chat_tab})))
+                .await?;
+            wait_for_text(&driver, &format!("Tracking number: {tracking}"), 10)
+                .await
+                .map_err(|e| format!("{at}: {e}"))?;
+            driver
+                .cmd(
+                    "POST",
+                    "/window",
+                    Some(json!({"handle": console["handle"]})),
+                )
+                .await?;
+            driver
+                .goto(&app.url(&format!("/admin/orders/{}/shipping-note", order.id)))
+                .await?;
+            wait_for_text(&driver, words.tracking_label, 10)
+                .await
+                .map_err(|e| format!("{at}: {e}"))?;
+            wait_for_text(&driver, &tracking, 2).await?;
+            driver.screenshot(&shot("3-shipping-note")).await?;
+            driver.goto(&app.url("/admin/dashboard")).await?;
+            wait_for_element(&driver, "#dash-paid", 10).await?;
+            wait_for_text(&driver, words.dashboard_heading, 2)
+                .await
+                .map_err(|e| format!("{at}: {e}"))?;
+            driver.screenshot(&shot("4-dashboard")).await?;
+            // Close the console tab and go on from the chat's.
+            driver.cmd("DELETE", "/window", None).await?;
+            driver
+                .cmd("POST", "/window", Some(json!({"handle": chat_tab})))
+                .await?;
+        }
+        Ok::<(), String>(())
+    };
+    let result = run.await;
+    driver.quit().await;
+    app.stop().await;
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+}
+
+/// Waits for the order page's payment badge to read `want` (the page
+/// reloads after a POST: a stale element just means "look again").
+async fn wait_for_badge(driver: &Driver, want: &str) -> Result<(), String> {
+    for _ in 0..50 {
+        if let Ok(b) = driver.find("#payment-badge").await
+            && let Ok(v) = driver.attr(&b, "data-badge").await
+            && v == json!(want)
+        {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let err = match driver.find("#flash-error").await {
+        Ok(e) => {
+            driver
+                .cmd("GET", &format!("/element/{e}/text"), None)
+                .await?
+        }
+        Err(_) => Value::Null,
+    };
+    Err(format!("the badge never read {want}; error: {err}"))
+}

@@ -621,3 +621,132 @@ async fn a_printed_bill_carries_a_qr_for_what_is_still_owed() {
     let bill = get(&app, &cookie, &format!("/admin/orders/{}/bill", o.id)).await;
     assert!(!bill.contains("Scan to pay"), "paid: nothing to scan");
 }
+
+#[tokio::test]
+async fn each_person_reads_the_console_and_the_bill_in_their_own_language() {
+    let app = TestApp::spawn().await;
+    let me = |body: Option<serde_json::Value>, token: String| {
+        let app = &app;
+        async move {
+            let r = match body {
+                Some(b) => app.client.patch(app.url("/api/v1/me")).json(&b),
+                None => app.client.get(app.url("/api/v1/me")),
+            };
+            let r = r.bearer_auth(token).send().await.unwrap();
+            (r.status(), r.json::<serde_json::Value>().await.unwrap())
+        }
+    };
+    let (st, got) = me(None, app.token.clone()).await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(
+        (got["language"].clone(), got["reads_in"].as_str()),
+        (serde_json::Value::Null, Some("en"))
+    );
+    let (st, got) = me(
+        Some(serde_json::json!({"language": "thai"})),
+        app.token.clone(),
+    )
+    .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{got}");
+    assert_eq!(got["field"], "language");
+    let (st, got) = me(
+        Some(serde_json::json!({"language": "th"})),
+        app.token.clone(),
+    )
+    .await;
+    assert_eq!(
+        (st, got["reads_in"].as_str()),
+        (StatusCode::OK, Some("th")),
+        "{got}"
+    );
+
+    // The bill over the API prints in Thai for this person, English for
+    // a colleague who chose nothing.
+    let o = placed(&app, "u1", "messenger").await;
+    let bill = |token: String| {
+        let app = &app;
+        let path = format!("/api/v1/orders/{}/bill", o.id);
+        async move {
+            let r = app
+                .client
+                .get(app.url(&path))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::OK);
+            r.text().await.unwrap()
+        }
+    };
+    let th = bill(app.token.clone()).await;
+    assert!(th.contains("ยอดรวม") && !th.contains(">Total<"), "{th}");
+    let made: serde_json::Value = app
+        .client
+        .post(app.url("/api/v1/tokens"))
+        .bearer_auth(&app.token)
+        .json(&serde_json::json!({"label": "Nok", "role": "staff"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let colleague = made["token"].as_str().unwrap().to_string();
+    let en = bill(colleague.clone()).await;
+    assert!(en.contains("Total") && !en.contains("ยอดรวม"), "{en}");
+
+    // The console follows the same choice; a refusal reads in it too.
+    let cookie = app.console_cookie(&app.token).await;
+    let back = post(
+        &app,
+        &cookie,
+        &format!("/admin/orders/{}/ship", o.id),
+        &[("carrier", "Kerry")],
+    )
+    .await;
+    let page = get(&app, &cookie, &back).await;
+    assert!(page.contains("<html lang=\"th\""), "{page}");
+    assert!(
+        page.contains("คำสั่งซื้อนี้เป็นคำสั่งซื้อใหม่ จึงจัดส่งไม่ได้"),
+        "the refusal in Thai: {}",
+        visible(&page)
+    );
+    // The switch in the header: back on the same page, in Vietnamese.
+    let r = no_redirects()
+        .post(app.url("/admin/language"))
+        .header("cookie", &cookie)
+        .header(
+            "referer",
+            app.url(&format!("/admin/orders/{}?error=x", o.id)),
+        )
+        .form(&[("language", "vi")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let back = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(
+        back.starts_with(&format!("/admin/orders/{}?notice=", o.id)),
+        "{back}"
+    );
+    let page = get(&app, &cookie, &back).await;
+    assert!(
+        page.contains("Đã đổi ngôn ngữ") && page.contains("<html lang=\"vi\""),
+        "{}",
+        visible(&page)
+    );
+    // A referer from elsewhere never leads off the console.
+    let r = no_redirects()
+        .post(app.url("/admin/language"))
+        .header("cookie", &cookie)
+        .header("referer", "https://evil.example/admin/x")
+        .form(&[("language", "")])
+        .send()
+        .await
+        .unwrap();
+    let back = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(back.starts_with("/admin/"), "{back}");
+    let (_, got) = me(None, app.token.clone()).await;
+    assert_eq!(got["reads_in"], "en", "empty: the shop's language again");
+    app.stop().await;
+}

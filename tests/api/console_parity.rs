@@ -340,6 +340,17 @@ fn places() -> Vec<(&'static str, &'static str, Place)> {
             "/tokens/{id}",
             Console("admin/tokens.html", "/revoke\""),
         ),
+        // Every page's header shows the reader's language and switches it.
+        (
+            "get",
+            "/me",
+            Console("admin/base.html", "action=\"/admin/language\""),
+        ),
+        (
+            "patch",
+            "/me",
+            Console("admin/base.html", "action=\"/admin/language\""),
+        ),
     ]
 }
 

@@ -7,6 +7,7 @@ use super::{
     PaymentRowStatus, Plan, Resolution, Rules, StockMove,
 };
 use crate::domain::ledger::LedgerKind;
+use crate::domain::lifecycle::InWords;
 use crate::domain::lifecycle::{
     self as lc, Actor, Fulfilment, FulfilmentEvent as FE, PaymentEvent as PE, PaymentStatus,
     Transition,
@@ -169,7 +170,7 @@ impl Draft {
 pub(super) fn not_editable(order: &Order) -> OrderError {
     OrderError::Policy(format!(
         "the order is {}; it can only be edited before it ships",
-        order.fulfilment
+        order.fulfilment.in_words()
     ))
 }
 

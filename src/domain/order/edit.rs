@@ -6,6 +6,7 @@ use super::draft::{Draft, not_editable, positive};
 use super::{Fee, LineStatus, Notice, OrderError, StockMove};
 use crate::domain::address::Address;
 use crate::domain::lifecycle as lc;
+use crate::domain::lifecycle::InWords;
 use crate::domain::lifecycle::PaymentStatus;
 use crate::domain::money::in_range;
 
@@ -13,8 +14,9 @@ use crate::domain::money::in_range;
 pub(super) fn order_more(d: &mut Draft, increases: Vec<(i64, i64)>) -> Result<(), OrderError> {
     if !lc::may_order_more(d.order.fulfilment, d.order.payment) {
         return Err(OrderError::Policy(format!(
-            "more can only be added while the order is unpaid and unconfirmed (it is {}, payment {})",
-            d.order.fulfilment, d.order.payment
+            "more can only be added while the order is unpaid and unconfirmed (it is {}, the payment {})",
+            d.order.fulfilment.in_words(),
+            d.order.payment.in_words()
         )));
     }
     if increases.is_empty() {

@@ -3,6 +3,7 @@
 
 use super::draft::Draft;
 use super::{Notice, OrderError};
+use crate::domain::lifecycle::InWords;
 use crate::domain::lifecycle::{
     self as lc, Actor, FulfilmentEvent as FE, PaymentEvent as PE, PaymentStatus,
 };
@@ -66,7 +67,8 @@ pub(super) fn cancel(d: &mut Draft, reason: String, actor: &Actor) -> Result<(),
     {
         return Err(OrderError::Policy(format!(
             "the order is {} and its payment {}; only the shop can cancel it now",
-            d.order.fulfilment, d.order.payment
+            d.order.fulfilment.in_words(),
+            d.order.payment.in_words()
         )));
     }
     d.fulfil(FE::Cancel, actor)?;
@@ -92,7 +94,7 @@ pub(super) fn expire(d: &mut Draft, actor: &Actor) -> Result<(), OrderError> {
     ) {
         return Err(OrderError::Policy(format!(
             "the payment is {}; an order only expires while unpaid",
-            d.order.payment
+            d.order.payment.in_words()
         )));
     }
     d.fulfil(FE::Expire, actor)?;

@@ -4,6 +4,7 @@
 use super::draft::{Draft, positive};
 use super::{LedgerMove, Notice, OrderError, PaymentMethod, PaymentRecord, PaymentRowStatus};
 use crate::domain::ledger::LedgerKind;
+use crate::domain::lifecycle::InWords;
 use crate::domain::lifecycle::{
     self as lc, Actor, FulfilmentEvent as FE, PaymentEvent as PE, PaymentStatus,
 };
@@ -16,8 +17,8 @@ pub(super) fn submit_slip(
 ) -> Result<(), OrderError> {
     if !lc::holds_stock(d.order.fulfilment) {
         return Err(OrderError::Policy(format!(
-            "the order is {}",
-            d.order.fulfilment
+            "the order is {}; it takes no slip now",
+            d.order.fulfilment.in_words()
         )));
     }
     // A second slip while one is under review is added, not a new state.
@@ -49,7 +50,7 @@ pub(super) fn confirm(d: &mut Draft, c: Confirmation, actor: &Actor) -> Result<(
     if !lc::holds_stock(d.order.fulfilment) {
         return Err(OrderError::Policy(format!(
             "the order is {}; refund or reject instead",
-            d.order.fulfilment
+            d.order.fulfilment.in_words()
         )));
     }
     // State first, so a double confirmation says "already paid".
@@ -206,8 +207,8 @@ pub(super) fn pay_from_balance(
 ) -> Result<(), OrderError> {
     if !lc::holds_stock(d.order.fulfilment) {
         return Err(OrderError::Policy(format!(
-            "the order is {}",
-            d.order.fulfilment
+            "the order is {}; it takes no slip now",
+            d.order.fulfilment.in_words()
         )));
     }
     let remaining = d.remaining()?;

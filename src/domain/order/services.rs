@@ -10,6 +10,7 @@
 
 use super::draft::{Draft, not_editable};
 use super::{Notice, OrderError, fulfilment};
+use crate::domain::lifecycle::InWords;
 use crate::domain::lifecycle::{self as lc, Actor, Fulfilment, Transition, string_enum};
 use crate::domain::money::in_range;
 use std::fmt;
@@ -156,7 +157,7 @@ pub(super) fn mark_done(d: &mut Draft, id: &str, actor: &Actor) -> Result<(), Or
     ) {
         return Err(OrderError::Policy(format!(
             "the order is {}; its services are no longer done",
-            d.order.fulfilment
+            d.order.fulfilment.in_words()
         )));
     }
     let service = d
@@ -207,7 +208,7 @@ pub(super) fn track(
             if d.order.fulfilment != Fulfilment::Shipping {
                 return Err(OrderError::Policy(format!(
                     "the order is {}; tracking updates come while it is on its way",
-                    d.order.fulfilment
+                    d.order.fulfilment.in_words()
                 )));
             }
             // A second failed attempt is news; a repeated "in transit" is not.

@@ -18,6 +18,9 @@ pub const LANGUAGES: &[(&str, &str)] = &[("en", "English"), ("th", "ไทย"),
 
 /// `tag` (`th`, `th-TH`, `vi_VN`) as one of the console's languages.
 pub fn known(tag: &str) -> Option<&'static str> {
+    if !matches!(tag.as_bytes().get(2), None | Some(b'-' | b'_')) {
+        return None;
+    }
     let lang = tag.get(..2)?.to_ascii_lowercase();
     LANGUAGES
         .iter()
@@ -49,7 +52,7 @@ pub fn text<'a>(lang: &str, english: &'a str) -> Cow<'a, str> {
     catalog
         .patterns
         .iter()
-        .find_map(|p| p.fill(english))
+        .find_map(|p| p.fill(english, &catalog.exact))
         .map(Cow::Owned)
         .unwrap_or(Cow::Borrowed(english))
 }
@@ -115,8 +118,10 @@ impl Pattern {
     }
 
     /// The translation with the places taken from `text`, if `text` is
-    /// this key with something in each place.
-    fn fill(&self, text: &str) -> Option<String> {
+    /// this key with something in each place; a place that is itself a
+    /// catalog entry ("out for delivery" in "the order is {state}; …") is
+    /// translated too.
+    fn fill(&self, text: &str, words: &HashMap<&'static str, &'static str>) -> Option<String> {
         let mut rest = text.strip_prefix(self.literals[0])?;
         let mut values = Vec::with_capacity(self.names.len());
         let last = self.literals.len() - 1;
@@ -136,10 +141,13 @@ impl Pattern {
             rest = &rest[end + literal.len()..];
         }
         Some(substitute(self.translation, |name| {
-            self.names
-                .iter()
-                .position(|n| *n == name)
-                .map(|i| values[i].to_string())
+            self.names.iter().position(|n| *n == name).map(|i| {
+                words
+                    .get(values[i])
+                    .copied()
+                    .unwrap_or(values[i])
+                    .to_string()
+            })
         }))
     }
 }
@@ -218,13 +226,19 @@ mod tests {
     #[test]
     fn a_key_with_places_translates_finished_text() {
         let p = Pattern::new("Order {code} is {state}", "คำสั่งซื้อ {code} {state}").unwrap();
+        let words = HashMap::from([("paid", "ชำระแล้ว")]);
         assert_eq!(
-            p.fill("Order A-12 is paid").as_deref(),
-            Some("คำสั่งซื้อ A-12 paid")
+            p.fill("Order A-12 is paid", &words).as_deref(),
+            Some("คำสั่งซื้อ A-12 ชำระแล้ว"),
+            "a place that is a word is translated too"
         );
-        assert_eq!(p.fill("Order  is paid"), None, "an empty place");
-        assert_eq!(p.fill("Invoice A-12 is paid"), None);
-        assert_eq!(p.fill("Order A-12 is"), None);
+        assert_eq!(
+            p.fill("Order A-12 is late", &words).as_deref(),
+            Some("คำสั่งซื้อ A-12 late")
+        );
+        assert_eq!(p.fill("Order  is paid", &words), None, "an empty place");
+        assert_eq!(p.fill("Invoice A-12 is paid", &words), None);
+        assert_eq!(p.fill("Order A-12 is", &words), None);
     }
 
     #[test]
@@ -237,10 +251,109 @@ mod tests {
         assert_eq!(text("th", "Orders"), "คำสั่งซื้อ");
         assert_eq!(known("th-TH"), Some("th"));
         assert_eq!(known("fr"), None);
+        assert_eq!(known("thai"), None);
+        assert_eq!(known("vi_VN"), Some("vi"));
         assert_eq!(
             with_places("en", "Scan to pay {amount}", |n| (n == "amount")
                 .then(|| "฿5.00".to_string())),
             "Scan to pay ฿5.00"
         );
+    }
+
+    /// A refusal from the order rules reads in the seller's language
+    /// whole: no English state or move is left in it.
+    #[test]
+    fn every_refusal_of_a_move_reads_in_thai_and_vietnamese() {
+        use crate::domain::Actor;
+        use crate::domain::lifecycle::{self as lc, Fulfilment, PaymentStatus};
+        let seller = Actor::Seller("Som".into());
+        let mut refusals = Vec::new();
+        for f in Fulfilment::ALL {
+            for e in lc::FulfilmentEvent::ALL {
+                for actor in [&seller, &Actor::Customer, &Actor::System] {
+                    if let Err(err) = lc::next_fulfilment(*f, *e, actor) {
+                        refusals.push(err.to_string());
+                    }
+                }
+            }
+        }
+        for p in PaymentStatus::ALL {
+            for e in lc::PaymentEvent::ALL {
+                for actor in [&seller, &Actor::Customer] {
+                    if let Err(err) = lc::next_payment(*p, *e, actor) {
+                        refusals.push(err.to_string());
+                    }
+                }
+            }
+        }
+        assert!(refusals.len() > 50, "{}", refusals.len());
+        for lang in ["th", "vi"] {
+            for english in &refusals {
+                let said = text(lang, english);
+                let tokens: Vec<&str> = said.split(|c: char| !c.is_ascii_alphabetic()).collect();
+                let left: Vec<&str> = english
+                    .split(|c: char| !c.is_ascii_alphabetic())
+                    .filter(|w| w.len() > 3 && tokens.contains(w))
+                    .collect();
+                assert!(left.is_empty(), "{lang}: {english:?} reads {said:?}");
+            }
+        }
+    }
+
+    /// Every status, method, flag and history word the console shows has
+    /// its Thai and Vietnamese.
+    #[test]
+    fn every_word_has_its_translations() {
+        use super::super::words;
+        use crate::domain::lifecycle::{Fulfilment, FulfilmentEvent, PaymentEvent, PaymentStatus};
+        use crate::domain::order::PaymentMethod;
+        let mut shown: Vec<String> = Vec::new();
+        shown.extend(
+            Fulfilment::ALL
+                .iter()
+                .map(|f| words::fulfilment(f.as_str())),
+        );
+        shown.extend(
+            PaymentStatus::ALL
+                .iter()
+                .map(|p| words::payment(p.as_str())),
+        );
+        shown.extend(PaymentMethod::ALL.iter().map(|m| words::method(m.as_str())));
+        shown.extend(
+            FulfilmentEvent::ALL
+                .iter()
+                .map(|e| words::event(e.as_str())),
+        );
+        shown.extend(PaymentEvent::ALL.iter().map(|e| words::event(e.as_str())));
+        for row in [
+            "fetching",
+            "pending",
+            "flagged",
+            "failed",
+            "confirmed",
+            "rejected",
+            "difference",
+            "refund_due",
+        ] {
+            shown.push(words::payment_row(row));
+        }
+        for flag in [
+            "exact_duplicate",
+            "reused_slip",
+            "qr_bad_checksum",
+            "payment_qr_not_slip",
+            "qr_malformed",
+            "no_qr",
+            "order_not_awaiting_payment",
+        ] {
+            shown.push(words::flag(flag));
+        }
+        for lang in ["th", "vi"] {
+            let missing: Vec<&String> = shown
+                .iter()
+                .filter(|w| text(lang, w) == w.as_str())
+                .collect();
+            assert!(missing.is_empty(), "{lang} lacks {missing:?}");
+        }
     }
 }

@@ -657,6 +657,22 @@ pub fn endpoints() -> Vec<Endpoint> {
             "Revoke a token",
             delete(tokens::revoke),
         ),
+        ep(
+            "get",
+            "/me",
+            &[P::ViewOrders],
+            "tokens",
+            "Who the token is: label, role, its permissions, its own console language (null: the shop's), the language it reads in, and the languages there are",
+            get(tokens::me),
+        ),
+        ep(
+            "patch",
+            "/me",
+            &[P::ViewOrders],
+            "tokens",
+            "Choose the console language for this token's holder: {language: en|th|vi, or null for the shop's}. Pages, bills and shipping notes, amounts and dates then read in it",
+            patch(tokens::set_my_language),
+        ),
     ];
     for a in orders::Action::ALL {
         let e = ep(

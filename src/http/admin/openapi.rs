@@ -111,6 +111,10 @@ fn body_schema(method: &str, path: &str) -> Option<Value> {
         ),
         ("put", "image") => obj(json!({"image_url": t("string")}), &["image_url"]),
         ("patch", "settings") | ("put", "settings") => settings_schema(),
+        ("patch", "me") => obj(
+            json!({"language": {"type": ["string", "null"], "enum": ["en", "th", "vi", null]}}),
+            &["language"],
+        ),
         ("put", "messenger") => obj(
             json!({"page_id": {"type": "string", "pattern": "^[0-9]{1,30}$"}, "access_token": {"type": "string", "writeOnly": true}}),
             &["page_id", "access_token"],

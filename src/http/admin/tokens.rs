@@ -59,3 +59,50 @@ pub async fn revoke(
         })?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// Who the caller is and what they read the console in.
+fn me_body(auth: &Auth) -> Value {
+    json!({
+        "label": auth.token.label,
+        "role": auth.token.role,
+        "permissions": auth.token.role.permissions(),
+        "language": auth.token.language,
+        "reads_in": super::lang::of(auth),
+        "languages": super::lang::LANGUAGES
+            .iter()
+            .map(|(code, name)| json!({ "code": code, "name": name }))
+            .collect::<Vec<_>>(),
+    })
+}
+
+/// `GET /api/v1/me`.
+pub async fn me(auth: Auth) -> Json<Value> {
+    Json(me_body(&auth))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MyLanguage {
+    /// `en`, `th`, `vi`; `null`: the shop's.
+    pub language: Option<String>,
+}
+
+/// `PATCH /api/v1/me`: the caller's own console language.
+pub async fn set_my_language(
+    State(state): State<AppState>,
+    mut auth: Auth,
+    Json(b): Json<MyLanguage>,
+) -> ApiResult<Json<Value>> {
+    let language = match b.language.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(tag) => Some(
+            super::lang::known(tag).ok_or_else(|| ApiError::InvalidField {
+                field: "language".into(),
+                reason: format!("{tag:?} is not one of en, th, vi (or null for the shop's)"),
+            })?,
+        ),
+    };
+    tokens::set_language(&state.db, auth.shop.id, auth.token.id, language).await?;
+    auth.token.language = language.map(str::to_string);
+    Ok(Json(me_body(&auth)))
+}

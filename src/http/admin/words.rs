@@ -104,6 +104,16 @@ pub fn event(e: &str) -> String {
         "expire" => "Lapsed unpaid",
         "submit_slip" => "Slip sent",
         "amounts_changed" => "Amounts changed",
+        "confirm_settles" => "Payment confirmed",
+        "confirm_partly" => "Part of the payment confirmed",
+        "reject" => "Slip rejected",
+        "choose_cod" => "Changed to cash on delivery",
+        "pay_from_balance_settles" => "Paid from the balance",
+        "pay_from_balance_partly" => "Partly paid from the balance",
+        "refund" => "Refunded",
+        "void" => "Payment voided",
+        "resolve_difference" => "Difference settled",
+        "refund_paid_back" => "Refund paid back",
         other => return readable(other),
     }
     .to_string()

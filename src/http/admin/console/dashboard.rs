@@ -8,6 +8,7 @@ use super::{Console, money, page, page_error, unread_total};
 use crate::app::AppState;
 use crate::domain::Timestamp;
 use crate::http::admin::auth::Auth;
+use crate::http::admin::lang;
 use crate::store::listing::{self, DayFigures};
 use axum::extract::{Query, State};
 use axum::response::Response;
@@ -81,26 +82,28 @@ fn bars(id: &str, title: &str, days: &[(String, i64, i64, String)]) -> String {
 }
 
 fn charts(auth: &Auth, days: &[DayFigures]) -> (String, String) {
+    let lang = lang::of(auth);
     let orders: Vec<(String, i64, i64, String)> = days
         .iter()
-        .map(|d| (d.date.clone(), d.orders, 0, format!("{} orders", d.orders)))
+        .map(|d| {
+            let words = lang::with_places(lang, "{count} orders", |_| Some(d.orders.to_string()));
+            (d.date.clone(), d.orders, 0, words)
+        })
         .collect();
     let revenue: Vec<(String, i64, i64, String)> = days
         .iter()
         .map(|d| {
-            let words = format!(
-                "{} paid, {} still unpaid",
-                money(auth, d.revenue),
-                money(auth, d.unpaid)
-            );
+            let words = lang::with_places(lang, "{paid} paid, {unpaid} still unpaid", |n| {
+                Some(money(auth, if n == "paid" { d.revenue } else { d.unpaid }))
+            });
             (d.date.clone(), d.revenue, d.unpaid, words)
         })
         .collect();
     (
-        bars("orders-chart", "Orders per day", &orders),
+        bars("orders-chart", &lang::text(lang, "Orders per day"), &orders),
         bars(
             "revenue-chart",
-            "Money paid per day, and what is still unpaid",
+            &lang::text(lang, "Money paid per day, and what is still unpaid"),
             &revenue,
         ),
     )

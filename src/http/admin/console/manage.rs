@@ -267,3 +267,37 @@ pub(super) async fn token_revoke(
         "Token revoked",
     )
 }
+
+/// `POST /admin/language`: the reader's own console language, back on
+/// the page they switched it from.
+pub(super) async fn language_switch(
+    State(state): State<AppState>,
+    Console(auth): Console,
+    headers: axum::http::HeaderMap,
+    Form(form): Form<Fields>,
+) -> Response {
+    let back = same_console_page(&headers);
+    let body = api_tokens::MyLanguage {
+        language: field(&form, "language"),
+    };
+    done(
+        &back,
+        api_tokens::set_my_language(State(state), auth, Json(body)).await,
+        "Language changed",
+    )
+}
+
+/// The console page a form was sent from (its path only), else the
+/// dashboard: never another site.
+fn same_console_page(headers: &axum::http::HeaderMap) -> String {
+    headers
+        .get(axum::http::header::REFERER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|r| r.split_once("://").map(|(_, rest)| rest))
+        .and_then(|rest| rest.find('/').map(|i| &rest[i..]))
+        .map(|path| path.split(['?', '#']).next().unwrap_or(path))
+        .filter(|path| path.starts_with("/admin/") && !path.starts_with("/admin/language"))
+        .filter(|path| path.bytes().all(|b| b.is_ascii_graphic()))
+        .unwrap_or("/admin/dashboard")
+        .to_string()
+}

@@ -49,6 +49,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin", get(|| async { Redirect::to("/admin/orders") }))
         .route("/admin/login", get(login_page).post(login))
         .route("/admin/logout", post(logout))
+        .route("/admin/language", post(manage::language_switch))
         .route("/admin/dashboard", get(dashboard::dashboard_page))
         .route("/admin/orders", get(orders::orders_page))
         .route(
@@ -178,7 +179,11 @@ pub(super) fn page_error(e: ApiError) -> Response {
 
 /// A page in the language its reader chose (`lang` in every template).
 pub(super) fn page(auth: &Auth, name: &str, ctx: minijinja::Value) -> Response {
-    let ctx = context! { lang => super::lang::of(auth), ..ctx };
+    let languages: Vec<_> = super::lang::LANGUAGES
+        .iter()
+        .map(|(code, name)| context! { code, name })
+        .collect();
+    let ctx = context! { lang => super::lang::of(auth), languages, ..ctx };
     match render(name, ctx) {
         Ok(html) => Html(html).into_response(),
         Err(e) => page_error(e),
