@@ -103,14 +103,6 @@ fn export_route(kind: crate::app::books::ExportKind) -> MethodRouter<AppState> {
     )
 }
 
-fn resolve_route(how: crate::app::undelivered::Resolution) -> MethodRouter<AppState> {
-    post(
-        move |state: State<AppState>, auth: auth::Auth, Path(id): Path<i64>| async move {
-            undelivered::resolve(state, auth, id, how).await
-        },
-    )
-}
-
 const PRICE_RULE: &str = "Giving a price also needs change_prices_fees_discounts.";
 
 /// The API, one row per route.
@@ -615,7 +607,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             &[P::ChatWithCustomers],
             "undelivered",
             "Send it again now, with its retries restored. 409 when it is held and Messenger would refuse it again (the customer has not written in 24 hours and no template is set)",
-            resolve_route(crate::app::undelivered::Resolution::Retry),
+            undelivered::resolve_route(crate::app::undelivered::Resolution::Retry),
         ),
         ep(
             "post",
@@ -623,7 +615,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             &[P::ChatWithCustomers],
             "undelivered",
             "Send an order update as the shop's approved utility template for its kind (Settings: utility_templates). 409 when none is set or it is a chat message",
-            resolve_route(crate::app::undelivered::Resolution::SendAsTemplate),
+            undelivered::resolve_route(crate::app::undelivered::Resolution::SendAsTemplate),
         ),
         ep(
             "post",
@@ -631,7 +623,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             &[P::ChatWithCustomers],
             "undelivered",
             "Mark it handled (the seller told the customer another way): it leaves the list and never goes out, even when the customer writes again",
-            resolve_route(crate::app::undelivered::Resolution::Handled),
+            undelivered::resolve_route(crate::app::undelivered::Resolution::Handled),
         ),
         ep(
             "get",

@@ -11,7 +11,7 @@ use crate::domain::{OrderId, Timestamp};
 use crate::store::outbox::OutboundPayload;
 use crate::store::undelivered::{self, Undelivered};
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use serde_json::{Value, json};
 
 impl From<UndeliveredError> for ApiError {
@@ -103,4 +103,13 @@ pub async fn resolve(
     )
     .await?;
     Ok(Json(json!({ "id": id, "done": how.slug() })))
+}
+
+/// The route for one way of resolving a held message.
+pub fn resolve_route(how: Resolution) -> axum::routing::MethodRouter<AppState> {
+    axum::routing::post(
+        move |state: State<AppState>, auth: Auth, Path(id): Path<i64>| async move {
+            resolve(state, auth, id, how).await
+        },
+    )
 }
