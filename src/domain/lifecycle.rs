@@ -262,7 +262,7 @@ impl InWords for PaymentStatus {
             PaymentStatus::Unpaid => "not made yet",
             PaymentStatus::PendingReview => "waiting for review",
             PaymentStatus::PartiallyPaid => "partly made",
-            PaymentStatus::Paid => "made in full",
+            PaymentStatus::Paid => "paid in full",
             PaymentStatus::Rejected => "rejected",
             PaymentStatus::CodPending => "due on delivery (COD)",
             PaymentStatus::CodCollected => "collected on delivery",

@@ -38,7 +38,13 @@ pub(super) async fn new_order_page(
                 } else {
                     format!("{} ({})", p.name, v.name)
                 };
-                let stock = v.stock.map_or("in stock".to_string(), |s| format!("{s} left"));
+                let lang = crate::http::admin::lang::of(&auth);
+                let stock = match v.stock {
+                    None => crate::http::admin::lang::text(lang, "in stock").into_owned(),
+                    Some(s) => crate::http::admin::lang::with_places(lang, "{count} left", |_| {
+                        Some(s.to_string())
+                    }),
+                };
                 json!({"id": v.id.get(), "label": format!("{name} · {} · {stock}", money(&auth, p.price_of(v)))})
             })
         })
