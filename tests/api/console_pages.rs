@@ -1148,12 +1148,11 @@ async fn every_console_page_reads_in_thai_and_vietnamese_with_no_english_left() 
     };
 
     // The people and the goods.
-    let messenger: i64 =
-        sqlx::query_scalar("select id from customers where channel_user_id = $1")
-            .bind(PSID)
-            .fetch_one(app.db.pool())
-            .await
-            .unwrap();
+    let messenger: i64 = sqlx::query_scalar("select id from customers where channel_user_id = $1")
+        .bind(PSID)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
     let messenger = CustomerId(messenger);
     let nok = common::named_customer(&app.db, &shop, "webchat", "nok", "Nok Srisuk").await;
     let ploy = common::named_customer(&app.db, &shop, "webchat", "ploy", "Ploy Chaiyo").await;
