@@ -183,6 +183,9 @@ async fn the_orders_page_filters_by_channel_and_day_and_acts_on_many_orders() {
         back.contains("error=2+shipped") || back.contains("error=2%20shipped"),
         "{back}"
     );
+    // The Orders page says so, naming the order that could not go.
+    let shown = visible(&get(&app, &cookie, &back).await);
+    assert!(shown.contains("2 shipped; not shipped:"), "{shown}");
     for (id, shipped) in [(a.id, true), (b.id, true), (c.id, false)] {
         let o = orders::load(&app.db, app.shop.id, id).await.unwrap();
         assert_eq!(o.carrier.is_some(), shipped, "{id}");

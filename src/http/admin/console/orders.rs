@@ -20,6 +20,7 @@ pub(super) async fn orders_page(
     State(state): State<AppState>,
     Console(auth): Console,
     Query(q): Query<ListQuery>,
+    Query(f): Query<Flash>,
 ) -> Response {
     let filter =
         match api_orders::parse_filter(&q, &auth.shop.settings.calendar(), &auth.token.label) {
@@ -58,6 +59,7 @@ pub(super) async fn orders_page(
         "admin/orders.html",
         context! {
             shop => auth.shop.name.clone(), unread => unread, tabs => tabs, tab => tab.as_str(),
+            error => f.error, notice => f.notice,
             q => q.q.clone().unwrap_or_default(), orders => rows, next => page_data.next_cursor,
             can => can(&auth), channel => q.channel.clone().unwrap_or_default(),
             from => q.from.clone().unwrap_or_default(), to => q.to.clone().unwrap_or_default(),
